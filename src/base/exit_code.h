@@ -1,0 +1,19 @@
+#pragma once
+
+namespace anyscan {
+
+// sysexits(3) codes; DESIGN.md fixes which failure maps to which.
+enum class ExitCode : int {
+  kOk = 0,
+  kUsage = 64,        // EX_USAGE: bad flag or flag value
+  kDataErr = 65,      // EX_DATAERR: bad target / blocklist / allowlist file contents
+  kNoInput = 66,      // EX_NOINPUT: an input file cannot be opened
+  kUnavailable = 69,  // EX_UNAVAILABLE: interface or engine unavailable
+  kSoftware = 70,     // EX_SOFTWARE: internal error
+  kCantCreate = 73,   // EX_CANTCREAT: cannot create an output file
+  kIoErr = 74,        // EX_IOERR: write to an output failed
+  kNoPerm = 77,       // EX_NOPERM: missing capability
+  kConfig = 78,       // EX_CONFIG: bad configuration file
+};
+
+}  // namespace anyscan

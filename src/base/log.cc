@@ -1,0 +1,52 @@
+#include "base/log.h"
+
+#include <atomic>
+#include <cstdarg>
+#include <cstdio>
+#include <mutex>
+#include <string>
+
+namespace anyscan {
+namespace {
+
+std::atomic<int> g_level{static_cast<int>(LogLevel::kInfo)};
+std::string g_program = "anyscan";
+std::mutex g_mutex;
+
+const char* level_name(LogLevel level) {
+  switch (level) {
+    case LogLevel::kFatal: return "fatal";
+    case LogLevel::kError: return "error";
+    case LogLevel::kWarn: return "warn";
+    case LogLevel::kInfo: return "info";
+    case LogLevel::kDebug: return "debug";
+    case LogLevel::kTrace: return "trace";
+  }
+  return "log";
+}
+
+}  // namespace
+
+void set_log_level(LogLevel level) { g_level.store(static_cast<int>(level)); }
+LogLevel log_level() { return static_cast<LogLevel>(g_level.load()); }
+void set_log_program(std::string_view name) { g_program = std::string(name); }
+bool log_enabled(LogLevel level) { return static_cast<int>(level) <= g_level.load(); }
+
+void log_message(LogLevel level, std::string_view message) {
+  if (!log_enabled(level)) return;
+  std::lock_guard<std::mutex> lock(g_mutex);
+  std::fprintf(stderr, "%s: %s: %.*s\n", g_program.c_str(), level_name(level),
+               static_cast<int>(message.size()), message.data());
+}
+
+void logf(LogLevel level, const char* format, ...) {
+  if (!log_enabled(level)) return;
+  char buffer[1024];
+  va_list args;
+  va_start(args, format);
+  std::vsnprintf(buffer, sizeof buffer, format, args);
+  va_end(args);
+  log_message(level, buffer);
+}
+
+}  // namespace anyscan

@@ -1,0 +1,80 @@
+#include "engine/af_packet/af_packet_sink.h"
+
+#include <arpa/inet.h>
+#include <linux/if_ether.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace anyscan {
+
+Result<std::unique_ptr<AfPacketSink>> AfPacketSink::open(int ifindex, const std::string& interface,
+                                                         uint32_t retries) {
+  UniqueFd fd(::socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0));
+  if (!fd.valid()) {
+    const int err = errno;
+    const ExitCode code = (err == EPERM || err == EACCES) ? ExitCode::kNoPerm : ExitCode::kUnavailable;
+    return make_error(code, errno_message("creating AF_PACKET send socket", err) +
+                                (code == ExitCode::kNoPerm ? " (needs CAP_NET_RAW)" : ""));
+  }
+  const int one = 1;
+  if (::setsockopt(fd.get(), SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof one) != 0)
+    return make_error(ExitCode::kUnavailable, errno_message("PACKET_QDISC_BYPASS on " + interface, errno));
+  return std::unique_ptr<AfPacketSink>(new AfPacketSink(std::move(fd), ifindex, interface, retries));
+}
+
+AfPacketSink::AfPacketSink(UniqueFd fd, int ifindex, std::string interface, uint32_t retries)
+    : fd_(std::move(fd)),
+      interface_(std::move(interface)),
+      retries_(retries),
+      buffers_(kBatch * kFrameCapacity),
+      slots_(kBatch),
+      iovecs_(kBatch),
+      messages_(kBatch) {
+  address_.sll_family = AF_PACKET;
+  address_.sll_protocol = htons(ETH_P_IP);
+  address_.sll_ifindex = ifindex;
+  address_.sll_halen = 6;
+  for (size_t i = 0; i < kBatch; ++i) {
+    slots_[i] = FrameSlot{buffers_.data() + i * kFrameCapacity, 0};
+    std::memset(&messages_[i], 0, sizeof messages_[i]);
+    messages_[i].msg_hdr.msg_name = &address_;
+    messages_[i].msg_hdr.msg_namelen = sizeof address_;
+    messages_[i].msg_hdr.msg_iov = &iovecs_[i];
+    messages_[i].msg_hdr.msg_iovlen = 1;
+  }
+}
+
+std::span<FrameSlot> AfPacketSink::reserve(size_t max_frames) {
+  return std::span<FrameSlot>(slots_.data(), std::min(max_frames, kBatch));
+}
+
+Result<SendReport> AfPacketSink::submit(size_t count) {
+  SendReport report;
+  for (size_t i = 0; i < count; ++i) {
+    iovecs_[i].iov_base = slots_[i].data;
+    iovecs_[i].iov_len = slots_[i].length;
+  }
+  size_t done = 0;
+  uint32_t failures = 0;
+  while (done < count) {
+    const int sent = ::sendmmsg(fd_.get(), messages_.data() + done, static_cast<unsigned>(count - done), 0);
+    if (sent > 0) {
+      done += static_cast<size_t>(sent);
+      report.sent += static_cast<size_t>(sent);
+      continue;
+    }
+    const int err = errno;
+    if (err == ENETDOWN || err == ENXIO || err == ENODEV || err == EPERM || err == EACCES)
+      return make_error(ExitCode::kUnavailable, errno_message("sending on " + interface_, err));
+    if (err != EINTR && ++failures > retries_) {
+      // Give up on the frame at the head of the batch only; the rest get their own tries.
+      ++report.failed;
+      ++done;
+      failures = 0;
+    }
+  }
+  return report;
+}
+
+}  // namespace anyscan

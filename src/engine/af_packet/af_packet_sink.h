@@ -1,0 +1,42 @@
+#pragma once
+
+#include <sys/socket.h>
+#include <linux/if_packet.h>
+
+#include <vector>
+
+#include "base/unique_fd.h"
+#include "engine/packet_sink.h"
+
+namespace anyscan {
+
+// Transmit queue on a packet socket: frames are built in a batch of buffers and handed to
+// the kernel with one sendmmsg() (measured faster than a TX ring on veth: BENCH-NOTES.md),
+// bypassing the qdisc (PACKET_QDISC_BYPASS). The socket has protocol 0, so it never
+// receives anything.
+class AfPacketSink final : public PacketSink {
+ public:
+  static constexpr size_t kBatch = 64;
+  static constexpr size_t kFrameCapacity = 256;
+
+  static Result<std::unique_ptr<AfPacketSink>> open(int ifindex, const std::string& interface,
+                                                    uint32_t retries);
+
+  std::span<FrameSlot> reserve(size_t max_frames) override;
+  Result<SendReport> submit(size_t count) override;
+  size_t frame_capacity() const override { return kFrameCapacity; }
+
+ private:
+  AfPacketSink(UniqueFd fd, int ifindex, std::string interface, uint32_t retries);
+
+  UniqueFd fd_;
+  std::string interface_;
+  uint32_t retries_;
+  sockaddr_ll address_{};
+  std::vector<uint8_t> buffers_;
+  std::vector<FrameSlot> slots_;
+  std::vector<iovec> iovecs_;
+  std::vector<mmsghdr> messages_;
+};
+
+}  // namespace anyscan

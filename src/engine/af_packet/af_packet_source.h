@@ -1,0 +1,45 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "base/mapped_memory.h"
+#include "base/unique_fd.h"
+#include "engine/io_engine.h"
+#include "engine/packet_source.h"
+
+namespace anyscan {
+
+// Receive queue on a packet socket with a TPACKET_V3 ring: the kernel filters with a
+// classic BPF program (only candidate replies are copied), skips our own outgoing frames
+// (PACKET_IGNORE_OUTGOING), and fills whole blocks that we walk without a syscall.
+class AfPacketSource final : public PacketSource {
+ public:
+  static constexpr uint32_t kBlockBytes = 1u << 20;
+  static constexpr uint32_t kBlockCount = 16;
+  static constexpr uint32_t kFrameBytes = 2048;
+  static constexpr uint32_t kSnapBytes = 256;
+  static constexpr uint32_t kBlockTimeoutMs = 10;
+
+  static Result<std::unique_ptr<AfPacketSource>> open(int ifindex, const std::string& interface,
+                                                      const ReplyFilter& filter);
+
+  Result<size_t> receive(std::span<FrameView> out, int timeout_ms) override;
+  void release() override;
+  SourceStats stats() override;
+
+ private:
+  AfPacketSource(UniqueFd fd, MappedMemory ring);
+  uint8_t* block(uint32_t index) const { return static_cast<uint8_t*>(ring_.get()) + size_t{index} * kBlockBytes; }
+
+  UniqueFd fd_;
+  MappedMemory ring_;
+  uint32_t current_block_ = 0;
+  uint32_t packets_left_ = 0;      // in the current block, not yet handed out
+  uint8_t* next_packet_ = nullptr;
+  bool block_open_ = false;        // current block is ours (TP_STATUS_USER)
+  bool block_done_ = false;        // ...and every packet in it was handed out
+  SourceStats stats_;
+};
+
+}  // namespace anyscan

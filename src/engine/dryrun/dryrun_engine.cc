@@ -1,0 +1,97 @@
+#include "engine/dryrun/dryrun_engine.h"
+
+#include <sys/time.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cinttypes>
+#include <thread>
+
+#include "net/frame_layout.h"
+#include "net/ipv4_address.h"
+#include "net/ipv4_frame.h"
+
+namespace anyscan {
+
+DryrunEngine::DryrunEngine(std::FILE* out, DryrunFormat format, uint32_t sender_threads)
+    : writer_(out, format) {
+  for (uint32_t i = 0; i < sender_threads; ++i) sinks_.push_back(std::make_unique<Sink>(writer_));
+}
+
+DryrunEngine::Writer::Writer(std::FILE* out, DryrunFormat format) : out_(out), format_(format) {
+  if (format_ == DryrunFormat::kPcap) {
+    // pcap global header: magic, v2.4, thiszone, sigfigs, snaplen, LINKTYPE_ETHERNET.
+    const uint32_t header[6] = {0xa1b2c3d4u, 0x00040002u, 0, 0, 65535, 1};
+    std::fwrite(header, sizeof header, 1, out_);
+  }
+}
+
+Result<void> DryrunEngine::Writer::write(const FrameSlot* slots, size_t count) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  timeval now{};
+  ::gettimeofday(&now, nullptr);
+  for (size_t i = 0; i < count; ++i) {
+    if (format_ == DryrunFormat::kPcap) {
+      const uint32_t record[4] = {static_cast<uint32_t>(now.tv_sec), static_cast<uint32_t>(now.tv_usec),
+                                  slots[i].length, slots[i].length};
+      std::fwrite(record, sizeof record, 1, out_);
+      std::fwrite(slots[i].data, 1, slots[i].length, out_);
+    } else {
+      const std::string line = describe(slots[i].data, slots[i].length);
+      std::fputs(line.c_str(), out_);
+      std::fputc('\n', out_);
+    }
+  }
+  if (std::ferror(out_)) return make_error(ExitCode::kIoErr, errno_message("writing dry-run frames", errno));
+  return {};
+}
+
+std::string DryrunEngine::describe(const uint8_t* f, size_t length) {
+  using namespace frame;
+  char summary[160] = "non-ipv4";
+  if (auto ip = parse_ipv4_frame(f, length)) {
+    char src[16], dst[16];
+    format_ipv4(Ipv4Address{ip->saddr}, src);
+    format_ipv4(Ipv4Address{ip->daddr}, dst);
+    const uint8_t* l4 = f + ip->l4_offset;
+    if (ip->protocol == kProtoTcp && ip->l4_bytes >= kTcpMinHeaderBytes) {
+      std::snprintf(summary, sizeof summary, "tcp %s:%u > %s:%u flags=0x%02x seq=%" PRIu32 " ttl=%u",
+                    src, load_be16(l4 + kTcpSrcPort), dst, load_be16(l4 + kTcpDstPort), l4[kTcpFlags],
+                    load_be32(l4 + kTcpSeq), ip->ttl);
+    } else if (ip->protocol == kProtoIcmp && ip->l4_bytes >= kIcmpHeaderBytes) {
+      std::snprintf(summary, sizeof summary, "icmp %s > %s type=%u id=%u seq=%u ttl=%u", src, dst,
+                    l4[kIcmpType], load_be16(l4 + kIcmpId), load_be16(l4 + kIcmpSeq), ip->ttl);
+    } else {
+      std::snprintf(summary, sizeof summary, "ip %s > %s proto=%u", src, dst, ip->protocol);
+    }
+  }
+  std::string out = summary;
+  out += " len=" + std::to_string(length) + " hex=";
+  static const char kHex[] = "0123456789abcdef";
+  for (size_t i = 0; i < length; ++i) {
+    out += kHex[f[i] >> 4];
+    out += kHex[f[i] & 15];
+  }
+  return out;
+}
+
+DryrunEngine::Sink::Sink(Writer& writer) : writer_(writer), buffers_(kBatch * kFrameCapacity), slots_(kBatch) {
+  for (size_t i = 0; i < kBatch; ++i) slots_[i] = FrameSlot{buffers_.data() + i * kFrameCapacity, 0};
+}
+
+std::span<FrameSlot> DryrunEngine::Sink::reserve(size_t max_frames) {
+  return std::span<FrameSlot>(slots_.data(), std::min(max_frames, kBatch));
+}
+
+Result<SendReport> DryrunEngine::Sink::submit(size_t count) {
+  auto written = writer_.write(slots_.data(), count);
+  if (!written) return tl::unexpected(written.error());
+  return SendReport{count, 0};
+}
+
+Result<size_t> DryrunEngine::Source::receive(std::span<FrameView>, int timeout_ms) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(std::min(timeout_ms, 50)));
+  return 0;
+}
+
+}  // namespace anyscan

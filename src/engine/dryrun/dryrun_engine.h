@@ -1,0 +1,66 @@
+#pragma once
+
+#include <cstdio>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "engine/io_engine.h"
+
+namespace anyscan {
+
+enum class DryrunFormat { kText, kPcap };
+
+// Writes every frame a scan would send, instead of sending it: one readable line per
+// frame (summary + full hex), or a pcap stream (LINKTYPE_ETHERNET) that tcpdump and
+// Wireshark read. Receives nothing. Needs no privileges: the basis of root-free tests.
+class DryrunEngine final : public IoEngine {
+ public:
+  DryrunEngine(std::FILE* out, DryrunFormat format, uint32_t sender_threads);
+
+  std::string_view name() const override { return "dryrun"; }
+  size_t sink_count() const override { return sinks_.size(); }
+  size_t source_count() const override { return 1; }
+  PacketSink& sink(size_t queue) override { return *sinks_[queue]; }
+  PacketSource& source(size_t) override { return source_; }
+
+  // Readable one-line rendering of a frame; exposed for tests.
+  static std::string describe(const uint8_t* frame, size_t length);
+
+ private:
+  class Writer {
+   public:
+    Writer(std::FILE* out, DryrunFormat format);
+    Result<void> write(const FrameSlot* slots, size_t count);
+   private:
+    std::mutex mutex_;
+    std::FILE* out_;
+    DryrunFormat format_;
+  };
+  class Sink final : public PacketSink {
+   public:
+    explicit Sink(Writer& writer);
+    std::span<FrameSlot> reserve(size_t max_frames) override;
+    Result<SendReport> submit(size_t count) override;
+    size_t frame_capacity() const override { return kFrameCapacity; }
+   private:
+    static constexpr size_t kBatch = 64;
+    static constexpr size_t kFrameCapacity = 256;
+    Writer& writer_;
+    std::vector<uint8_t> buffers_;
+    std::vector<FrameSlot> slots_;
+  };
+  class Source final : public PacketSource {
+   public:
+    Result<size_t> receive(std::span<FrameView> out, int timeout_ms) override;
+    void release() override {}
+    SourceStats stats() override { return {}; }
+  };
+
+  Writer writer_;
+  std::vector<std::unique_ptr<Sink>> sinks_;
+  Source source_;
+};
+
+}  // namespace anyscan

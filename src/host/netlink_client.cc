@@ -1,0 +1,197 @@
+#include "host/netlink_client.h"
+
+#include <arpa/inet.h>
+#include <linux/neighbour.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace anyscan {
+namespace {
+
+template <class Payload>
+struct Request {
+  nlmsghdr header;
+  Payload payload;
+  char attributes[64];
+};
+
+void add_attribute(nlmsghdr* header, uint16_t type, const void* data, size_t bytes) {
+  auto* attribute = reinterpret_cast<rtattr*>(reinterpret_cast<char*>(header) + NLMSG_ALIGN(header->nlmsg_len));
+  attribute->rta_type = type;
+  attribute->rta_len = static_cast<unsigned short>(RTA_LENGTH(bytes));
+  std::memcpy(RTA_DATA(attribute), data, bytes);
+  header->nlmsg_len = NLMSG_ALIGN(header->nlmsg_len) + RTA_ALIGN(attribute->rta_len);
+}
+
+uint32_t attribute_be32(const rtattr* attribute) {
+  uint32_t value;
+  std::memcpy(&value, RTA_DATA(attribute), 4);
+  return ntohl(value);
+}
+
+}  // namespace
+
+Result<NetlinkClient> NetlinkClient::open() {
+  UniqueFd fd(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
+  if (!fd.valid()) return make_error(ExitCode::kUnavailable, errno_message("opening rtnetlink socket", errno));
+  sockaddr_nl local{};
+  local.nl_family = AF_NETLINK;
+  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&local), sizeof local) != 0)
+    return make_error(ExitCode::kUnavailable, errno_message("binding rtnetlink socket", errno));
+  return NetlinkClient(std::move(fd));
+}
+
+Result<std::vector<std::vector<uint8_t>>> NetlinkClient::transact(void* request, size_t bytes, bool dump) {
+  auto* header = static_cast<nlmsghdr*>(request);
+  header->nlmsg_seq = sequence_++;
+  sockaddr_nl kernel{};
+  kernel.nl_family = AF_NETLINK;
+  if (::sendto(fd_.get(), request, bytes, 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel) < 0)
+    return make_error(ExitCode::kUnavailable, errno_message("rtnetlink request", errno));
+  std::vector<std::vector<uint8_t>> answers;
+  std::vector<uint8_t> buffer(1 << 16);
+  while (true) {
+    const ssize_t received = ::recv(fd_.get(), buffer.data(), buffer.size(), 0);
+    if (received < 0) {
+      if (errno == EINTR) continue;
+      return make_error(ExitCode::kUnavailable, errno_message("rtnetlink answer", errno));
+    }
+    int remaining = static_cast<int>(received);
+    for (auto* msg = reinterpret_cast<nlmsghdr*>(buffer.data()); NLMSG_OK(msg, remaining);
+         msg = NLMSG_NEXT(msg, remaining)) {
+      if (msg->nlmsg_seq != header->nlmsg_seq) continue;
+      if (msg->nlmsg_type == NLMSG_DONE) return answers;
+      if (msg->nlmsg_type == NLMSG_ERROR) {
+        const auto* error = static_cast<const nlmsgerr*>(NLMSG_DATA(msg));
+        if (error->error == 0) return answers;
+        return make_error(ExitCode::kUnavailable, errno_message("rtnetlink", -error->error));
+      }
+      const auto* bytes_begin = reinterpret_cast<const uint8_t*>(msg);
+      answers.emplace_back(bytes_begin, bytes_begin + msg->nlmsg_len);
+      if (!dump) return answers;
+    }
+  }
+}
+
+Result<RouteInfo> NetlinkClient::route_to(Ipv4Address dst, int oif) {
+  Request<rtmsg> request{};
+  request.header.nlmsg_len = NLMSG_LENGTH(sizeof(rtmsg));
+  request.header.nlmsg_type = RTM_GETROUTE;
+  request.header.nlmsg_flags = NLM_F_REQUEST;
+  request.payload.rtm_family = AF_INET;
+  request.payload.rtm_dst_len = 32;
+  const uint32_t destination = htonl(dst.value);
+  add_attribute(&request.header, RTA_DST, &destination, 4);
+  if (oif != 0) add_attribute(&request.header, RTA_OIF, &oif, 4);
+  auto answers = transact(&request, request.header.nlmsg_len, false);
+  if (!answers) return tl::unexpected(with_context(answers.error(), "route to " + to_string(dst)));
+  if (answers->empty()) return make_error(ExitCode::kUnavailable, "no route to " + to_string(dst));
+  const auto* msg = reinterpret_cast<const nlmsghdr*>(answers->front().data());
+  const auto* route = static_cast<const rtmsg*>(NLMSG_DATA(msg));
+  RouteInfo info;
+  int length = static_cast<int>(RTM_PAYLOAD(msg));
+  for (auto* a = RTM_RTA(route); RTA_OK(a, length); a = RTA_NEXT(a, length)) {
+    if (a->rta_type == RTA_OIF) std::memcpy(&info.ifindex, RTA_DATA(a), 4);
+    if (a->rta_type == RTA_PREFSRC) info.preferred_source = Ipv4Address{attribute_be32(a)};
+    if (a->rta_type == RTA_GATEWAY) info.gateway = Ipv4Address{attribute_be32(a)};
+  }
+  if (route->rtm_type != RTN_UNICAST || info.ifindex == 0)
+    return make_error(ExitCode::kUnavailable, "no unicast route to " + to_string(dst));
+  return info;
+}
+
+Result<std::optional<MacAddress>> NetlinkClient::neighbour_mac(int ifindex, Ipv4Address address) {
+  Request<ndmsg> request{};
+  request.header.nlmsg_len = NLMSG_LENGTH(sizeof(ndmsg));
+  request.header.nlmsg_type = RTM_GETNEIGH;
+  request.header.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  request.payload.ndm_family = AF_INET;
+  auto answers = transact(&request, request.header.nlmsg_len, true);
+  if (!answers) return tl::unexpected(with_context(answers.error(), "neighbour table"));
+  constexpr uint16_t kUsable = NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE | NUD_PERMANENT | NUD_NOARP;
+  for (const auto& answer : *answers) {
+    const auto* msg = reinterpret_cast<const nlmsghdr*>(answer.data());
+    const auto* neighbour = static_cast<const ndmsg*>(NLMSG_DATA(msg));
+    if (neighbour->ndm_ifindex != ifindex || (neighbour->ndm_state & kUsable) == 0) continue;
+    int length = static_cast<int>(msg->nlmsg_len - NLMSG_LENGTH(sizeof(ndmsg)));
+    std::optional<uint32_t> destination;
+    std::optional<MacAddress> mac;
+    for (auto* a = reinterpret_cast<rtattr*>(const_cast<ndmsg*>(neighbour) + 1); RTA_OK(a, length);
+         a = RTA_NEXT(a, length)) {
+      if (a->rta_type == NDA_DST && RTA_PAYLOAD(a) == 4) destination = attribute_be32(a);
+      if (a->rta_type == NDA_LLADDR && RTA_PAYLOAD(a) == 6) {
+        MacAddress m;
+        std::memcpy(m.bytes.data(), RTA_DATA(a), 6);
+        mac = m;
+      }
+    }
+    if (destination == address.value && mac && !mac->is_zero()) return mac;
+  }
+  return std::optional<MacAddress>{};
+}
+
+Result<InterfaceInfo> NetlinkClient::interface_by_name(const std::string& name) {
+  if (name.empty() || name.size() >= IF_NAMESIZE) return make_error(ExitCode::kUsage, "bad interface name '" + name + "'");
+  const unsigned index = ::if_nametoindex(name.c_str());
+  if (index == 0) return make_error(ExitCode::kUnavailable, "interface '" + name + "' not found");
+  return interface_query(static_cast<int>(index), name);
+}
+
+Result<InterfaceInfo> NetlinkClient::interface_by_index(int ifindex) {
+  char name[IF_NAMESIZE] = {};
+  if (::if_indextoname(static_cast<unsigned>(ifindex), name) == nullptr)
+    return make_error(ExitCode::kUnavailable, "interface index " + std::to_string(ifindex) + " not found");
+  return interface_query(ifindex, name);
+}
+
+Result<InterfaceInfo> NetlinkClient::interface_query(int ifindex, const std::string& name) {
+  InterfaceInfo info;
+  info.name = name;
+  info.ifindex = ifindex;
+  {
+    Request<ifinfomsg> request{};
+    request.header.nlmsg_len = NLMSG_LENGTH(sizeof(ifinfomsg));
+    request.header.nlmsg_type = RTM_GETLINK;
+    request.header.nlmsg_flags = NLM_F_REQUEST;
+    request.payload.ifi_family = AF_UNSPEC;
+    request.payload.ifi_index = ifindex;
+    auto answers = transact(&request, request.header.nlmsg_len, false);
+    if (!answers) return tl::unexpected(with_context(answers.error(), "interface " + name));
+    if (answers->empty()) return make_error(ExitCode::kUnavailable, "interface " + name + ": no link information");
+    const auto* msg = reinterpret_cast<const nlmsghdr*>(answers->front().data());
+    const auto* link = static_cast<const ifinfomsg*>(NLMSG_DATA(msg));
+    info.up = (link->ifi_flags & IFF_UP) != 0;
+    int length = static_cast<int>(IFLA_PAYLOAD(msg));
+    for (auto* a = IFLA_RTA(link); RTA_OK(a, length); a = RTA_NEXT(a, length)) {
+      if (a->rta_type == IFLA_ADDRESS && RTA_PAYLOAD(a) == 6) std::memcpy(info.mac.bytes.data(), RTA_DATA(a), 6);
+      if (a->rta_type == IFLA_MTU) std::memcpy(&info.mtu, RTA_DATA(a), 4);
+      if (a->rta_type == IFLA_NUM_RX_QUEUES) std::memcpy(&info.rx_queues, RTA_DATA(a), 4);
+      if (a->rta_type == IFLA_NUM_TX_QUEUES) std::memcpy(&info.tx_queues, RTA_DATA(a), 4);
+    }
+  }
+  {
+    Request<ifaddrmsg> request{};
+    request.header.nlmsg_len = NLMSG_LENGTH(sizeof(ifaddrmsg));
+    request.header.nlmsg_type = RTM_GETADDR;
+    request.header.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+    request.payload.ifa_family = AF_INET;
+    auto answers = transact(&request, request.header.nlmsg_len, true);
+    if (!answers) return tl::unexpected(with_context(answers.error(), "addresses of " + name));
+    for (const auto& answer : *answers) {
+      const auto* msg = reinterpret_cast<const nlmsghdr*>(answer.data());
+      const auto* address = static_cast<const ifaddrmsg*>(NLMSG_DATA(msg));
+      if (static_cast<int>(address->ifa_index) != ifindex) continue;
+      int length = static_cast<int>(IFA_PAYLOAD(msg));
+      for (auto* a = IFA_RTA(address); RTA_OK(a, length); a = RTA_NEXT(a, length))
+        if (a->rta_type == IFA_LOCAL && RTA_PAYLOAD(a) == 4) info.addresses.push_back(Ipv4Address{attribute_be32(a)});
+    }
+  }
+  return info;
+}
+
+}  // namespace anyscan

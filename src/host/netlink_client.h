@@ -1,0 +1,54 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "base/unique_fd.h"
+#include "net/ipv4_address.h"
+#include "net/mac_address.h"
+
+namespace anyscan {
+
+struct RouteInfo {
+  int ifindex = 0;
+  std::optional<Ipv4Address> preferred_source;
+  std::optional<Ipv4Address> gateway;  // nullopt: destination is on-link
+};
+
+struct InterfaceInfo {
+  std::string name;
+  int ifindex = 0;
+  MacAddress mac;
+  uint32_t mtu = 0;
+  uint32_t rx_queues = 1;
+  uint32_t tx_queues = 1;
+  bool up = false;
+  std::vector<Ipv4Address> addresses;
+};
+
+// Read-only rtnetlink queries (route, neighbour, link, address tables) of the calling
+// thread's network namespace. Needs no privileges.
+class NetlinkClient {
+ public:
+  static Result<NetlinkClient> open();
+
+  // The kernel's route decision for dst, as `ip route get` prints it.
+  Result<RouteInfo> route_to(Ipv4Address dst, int oif = 0);
+  // The link-layer address of a neighbour in a usable state, or nullopt.
+  Result<std::optional<MacAddress>> neighbour_mac(int ifindex, Ipv4Address address);
+  Result<InterfaceInfo> interface_by_name(const std::string& name);
+  Result<InterfaceInfo> interface_by_index(int ifindex);
+
+ private:
+  explicit NetlinkClient(UniqueFd fd) : fd_(std::move(fd)) {}
+  // Sends request and collects every answer message (until NLMSG_DONE for dumps).
+  Result<std::vector<std::vector<uint8_t>>> transact(void* request, size_t bytes, bool dump);
+  Result<InterfaceInfo> interface_query(int ifindex, const std::string& name);
+
+  UniqueFd fd_;
+  uint32_t sequence_ = 1;
+};
+
+}  // namespace anyscan

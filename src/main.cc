@@ -1,0 +1,45 @@
+// anyscan: stateless IPv4 port scanner. Parses options, runs the scan, maps failures to
+// sysexits codes with one line on stderr.
+#include <cstdio>
+
+#include "base/log.h"
+#include "output/output_field.h"
+#include "probe/probe_module.h"
+#include "scan/scan_options.h"
+#include "scan/scanner.h"
+
+#ifndef ANYSCAN_VERSION
+#define ANYSCAN_VERSION "0.0.0"
+#endif
+
+using namespace anyscan;
+
+int main(int argc, char** argv) {
+  auto config = parse_command_line(argc, argv);
+  if (!config) {
+    log_message(LogLevel::kError, config.error().message);
+    return static_cast<int>(config.error().code);
+  }
+  switch (config->action) {
+    case ConfigAction::kHelp: std::fputs(usage_text().c_str(), stdout); return 0;
+    case ConfigAction::kVersion: std::printf("anyscan %s\n", ANYSCAN_VERSION); return 0;
+    case ConfigAction::kListProbeModules:
+      for (const auto& m : probe_modules()) std::printf("%-16s %s\n", std::string(m.name).c_str(), std::string(m.description).c_str());
+      return 0;
+    case ConfigAction::kListOutputFields:
+      for (const auto& f : output_fields()) std::printf("%-16s %s\n", std::string(f.name).c_str(), std::string(f.description).c_str());
+      return 0;
+    case ConfigAction::kScan: break;
+  }
+  set_log_level(static_cast<LogLevel>(config->verbosity));
+  if (auto valid = validate_config(*config); !valid) {
+    log_message(LogLevel::kError, valid.error().message);
+    return static_cast<int>(valid.error().code);
+  }
+  auto scanned = run_scan(*config);
+  if (!scanned) {
+    log_message(LogLevel::kError, scanned.error().message);
+    return static_cast<int>(scanned.error().code);
+  }
+  return 0;
+}

@@ -1,0 +1,110 @@
+#include "probe/icmp_echo_probe.h"
+
+#include <cstring>
+
+#include "net/checksum.h"
+#include "net/frame_layout.h"
+#include "net/ipv4_frame.h"
+
+namespace anyscan {
+
+using namespace frame;
+
+namespace {
+constexpr size_t kIcmp = kIp + kIpMinHeaderBytes;
+}  // namespace
+
+IcmpEchoProbe::IcmpEchoProbe(const ProbeParams& params) : params_(params) {
+  uint8_t* f = template_.data();
+  std::memcpy(f + kEthDst, params.gateway_mac.bytes.data(), 6);
+  std::memcpy(f + kEthSrc, params.source_mac.bytes.data(), 6);
+  store_be16(f + kEthType, kEthTypeIpv4);
+  f[kIpVersionIhl] = 0x45;
+  store_be16(f + kIpTotalLength, kIpMinHeaderBytes + kIcmpHeaderBytes);
+  store_be16(f + kIpId, 54321);
+  f[kIpTtl] = params.ttl;
+  f[kIpProtocol] = kProtoIcmp;
+  store_be32(f + kIpSrc, params.source_ip.value);
+  ip_checksum_ = checksum(f + kIp, kIpMinHeaderBytes);
+  store_be16(f + kIpChecksum, ip_checksum_);
+  f[kIcmp + kIcmpType] = kIcmpEchoRequest;
+  icmp_checksum_ = checksum(f + kIcmp, kIcmpHeaderBytes);
+  store_be16(f + kIcmp + kIcmpChecksum, icmp_checksum_);
+}
+
+void IcmpEchoProbe::build(const ProbeTarget* targets, size_t count, FrameSlot* slots) const {
+  for (size_t i = 0; i < count; ++i) {
+    uint8_t* f = slots[i].data;
+    std::memcpy(f, template_.data(), kFrameBytes);
+    const uint64_t cookie = validation_cookie(params_.key, params_.source_ip.value, targets[i].daddr, 0);
+    const uint16_t id = static_cast<uint16_t>(cookie);
+    const uint16_t seq = static_cast<uint16_t>((cookie >> 16) + targets[i].probe_number);
+    store_be32(f + kIpDst, targets[i].daddr);
+    store_be16(f + kIpChecksum, checksum_adjust32(ip_checksum_, 0, targets[i].daddr));
+    store_be16(f + kIcmp + kIcmpId, id);
+    store_be16(f + kIcmp + kIcmpSeq, seq);
+    uint16_t sum = checksum_adjust16(icmp_checksum_, 0, id);
+    store_be16(f + kIcmp + kIcmpChecksum, checksum_adjust16(sum, 0, seq));
+    slots[i].length = kFrameBytes;
+  }
+}
+
+bool IcmpEchoProbe::ids_valid(uint32_t daddr, uint16_t id, uint16_t seq) const {
+  const uint64_t cookie = validation_cookie(params_.key, params_.source_ip.value, daddr, 0);
+  if (id != static_cast<uint16_t>(cookie)) return false;
+  const uint16_t probe_number = static_cast<uint16_t>(seq - static_cast<uint16_t>(cookie >> 16));
+  return probe_number < params_.probes_per_target;
+}
+
+ReplyVerdict IcmpEchoProbe::classify_one(const FrameView& view, Reply* reply) const {
+  const auto ip = parse_ipv4_frame(view.data, view.length);
+  if (!ip || ip->protocol != kProtoIcmp || ip->daddr != params_.source_ip.value)
+    return ReplyVerdict::kUnrelated;
+  if (ip->l4_bytes < kIcmpHeaderBytes) return ReplyVerdict::kInvalid;
+  const uint8_t* icmp = view.data + ip->l4_offset;
+  const uint8_t type = icmp[kIcmpType];
+
+  if (type == kIcmpEchoReply) {
+    const uint16_t id = load_be16(icmp + kIcmpId);
+    const uint16_t seq = load_be16(icmp + kIcmpSeq);
+    if (!ids_valid(ip->saddr, id, seq)) return ReplyVerdict::kInvalid;
+    *reply = Reply{};
+    reply->saddr = ip->saddr;
+    reply->daddr = ip->daddr;
+    reply->dport = id;
+    reply->seq = seq;
+    reply->ttl = ip->ttl;
+    reply->classification = Classification::kEchoReply;
+    return ReplyVerdict::kValid;
+  }
+  if (type != kIcmpUnreachable) return ReplyVerdict::kUnrelated;
+
+  // Quoted datagram: our IP header (no options) + the first 8 bytes of our ICMP header.
+  const size_t quoted = ip->l4_offset + kIcmpHeaderBytes;
+  if (ip->l4_bytes < kIcmpHeaderBytes + kIpMinHeaderBytes + kIcmpHeaderBytes) return ReplyVerdict::kInvalid;
+  const uint8_t* inner = view.data + quoted;
+  if (inner[0] != 0x45 || inner[9] != kProtoIcmp) return ReplyVerdict::kInvalid;
+  if (load_be32(inner + 12) != params_.source_ip.value) return ReplyVerdict::kInvalid;
+  const uint32_t target = load_be32(inner + 16);
+  const uint8_t* inner_icmp = inner + kIpMinHeaderBytes;
+  if (inner_icmp[kIcmpType] != kIcmpEchoRequest) return ReplyVerdict::kInvalid;
+  if (!ids_valid(target, load_be16(inner_icmp + kIcmpId), load_be16(inner_icmp + kIcmpSeq)))
+    return ReplyVerdict::kInvalid;
+  *reply = Reply{};
+  reply->saddr = target;
+  reply->daddr = ip->daddr;
+  reply->ttl = ip->ttl;
+  reply->classification = Classification::kUnreachable;
+  return ReplyVerdict::kValid;
+}
+
+void IcmpEchoProbe::classify(const FrameView* frames, size_t count, ReplyVerdict* verdicts,
+                             Reply* replies) const {
+  for (size_t i = 0; i < count; ++i) verdicts[i] = classify_one(frames[i], &replies[i]);
+}
+
+std::unique_ptr<ProbeModule> make_icmp_echo_probe(const ProbeParams& params) {
+  return std::make_unique<IcmpEchoProbe>(params);
+}
+
+}  // namespace anyscan

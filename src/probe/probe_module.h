@@ -1,0 +1,80 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+#include "net/ipv4_address.h"
+#include "net/mac_address.h"
+#include "probe/reply.h"
+#include "probe/validation_cookie.h"
+
+namespace anyscan {
+
+// Everything a probe module needs to build frames and check replies; fixed per scan.
+struct ProbeParams {
+  MacAddress source_mac;
+  MacAddress gateway_mac;
+  Ipv4Address source_ip;
+  uint16_t source_port_first = 32768;
+  uint16_t source_port_count = 28232;  // Linux's default ephemeral range 32768-60999
+  uint32_t probes_per_target = 1;
+  uint8_t ttl = 255;
+  CookieKey key;
+};
+
+struct ProbeTarget {
+  uint32_t daddr;
+  uint16_t dport;
+  uint16_t probe_number;  // 0 .. probes_per_target-1
+};
+
+// A writable frame buffer handed out by a PacketSink.
+struct FrameSlot {
+  uint8_t* data;
+  uint32_t length;
+};
+
+// Receive side view of one frame (valid until the source's release()).
+struct FrameView {
+  const uint8_t* data;
+  uint32_t length;
+};
+
+// A probe type: builds its frame template once, patches per-target fields into frames and
+// classifies replies. Calls are per batch (one virtual call per batch, not per packet).
+class ProbeModule {
+ public:
+  virtual ~ProbeModule() = default;
+
+  virtual std::string_view name() const = 0;
+  // Whether the module probes ports (tcp) or only addresses (icmp).
+  virtual bool uses_ports() const = 0;
+  virtual uint8_t ip_protocol() const = 0;
+  virtual size_t frame_bytes() const = 0;
+
+  // Writes one complete frame per target into slots[i].data and sets slots[i].length.
+  virtual void build(const ProbeTarget* targets, size_t count, FrameSlot* slots) const = 0;
+
+  // Parses and validates each frame; verdicts[i] says what frames[i] was, and valid
+  // replies fill replies[i]. Frames may be truncated or malformed: never reads past length.
+  virtual void classify(const FrameView* frames, size_t count, ReplyVerdict* verdicts,
+                        Reply* replies) const = 0;
+};
+
+struct ProbeModuleInfo {
+  std::string_view name;
+  std::string_view description;
+  std::unique_ptr<ProbeModule> (*create)(const ProbeParams& params);
+};
+
+// The explicit registry (zmap style): every module is listed here, nothing registers itself.
+const std::vector<ProbeModuleInfo>& probe_modules();
+Result<std::unique_ptr<ProbeModule>> make_probe_module(std::string_view name,
+                                                       const ProbeParams& params);
+
+}  // namespace anyscan

@@ -1,0 +1,22 @@
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+namespace anyscan {
+
+// A 128-bit secret per scan. Replies are accepted only when they carry the keyed hash of
+// (our address, target address, target port) back to us, so a reply proves we sent the
+// probe it answers (zmap's validation idea, with SipHash as the PRF instead of AES).
+struct CookieKey {
+  std::array<uint64_t, 2> words{};
+};
+
+// SipHash-2-4 (Aumasson & Bernstein, 2012) of the 10-byte message
+// saddr(4) | daddr(4) | port(2), as 64 bits. Pure; the same on sender and receiver.
+uint64_t validation_cookie(const CookieKey& key, uint32_t saddr, uint32_t daddr, uint16_t port);
+
+// Key derived from a user seed (-e), so a seeded scan is reproducible frame for frame.
+CookieKey cookie_key_from_seed(uint64_t seed);
+
+}  // namespace anyscan

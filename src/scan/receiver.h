@@ -1,0 +1,55 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+
+#include "base/result.h"
+#include "engine/packet_source.h"
+#include "output/result_sink.h"
+#include "probe/probe_module.h"
+#include "scan/result_dedup.h"
+#include "scan/scan_plan.h"
+
+namespace anyscan {
+
+struct alignas(64) ReceiverCounters {
+  std::atomic<uint64_t> received{0};           // frames the kernel filter let through
+  std::atomic<uint64_t> validation_failed{0};  // looked like replies, failed the cookie
+  std::atomic<uint64_t> unrelated{0};          // other traffic that passed the filter
+  std::atomic<uint64_t> results{0};            // records written
+  std::atomic<uint64_t> duplicates{0};         // valid replies already reported
+  std::atomic<uint64_t> success{0};            // results with success = 1
+};
+
+// Shared by all receiver threads: the exact dedup and the result sink, behind one lock
+// taken per batch.
+struct ResultCollector {
+  std::mutex mutex;
+  ResultDedup dedup{kClassificationCount};
+  ResultSink* sink = nullptr;  // null in a dry run writing frames to stdout
+  uint64_t max_results = 0;
+  std::atomic<bool> limit_reached{false};
+};
+
+class Receiver {
+ public:
+  static constexpr size_t kBatch = 256;
+
+  Receiver(const ScanPlan& plan, const ProbeModule& module, PacketSource& source, ResultCollector& collector,
+           ReceiverCounters& counters);
+
+  // Receives until `finish` is set, then drains what the kernel already queued.
+  Result<void> run(const std::atomic<bool>& finish);
+  // Handles one batch of frames (exposed for tests with a scripted source).
+  Result<void> handle(const FrameView* frames, size_t count);
+
+ private:
+  const ScanPlan& plan_;
+  const ProbeModule& module_;
+  PacketSource& source_;
+  ResultCollector& collector_;
+  ReceiverCounters& counters_;
+};
+
+}  // namespace anyscan

@@ -1,0 +1,82 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/dryrun/dryrun_engine.h"
+#include "engine/io_engine.h"
+#include "net/ipv4_address.h"
+#include "net/mac_address.h"
+#include "output/output_field.h"
+
+namespace anyscan {
+
+inline constexpr const char* kDefaultBlocklistFile = "/etc/anyscan/blocklist.conf";
+inline constexpr uint64_t kDefaultRatePps = 10000;  // zmap's default
+inline constexpr uint32_t kDefaultCooldownSeconds = 8;
+inline constexpr uint16_t kDefaultSourcePortFirst = 32768;  // zmap's default range
+inline constexpr uint16_t kDefaultSourcePortLast = 61000;
+inline constexpr uint32_t kDefaultRetries = 10;
+inline constexpr uint32_t kMaxShards = 65535;
+
+enum class OutputFormat { kCsv, kJson };
+enum class ConfigAction { kScan, kHelp, kVersion, kListProbeModules, kListOutputFields };
+
+// Every scan option, as parsed from -C FILE then the command line. Validated once by
+// validate_config(), then treated as immutable.
+struct ScanConfig {
+  ConfigAction action = ConfigAction::kScan;
+
+  std::vector<std::string> targets;  // positional / ANYSCAN_TARGETS
+  std::string list_of_ips_file;
+  std::string allowlist_file;
+  std::string blocklist_file = kDefaultBlocklistFile;
+  std::string ports;
+
+  std::string interface;
+  std::optional<Ipv4Address> source_ip;
+  std::optional<MacAddress> gateway_mac;
+  std::optional<MacAddress> source_mac;
+  uint16_t source_port_first = kDefaultSourcePortFirst;
+  uint16_t source_port_last = kDefaultSourcePortLast;
+
+  uint64_t rate_pps = kDefaultRatePps;  // 0 = as fast as possible
+  uint64_t bandwidth_bps = 0;           // if set, overrides rate_pps
+  bool rate_given = false;
+
+  uint64_t max_targets = 0;   // 0 = no limit
+  uint64_t max_results = 0;
+  uint64_t max_runtime_s = 0;
+  uint32_t cooldown_s = kDefaultCooldownSeconds;
+  uint32_t probes = 1;
+  uint32_t retries = kDefaultRetries;
+
+  std::string output_file = "-";
+  OutputFormat output_format = OutputFormat::kCsv;
+  std::vector<OutputField> output_fields = default_output_fields();
+  std::string metadata_file;
+  std::string status_file;
+
+  std::optional<uint64_t> seed;
+  uint32_t shards = 1;
+  uint32_t shard = 0;
+  uint32_t sender_threads = 0;  // 0 = default (one per queue, at most the cores)
+  uint32_t receiver_threads = 1;
+
+  std::string probe_module = "tcp_synscan";
+  std::string io_engine = "af_packet";
+  XdpMode xdp_mode = XdpMode::kAuto;
+  XdpZeroCopy xdp_zerocopy = XdpZeroCopy::kAuto;
+  uint32_t xdp_queues = 0;  // 0 = all
+
+  bool dryrun = false;
+  DryrunFormat dryrun_format = DryrunFormat::kText;
+
+  bool quiet = false;
+  int verbosity = 3;
+  std::string config_file;
+};
+
+}  // namespace anyscan

@@ -1,0 +1,72 @@
+#include "scan/sender.h"
+
+#include <sched.h>
+
+#include <array>
+
+namespace anyscan {
+
+Sender::Sender(const ScanPlan& plan, const IndexPermutation& permutation, ShardSlice slice, uint32_t probes,
+               const ProbeModule& module, PacketSink& sink, RateLimiter& limiter, Clock& clock,
+               const std::atomic<bool>& stop, SenderCounters& counters)
+    : plan_(plan), permutation_(permutation), slice_(slice), probes_(probes), module_(module), sink_(sink),
+      limiter_(limiter), clock_(clock), stop_(stop), counters_(counters) {}
+
+Result<void> Sender::run() {
+  std::array<ProbeTarget, kMaxBatch> batch;
+  const uint32_t batch_frames = limiter_.batch_size(kMaxBatch);
+  const uint64_t port_count = plan_.ports.size();
+  uint64_t k = 0;          // next target of the slice
+  uint32_t probe = 0;      // next probe number of target k
+  ProbeTarget current{0, 0, 0};
+  uint64_t sent = 0, failed = 0;
+  counters_.targets_total.store(slice_.count, std::memory_order_relaxed);
+
+  while (k < slice_.count && !stop_.load(std::memory_order_relaxed)) {
+    // Fill a batch of frames: P probes per target, in target order.
+    uint32_t n = 0;
+    uint64_t targets_in_batch = 0;
+    while (n < batch_frames && k < slice_.count) {
+      if (probe == 0) {
+        const uint64_t index = permutation_.at(slice_.first_position + k * slice_.stride);
+        const uint64_t address_index = index / port_count;
+        current = ProbeTarget{plan_.addresses.at(address_index),
+                              plan_.ports.at(static_cast<size_t>(index - address_index * port_count)), 0};
+      }
+      batch[n] = current;
+      batch[n++].probe_number = static_cast<uint16_t>(probe);
+      if (++probe == probes_) {
+        probe = 0;
+        ++k;
+        ++targets_in_batch;
+      }
+    }
+    if (!limiter_.unlimited()) clock_.sleep_until_ns(limiter_.claim(n));
+
+    uint32_t done = 0;
+    while (done < n) {
+      std::span<FrameSlot> slots = sink_.reserve(n - done);
+      if (slots.empty()) {
+        if (stop_.load(std::memory_order_relaxed)) break;
+        ::sched_yield();
+        continue;
+      }
+      module_.build(batch.data() + done, slots.size(), slots.data());
+      auto report = sink_.submit(slots.size());
+      if (!report) {
+        counters_.finished.store(true, std::memory_order_release);
+        return tl::unexpected(report.error());
+      }
+      sent += report->sent;
+      failed += report->failed;
+      done += static_cast<uint32_t>(slots.size());
+    }
+    counters_.sent.store(sent, std::memory_order_relaxed);
+    counters_.failed.store(failed, std::memory_order_relaxed);
+    counters_.targets_done.fetch_add(targets_in_batch, std::memory_order_relaxed);
+  }
+  counters_.finished.store(true, std::memory_order_release);
+  return {};
+}
+
+}  // namespace anyscan

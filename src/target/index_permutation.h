@@ -1,0 +1,51 @@
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+namespace anyscan {
+
+// A seeded bijection on [0, size) for any size up to 2^62: a balanced Feistel network on
+// the smallest even bit width covering size, with cycle-walking (Black & Rogaway,
+// "Ciphers with Arbitrary Finite Domains", 2002) to stay inside [0, size). Pure, no
+// tables: the whole IPv4 space x 65535 ports (2^48) costs the same as 256 targets, and a
+// position alone says which target comes next, so shards and threads need no shared state.
+class IndexPermutation {
+ public:
+  static constexpr int kRounds = 4;
+  static constexpr uint64_t kMaxSize = uint64_t{1} << 62;
+
+  IndexPermutation(uint64_t size, uint64_t seed);
+
+  uint64_t size() const { return size_; }
+  // The element at position; position < size().
+  uint64_t at(uint64_t position) const {
+    uint64_t x = encrypt(position);
+    while (x >= size_) x = encrypt(x);  // expected < 4 steps: 2^bits < 4 * size
+    return x;
+  }
+
+ private:
+  uint64_t encrypt(uint64_t x) const;
+
+  uint64_t size_;
+  int half_bits_;
+  uint64_t half_mask_;
+  std::array<uint64_t, kRounds> keys_;
+};
+
+// Positions that shard `shard` of `shards` (and, inside it, thread `thread` of `threads`)
+// visits: position = shard + shards * k for k = thread, thread + threads, ... Shards are
+// disjoint and together complete because they partition the positions, and the
+// permutation maps positions one-to-one onto targets.
+struct ShardSlice {
+  uint64_t first_position;
+  uint64_t stride;
+  uint64_t count;
+};
+
+// limit caps how many of the shard's positions (in shard order) are used at all (-n).
+ShardSlice shard_slice(uint64_t size, uint32_t shard, uint32_t shards, uint32_t thread,
+                       uint32_t threads, uint64_t limit);
+
+}  // namespace anyscan
