@@ -1,0 +1,56 @@
+#include "target/address_set.h"
+
+#include <gtest/gtest.h>
+
+#include "target/target_parser.h"
+
+namespace anyscan {
+namespace {
+
+AddressSet set_of(const char* text) { return *parse_target_list(text, "test"); }
+
+TEST(AddressSet, MergesOverlappingAndAdjacentRanges) {
+  AddressSet s({{10, 20}, {21, 30}, {15, 25}, {40, 40}});
+  ASSERT_EQ(s.ranges().size(), 2u);
+  EXPECT_EQ(s.ranges()[0], (AddressRange{10, 30}));
+  EXPECT_EQ(s.ranges()[1], (AddressRange{40, 40}));
+  EXPECT_EQ(s.size(), 22u);
+}
+
+TEST(AddressSet, IndexAndAddressRoundTrip) {
+  AddressSet s = set_of("198.18.0.0/30\n198.18.1.10-198.18.1.12\n198.19.255.255\n");
+  ASSERT_EQ(s.size(), 8u);
+  for (uint64_t i = 0; i < s.size(); ++i) {
+    SCOPED_TRACE(i);
+    EXPECT_EQ(s.index_of(s.at(i)), i);
+  }
+  EXPECT_FALSE(s.index_of(parse_ipv4("198.18.0.4")->value));
+  EXPECT_FALSE(s.index_of(parse_ipv4("198.18.1.9")->value));
+  EXPECT_EQ(s.at(4), parse_ipv4("198.18.1.10")->value);
+}
+
+TEST(AddressSet, MinusRemovesBlockedAddressesSoTheyCostNoIndex) {
+  AddressSet targets = set_of("198.18.0.0/24");
+  AddressSet blocked = set_of("198.18.0.0/31\n198.18.0.100-198.18.0.199\n198.18.0.255");
+  AddressSet left = targets.minus(blocked);
+  EXPECT_EQ(left.size(), 256u - 2 - 100 - 1);
+  for (uint64_t i = 0; i < left.size(); ++i) EXPECT_FALSE(blocked.contains(left.at(i)));
+}
+
+TEST(AddressSet, IntersectKeepsOnlyAllowed) {
+  AddressSet a = set_of("198.18.0.0/16");
+  AddressSet allow = set_of("198.18.5.0/24\n198.19.0.0/24");
+  AddressSet both = a.intersect(allow);
+  ASSERT_EQ(both.ranges().size(), 1u);
+  EXPECT_EQ(both.size(), 256u);
+}
+
+TEST(AddressSet, WholeSpaceHasTwoToThe32Addresses) {
+  AddressSet all = AddressSet::everything();
+  EXPECT_EQ(all.size(), uint64_t{1} << 32);
+  EXPECT_EQ(all.at(0xffffffffu), 0xffffffffu);
+  EXPECT_EQ(all.minus(set_of("0.0.0.0/1")).size(), uint64_t{1} << 31);
+}
+
+}  // namespace
+}  // namespace anyscan

@@ -1,0 +1,89 @@
+#include "target/index_permutation.h"
+
+#include <gtest/gtest.h>
+
+#include <unordered_set>
+#include <vector>
+
+namespace anyscan {
+namespace {
+
+TEST(IndexPermutation, IsABijectionForManySizes) {
+  for (uint64_t size : {1ull, 2ull, 3ull, 4ull, 5ull, 17ull, 255ull, 256ull, 257ull, 1000ull, 4096ull, 65537ull, 300000ull}) {
+    SCOPED_TRACE(size);
+    IndexPermutation permutation(size, 42);
+    std::vector<bool> seen(size, false);
+    for (uint64_t p = 0; p < size; ++p) {
+      const uint64_t v = permutation.at(p);
+      ASSERT_LT(v, size);
+      ASSERT_FALSE(seen[v]) << "position " << p << " repeats " << v;
+      seen[v] = true;
+    }
+  }
+}
+
+TEST(IndexPermutation, SameSeedSameOrderOtherSeedOtherOrder) {
+  IndexPermutation a(100000, 7), b(100000, 7), c(100000, 8);
+  int differences = 0;
+  for (uint64_t p = 0; p < 100000; ++p) {
+    ASSERT_EQ(a.at(p), b.at(p));
+    differences += a.at(p) != c.at(p);
+  }
+  EXPECT_GT(differences, 99000);
+}
+
+TEST(IndexPermutation, ShuffleIsNotNearIdentity) {
+  IndexPermutation permutation(1 << 16, 1);
+  int fixed = 0, sequential = 0;
+  for (uint64_t p = 0; p + 1 < (1 << 16); ++p) {
+    fixed += permutation.at(p) == p;
+    sequential += permutation.at(p + 1) == permutation.at(p) + 1;
+  }
+  EXPECT_LT(fixed, 20);
+  EXPECT_LT(sequential, 20);
+}
+
+TEST(IndexPermutation, WholeIpv4SpaceTimesAllPortsIs64BitSafe) {
+  const uint64_t size = (uint64_t{1} << 32) * 65535;
+  IndexPermutation permutation(size, 99);
+  std::unordered_set<uint64_t> values;
+  // Positions near the top of the range, and a spread sample: all inside, none repeat.
+  for (uint64_t p = 0; p < 200000; ++p) {
+    const uint64_t position = (p % 2 == 0) ? size - 1 - p : p * 1403617;
+    const uint64_t v = permutation.at(position);
+    ASSERT_LT(v, size);
+    ASSERT_TRUE(values.insert(v).second);
+  }
+}
+
+TEST(ShardSlice, ShardsAreDisjointAndCompleteForAnyCountUpTo1024) {
+  const uint64_t size = 5003;  // prime: no shard count divides it
+  IndexPermutation permutation(size, 3);
+  for (uint32_t shards : {1u, 2u, 3u, 7u, 64u, 100u, 1000u, 1023u, 1024u}) {
+    for (uint32_t threads : {1u, 3u}) {
+      SCOPED_TRACE(testing::Message() << shards << " shards, " << threads << " threads");
+      std::vector<int> hits(size, 0);
+      for (uint32_t shard = 0; shard < shards; ++shard)
+        for (uint32_t thread = 0; thread < threads; ++thread) {
+          const ShardSlice s = shard_slice(size, shard, shards, thread, threads, UINT64_MAX);
+          for (uint64_t k = 0; k < s.count; ++k) ++hits[permutation.at(s.first_position + k * s.stride)];
+        }
+      for (uint64_t i = 0; i < size; ++i) ASSERT_EQ(hits[i], 1) << "target " << i;
+    }
+  }
+}
+
+TEST(ShardSlice, MoreShardsThanTargetsLeavesSomeEmpty) {
+  uint64_t total = 0;
+  for (uint32_t shard = 0; shard < 1024; ++shard) total += shard_slice(10, shard, 1024, 0, 1, UINT64_MAX).count;
+  EXPECT_EQ(total, 10u);
+}
+
+TEST(ShardSlice, LimitCapsTheShardNotEachThread) {
+  uint64_t total = 0;
+  for (uint32_t thread = 0; thread < 4; ++thread) total += shard_slice(1000, 0, 1, thread, 4, 10).count;
+  EXPECT_EQ(total, 10u);
+}
+
+}  // namespace
+}  // namespace anyscan

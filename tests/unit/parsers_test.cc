@@ -1,0 +1,141 @@
+// Bad-input tables for every parser a user reaches: each bad value gets one line naming
+// the input and a sysexits code.
+#include <gtest/gtest.h>
+
+#include "base/parse_number.h"
+#include "net/ipv4_address.h"
+#include "net/mac_address.h"
+#include "output/output_field.h"
+#include "target/port_set.h"
+#include "target/target_parser.h"
+
+namespace anyscan {
+namespace {
+
+TEST(Ipv4Parser, AcceptsDottedQuadsOnly) {
+  EXPECT_EQ(parse_ipv4("198.18.0.1")->value, 0xc6120001u);
+  EXPECT_EQ(parse_ipv4("0.0.0.0")->value, 0u);
+  EXPECT_EQ(parse_ipv4("255.255.255.255")->value, 0xffffffffu);
+  for (const char* bad : {"", "1.2.3", "1.2.3.4.5", "256.1.1.1", "1.2.3.4 ", " 1.2.3.4", "01.2.3.4", "1..3.4",
+                          "a.b.c.d", "1.2.3.-4", "1.2.3.4/", "0x1.2.3.4", "1234.1.1.1"}) {
+    SCOPED_TRACE(bad);
+    EXPECT_FALSE(parse_ipv4(bad));
+  }
+  EXPECT_EQ(to_string(Ipv4Address{0xc6120001u}), "198.18.0.1");
+}
+
+TEST(TargetParser, ParsesCidrRangeAndSingle) {
+  EXPECT_EQ(*parse_target("198.18.0.0/15"), (AddressRange{0xc6120000u, 0xc613ffffu}));
+  EXPECT_EQ(*parse_target("198.18.0.77/24"), (AddressRange{0xc6120000u, 0xc61200ffu}));
+  EXPECT_EQ(*parse_target("0.0.0.0/0"), (AddressRange{0, 0xffffffffu}));
+  EXPECT_EQ(*parse_target("198.18.0.1-198.18.0.9"), (AddressRange{0xc6120001u, 0xc6120009u}));
+  EXPECT_EQ(*parse_target("198.18.0.1"), (AddressRange{0xc6120001u, 0xc6120001u}));
+}
+
+TEST(TargetParser, BadTargetsNameTheInput) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"198.18.0.0/33", "bad target '198.18.0.0/33': prefix length must be 0-32"},
+      {"198.18.0.0/", "bad target '198.18.0.0/': prefix length must be 0-32"},
+      {"198.18.0.0/-1", "bad target '198.18.0.0/-1': prefix length must be 0-32"},
+      {"300.1.1.1/8", "bad target '300.1.1.1/8': not an IPv4 address before '/'"},
+      {"198.18.0.9-198.18.0.1", "bad target '198.18.0.9-198.18.0.1': range ends before it starts"},
+      {"198.18.0.1-", "bad target '198.18.0.1-': a range is FIRST-LAST with two IPv4 addresses"},
+      {"example.com", "bad target 'example.com': expected an IPv4 address, CIDR (a.b.c.d/n) or range (a.b.c.d-e.f.g.h)"},
+      {"", "bad target '': expected an IPv4 address, CIDR (a.b.c.d/n) or range (a.b.c.d-e.f.g.h)"},
+  };
+  for (const auto& [text, message] : cases) {
+    SCOPED_TRACE(text);
+    auto parsed = parse_target(text);
+    ASSERT_FALSE(parsed);
+    EXPECT_EQ(parsed.error().message, message);
+    EXPECT_EQ(parsed.error().code, ExitCode::kDataErr);
+  }
+}
+
+TEST(TargetParser, FileErrorsNameFileAndLine) {
+  auto parsed = parse_target_list("# header\n198.18.0.0/24  # ok\n\n  198.18.1.1 \n198.18.2.0/99\n", "targets.txt");
+  ASSERT_FALSE(parsed);
+  EXPECT_EQ(parsed.error().message, "targets.txt:5: bad target '198.18.2.0/99': prefix length must be 0-32");
+  EXPECT_EQ(parsed.error().code, ExitCode::kDataErr);
+  auto good = parse_target_list("# header\n198.18.0.0/24  # ok\n\n  198.18.1.1 \r\n", "t");
+  ASSERT_TRUE(good);
+  EXPECT_EQ(good->size(), 257u);
+  auto binary = parse_target_list(std::string("198.18.0.1\n\x01\xff\x00garbage", 19), "bin");
+  ASSERT_FALSE(binary);
+  EXPECT_EQ(binary.error().message.rfind("bin:2: bad target '", 0), 0u);
+}
+
+TEST(TargetParser, MissingFileIsNoInput) {
+  auto loaded = load_target_file("/nonexistent/anyscan-targets");
+  ASSERT_FALSE(loaded);
+  EXPECT_EQ(loaded.error().code, ExitCode::kNoInput);
+  EXPECT_NE(loaded.error().message.find("/nonexistent/anyscan-targets"), std::string::npos);
+}
+
+TEST(PortParser, ListsAndRanges) {
+  auto ports = parse_ports("443,22,8000-8002,22");
+  ASSERT_TRUE(ports);
+  EXPECT_EQ(ports->ports(), (std::vector<uint16_t>{22, 443, 8000, 8001, 8002}));
+  EXPECT_EQ(ports->index_of(443), 1);
+  EXPECT_EQ(ports->index_of(444), -1);
+  EXPECT_EQ(parse_ports("-")->size(), 65535u);
+  EXPECT_EQ(parse_ports("1-65535")->size(), 65535u);
+}
+
+TEST(PortParser, BadPortsNameTheElement) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"", "bad port list '': empty"},
+      {"0", "bad port '0': port 0 cannot be probed"},
+      {"65536", "bad port '65536': expected a number 1-65535"},
+      {"80,,443", "bad port list: empty element between commas"},
+      {"80,", "bad port list: empty element between commas"},
+      {"http", "bad port 'http': expected a number 1-65535"},
+      {"90-80", "bad port range '90-80': range ends before it starts"},
+      {"1-2-3", "bad port range '1-2-3': expected FIRST-LAST with ports 1-65535"},
+      {"-5", "bad port range '-5': expected FIRST-LAST with ports 1-65535"},
+      {" 80", "bad port ' 80': expected a number 1-65535"},
+  };
+  for (const auto& [text, message] : cases) {
+    SCOPED_TRACE(text);
+    auto parsed = parse_ports(text);
+    ASSERT_FALSE(parsed);
+    EXPECT_EQ(parsed.error().message, message);
+    EXPECT_EQ(parsed.error().code, ExitCode::kUsage);
+  }
+}
+
+TEST(MacParser, AcceptsColonOrDashHex) {
+  EXPECT_EQ(to_string(*parse_mac("02:AB:cd:00:11:ff")), "02:ab:cd:00:11:ff");
+  EXPECT_EQ(to_string(*parse_mac("02-ab-cd-00-11-ff")), "02:ab:cd:00:11:ff");
+  for (const char* bad : {"", "02:ab:cd:00:11", "02:ab:cd:00:11:ff:00", "02:ab:cd:00:11:fg", "02:ab-cd:00:11:ff",
+                          "2:ab:cd:00:11:ff:", "0x:ab:cd:00:11:ff"}) {
+    SCOPED_TRACE(bad);
+    EXPECT_FALSE(parse_mac(bad));
+  }
+}
+
+TEST(NumberParser, DecimalAndSiSuffixes) {
+  EXPECT_EQ(parse_decimal("18446744073709551615", UINT64_MAX), UINT64_MAX);
+  EXPECT_FALSE(parse_decimal("18446744073709551616", UINT64_MAX));
+  EXPECT_FALSE(parse_decimal("-1", 100));
+  EXPECT_FALSE(parse_decimal("101", 100));
+  EXPECT_EQ(parse_si_count("10k", UINT64_MAX), 10000u);
+  EXPECT_EQ(parse_si_count("1G", UINT64_MAX), 1000000000u);
+  EXPECT_EQ(parse_si_count("2M", UINT64_MAX), 2000000u);
+  EXPECT_FALSE(parse_si_count("1.5G", UINT64_MAX));
+  EXPECT_FALSE(parse_si_count("G", UINT64_MAX));
+  EXPECT_FALSE(parse_si_count("99999999999999999999G", UINT64_MAX));
+}
+
+TEST(OutputFieldParser, KnownFieldsOnlyOnce) {
+  auto fields = parse_output_fields("saddr,sport,classification");
+  ASSERT_TRUE(fields);
+  EXPECT_EQ(fields->size(), 3u);
+  EXPECT_FALSE(parse_output_fields("saddr,bogus"));
+  EXPECT_EQ(parse_output_fields("saddr,bogus").error().message.rfind("unknown output field 'bogus'", 0), 0u);
+  EXPECT_FALSE(parse_output_fields("saddr,saddr"));
+  EXPECT_FALSE(parse_output_fields(""));
+}
+
+}  // namespace
+}  // namespace anyscan

@@ -1,0 +1,91 @@
+// Runs the generated classic BPF program in a small interpreter of the opcodes it uses,
+// so the kernel filter's logic is tested without a socket.
+#include "engine/af_packet/reply_bpf_filter.h"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "net/frame_layout.h"
+
+namespace anyscan {
+namespace {
+
+using namespace frame;
+
+uint32_t run(const std::vector<sock_filter>& program, const std::vector<uint8_t>& packet) {
+  uint32_t a = 0, x = 0;
+  auto load = [&](size_t offset, size_t bytes, bool* ok) -> uint32_t {
+    if (offset + bytes > packet.size()) { *ok = false; return 0; }
+    uint32_t v = 0;
+    for (size_t i = 0; i < bytes; ++i) v = v << 8 | packet[offset + i];
+    return v;
+  };
+  for (size_t pc = 0; pc < program.size(); ++pc) {
+    const sock_filter& i = program[pc];
+    bool ok = true;
+    switch (i.code) {
+      case BPF_LD | BPF_H | BPF_ABS: a = load(i.k, 2, &ok); break;
+      case BPF_LD | BPF_W | BPF_ABS: a = load(i.k, 4, &ok); break;
+      case BPF_LD | BPF_B | BPF_ABS: a = load(i.k, 1, &ok); break;
+      case BPF_LD | BPF_H | BPF_IND: a = load(x + i.k, 2, &ok); break;
+      case BPF_LDX | BPF_B | BPF_MSH: x = (load(i.k, 1, &ok) & 0xf) * 4; break;
+      case BPF_JMP | BPF_JEQ | BPF_K: pc += (a == i.k) ? i.jt : i.jf; break;
+      case BPF_JMP | BPF_JGE | BPF_K: pc += (a >= i.k) ? i.jt : i.jf; break;
+      case BPF_JMP | BPF_JGT | BPF_K: pc += (a > i.k) ? i.jt : i.jf; break;
+      case BPF_JMP | BPF_JSET | BPF_K: pc += (a & i.k) ? i.jt : i.jf; break;
+      case BPF_RET | BPF_K: return i.k;
+      default: ADD_FAILURE() << "unexpected opcode " << i.code; return 0;
+    }
+    if (!ok) return 0;  // the kernel drops on an out-of-bounds load
+  }
+  ADD_FAILURE() << "fell off the end";
+  return 0;
+}
+
+std::vector<uint8_t> packet(uint8_t protocol, uint32_t daddr, uint16_t dport, uint8_t ihl = 5, uint16_t fragment = 0) {
+  std::vector<uint8_t> f(14 + ihl * 4 + 20, 0);
+  store_be16(f.data() + kEthType, kEthTypeIpv4);
+  f[kIpVersionIhl] = static_cast<uint8_t>(0x40 | ihl);
+  store_be16(f.data() + kIpFragment, fragment);
+  f[kIpProtocol] = protocol;
+  store_be32(f.data() + kIpDst, daddr);
+  store_be16(f.data() + 14 + ihl * 4 + kTcpDstPort, dport);
+  return f;
+}
+
+TEST(ReplyBpfFilter, TcpAcceptsOnlyOurAddressAndPortRange) {
+  const uint32_t us = 0xc6120001u;
+  const auto program = reply_bpf_filter(ReplyFilter{Ipv4Address{us}, 6, 40000, 40999}, 256);
+  struct Case { const char* name; std::vector<uint8_t> frame; bool accepted; };
+  std::vector<uint8_t> arp = packet(6, us, 40000);
+  store_be16(arp.data() + kEthType, 0x0806);
+  const Case cases[] = {
+      {"first port", packet(6, us, 40000), true},
+      {"last port", packet(6, us, 40999), true},
+      {"IP options shift the port", packet(6, us, 40500, 7), true},
+      {"below range", packet(6, us, 39999), false},
+      {"above range", packet(6, us, 41000), false},
+      {"other address", packet(6, us + 1, 40000), false},
+      {"udp", packet(17, us, 40000), false},
+      {"icmp", packet(1, us, 0), false},
+      {"later fragment", packet(6, us, 40000, 5, 0x0010), false},
+      {"arp", arp, false},
+      {"truncated", std::vector<uint8_t>(20, 0), false},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    EXPECT_EQ(run(program, c.frame), c.accepted ? 256u : 0u);
+  }
+}
+
+TEST(ReplyBpfFilter, IcmpAcceptsIcmpToUs) {
+  const uint32_t us = 0xc6120001u;
+  const auto program = reply_bpf_filter(ReplyFilter{Ipv4Address{us}, 1, 0, 0}, 256);
+  EXPECT_EQ(run(program, packet(1, us, 0)), 256u);
+  EXPECT_EQ(run(program, packet(6, us, 0)), 0u);
+  EXPECT_EQ(run(program, packet(1, us + 1, 0)), 0u);
+}
+
+}  // namespace
+}  // namespace anyscan
