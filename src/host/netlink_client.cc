@@ -28,6 +28,12 @@ void add_attribute(nlmsghdr* header, uint16_t type, const void* data, size_t byt
   header->nlmsg_len = NLMSG_ALIGN(header->nlmsg_len) + RTA_ALIGN(attribute->rta_len);
 }
 
+// NLMSG_OK without its signed/unsigned comparison.
+bool message_ok(const nlmsghdr* msg, int remaining) {
+  return remaining >= static_cast<int>(sizeof(nlmsghdr)) && msg->nlmsg_len >= sizeof(nlmsghdr) &&
+         msg->nlmsg_len <= static_cast<unsigned>(remaining);
+}
+
 uint32_t attribute_be32(const rtattr* attribute) {
   uint32_t value;
   std::memcpy(&value, RTA_DATA(attribute), 4);
@@ -62,7 +68,7 @@ Result<std::vector<std::vector<uint8_t>>> NetlinkClient::transact(void* request,
       return make_error(ExitCode::kUnavailable, errno_message("rtnetlink answer", errno));
     }
     int remaining = static_cast<int>(received);
-    for (auto* msg = reinterpret_cast<nlmsghdr*>(buffer.data()); NLMSG_OK(msg, remaining);
+    for (auto* msg = reinterpret_cast<nlmsghdr*>(buffer.data()); message_ok(msg, remaining);
          msg = NLMSG_NEXT(msg, remaining)) {
       if (msg->nlmsg_seq != header->nlmsg_seq) continue;
       if (msg->nlmsg_type == NLMSG_DONE) return answers;

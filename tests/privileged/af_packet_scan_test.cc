@@ -1,0 +1,248 @@
+// Real scans on a veth pair between two test-made namespaces (198.18.0.0/15 only).
+// Parameterised over the I/O engine so every engine must pass the same suite.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <random>
+#include <set>
+#include <thread>
+
+#include <fstream>
+
+#include "netns_fixture.h"
+
+namespace anyscan::testing_support {
+namespace {
+
+struct ScanRun {
+  ProcessResult process;
+  std::set<std::string> rows;
+  std::string metadata;
+};
+
+class EngineScan : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root for network namespaces";
+    pair_ = std::make_unique<NetnsPair>(8);
+    ASSERT_TRUE(pair_->ok()) << pair_->error();
+    dir_ = ::testing::TempDir() + "/anyscan-" + std::to_string(::getpid()) + "-" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::replace(dir_.begin(), dir_.end(), '/', '_');
+    dir_ = ::testing::TempDir() + "/" + dir_.substr(::testing::TempDir().size() + 1);
+    ASSERT_EQ(std::system(("mkdir -p '" + dir_ + "'").c_str()), 0);
+  }
+
+  // The scanner's argv with the safe defaults every test needs: our veth, our gateway MAC,
+  // an empty blocklist (the default one covers 198.18.0.0/15) and an allowlist of the
+  // test subnet, so nothing outside it could be probed even by mistake.
+  std::vector<std::string> scanner_args(const std::vector<std::string>& extra) {
+    std::ofstream(dir_ + "/allow.conf") << "198.18.0.0/24\n";
+    std::vector<std::string> args = {ANYSCAN_BINARY, "--io-engine", GetParam(), "-i", pair_->scanner_if(),
+                                     "-G", pair_->target_mac(), "-b", "/dev/null", "-w", dir_ + "/allow.conf",
+                                     "-o", dir_ + "/results.csv", "-m", dir_ + "/meta.json",
+                                     "-f", "saddr,sport,classification,success", "-q"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  }
+
+  pid_t start(const std::vector<std::string>& extra) {
+    return pair_->spawn_in_scanner(scanner_args(extra), dir_ + "/stdout", dir_ + "/stderr");
+  }
+
+  ScanRun finish(pid_t pid, int timeout_s) {
+    ScanRun run;
+    run.process = wait_for(pid, timeout_s, dir_ + "/stdout", dir_ + "/stderr");
+    run.rows = csv_rows(read_file(dir_ + "/results.csv"));
+    run.metadata = read_file(dir_ + "/meta.json");
+    return run;
+  }
+
+  ScanRun scan(const std::vector<std::string>& extra, int timeout_s = 60) { return finish(start(extra), timeout_s); }
+
+  // A random set of open (address, port) pairs over `ports`, seeded from the test run and
+  // printed on failure so it can be reproduced.
+  std::map<std::string, std::set<uint16_t>> random_open_set(const std::vector<uint16_t>& ports, uint32_t seed) {
+    std::mt19937 random(seed);
+    std::map<std::string, std::set<uint16_t>> open;
+    for (const auto& address : pair_->target_addresses())
+      for (uint16_t port : ports)
+        if (random() % 3 == 0) open[address].insert(port);
+    return open;
+  }
+
+  std::set<std::string> expected_rows(const std::map<std::string, std::set<uint16_t>>& open,
+                                      const std::vector<uint16_t>& ports) {
+    std::set<std::string> rows;
+    for (const auto& address : pair_->target_addresses())
+      for (uint16_t port : ports) {
+        auto it = open.find(address);
+        const bool is_open = it != open.end() && it->second.count(port);
+        rows.insert(address + "," + std::to_string(port) + (is_open ? ",synack,1" : ",rst,0"));
+      }
+    return rows;
+  }
+
+  static uint64_t metadata_count(const std::string& metadata, const std::string& key) {
+    const size_t at = metadata.find("\"" + key + "\":");
+    if (at == std::string::npos) return UINT64_MAX;
+    return std::stoull(metadata.substr(at + key.size() + 3));
+  }
+
+  static std::vector<uint16_t> random_ports(size_t count, uint32_t seed) {
+    std::mt19937 random(seed);
+    std::set<uint16_t> ports;
+    while (ports.size() < count) ports.insert(static_cast<uint16_t>(1 + random() % 30000));
+    return {ports.begin(), ports.end()};
+  }
+
+  static std::string port_list(const std::vector<uint16_t>& ports) {
+    std::string text;
+    for (uint16_t p : ports) text += (text.empty() ? "" : ",") + std::to_string(p);
+    return text;
+  }
+
+  std::unique_ptr<NetnsPair> pair_;
+  std::string dir_;
+};
+
+uint32_t test_seed() {
+  static const uint32_t seed = std::random_device{}();
+  return seed;
+}
+
+TEST_P(EngineScan, ReportsExactlyTheOpenSetAtLowRate) {
+  const uint32_t seed = test_seed();
+  SCOPED_TRACE(::testing::Message() << "random open set seed " << seed);
+  const auto ports = random_ports(40, seed);
+  const auto open = random_open_set(ports, seed);
+  pair_->listen_on(open);
+  ScanRun run = scan({"-p", port_list(ports), "-r", "2000", "-c", "1", "198.18.0.2-198.18.0.9"});
+  ASSERT_EQ(run.process.exit_code, 0) << run.process.err;
+  EXPECT_EQ(run.rows, expected_rows(open, ports));
+  EXPECT_EQ(metadata_count(run.metadata, "sent"), 8u * 40);
+  EXPECT_EQ(metadata_count(run.metadata, "validation_failed"), 0u);
+  EXPECT_NE(run.metadata.find("\"engine\":\"" + GetParam() + "\""), std::string::npos) << run.metadata;
+}
+
+TEST_P(EngineScan, ReportsExactlyTheOpenSetAtTopRate) {
+  const uint32_t seed = test_seed() + 1;
+  SCOPED_TRACE(::testing::Message() << "random open set seed " << seed);
+  const auto ports = random_ports(500, seed);
+  const auto open = random_open_set(ports, seed);
+  pair_->listen_on(open);
+  ScanRun run = scan({"-p", port_list(ports), "-r", "0", "-c", "2", "198.18.0.2-198.18.0.9"});
+  ASSERT_EQ(run.process.exit_code, 0) << run.process.err;
+  EXPECT_EQ(metadata_count(run.metadata, "sent"), 8u * 500);
+  const auto expected = expected_rows(open, ports);
+  EXPECT_EQ(run.rows.size(), expected.size()) << run.metadata;
+  EXPECT_EQ(run.rows, expected);
+}
+
+TEST_P(EngineScan, ForgedSynAcksAreCountedNeverReported) {
+  const auto ports = random_ports(40, test_seed() + 2);
+  std::map<std::string, std::set<uint16_t>> open;  // everything closed: any synack is forged
+  pid_t pid = start({"-p", port_list(ports), "-r", "200", "-c", "2", "-s", "40000-40999", "198.18.0.2-198.18.0.9"});
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  // SYN-ACKs from real targets and scanned ports to our source ports, with guessed acks.
+  for (int i = 0; i < 100; ++i)
+    pair_->send_tcp_from_target(pair_->target_addresses()[i % 8], ports[i % ports.size()],
+                                static_cast<uint16_t>(40000 + i * 7), 1000 + i, 0x12345678u + i, 0x12, 1);
+  ScanRun run = finish(pid, 60);
+  ASSERT_EQ(run.process.exit_code, 0) << run.process.err;
+  EXPECT_EQ(run.rows, expected_rows(open, ports));
+  EXPECT_EQ(metadata_count(run.metadata, "validation_failed"), 100u) << run.metadata;
+}
+
+TEST_P(EngineScan, SigtermStopsSendingAndStillWritesEveryReply) {
+  const uint32_t seed = test_seed() + 3;
+  const auto ports = random_ports(100, seed);
+  const auto open = random_open_set(ports, seed);
+  pair_->listen_on(open);
+  pid_t pid = start({"-p", port_list(ports), "-r", "300", "-c", "2", "198.18.0.2-198.18.0.9"});
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  ASSERT_EQ(::kill(pid, SIGTERM), 0);
+  const auto stopped_at = std::chrono::steady_clock::now();
+  ScanRun run = finish(pid, 30);
+  const auto took = std::chrono::steady_clock::now() - stopped_at;
+  ASSERT_EQ(run.process.exit_code, 0) << run.process.err;
+  EXPECT_LT(took, std::chrono::seconds(5)) << "cooldown is 2 s";
+  const uint64_t sent = metadata_count(run.metadata, "sent");
+  EXPECT_GT(sent, 100u);
+  EXPECT_LT(sent, 800u) << "SIGTERM must stop sending";
+  EXPECT_NE(run.metadata.find("\"interrupted\":true"), std::string::npos) << run.metadata;
+  // Every probe sent was answered, and every answer is in the file, and correct.
+  EXPECT_EQ(run.rows.size(), sent);
+  EXPECT_EQ(metadata_count(run.metadata, "results"), sent);
+  const auto all = expected_rows(open, ports);
+  for (const auto& row : run.rows) EXPECT_TRUE(all.count(row)) << row;
+}
+
+TEST_P(EngineScan, SameSeedSameProbeOrderAndSameResults) {
+  const uint32_t seed = test_seed() + 4;
+  const auto ports = random_ports(20, seed);
+  const auto open = random_open_set(ports, seed);
+  pair_->listen_on(open);
+  std::vector<std::vector<std::string>> orders;
+  std::vector<std::set<std::string>> results;
+  for (const char* scan_seed : {"42", "42", "43"}) {
+    SynCapture capture(*pair_);
+    ScanRun run = scan({"-p", port_list(ports), "-r", "5000", "-c", "1", "-T", "1", "-e", scan_seed, "198.18.0.2-198.18.0.9"});
+    ASSERT_EQ(run.process.exit_code, 0) << run.process.err;
+    orders.push_back(capture.drain());
+    results.push_back(run.rows);
+  }
+  ASSERT_EQ(orders[0].size(), 8u * 20);
+  EXPECT_EQ(orders[0], orders[1]);
+  EXPECT_NE(orders[0], orders[2]);
+  EXPECT_EQ(results[0], results[1]);
+  EXPECT_EQ(results[0], results[2]);
+  EXPECT_EQ(results[0], expected_rows(open, ports));
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, EngineScan, ::testing::Values("af_packet"),
+                         [](const auto& info) { return info.param; });
+
+class HostFacts : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root for network namespaces";
+    pair_ = std::make_unique<NetnsPair>(1);
+    ASSERT_TRUE(pair_->ok()) << pair_->error();
+    dir_ = ::testing::TempDir();
+  }
+  ProcessResult run(const std::vector<std::string>& args) {
+    return wait_for(pair_->spawn_in_scanner(args, dir_ + "/hf.out", dir_ + "/hf.err"), 30, dir_ + "/hf.out", dir_ + "/hf.err");
+  }
+  std::unique_ptr<NetnsPair> pair_;
+  std::string dir_;
+};
+
+TEST_F(HostFacts, GatewayMacComesFromTheNeighbourTableOrTheErrorNamesG) {
+  const std::vector<std::string> args = {ANYSCAN_BINARY, "-q", "-b", "/dev/null", "-p", "9", "-c", "1", "198.18.0.2"};
+  ProcessResult missing = run(args);
+  EXPECT_EQ(missing.exit_code, 69);
+  EXPECT_NE(missing.err.find("pass -G/--gateway-mac"), std::string::npos) << missing.err;
+  EXPECT_EQ(std::count(missing.err.begin(), missing.err.end(), '\n'), 1);
+
+  ASSERT_EQ(std::system(("ip -n " + pair_->scanner_ns() + " neigh replace 198.18.0.2 lladdr " + pair_->target_mac() +
+                         " dev " + pair_->scanner_if() + " nud permanent").c_str()), 0);
+  ProcessResult found = run(args);
+  ASSERT_EQ(found.exit_code, 0) << found.err;
+  EXPECT_NE(found.out.find("198.18.0.2,9,rst,0"), std::string::npos) << found.out;
+  EXPECT_NE(found.err.find("neighbour table (198.18.0.2)"), std::string::npos) << found.err;
+}
+
+TEST_F(HostFacts, WithoutCapNetRawExits77WithTheFix) {
+  ProcessResult r = run({"/usr/bin/setpriv", "--reuid", "nobody", "--regid", "nogroup", "--clear-groups",
+                         "--inh-caps", "-all", "--bounding-set", "-all", ANYSCAN_BINARY, "-q", "-b", "/dev/null",
+                         "-i", pair_->scanner_if(), "-G", pair_->target_mac(), "-o", "/dev/null", "-p", "9", "198.18.0.2"});
+  EXPECT_EQ(r.exit_code, 77) << r.err;
+  EXPECT_NE(r.err.find("CAP_NET_RAW"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace anyscan::testing_support

@@ -1,0 +1,255 @@
+#include "netns_fixture.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include "net/checksum.h"
+#include "net/frame_layout.h"
+
+namespace anyscan::testing_support {
+
+namespace {
+std::string trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+}  // namespace
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::set<std::string> csv_rows(const std::string& text) {
+  std::set<std::string> rows;
+  std::istringstream in(text);
+  std::string line;
+  std::getline(in, line);  // header
+  while (std::getline(in, line))
+    if (!line.empty()) rows.insert(line);
+  return rows;
+}
+
+NetnsPair::NetnsPair(int target_count) : target_count_(target_count) {
+  // Unique per process and per instance: parallel runs and leftovers never collide.
+  static int instance = 0;
+  const std::string id = std::to_string(::getpid() % 100000) + "x" + std::to_string(instance++);
+  scanner_ns_ = "anyscan-s" + id;
+  target_ns_ = "anyscan-t" + id;
+  scanner_if_ = "as" + id + "a";
+  target_if_ = "as" + id + "b";
+  std::string commands =
+      "ip netns add " + scanner_ns_ + " && ip netns add " + target_ns_ +
+      // The veth pair is created inside the scanner namespace with its peer directly in the
+      // target namespace: it never exists in the host's namespace.
+      " && ip -n " + scanner_ns_ + " link add " + scanner_if_ + " type veth peer name " + target_if_ + " netns " + target_ns_ +
+      " && ip -n " + scanner_ns_ + " link set lo up && ip -n " + target_ns_ + " link set lo up" +
+      " && ip -n " + scanner_ns_ + " addr add 198.18.0.1/24 dev " + scanner_if_ +
+      " && ip -n " + scanner_ns_ + " link set " + scanner_if_ + " up";
+  for (const auto& address : target_addresses())
+    commands += " && ip -n " + target_ns_ + " addr add " + address + "/24 dev " + target_if_;
+  commands += " && ip -n " + target_ns_ + " link set " + target_if_ + " up";
+  ok_ = sh(commands);
+  if (!ok_) error_ = "could not create the namespace pair (needs root and CONFIG_VETH)";
+}
+
+NetnsPair::~NetnsPair() {
+  listeners_.clear();
+  // Deleting a namespace deletes the veth pair (and any XDP program attached to it).
+  sh("ip netns del " + scanner_ns_ + " 2>/dev/null; ip netns del " + target_ns_ + " 2>/dev/null; true");
+}
+
+bool NetnsPair::sh(const std::string& command) {
+  const std::string wrapped = "set -e; " + command + " >/dev/null 2>&1";
+  return std::system(wrapped.c_str()) == 0;
+}
+
+std::vector<std::string> NetnsPair::target_addresses() const {
+  std::vector<std::string> out;
+  for (int i = 0; i < target_count_; ++i) out.push_back("198.18.0." + std::to_string(2 + i));
+  return out;
+}
+
+static std::string mac_of(const std::string& ns, const std::string& ifname) {
+  // "N: name@peer: <...> ... link/ether aa:bb:cc:dd:ee:ff brd ..."
+  const std::string command = "ip -n " + ns + " -o link show dev " + ifname;
+  std::string text;
+  if (FILE* p = ::popen(command.c_str(), "r")) {
+    char buffer[1024];
+    while (std::fgets(buffer, sizeof buffer, p)) text += buffer;
+    ::pclose(p);
+  }
+  const size_t at = text.find("link/ether ");
+  return at == std::string::npos ? "" : trim(text.substr(at + 11, 17));
+}
+
+std::string NetnsPair::target_mac() const { return mac_of(target_ns_, target_if_); }
+std::string NetnsPair::scanner_mac() const { return mac_of(scanner_ns_, scanner_if_); }
+
+void NetnsPair::in_namespace(const std::string& ns, const std::function<void()>& fn) {
+  std::exception_ptr failure;
+  std::thread worker([&] {
+    try {
+      UniqueFd fd(::open(("/run/netns/" + ns).c_str(), O_RDONLY | O_CLOEXEC));
+      if (!fd.valid() || ::setns(fd.get(), CLONE_NEWNET) != 0) throw std::runtime_error("setns " + ns + ": " + std::strerror(errno));
+      fn();
+    } catch (...) {
+      failure = std::current_exception();
+    }
+  });
+  worker.join();
+  if (failure) std::rethrow_exception(failure);
+}
+
+void NetnsPair::listen_on(const std::map<std::string, std::set<uint16_t>>& open) {
+  in_namespace(target_ns_, [&] {
+    for (const auto& [address, ports] : open)
+      for (uint16_t port : ports) {
+        UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+        const int one = 1;
+        ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        sockaddr_in sa{};
+        sa.sin_family = AF_INET;
+        sa.sin_port = htons(port);
+        ::inet_pton(AF_INET, address.c_str(), &sa.sin_addr);
+        if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 || ::listen(fd.get(), 4096) != 0)
+          throw std::runtime_error("listen " + address + ":" + std::to_string(port) + ": " + std::strerror(errno));
+        listeners_.push_back(std::move(fd));
+      }
+  });
+}
+
+void NetnsPair::send_tcp_from_target(const std::string& from, uint16_t from_port, uint16_t to_port, uint32_t seq,
+                                     uint32_t ack, uint8_t flags, int count) {
+  in_namespace(target_ns_, [&] {
+    UniqueFd fd(::socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW));
+    if (!fd.valid()) throw std::runtime_error(std::string("raw socket: ") + std::strerror(errno));
+    uint8_t packet[40] = {};
+    using namespace frame;
+    uint8_t* ip = packet;
+    ip[0] = 0x45;
+    store_be16(ip + 2, 40);
+    ip[8] = 64;
+    ip[9] = kProtoTcp;
+    in_addr src{}, dst{};
+    ::inet_pton(AF_INET, from.c_str(), &src);
+    ::inet_pton(AF_INET, NetnsPair::kScannerIp, &dst);
+    std::memcpy(ip + 12, &src, 4);
+    std::memcpy(ip + 16, &dst, 4);
+    uint8_t* tcp = packet + 20;
+    store_be16(tcp + kTcpSrcPort, from_port);
+    store_be16(tcp + kTcpDstPort, to_port);
+    store_be32(tcp + kTcpSeq, seq);
+    store_be32(tcp + kTcpAck, ack);
+    tcp[kTcpDataOffset] = 0x50;
+    tcp[kTcpFlags] = flags;
+    store_be16(tcp + kTcpWindow, 1024);
+    const uint32_t pseudo = pseudo_header_sum(load_be32(ip + 12), load_be32(ip + 16), kProtoTcp, 20);
+    store_be16(tcp + kTcpChecksum, static_cast<uint16_t>(~checksum_fold(checksum_partial(tcp, 20, pseudo))));
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_addr = dst;
+    for (int i = 0; i < count; ++i)
+      if (::sendto(fd.get(), packet, sizeof packet, 0, reinterpret_cast<sockaddr*>(&to), sizeof to) < 0)
+        throw std::runtime_error(std::string("sendto: ") + std::strerror(errno));
+  });
+}
+
+pid_t NetnsPair::spawn_in_scanner(const std::vector<std::string>& argv, const std::string& stdout_path,
+                                  const std::string& stderr_path) {
+  const pid_t pid = ::fork();
+  if (pid != 0) return pid;
+  // Child: join the scanner namespace, redirect, exec. Only async-signal-safe calls.
+  const int ns = ::open(("/run/netns/" + scanner_ns_).c_str(), O_RDONLY);
+  if (ns < 0 || ::setns(ns, CLONE_NEWNET) != 0) ::_exit(120);
+  const int out = ::open(stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  const int err = ::open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  const int in = ::open("/dev/null", O_RDONLY);
+  if (out < 0 || err < 0 || in < 0) ::_exit(121);
+  ::dup2(in, 0);
+  ::dup2(out, 1);
+  ::dup2(err, 2);
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  ::execv(args[0], args.data());
+  ::_exit(127);
+}
+
+ProcessResult wait_for(pid_t pid, int timeout_s, const std::string& stdout_path, const std::string& stderr_path) {
+  ProcessResult result;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  int status = 0;
+  while (true) {
+    const pid_t done = ::waitpid(pid, &status, WNOHANG);
+    if (done == pid) {
+      result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      break;
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+      result.exit_code = -1;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  result.out = read_file(stdout_path);
+  result.err = read_file(stderr_path);
+  return result;
+}
+
+SynCapture::SynCapture(const NetnsPair& pair) {
+  NetnsPair::in_namespace(pair.target_ns(), [&] {
+    fd_.reset(::socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, htons(ETH_P_IP)));
+    if (!fd_.valid()) throw std::runtime_error(std::string("capture socket: ") + std::strerror(errno));
+    sockaddr_ll sa{};
+    sa.sll_family = AF_PACKET;
+    sa.sll_protocol = htons(ETH_P_IP);
+    sa.sll_ifindex = static_cast<int>(::if_nametoindex(pair.target_if().c_str()));
+    if (::bind(fd_.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0)
+      throw std::runtime_error(std::string("capture bind: ") + std::strerror(errno));
+    const int size = 64 << 20;
+    ::setsockopt(fd_.get(), SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size);
+  });
+}
+
+std::vector<std::string> SynCapture::drain() {
+  std::vector<std::string> out;
+  uint8_t buffer[2048];
+  sockaddr_ll from{};
+  socklen_t from_length = sizeof from;
+  while (true) {
+    const ssize_t n = ::recvfrom(fd_.get(), buffer, sizeof buffer, 0, reinterpret_cast<sockaddr*>(&from), &from_length);
+    if (n <= 0) break;
+    if (from.sll_pkttype == PACKET_OUTGOING || n < 40) continue;
+    using namespace frame;
+    if (buffer[9] != kProtoTcp || (buffer[0] & 0x0f) != 5 || (buffer[20 + kTcpFlags] & kTcpSyn) == 0 ||
+        (buffer[20 + kTcpFlags] & kTcpAckFlag) != 0)
+      continue;
+    char daddr[INET_ADDRSTRLEN];
+    ::inet_ntop(AF_INET, buffer + 16, daddr, sizeof daddr);
+    out.push_back(std::string(daddr) + ":" + std::to_string(load_be16(buffer + 20 + kTcpDstPort)));
+  }
+  return out;
+}
+
+}  // namespace anyscan::testing_support

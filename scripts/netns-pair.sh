@@ -1,0 +1,34 @@
+# Sourced by the demo and the benchmarks: makes a throw-away namespace pair joined by one
+# veth and nothing else (no default route, no bridge), addresses in 198.18.0.0/15 only,
+# and removes it on exit, also on failure or Ctrl-C.
+#   netns_pair_create TARGET_ADDRESS_COUNT [TARGET_PREFIX]
+# sets SCANNER_NS, TARGET_NS, SCANNER_IF, TARGET_IF, TARGET_MAC.
+netns_pair_create() {
+  local count=${1:-4} prefix=${2:-24} id="$$"
+  SCANNER_NS="anyscan-demo-s$id"
+  TARGET_NS="anyscan-demo-t$id"
+  SCANNER_IF="asd${id}a"
+  TARGET_IF="asd${id}b"
+  trap netns_pair_delete EXIT INT TERM
+  ip netns add "$SCANNER_NS"
+  ip netns add "$TARGET_NS"
+  ip -n "$SCANNER_NS" link add "$SCANNER_IF" type veth peer name "$TARGET_IF" netns "$TARGET_NS"
+  ip -n "$SCANNER_NS" link set lo up
+  ip -n "$TARGET_NS" link set lo up
+  ip -n "$SCANNER_NS" addr add 198.18.0.1/$prefix dev "$SCANNER_IF"
+  local i
+  for i in $(seq 2 $((count + 1))); do
+    ip -n "$TARGET_NS" addr add "198.18.0.$i/$prefix" dev "$TARGET_IF"
+  done
+  ip -n "$SCANNER_NS" link set "$SCANNER_IF" up
+  ip -n "$TARGET_NS" link set "$TARGET_IF" up
+  TARGET_MAC=$(ip -n "$TARGET_NS" -o link show dev "$TARGET_IF" | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
+}
+
+netns_pair_delete() {
+  # Background helpers we started are ended by PID only.
+  local pid
+  for pid in ${NETNS_PAIR_PIDS:-}; do kill "$pid" 2>/dev/null || true; done
+  ip netns del "$SCANNER_NS" 2>/dev/null || true
+  ip netns del "$TARGET_NS" 2>/dev/null || true
+}

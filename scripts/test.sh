@@ -1,0 +1,14 @@
+#!/bin/sh
+# The whole test suite, as CI runs it (.ci/run calls this): installs dependencies, builds
+# with -Werror, runs unit and privileged tests (root: network namespaces), then builds the
+# libFuzzer targets with clang and runs each briefly. Run as root: sudo scripts/test.sh
+set -eu
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+
+jobs=$(nproc)
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DANYSCAN_WERROR=ON >/dev/null
+ninja -C build
+(cd build && ctest --output-on-failure -j "$jobs" --timeout 600)
+
+scripts/fuzz.sh "${ANYSCAN_FUZZ_SECONDS:-10}"

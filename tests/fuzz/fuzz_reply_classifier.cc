@@ -1,0 +1,36 @@
+// Received frames, truncated or malformed, through both probe modules' classifiers. The
+// input is copied into a buffer of exactly its size so ASan sees any over-read.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "probe/icmp_echo_probe.h"
+#include "probe/tcp_syn_probe.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  static const auto modules = [] {
+    anyscan::ProbeParams params;
+    params.source_ip = anyscan::Ipv4Address{0xc6120001u};
+    params.source_port_first = 32768;
+    params.source_port_count = 28233;
+    params.probes_per_target = 3;
+    params.key = anyscan::cookie_key_from_seed(1);
+    std::vector<std::unique_ptr<anyscan::ProbeModule>> m;
+    m.push_back(std::make_unique<anyscan::TcpSynProbe>(params));
+    m.push_back(std::make_unique<anyscan::IcmpEchoProbe>(params));
+    return m;
+  }();
+  std::unique_ptr<uint8_t[]> frame(new uint8_t[size == 0 ? 1 : size]);
+  if (size) std::memcpy(frame.get(), data, size);
+  const anyscan::FrameView view{frame.get(), static_cast<uint32_t>(size)};
+  for (const auto& module : modules) {
+    anyscan::ReplyVerdict verdict;
+    anyscan::Reply reply;
+    module->classify(&view, 1, &verdict, &reply);
+    if (verdict == anyscan::ReplyVerdict::kValid && reply.daddr != 0xc6120001u) std::abort();
+  }
+  return 0;
+}

@@ -1,0 +1,84 @@
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "base/unique_fd.h"
+
+namespace anyscan::testing_support {
+
+// Two network namespaces made for one test, joined by one veth pair and nothing else: no
+// default route, no bridge, addresses in 198.18.0.0/15 only. The scanner side has
+// 198.18.0.1/24; the target side answers on 198.18.0.2 .. 198.18.0.(1+target_count).
+// Everything is removed in the destructor, also when the test failed.
+class NetnsPair {
+ public:
+  static constexpr const char* kScannerIp = "198.18.0.1";
+
+  explicit NetnsPair(int target_count = 8);
+  ~NetnsPair();
+  NetnsPair(const NetnsPair&) = delete;
+  NetnsPair& operator=(const NetnsPair&) = delete;
+
+  bool ok() const { return ok_; }
+  const std::string& error() const { return error_; }
+  const std::string& scanner_ns() const { return scanner_ns_; }
+  const std::string& target_ns() const { return target_ns_; }
+  const std::string& scanner_if() const { return scanner_if_; }
+  const std::string& target_if() const { return target_if_; }
+  std::string target_mac() const;
+  std::string scanner_mac() const;
+  std::vector<std::string> target_addresses() const;
+
+  // Runs fn with the calling thread inside the named namespace (setns on a helper thread).
+  static void in_namespace(const std::string& ns, const std::function<void()>& fn);
+
+  // Listening TCP sockets in the target namespace on exactly these (address, port) pairs.
+  void listen_on(const std::map<std::string, std::set<uint16_t>>& open);
+  // Raw TCP segments sent from the target namespace to the scanner.
+  void send_tcp_from_target(const std::string& from, uint16_t from_port, uint16_t to_port, uint32_t seq,
+                            uint32_t ack, uint8_t flags, int count);
+
+  // Starts `argv` inside the scanner namespace; returns the PID (stdout/stderr to files).
+  pid_t spawn_in_scanner(const std::vector<std::string>& argv, const std::string& stdout_path,
+                         const std::string& stderr_path);
+
+ private:
+  bool sh(const std::string& command);
+
+  std::string scanner_ns_, target_ns_, scanner_if_, target_if_;
+  int target_count_;
+  bool ok_ = false;
+  std::string error_;
+  std::vector<UniqueFd> listeners_;
+};
+
+// Captures, in the target namespace, the TCP SYNs arriving on the target interface, in order.
+class SynCapture {
+ public:
+  SynCapture(const NetnsPair& pair);
+  // (daddr, dport) of every SYN received so far ("198.18.0.2:80").
+  std::vector<std::string> drain();
+
+ private:
+  UniqueFd fd_;
+};
+
+struct ProcessResult {
+  int exit_code = -1;  // -1: killed after the timeout
+  std::string out, err;
+};
+// Waits for pid up to timeout_s (then SIGKILLs it, by PID) and collects its output files.
+ProcessResult wait_for(pid_t pid, int timeout_s, const std::string& stdout_path, const std::string& stderr_path);
+
+std::string read_file(const std::string& path);
+// CSV rows (header dropped) as sets of lines.
+std::set<std::string> csv_rows(const std::string& text);
+
+}  // namespace anyscan::testing_support
