@@ -18,7 +18,7 @@ packages="
   iproute2 iputils-ping util-linux procps ethtool
   debhelper dpkg-dev devscripts fakeroot lintian
   systemd systemd-container debootstrap piuparts
-  zmap masscan man-db
+  zmap masscan man-db time
 "
 
 missing=""

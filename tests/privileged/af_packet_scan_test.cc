@@ -29,10 +29,9 @@ class EngineScan : public ::testing::TestWithParam<std::string> {
     if (::geteuid() != 0) GTEST_SKIP() << "needs root for network namespaces";
     pair_ = std::make_unique<NetnsPair>(8);
     ASSERT_TRUE(pair_->ok()) << pair_->error();
-    dir_ = ::testing::TempDir() + "/anyscan-" + std::to_string(::getpid()) + "-" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    std::replace(dir_.begin(), dir_.end(), '/', '_');
-    dir_ = ::testing::TempDir() + "/" + dir_.substr(::testing::TempDir().size() + 1);
+    std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::replace(name.begin(), name.end(), '/', '_');
+    dir_ = ::testing::TempDir() + "anyscan-" + std::to_string(::getpid()) + "-" + name;
     ASSERT_EQ(std::system(("mkdir -p '" + dir_ + "'").c_str()), 0);
   }
 
@@ -212,7 +211,8 @@ class HostFacts : public ::testing::Test {
     if (::geteuid() != 0) GTEST_SKIP() << "needs root for network namespaces";
     pair_ = std::make_unique<NetnsPair>(1);
     ASSERT_TRUE(pair_->ok()) << pair_->error();
-    dir_ = ::testing::TempDir();
+    dir_ = ::testing::TempDir() + "anyscan-hostfacts-" + std::to_string(::getpid());
+    ASSERT_EQ(std::system(("mkdir -p '" + dir_ + "'").c_str()), 0);
   }
   ProcessResult run(const std::vector<std::string>& args) {
     return wait_for(pair_->spawn_in_scanner(args, dir_ + "/hf.out", dir_ + "/hf.err"), 30, dir_ + "/hf.out", dir_ + "/hf.err");

@@ -2,6 +2,7 @@
 // prints it, so order, sharding, limits and blocklists are checked on the real output.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <fstream>
@@ -25,8 +26,18 @@ std::string read_file(const std::string& path) {
   return s.str();
 }
 
+// ctest runs each test as its own process, in parallel: every file is per process.
+std::string temp_dir() {
+  static const std::string dir = [] {
+    std::string d = testing::TempDir() + "anyscan-cli-" + std::to_string(::getpid());
+    std::system(("mkdir -p " + d).c_str());
+    return d;
+  }();
+  return dir;
+}
+
 CliRun run(const std::string& args) {
-  const std::string dir = testing::TempDir();
+  const std::string dir = temp_dir();
   const std::string command = std::string(ANYSCAN_BINARY) + " " + args + " >" + dir + "/cli.out 2>" + dir + "/cli.err </dev/null";
   const int status = std::system(command.c_str());
   return CliRun{WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_file(dir + "/cli.out"), read_file(dir + "/cli.err")};
@@ -82,7 +93,7 @@ TEST(Cli, ShardsSplitTheScanDisjointlyAndCompletely) {
 }
 
 TEST(Cli, BlocklistedAddressesCostNoProbes) {
-  const std::string block = testing::TempDir() + "/block.conf";
+  const std::string block = temp_dir() + "/block.conf";
   std::ofstream(block) << "198.18.0.0/25 # first half\n";
   CliRun r = run(kDry + "-p 80 -b " + block + " 198.18.0.0/24");
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -101,7 +112,7 @@ TEST(Cli, DefaultBlocklistIsEnforced) {
 }
 
 TEST(Cli, AllowlistLimitsTargets) {
-  const std::string allow = testing::TempDir() + "/allow.conf";
+  const std::string allow = temp_dir() + "/allow.conf";
   std::ofstream(allow) << "198.18.0.10-198.18.0.12\n";
   CliRun r = run(kDry + "-p 80 -w " + allow + " 198.18.0.0/24");
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -128,7 +139,7 @@ TEST(Cli, IcmpModuleAndPcapOutput) {
 }
 
 TEST(Cli, MetadataAndTargetFile) {
-  const std::string dir = testing::TempDir();
+  const std::string dir = temp_dir();
   std::ofstream(dir + "/targets.txt") << "# list\n198.18.0.1\n198.18.0.8/30\n";
   CliRun r = run(kDry + "-p 80 -I " + dir + "/targets.txt -m " + dir + "/meta.json -e 3");
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -141,7 +152,7 @@ TEST(Cli, MetadataAndTargetFile) {
 }
 
 TEST(Cli, BadInputGetsOneLineAndSysexitsCode) {
-  const std::string dir = testing::TempDir();
+  const std::string dir = temp_dir();
   std::ofstream(dir + "/bad-targets.txt") << "198.18.0.1\n198.18.0.0/40\n";
   std::ofstream(dir + "/bad.conf") << "ANYSCAN_TARGET_PORTS=80\nANYSCAN_RAET=1\n";
   const std::pair<std::string, int> cases[] = {

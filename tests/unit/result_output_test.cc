@@ -1,6 +1,7 @@
 #include "output/result_sink.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <sstream>
@@ -41,7 +42,7 @@ TEST(ResultFormat, JsonEscapesControlAndQuotes) {
 }
 
 TEST(ResultSink, WritesHeaderAndRecordsToFile) {
-  const std::string path = testing::TempDir() + "/anyscan-results.csv";
+  const std::string path = testing::TempDir() + "/" + std::to_string(::getpid()) + "-anyscan-results.csv";
   {
     auto sink = open_result_sink(path, false, {OutputField::kSaddr, OutputField::kSport});
     ASSERT_TRUE(sink);

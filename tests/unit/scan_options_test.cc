@@ -1,6 +1,7 @@
 #include "scan/scan_options.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <fstream>
 
@@ -75,7 +76,7 @@ TEST(ScanOptions, CrossOptionChecks) {
 }
 
 TEST(ScanOptions, ConfigFileSetsEveryOptionAndFlagsOverride) {
-  const std::string path = testing::TempDir() + "/anyscan-test.conf";
+  const std::string path = testing::TempDir() + "/" + std::to_string(::getpid()) + "-anyscan-test.conf";
   {
     std::ofstream out(path);
     out << "# weekly job\nANYSCAN_TARGET_PORTS=22,80\nANYSCAN_RATE=2000\nANYSCAN_TARGETS=\"198.18.0.0/24 198.18.2.0/24\"\n"
@@ -94,7 +95,7 @@ TEST(ScanOptions, ConfigFileSetsEveryOptionAndFlagsOverride) {
 }
 
 TEST(ScanOptions, ConfigFileErrorsNameFileLineAndKey) {
-  const std::string path = testing::TempDir() + "/anyscan-bad.conf";
+  const std::string path = testing::TempDir() + "/" + std::to_string(::getpid()) + "-anyscan-bad.conf";
   const std::pair<std::string, std::string> cases[] = {
       {"ANYSCAN_RATE=2000\nANYSCAN_RATEE=5\n", path + ":2: ANYSCAN_RATEE: unknown key"},
       {"ANYSCAN_RATE=lots\n", path + ":1: ANYSCAN_RATE: 'lots': expected packets per second, e.g. 10000 or 1M"},
