@@ -20,6 +20,14 @@ Result<std::unique_ptr<AfPacketSink>> AfPacketSink::open(int ifindex, const std:
   const int one = 1;
   if (::setsockopt(fd.get(), SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof one) != 0)
     return make_error(ExitCode::kUnavailable, errno_message("PACKET_QDISC_BYPASS on " + interface, errno));
+  // Bound with protocol 0: sends need no per-message address (less to copy per frame in
+  // sendmmsg), and the socket is still registered for no protocol, so it receives nothing.
+  sockaddr_ll address{};
+  address.sll_family = AF_PACKET;
+  address.sll_protocol = 0;
+  address.sll_ifindex = ifindex;
+  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0)
+    return make_error(ExitCode::kUnavailable, errno_message("binding send socket to " + interface, errno));
   return std::unique_ptr<AfPacketSink>(new AfPacketSink(std::move(fd), ifindex, interface, retries));
 }
 
@@ -38,8 +46,6 @@ AfPacketSink::AfPacketSink(UniqueFd fd, int ifindex, std::string interface, uint
   for (size_t i = 0; i < kBatch; ++i) {
     slots_[i] = FrameSlot{buffers_.data() + i * kFrameCapacity, 0};
     std::memset(&messages_[i], 0, sizeof messages_[i]);
-    messages_[i].msg_hdr.msg_name = &address_;
-    messages_[i].msg_hdr.msg_namelen = sizeof address_;
     messages_[i].msg_hdr.msg_iov = &iovecs_[i];
     messages_[i].msg_hdr.msg_iovlen = 1;
   }
