@@ -1,0 +1,187 @@
+// anyscan-launcher: between systemd and the scanner. Reads the AF_XDP verdict, checks the
+// capabilities it holds, picks the engine, drops what the engine does not need and execs
+// /usr/sbin/anyscan --io-engine=<engine> ARGS (same PID: Type=notify keeps working).
+// For af_xdp it runs the scanner as a child first: if that exits 69 (engine setup failed),
+// it execs the af_packet scan itself, so a scan is never lost to an engine failure.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "base/exit_code.h"
+#include "launcher/af_xdp_probe.h"
+#include "launcher/engine_plan.h"
+#include "launcher/journal.h"
+#include "launcher/privileges.h"
+#include "launcher/runtime_env.h"
+
+using namespace anyscan;
+
+namespace {
+
+constexpr const char* kScannerPath = "/usr/sbin/anyscan";
+
+const char* kUsage =
+    "Usage: anyscan-launcher [--runtime-env FILE] [--scanner PATH] [--] [SCANNER ARGS...]\n"
+    "Chooses the I/O engine (ANYSCAN_SCANNER_IO_ENGINE, the AF_XDP verdict in\n"
+    "/etc/anyscan/runtime.env, the capabilities held), drops the capabilities that engine\n"
+    "does not need and execs the scanner. Exit 77 without CAP_NET_RAW.\n";
+
+pid_t g_child = 0;
+void forward_signal(int signal) {
+  if (g_child > 0) ::kill(g_child, signal);
+}
+
+std::vector<char*> scanner_argv(const std::string& scanner, const std::string& engine, std::vector<std::string>& args,
+                                std::string& engine_flag) {
+  engine_flag = "--io-engine=" + engine;
+  std::vector<char*> argv = {const_cast<char*>(scanner.c_str())};
+  bool inserted = false;
+  for (auto& a : args) {
+    // The launcher's choice goes last among the options so it overrides a -C file or flag.
+    if (!inserted && a == "--") {
+      argv.push_back(engine_flag.data());
+      inserted = true;
+    }
+    argv.push_back(a.data());
+  }
+  if (!inserted) argv.push_back(engine_flag.data());
+  argv.push_back(nullptr);
+  return argv;
+}
+
+[[noreturn]] void exec_scanner(const std::string& scanner, const std::string& engine, std::vector<std::string>& args) {
+  std::string flag;
+  auto argv = scanner_argv(scanner, engine, args, flag);
+  ::execv(scanner.c_str(), argv.data());
+  report(3, "cannot run " + scanner + ": " + std::strerror(errno));
+  ::_exit(static_cast<int>(ExitCode::kUnavailable));
+}
+
+VerdictInput read_verdict(const std::string& path, std::string* note) {
+  VerdictInput verdict;
+  const RuntimeEnv env = read_runtime_env(path);
+  if (env.state == RuntimeEnv::State::kMissing) {
+    verdict.source = VerdictInput::Source::kMissing;
+    verdict.reason = env.problem;
+    return verdict;
+  }
+  if (env.state != RuntimeEnv::State::kOk) {
+    verdict.source = VerdictInput::Source::kUnreadable;
+    verdict.reason = env.problem;
+    return verdict;
+  }
+  const auto available = env.get(kKeyAvailable);
+  if (!available) {
+    verdict.source = VerdictInput::Source::kMissing;
+    verdict.reason = std::string(kKeyAvailable) + " not set in " + path;
+    return verdict;
+  }
+  if (*available != "true" && *available != "false") {
+    verdict.source = VerdictInput::Source::kUnreadable;
+    verdict.reason = std::string(kKeyAvailable) + "='" + available->substr(0, 40) + "' is neither true nor false";
+    return verdict;
+  }
+  const std::string probed = env.get(kKeyProbedKernel).value_or("");
+  const std::string running = running_kernel_release();
+  if (probed != running) {
+    // The verdict is for another kernel (a reboot into a new one since the last probe).
+    const ProbeVerdict fresh = decide_af_xdp(gather_probe_facts("", "", ""));
+    verdict.source = VerdictInput::Source::kReprobed;
+    verdict.available = fresh.available;
+    verdict.reason = fresh.reason;
+    *note = "verdict in " + path + " was probed on kernel '" + probed + "', running " + running +
+            ": re-probed in-process: " + (fresh.available ? "available" : "not available");
+    return verdict;
+  }
+  verdict.source = VerdictInput::Source::kRuntimeEnv;
+  verdict.available = *available == "true";
+  verdict.reason = env.get(kKeyReason).value_or("no reason recorded");
+  return verdict;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string env_path = kRuntimeEnvPath;
+  std::string scanner = kScannerPath;
+  std::vector<std::string> args;
+  int i = 1;
+  for (; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--runtime-env" && i + 1 < argc) { env_path = argv[++i]; continue; }
+    if (a == "--scanner" && i + 1 < argc) { scanner = argv[++i]; continue; }
+    if (a == "--help" || a == "-h") { std::fputs(kUsage, stdout); return 0; }
+    if (a == "--") { ++i; break; }
+    break;
+  }
+  for (; i < argc; ++i) args.emplace_back(argv[i]);
+
+  EnginePlanInput input;
+  const RuntimeEnv env = read_runtime_env(env_path);
+  // The admin's engine choice: the unit's Environment= or the runtime.env key.
+  if (const char* from_environment = std::getenv(kKeyEngine)) input.requested = from_environment;
+  else input.requested = env.get(kKeyEngine).value_or("");
+  std::string reprobe_note;
+  input.verdict = read_verdict(env_path, &reprobe_note);
+  if (!reprobe_note.empty()) report(5, reprobe_note);
+  input.held = held_capabilities();
+  input.memlock_bytes = memlock_limit_bytes();
+  const EnginePlan plan = plan_engine(input);
+  for (const auto& warning : plan.warnings) report(4, warning);
+  if (plan.exit != ExitCode::kOk) {
+    report(3, plan.reason, {{"ANYSCAN_ENGINE", "none"}, {"ANYSCAN_ENGINE_REASON", plan.reason}});
+    return static_cast<int>(plan.exit);
+  }
+  report(plan.engine == "af_xdp" ? 6 : 5, "engine " + plan.engine + ": " + plan.reason,
+         {{"ANYSCAN_ENGINE", plan.engine}, {"ANYSCAN_ENGINE_REASON", plan.reason}});
+
+  if (plan.engine == "af_packet") {
+    std::string how;
+    if (auto dropped = drop_capabilities(plan.keep, input.held.setpcap, &how); !dropped) {
+      report(3, dropped.error().message);
+      return static_cast<int>(dropped.error().code);
+    }
+    report(6, "kept CAP_NET_RAW only; " + how);
+    exec_scanner(scanner, "af_packet", args);
+  }
+
+  // af_xdp: the child gets the AF_XDP capabilities; we keep ours for a possible fallback.
+  struct sigaction action {};
+  action.sa_handler = forward_signal;
+  ::sigaction(SIGTERM, &action, nullptr);
+  ::sigaction(SIGINT, &action, nullptr);
+  g_child = ::fork();
+  if (g_child < 0) {
+    report(3, std::string("fork: ") + std::strerror(errno));
+    return static_cast<int>(ExitCode::kSoftware);
+  }
+  if (g_child == 0) {
+    std::string how;
+    if (auto dropped = drop_capabilities(plan.keep, input.held.setpcap, &how); !dropped) {
+      report(3, dropped.error().message);
+      ::_exit(static_cast<int>(dropped.error().code));
+    }
+    report(6, "kept CAP_NET_RAW, CAP_NET_ADMIN, CAP_BPF" + std::string(input.held.ipc_lock ? ", CAP_IPC_LOCK" : "") + "; " + how);
+    exec_scanner(scanner, "af_xdp", args);
+  }
+  int status = 0;
+  while (::waitpid(g_child, &status, 0) < 0 && errno == EINTR) {
+  }
+  g_child = 0;
+  if (WIFEXITED(status) && WEXITSTATUS(status) == static_cast<int>(ExitCode::kUnavailable)) {
+    const std::string reason = "af_xdp scanner exited 69 (engine setup failed, see its message above): retrying once with af_packet";
+    report(4, reason, {{"ANYSCAN_ENGINE", "af_packet"}, {"ANYSCAN_ENGINE_REASON", reason}});
+    std::string how;
+    if (auto dropped = drop_capabilities({kCapNetRaw}, input.held.setpcap, &how); !dropped) {
+      report(3, dropped.error().message);
+      return static_cast<int>(dropped.error().code);
+    }
+    exec_scanner(scanner, "af_packet", args);
+  }
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  return 128 + WTERMSIG(status);
+}

@@ -1,0 +1,69 @@
+// anyscan-probe: decides whether AF_XDP can work on this host and records the verdict in
+// /etc/anyscan/runtime.env, always explicitly (true or false), so a stale "true" never
+// survives a kernel change. Only its own three keys change; the file is replaced atomically.
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "base/exit_code.h"
+#include "launcher/af_xdp_probe.h"
+#include "launcher/runtime_env.h"
+
+using namespace anyscan;
+
+namespace {
+const char* kUsage =
+    "Usage: anyscan-probe [--env-file FILE] [--kernel-release RELEASE] [--libxdp present|absent]\n"
+    "                     [--af-xdp-socket ok|fail] [--check] [--quiet]\n"
+    "Writes ANYSCAN_AF_XDP_AVAILABLE, ANYSCAN_AF_XDP_PROBE_REASON and ANYSCAN_AF_XDP_PROBED_KERNEL\n"
+    "to FILE (default /etc/anyscan/runtime.env). --check prints the verdict and writes nothing\n"
+    "(exit 0 if available, 1 if not). The other options force a check's outcome (tests).\n";
+}
+
+int main(int argc, char** argv) {
+  std::string env_file = kRuntimeEnvPath, kernel, libxdp, socket_check;
+  bool check_only = false, quiet = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto value = [&](std::string& out) {
+      if (i + 1 >= argc) return false;
+      out = argv[++i];
+      return true;
+    };
+    bool ok = true;
+    if (a == "--env-file") ok = value(env_file);
+    else if (a == "--kernel-release") ok = value(kernel);
+    else if (a == "--libxdp") ok = value(libxdp) && (libxdp == "present" || libxdp == "absent");
+    else if (a == "--af-xdp-socket") ok = value(socket_check) && (socket_check == "ok" || socket_check == "fail");
+    else if (a == "--check") check_only = true;
+    else if (a == "--quiet" || a == "-q") quiet = true;
+    else if (a == "--help" || a == "-h") { std::fputs(kUsage, stdout); return 0; }
+    else ok = false;
+    if (!ok) {
+      std::fprintf(stderr, "anyscan-probe: error: bad argument '%s' (see --help)\n", a.c_str());
+      return static_cast<int>(ExitCode::kUsage);
+    }
+  }
+  const ProbeFacts facts = gather_probe_facts(kernel, libxdp, socket_check);
+  const ProbeVerdict verdict = decide_af_xdp(facts);
+  if (check_only) {
+    std::printf("AF_XDP %s on kernel %s: %s\n", verdict.available ? "available" : "not available",
+                facts.kernel_release.c_str(), verdict.reason.c_str());
+    return verdict.available ? 0 : 1;
+  }
+  std::string note;
+  auto written = update_env_file(env_file,
+                                 {{kKeyAvailable, verdict.available ? "true" : "false"},
+                                  {kKeyReason, verdict.reason},
+                                  {kKeyProbedKernel, facts.kernel_release}},
+                                 &note);
+  if (!note.empty()) std::fprintf(stderr, "anyscan-probe: warning: %s\n", note.c_str());
+  if (!written) {
+    std::fprintf(stderr, "anyscan-probe: error: %s\n", written.error().message.c_str());
+    return static_cast<int>(written.error().code);
+  }
+  if (!quiet)
+    std::printf("anyscan-probe: AF_XDP %s (%s); wrote %s\n", verdict.available ? "available" : "not available",
+                verdict.reason.c_str(), env_file.c_str());
+  return 0;
+}

@@ -1,0 +1,162 @@
+#include "launcher/runtime_env.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+
+#include "base/env_file.h"
+#include "base/unique_fd.h"
+
+namespace anyscan {
+
+std::optional<std::string> RuntimeEnv::get(const std::string& key) const {
+  auto it = values.find(key);
+  if (it == values.end()) return std::nullopt;
+  return it->second;
+}
+
+RuntimeEnv read_runtime_env(const std::string& path) {
+  RuntimeEnv env;
+  auto text = read_small_file(path, kRuntimeEnvMaxBytes);
+  if (!text) {
+    if (::access(path.c_str(), F_OK) != 0 && errno == ENOENT) {
+      env.state = RuntimeEnv::State::kMissing;
+      env.problem = path + " does not exist";
+    } else {
+      env.state = RuntimeEnv::State::kUnreadable;
+      env.problem = text.error().message;
+    }
+    return env;
+  }
+  auto entries = parse_env_file(*text, path);
+  if (!entries) {
+    env.state = RuntimeEnv::State::kMalformed;
+    env.problem = entries.error().message;
+    return env;
+  }
+  env.state = RuntimeEnv::State::kOk;
+  for (auto& e : *entries) env.values[e.key] = e.value;
+  return env;
+}
+
+namespace {
+
+std::string quote_value(const std::string& value) {
+  bool plain = !value.empty();
+  for (char c : value)
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+          c == '_' || c == '/' || c == ':' || c == '+' || c == ','))
+      plain = false;
+  if (plain) return value;
+  std::string out = "\"";
+  for (char c : value) {
+    if (c == '\n' || c == '\r' || c == '\0') { out += ' '; continue; }
+    if (c == '"' || c == '\\' || c == '`' || c == '$') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+// The key an assignment line sets, or "" for comments, blanks and anything else.
+std::string_view assigned_key(std::string_view line) {
+  size_t i = 0;
+  while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+  const size_t start = i;
+  while (i < line.size() && (std::isalnum(static_cast<unsigned char>(line[i])) || line[i] == '_')) ++i;
+  const size_t end = i;
+  while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+  if (end == start || i >= line.size() || line[i] != '=') return {};
+  return line.substr(start, end - start);
+}
+
+Result<void> write_all(int fd, const std::string& text, const std::string& what) {
+  size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return make_error(ExitCode::kIoErr, errno_message("writing " + what, errno));
+    done += static_cast<size_t>(n);
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string rewrite_env(std::string_view old_text, const std::vector<std::pair<std::string, std::string>>& updates) {
+  std::string out;
+  std::vector<bool> written(updates.size(), false);
+  while (!old_text.empty()) {
+    const size_t newline = old_text.find('\n');
+    const size_t length = newline == std::string_view::npos ? old_text.size() : newline + 1;
+    const std::string_view line = old_text.substr(0, length);
+    old_text.remove_prefix(length);
+    const std::string_view key = assigned_key(line);
+    size_t match = updates.size();
+    for (size_t i = 0; i < updates.size() && !key.empty(); ++i)
+      if (key == updates[i].first) match = i;
+    if (match == updates.size()) {
+      out += line;
+      continue;
+    }
+    if (written[match]) continue;  // a later duplicate of a key we own
+    out += updates[match].first + "=" + quote_value(updates[match].second) + "\n";
+    written[match] = true;
+  }
+  if (!out.empty() && out.back() != '\n') out += '\n';
+  for (size_t i = 0; i < updates.size(); ++i)
+    if (!written[i]) out += updates[i].first + "=" + quote_value(updates[i].second) + "\n";
+  return out;
+}
+
+Result<void> update_env_file(const std::string& path, const std::vector<std::pair<std::string, std::string>>& updates,
+                             std::string* note) {
+  const size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+  const std::string temp = path + ".tmp";
+  // One writer at a time (postinst, trigger and boot service may overlap).
+  UniqueFd lock(::open(temp.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644));
+  if (!lock.valid()) return make_error(ExitCode::kCantCreate, errno_message("cannot create " + temp, errno));
+  if (::flock(lock.get(), LOCK_EX) != 0) return make_error(ExitCode::kIoErr, errno_message("locking " + temp, errno));
+
+  std::string old_text;
+  mode_t mode = 0644;
+  auto existing = read_small_file(path, kRuntimeEnvMaxBytes);
+  if (existing) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0) mode = st.st_mode & 07777;
+    if (existing->find('\0') != std::string::npos) {
+      if (::rename(path.c_str(), (path + ".invalid").c_str()) == 0 && note)
+        *note = path + " held binary data: moved to " + path + ".invalid, wrote a fresh file";
+    } else {
+      old_text = std::move(*existing);
+    }
+  } else if (::access(path.c_str(), F_OK) == 0) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && static_cast<size_t>(st.st_size) > kRuntimeEnvMaxBytes) {
+      if (::rename(path.c_str(), (path + ".invalid").c_str()) == 0 && note)
+        *note = path + " was larger than 1 MiB: moved to " + path + ".invalid, wrote a fresh file";
+    } else {
+      return tl::unexpected(existing.error());
+    }
+  }
+  const std::string text = rewrite_env(old_text, updates);
+
+  // The lock fd is the temp file: truncate and write through it, then rename.
+  if (::ftruncate(lock.get(), 0) != 0) return make_error(ExitCode::kIoErr, errno_message("truncating " + temp, errno));
+  if (auto w = write_all(lock.get(), text, temp); !w) return w;
+  if (::fchmod(lock.get(), mode) != 0) return make_error(ExitCode::kIoErr, errno_message("chmod " + temp, errno));
+  if (::fsync(lock.get()) != 0) return make_error(ExitCode::kIoErr, errno_message("fsync " + temp, errno));
+  if (const char* pause = std::getenv("ANYSCAN_PROBE_TEST_PAUSE_BEFORE_RENAME_MS"))  // tests: kill here
+    ::usleep(static_cast<useconds_t>(std::atoi(pause)) * 1000);
+  if (::rename(temp.c_str(), path.c_str()) != 0)
+    return make_error(ExitCode::kIoErr, errno_message("replacing " + path, errno));
+  UniqueFd directory(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (directory.valid()) ::fsync(directory.get());
+  return {};
+}
+
+}  // namespace anyscan
