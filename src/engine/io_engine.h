@@ -35,6 +35,7 @@ struct EngineConfig {
   XdpMode xdp_mode = XdpMode::kAuto;
   XdpZeroCopy xdp_zerocopy = XdpZeroCopy::kAuto;
   uint32_t xdp_queues = 0;  // 0 = all the interface has (capped by sender threads)
+  uint32_t interface_queues = 1;
 };
 
 // A packet I/O backend, chosen at run time from an explicit list. It owns its sockets;

@@ -1,7 +1,10 @@
 #include "host/netlink_client.h"
 
 #include <arpa/inet.h>
+#include <linux/ethtool.h>
 #include <linux/neighbour.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
@@ -41,6 +44,19 @@ uint32_t attribute_be32(const rtattr* attribute) {
 }
 
 }  // namespace
+
+uint32_t active_rx_queues(const std::string& interface) {
+  UniqueFd fd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!fd.valid() || interface.size() >= IFNAMSIZ) return 1;
+  ethtool_channels channels{};
+  channels.cmd = ETHTOOL_GCHANNELS;
+  ifreq request{};
+  std::memcpy(request.ifr_name, interface.c_str(), interface.size());
+  request.ifr_data = reinterpret_cast<char*>(&channels);
+  if (::ioctl(fd.get(), SIOCETHTOOL, &request) != 0) return 1;
+  const uint32_t queues = channels.rx_count + channels.combined_count;
+  return queues == 0 ? 1 : queues;
+}
 
 Result<NetlinkClient> NetlinkClient::open() {
   UniqueFd fd(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));

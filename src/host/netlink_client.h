@@ -30,6 +30,10 @@ struct InterfaceInfo {
 
 // Read-only rtnetlink queries (route, neighbour, link, address tables) of the calling
 // thread's network namespace. Needs no privileges.
+// Active receive queues of an interface (ETHTOOL_GCHANNELS: rx + combined), which is what
+// AF_XDP binds to; netlink's IFLA_NUM_RX_QUEUES counts allocated ones. 1 if unknown.
+uint32_t active_rx_queues(const std::string& interface);
+
 class NetlinkClient {
  public:
   static Result<NetlinkClient> open();

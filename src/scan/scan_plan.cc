@@ -109,7 +109,7 @@ Result<void> plan_network(const ScanConfig& config, ScanPlan& plan) {
   if (!interface.up) logf(LogLevel::kWarn, "interface %s is down", interface.name.c_str());
   plan.interface = interface.name;
   plan.ifindex = interface.ifindex;
-  plan.interface_queues = std::max(interface.rx_queues, 1u);
+  plan.interface_queues = active_rx_queues(interface.name);
 
   if (config.source_ip) plan.source_ip = *config.source_ip;
   else if (route && route->preferred_source) plan.source_ip = *route->preferred_source;

@@ -143,6 +143,7 @@ Result<void> run_scan(const ScanConfig& config, std::unique_ptr<IoEngine> engine
     engine_config.xdp_mode = config.xdp_mode;
     engine_config.xdp_zerocopy = config.xdp_zerocopy;
     engine_config.xdp_queues = config.xdp_queues;
+    engine_config.interface_queues = plan.interface_queues;
     auto opened = open_io_engine(config.io_engine, engine_config);
     if (!opened) return tl::unexpected(opened.error());
     engine = std::move(*opened);
