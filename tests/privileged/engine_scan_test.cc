@@ -202,7 +202,16 @@ TEST_P(EngineScan, SameSeedSameProbeOrderAndSameResults) {
   EXPECT_EQ(results[0], expected_rows(open, ports));
 }
 
-INSTANTIATE_TEST_SUITE_P(Engines, EngineScan, ::testing::Values("af_packet"),
+TEST_P(EngineScan, IcmpEchoScanFindsEveryHost) {
+  ScanRun run = scan({"-M", "icmp_echoscan", "-r", "1000", "-c", "1", "-f", "saddr,classification,success",
+                      "198.18.0.1-198.18.0.12"});
+  ASSERT_EQ(run.process.exit_code, 0) << run.process.err;
+  std::set<std::string> expected;
+  for (const auto& address : pair_->target_addresses()) expected.insert(address + ",echoreply,1");
+  EXPECT_EQ(run.rows, expected);
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, EngineScan, ::testing::Values("af_packet", "af_xdp"),
                          [](const auto& info) { return info.param; });
 
 class HostFacts : public ::testing::Test {

@@ -1,0 +1,208 @@
+// AF_XDP specifics on a test-made veth pair: host traffic keeps flowing during a scan,
+// kill -9 leaves no XDP program behind, exactly three capabilities suffice, the bind ladder,
+// and both engines agree.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+#include "netns_fixture.h"
+
+namespace anyscan::testing_support {
+namespace {
+
+std::string shell_output(const std::string& command) {
+  std::string out;
+  if (FILE* p = ::popen(command.c_str(), "r")) {
+    char buffer[4096];
+    size_t n;
+    while ((n = std::fread(buffer, 1, sizeof buffer, p)) > 0) out.append(buffer, n);
+    ::pclose(p);
+  }
+  return out;
+}
+
+class AfXdp : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root for network namespaces";
+    pair_ = std::make_unique<NetnsPair>(4);
+    ASSERT_TRUE(pair_->ok()) << pair_->error();
+    dir_ = ::testing::TempDir() + "anyscan-xdp-" + std::to_string(::getpid());
+    ASSERT_EQ(std::system(("mkdir -p '" + dir_ + "' && chmod 777 '" + dir_ + "'").c_str()), 0);
+    pair_->listen_on({{"198.18.0.2", {22, 443}}, {"198.18.0.4", {80}}});
+  }
+
+  std::vector<std::string> args(const std::string& engine, const std::vector<std::string>& extra) {
+    std::vector<std::string> a = {ANYSCAN_BINARY, "--io-engine", engine, "-i", pair_->scanner_if(), "-G", pair_->target_mac(),
+                                  "-b", "/dev/null", "-o", dir_ + "/results.csv", "-m", dir_ + "/meta.json",
+                                  "-f", "saddr,sport,classification", "-q"};
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+  }
+
+  ProcessResult run(const std::vector<std::string>& argv, int timeout_s = 60) {
+    return wait_for(pair_->spawn_in_scanner(argv, dir_ + "/out", dir_ + "/err"), timeout_s, dir_ + "/out", dir_ + "/err");
+  }
+
+  bool xdp_attached() {
+    return shell_output("ip -n " + pair_->scanner_ns() + " -d link show dev " + pair_->scanner_if()).find("prog/xdp") !=
+           std::string::npos;
+  }
+
+  std::unique_ptr<NetnsPair> pair_;
+  std::string dir_;
+};
+
+TEST_F(AfXdp, SameSeedSameResultsOnBothEngines) {
+  std::set<std::string> results[2];
+  int i = 0;
+  for (const char* engine : {"af_packet", "af_xdp"}) {
+    ProcessResult r = run(args(engine, {"-e", "99", "-p", "20-30,80,443", "-r", "3000", "-c", "1", "198.18.0.2-198.18.0.5"}));
+    ASSERT_EQ(r.exit_code, 0) << engine << ": " << r.err;
+    results[i++] = csv_rows(read_file(dir_ + "/results.csv"));
+  }
+  EXPECT_EQ(results[0].size(), 4u * 13);
+  EXPECT_EQ(results[0], results[1]);
+}
+
+TEST_F(AfXdp, HostTrafficKeepsFlowingDuringAScan) {
+  // A TCP echo server in the target namespace on a port no probe uses...
+  UniqueFd server;
+  NetnsPair::in_namespace(pair_->target_ns(), [&] {
+    server.reset(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    const int one = 1;
+    ::setsockopt(server.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in sa{AF_INET, htons(5555), {}, {}};
+    ::inet_pton(AF_INET, "198.18.0.2", &sa.sin_addr);
+    ASSERT_EQ(::bind(server.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+    ASSERT_EQ(::listen(server.get(), 4), 0);
+  });
+  std::thread echo([&] {
+    UniqueFd c(::accept(server.get(), nullptr, nullptr));
+    char buffer[64];
+    ssize_t n;
+    while ((n = ::recv(c.get(), buffer, sizeof buffer, 0)) > 0) ::send(c.get(), buffer, static_cast<size_t>(n), 0);
+  });
+  // ...and a client in the scanner namespace whose port (50000) is outside the scan's
+  // source ports (40000-40999), connected before the XDP program is attached.
+  UniqueFd client;
+  NetnsPair::in_namespace(pair_->scanner_ns(), [&] {
+    client.reset(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_in local{AF_INET, htons(50000), {}, {}};
+    ::inet_pton(AF_INET, NetnsPair::kScannerIp, &local.sin_addr);
+    ASSERT_EQ(::bind(client.get(), reinterpret_cast<sockaddr*>(&local), sizeof local), 0);
+    sockaddr_in peer{AF_INET, htons(5555), {}, {}};
+    ::inet_pton(AF_INET, "198.18.0.2", &peer.sin_addr);
+    ASSERT_EQ(::connect(client.get(), reinterpret_cast<sockaddr*>(&peer), sizeof peer), 0);
+    timeval timeout{1, 0};
+    ::setsockopt(client.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  });
+  const pid_t scanner = pair_->spawn_in_scanner(
+      args("af_xdp", {"-s", "40000-40999", "-p", "1-200", "-r", "300", "-c", "1", "198.18.0.2-198.18.0.5"}),
+      dir_ + "/out", dir_ + "/err");
+  // Wait until the program is attached, then talk and ping while it scans.
+  for (int i = 0; i < 100 && !xdp_attached(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_TRUE(xdp_attached());
+  const std::string ping_output = dir_ + "/ping";
+  std::thread pinger([&] {
+    std::system(("ip netns exec " + pair_->scanner_ns() + " ping -c 15 -i 0.1 -W 1 198.18.0.3 >" + ping_output + " 2>&1").c_str());
+  });
+  int round_trips = 0;
+  for (int i = 0; i < 30; ++i) {
+    const std::string message = "hello " + std::to_string(i);
+    ASSERT_EQ(::send(client.get(), message.data(), message.size(), 0), static_cast<ssize_t>(message.size()));
+    char buffer[64] = {};
+    const ssize_t n = ::recv(client.get(), buffer, sizeof buffer, 0);
+    if (n == static_cast<ssize_t>(message.size()) && message == std::string(buffer, static_cast<size_t>(n))) ++round_trips;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(xdp_attached()) << "the scan should still be running";
+  pinger.join();
+  EXPECT_EQ(round_trips, 30);
+  EXPECT_NE(read_file(ping_output).find(" 0% packet loss"), std::string::npos) << read_file(ping_output);
+  ProcessResult r = wait_for(scanner, 60, dir_ + "/out", dir_ + "/err");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(csv_rows(read_file(dir_ + "/results.csv")).size(), 4u * 200);
+  client.reset();
+  echo.join();
+}
+
+TEST_F(AfXdp, KillNineLeavesNoXdpProgramAndTrafficFlows) {
+  const pid_t scanner = pair_->spawn_in_scanner(args("af_xdp", {"-p", "1-1000", "-r", "200", "198.18.0.2-198.18.0.5"}),
+                                                dir_ + "/out", dir_ + "/err");
+  for (int i = 0; i < 100 && !xdp_attached(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_TRUE(xdp_attached());
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ASSERT_EQ(::kill(scanner, SIGKILL), 0);
+  ProcessResult r = wait_for(scanner, 10, dir_ + "/out", dir_ + "/err");
+  EXPECT_EQ(r.exit_code, 128 + SIGKILL);
+  // The bpf_link died with the process.
+  bool gone = false;
+  for (int i = 0; i < 100 && !gone; ++i) {
+    gone = !xdp_attached();
+    if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(gone) << shell_output("ip -n " + pair_->scanner_ns() + " -d link show dev " + pair_->scanner_if());
+  EXPECT_EQ(std::system(("ip netns exec " + pair_->scanner_ns() + " ping -c 3 -i 0.2 -W 1 198.18.0.2 >/dev/null").c_str()), 0);
+}
+
+TEST_F(AfXdp, ExactlyThreeCapabilitiesSufficeAndWithoutCapBpfItExits69) {
+  const std::string base = "-all,+net_raw,+net_admin";
+  for (const bool with_bpf : {true, false}) {
+    SCOPED_TRACE(with_bpf ? "NET_RAW+NET_ADMIN+BPF" : "NET_RAW+NET_ADMIN, no BPF");
+    const std::string caps = base + (with_bpf ? ",+bpf" : "");
+    std::vector<std::string> argv = {"/usr/bin/setpriv", "--reuid", "nobody", "--regid", "nogroup", "--clear-groups",
+                                     "--inh-caps", caps, "--ambient-caps", caps, "--bounding-set", caps};
+    const auto scan = args("af_xdp", {"-p", "22,80,443", "-r", "2000", "-c", "1", "198.18.0.2-198.18.0.5"});
+    argv.insert(argv.end(), scan.begin(), scan.end());
+    ::unlink((dir_ + "/results.csv").c_str());  // root-owned files from earlier tests
+    ::unlink((dir_ + "/meta.json").c_str());
+    ProcessResult r = run(argv);
+    if (with_bpf) {
+      ASSERT_EQ(r.exit_code, 0) << r.err;
+      EXPECT_EQ(csv_rows(read_file(dir_ + "/results.csv")).size(), 12u);
+      // No CAP_IPC_LOCK here: the UMEM had to fit RLIMIT_MEMLOCK (8 MiB on these hosts).
+      EXPECT_NE(r.err.find("bound 1 queue(s)"), std::string::npos) << r.err;
+    } else {
+      EXPECT_EQ(r.exit_code, 69) << r.err;
+      EXPECT_NE(r.err.find("CAP_BPF"), std::string::npos) << r.err;
+      EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    }
+  }
+}
+
+TEST_F(AfXdp, NativeAndSkbModesBothScanExactly) {
+  for (const char* mode : {"native", "skb"}) {
+    SCOPED_TRACE(mode);
+    ProcessResult r = run(args("af_xdp", {"--xdp-mode", mode, "-v", "3", "-p", "22,80,443", "-r", "2000", "-c", "1",
+                                          "198.18.0.2-198.18.0.5"}));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.err.find(std::string("in ") + mode + ", copy mode"), std::string::npos) << r.err;
+    const auto rows = csv_rows(read_file(dir_ + "/results.csv"));
+    EXPECT_EQ(rows.size(), 12u);
+    EXPECT_TRUE(rows.count("198.18.0.2,443,synack") && rows.count("198.18.0.4,80,synack") && rows.count("198.18.0.3,22,rst"));
+  }
+}
+
+TEST_F(AfXdp, ZeroCopyForceFailsClearlyAndAutoStepsDown) {
+  ProcessResult forced = run(args("af_xdp", {"--xdp-zerocopy", "force", "-p", "22", "-c", "0", "198.18.0.2"}));
+  EXPECT_EQ(forced.exit_code, 69);
+  EXPECT_NE(forced.err.find("native, zero-copy"), std::string::npos) << forced.err;
+  EXPECT_NE(forced.err.find("Operation not supported"), std::string::npos) << forced.err;
+  EXPECT_FALSE(xdp_attached());
+  ProcessResult automatic = run(args("af_xdp", {"-v", "4", "-p", "22", "-c", "0", "198.18.0.2"}));
+  ASSERT_EQ(automatic.exit_code, 0) << automatic.err;
+  EXPECT_NE(automatic.err.find("(native, zero-copy): Operation not supported"), std::string::npos) << automatic.err;
+  EXPECT_NE(automatic.err.find("in native, copy mode"), std::string::npos) << automatic.err;
+}
+
+}  // namespace
+}  // namespace anyscan::testing_support
