@@ -134,10 +134,14 @@ JOB
   for _ in $(seq 60); do
     [ "$(in_ct systemctl is-active anyscan-worker@demo.service || true)" = active ] || break; sleep 0.5
   done
-  check "[$name] job finished successfully" test "$(in_ct systemctl show -P Result anyscan-worker@demo.service)" = success
+  check "[$name] job finished successfully" test "$(in_ct systemctl show -P Result anyscan-worker@demo.service)" = success \
+    || in_ct journalctl -u anyscan-worker@demo.service --no-pager -n 25
   local journal; journal=$(in_ct journalctl -u anyscan-worker@demo.service -o verbose --no-pager 2>/dev/null || true)
   check "[$name] journal has ANYSCAN_ENGINE=$engine" grep -q "ANYSCAN_ENGINE=$engine" <<<"$journal"
   check "[$name] journal says why" grep -q "ANYSCAN_ENGINE_REASON=" <<<"$journal"
+  if [ "$engine" = af_packet ]; then
+    check "[$name] journal names the missing capabilities" grep -q "ANYSCAN_ENGINE_REASON=.*missing: CAP_NET_ADMIN CAP_BPF" <<<"$journal"
+  fi
   local results; results=$(in_ct cat /var/lib/anyscan/results/demo.csv 2>/dev/null || true)
   check "[$name] results under /var/lib/anyscan/results: 80 records" test "$(tail -n +2 <<<"$results" | wc -l)" = 80
   check "[$name] open port reported as synack" grep -q '^198.18.0.2,22,synack$' <<<"$results"
@@ -157,10 +161,9 @@ netns_pair_create 4
 ip netns exec "$TARGET_NS" "$REPO/build/tests/anyscan-listen" --timeout 600 198.18.0.2:22 198.18.0.4:30 &
 NETNS_PAIR_PIDS=$!
 
-# CapEff 0x2000 = CAP_NET_RAW only (af_packet); the af_xdp scanner keeps NET_RAW, NET_ADMIN,
-# BPF and IPC_LOCK. Until the AF_XDP engine is built in, an af_xdp attempt exits 69 and the
-# launcher retries on af_packet, so the running scanner holds NET_RAW only in both cases.
-scenario "AF_XDP capabilities given" af_packet 0000000000002000 \
+# CapEff 0x2000 = CAP_NET_RAW only (af_packet). 0x8000007000 = NET_RAW, NET_ADMIN, IPC_LOCK
+# and BPF: the af_xdp scanner, a child of the launcher.
+scenario "AF_XDP capabilities given" af_xdp 0000008000007000 \
   --capability=CAP_BPF,CAP_NET_ADMIN,CAP_IPC_LOCK --system-call-filter=bpf
 scenario "nspawn default restrictions" af_packet 0000000000002000
 
