@@ -18,7 +18,7 @@ pass=0
 fail=0
 ok() { echo "ok: $*"; pass=$((pass + 1)); }
 bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else bad "$what"; fi; }
+check() { local what=$1; shift; if "$@"; then ok "$what"; else bad "$what"; return 1; fi; }
 
 . scripts/netns-pair.sh
 cleanup() {
@@ -33,7 +33,7 @@ scripts/build-deb.sh "$WORK/debs"
 DEB=$(ls "$WORK"/debs/anyscan-worker_*_amd64.deb)
 
 echo "== lintian"
-check "lintian --fail-on error,warning is clean" lintian --fail-on error,warning "$DEB"
+check "lintian --fail-on error,warning is clean" lintian --fail-on error,warning "$DEB" || true
 
 echo "== piuparts"
 if [ -s "$CACHE/piuparts-bookworm.tgz" ]; then base=(-b "$CACHE/piuparts-bookworm.tgz"); else base=(-s "$CACHE/piuparts-bookworm.tgz"); fi
