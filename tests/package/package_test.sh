@@ -80,12 +80,8 @@ poweroff() {
   NSPAWN_PID=""
 }
 
-scanner_pid() {  # the anyscan process of a unit (the main PID, or the launcher's child)
-  local cg; cg=$(in_ct systemctl show -P ControlGroup "$1")
-  local pid
-  for pid in $(in_ct cat "/sys/fs/cgroup$cg/cgroup.procs" 2>/dev/null); do
-    [ "$(in_ct cat /proc/$pid/comm 2>/dev/null)" = anyscan ] && { echo "$pid"; return; }
-  done
+scanner_pid() {  # the scanner process (the unit's main PID, or the launcher's af_xdp child)
+  in_ct pgrep -x anyscan | head -n 1
 }
 
 scenario() {  # NAME EXPECTED_ENGINE EXPECTED_CAPEFF nspawn-args...
@@ -119,7 +115,7 @@ ANYSCAN_QUIET=yes
 JOB
   check "[$name] systemctl start anyscan-worker@demo (Type=notify: READY when sending)" in_ct systemctl start anyscan-worker@demo.service
   sleep 1
-  local pid; pid=$(scanner_pid anyscan-worker@demo.service)
+  local pid; pid=$(scanner_pid)
   if [ -n "$pid" ]; then
     local status; status=$(in_ct cat "/proc/$pid/status")
     local uid; uid=$(in_ct id -u anyscan)
