@@ -12,3 +12,7 @@ ninja -C build
 (cd build && ctest --output-on-failure -j "$jobs" --timeout 600)
 
 scripts/fuzz.sh "${ANYSCAN_FUZZ_SECONDS:-10}"
+
+# The Debian package: build, lintian, piuparts, booted systemd in nspawn (caches its base
+# trees under /var/cache/anyscan-tests).
+tests/package/package_test.sh
