@@ -26,6 +26,12 @@ class PacketSink {
   // interface went away) is an error; transient ones are retried, then counted.
   virtual Result<SendReport> submit(size_t count) = 0;
   virtual size_t frame_capacity() const = 0;
+  // Returns once every submitted frame has left (or timeout_ms passed): a ring-based sink
+  // may still hold frames after submit(). Counts what was still queued as failed.
+  virtual Result<SendReport> flush(int timeout_ms) {
+    (void)timeout_ms;
+    return SendReport{};
+  }
 };
 
 }  // namespace anyscan

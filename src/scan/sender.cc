@@ -65,6 +65,14 @@ Result<void> Sender::run() {
     counters_.failed.store(failed, std::memory_order_relaxed);
     counters_.targets_done.fetch_add(targets_in_batch, std::memory_order_relaxed);
   }
+  // Frames still queued in a ring are not sent yet: wait for them before reporting done.
+  auto flushed = sink_.flush(kFlushTimeoutMs);
+  if (!flushed) {
+    counters_.finished.store(true, std::memory_order_release);
+    return tl::unexpected(flushed.error());
+  }
+  counters_.failed.store(failed + flushed->failed, std::memory_order_relaxed);
+  counters_.sent.store(sent - flushed->failed, std::memory_order_relaxed);
   counters_.finished.store(true, std::memory_order_release);
   return {};
 }

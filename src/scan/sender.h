@@ -26,6 +26,7 @@ struct alignas(64) SenderCounters {
 class Sender {
  public:
   static constexpr uint32_t kMaxBatch = 64;
+  static constexpr int kFlushTimeoutMs = 2000;
 
   Sender(const ScanPlan& plan, const IndexPermutation& permutation, ShardSlice slice, uint32_t probes,
          const ProbeModule& module, PacketSink& sink, RateLimiter& limiter, Clock& clock,

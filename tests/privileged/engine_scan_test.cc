@@ -202,6 +202,18 @@ TEST_P(EngineScan, SameSeedSameProbeOrderAndSameResults) {
   EXPECT_EQ(results[0], expected_rows(open, ports));
 }
 
+TEST_P(EngineScan, EveryProbeLeavesEvenWithoutCooldown) {
+  // Ring-based engines hold frames after submit: exiting at once (-c 0) must not drop them.
+  SynCapture capture(*pair_);
+  const auto ports = random_ports(500, test_seed() + 5);
+  ScanRun run = scan({"-p", port_list(ports), "-r", "0", "-c", "0", "198.18.0.2-198.18.0.9"});
+  ASSERT_EQ(run.process.exit_code, 0) << run.process.err;
+  EXPECT_EQ(metadata_count(run.metadata, "sent"), 4000u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  const auto seen = capture.drain();
+  EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()).size(), 4000u);
+}
+
 TEST_P(EngineScan, IcmpEchoScanFindsEveryHost) {
   ScanRun run = scan({"-M", "icmp_echoscan", "-r", "1000", "-c", "1", "-f", "saddr,classification,success",
                       "198.18.0.1-198.18.0.12"});

@@ -169,6 +169,22 @@ class AfXdpEngine::Queue::Sink final : public PacketSink {
 
   size_t frame_capacity() const override { return kFrameBytes; }
 
+  Result<SendReport> flush(int timeout_ms) override {
+    // Copy mode sends at most a few dozen descriptors per wake-up: keep waking the kernel
+    // until every TX frame has come back through the completion ring.
+    const uint32_t tx_frames = q_.frames - q_.frames / 2;
+    for (int waited_us = 0; waited_us < timeout_ms * 1000; waited_us += 50) {
+      reclaim();
+      if (free_.size() == tx_frames) return SendReport{};
+      if (::sendto(q_.fd(), nullptr, 0, MSG_DONTWAIT, nullptr, 0) < 0 && errno != EAGAIN && errno != EBUSY &&
+          errno != ENOBUFS && errno != EINTR)
+        return make_error(ExitCode::kUnavailable, errno_message("AF_XDP: transmit on " + q_.interface, errno));
+      ::usleep(50);
+    }
+    reclaim();
+    return SendReport{0, tx_frames - free_.size()};
+  }
+
  private:
   void reclaim() {
     uint32_t index = 0;
