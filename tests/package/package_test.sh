@@ -97,6 +97,12 @@ scenario() {  # NAME EXPECTED_ENGINE EXPECTED_CAPEFF nspawn-args...
     local exposure; exposure=$(in_ct systemd-analyze security --offline=yes "/lib/systemd/system/${unit/@demo/@}" 2>/dev/null | sed -n 's/.*exposure level for .*: \([0-9.]*\).*/\1/p')
     check "[$name] $unit exposure $exposure <= 3.0" awk -v e="$exposure" 'BEGIN { exit !(e != "" && e <= 3.0) }'
   done
+  # A libxdp1 upgrade fires the trigger: the probe rewrites a stale verdict.
+  in_ct sed -i 's/^ANYSCAN_AF_XDP_PROBED_KERNEL=.*/ANYSCAN_AF_XDP_PROBED_KERNEL=0.0-stale/' /etc/anyscan/runtime.env
+  in_ct dpkg-trigger --no-await /usr/share/doc/libxdp1 && in_ct dpkg --triggers-only --pending >/dev/null
+  check "[$name] libxdp trigger re-ran the probe" in_ct grep -q "^ANYSCAN_AF_XDP_PROBED_KERNEL=$(uname -r)\$" /etc/anyscan/runtime.env
+  check "[$name] kernel hook warns about a kernel without AF_XDP" \
+    sh -c "nsenter -t $LEADER -a /etc/kernel/postinst.d/anyscan-worker 5.4.0-99-old 2>&1 | grep -q 'older than 5.10'"
   check "[$name] man anyscan works" sh -c "nsenter -t $LEADER -a env MANWIDTH=100 man anyscan 2>/dev/null | grep -q 'target-ports'"
 
   # A slow job, so the running scanner can be inspected.
