@@ -99,7 +99,7 @@ scenario() {  # NAME EXPECTED_ENGINE EXPECTED_CAPEFF nspawn-args...
   done
   # A libxdp1 upgrade fires the trigger: the probe rewrites a stale verdict.
   in_ct sed -i 's/^ANYSCAN_AF_XDP_PROBED_KERNEL=.*/ANYSCAN_AF_XDP_PROBED_KERNEL=0.0-stale/' /etc/anyscan/runtime.env
-  in_ct dpkg-trigger --no-await /usr/share/doc/libxdp1 && in_ct dpkg --triggers-only --pending >/dev/null
+  in_ct dpkg-trigger --by-package=libxdp1 --no-await /usr/share/doc/libxdp1 && in_ct dpkg --triggers-only --pending >/dev/null
   check "[$name] libxdp trigger re-ran the probe" in_ct grep -q "^ANYSCAN_AF_XDP_PROBED_KERNEL=$(uname -r)\$" /etc/anyscan/runtime.env
   check "[$name] kernel hook warns about a kernel without AF_XDP" \
     sh -c "nsenter -t $LEADER -a /etc/kernel/postinst.d/anyscan-worker 5.4.0-99-old 2>&1 | grep -q 'older than 5.10'"
