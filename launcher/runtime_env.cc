@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <set>
 
 #include "base/env_file.h"
 #include "base/unique_fd.h"
@@ -87,24 +88,54 @@ Result<void> write_all(int fd, const std::string& text, const std::string& what)
 }  // namespace
 
 std::string rewrite_env(std::string_view old_text, const std::vector<std::pair<std::string, std::string>>& updates) {
+  // Which physical lines (1-based) start or continue an assignment of a key we own. When
+  // the file parses, the parser's spans are used, so a line inside another key's multi-line
+  // quoted value is never mistaken for an assignment; otherwise each line is judged alone.
+  std::map<size_t, size_t> owned_start;  // first line -> index into updates
+  std::set<size_t> owned_continuation;
+  auto owner = [&](std::string_view key) {
+    for (size_t i = 0; i < updates.size(); ++i)
+      if (key == updates[i].first) return i;
+    return updates.size();
+  };
+  if (auto entries = parse_env_file(old_text, "runtime.env")) {
+    for (const auto& e : *entries) {
+      const size_t i = owner(e.key);
+      if (i == updates.size()) continue;
+      owned_start[e.line] = i;
+      for (size_t l = e.line + 1; l <= e.end_line; ++l) owned_continuation.insert(l);
+    }
+  } else {
+    size_t number = 0;
+    for (std::string_view rest = old_text; !rest.empty();) {
+      ++number;
+      const size_t newline = rest.find('\n');
+      const std::string_view line = rest.substr(0, newline);
+      rest.remove_prefix(newline == std::string_view::npos ? rest.size() : newline + 1);
+      const size_t i = owner(assigned_key(line));
+      if (i != updates.size()) owned_start[number] = i;
+    }
+  }
+
   std::string out;
   std::vector<bool> written(updates.size(), false);
+  size_t number = 0;
   while (!old_text.empty()) {
+    ++number;
     const size_t newline = old_text.find('\n');
     const size_t length = newline == std::string_view::npos ? old_text.size() : newline + 1;
     const std::string_view line = old_text.substr(0, length);
     old_text.remove_prefix(length);
-    const std::string_view key = assigned_key(line);
-    size_t match = updates.size();
-    for (size_t i = 0; i < updates.size() && !key.empty(); ++i)
-      if (key == updates[i].first) match = i;
-    if (match == updates.size()) {
+    if (owned_continuation.count(number)) continue;
+    const auto start = owned_start.find(number);
+    if (start == owned_start.end()) {
       out += line;
       continue;
     }
-    if (written[match]) continue;  // a later duplicate of a key we own
-    out += updates[match].first + "=" + quote_value(updates[match].second) + "\n";
-    written[match] = true;
+    const size_t i = start->second;
+    if (written[i]) continue;  // a later duplicate of a key we own
+    out += updates[i].first + "=" + quote_value(updates[i].second) + "\n";
+    written[i] = true;
   }
   if (!out.empty() && out.back() != '\n') out += '\n';
   for (size_t i = 0; i < updates.size(); ++i)

@@ -88,7 +88,7 @@ Result<std::vector<EnvEntry>> parse_env_file(std::string_view text, const std::s
       }
       value.resize(keep);
     }
-    entries.push_back(EnvEntry{std::string(key), std::move(value), start_line});
+    entries.push_back(EnvEntry{std::string(key), std::move(value), start_line, line});
   }
   return entries;
 }

@@ -11,7 +11,8 @@ namespace anyscan {
 struct EnvEntry {
   std::string key;
   std::string value;
-  size_t line = 0;  // 1-based line the assignment starts on
+  size_t line = 0;      // 1-based line the assignment starts on
+  size_t end_line = 0;  // line it ends on (quoted values and continuations span lines)
 };
 
 // Parses KEY=VALUE assignments with the rules of systemd's EnvironmentFile= (systemd.exec(5)):

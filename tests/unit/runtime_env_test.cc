@@ -51,6 +51,12 @@ TEST(RewriteEnv, WritesFalseExplicitlyAndQuotesSafely) {
   EXPECT_EQ(env.get(kKeyReason), "say \"no\" $HOME `x` \\   end");
 }
 
+TEST(RewriteEnv, LinesInsideAnotherKeysQuotedValueAreNotAssignments) {
+  const std::string old_text = "NOTE='copied from the docs:\nANYSCAN_AF_XDP_AVAILABLE=true\n'\nANYSCAN_AF_XDP_AVAILABLE=x\\\ny\n";
+  const std::string text = rewrite_env(old_text, {{kKeyAvailable, "false"}});
+  EXPECT_EQ(text, "NOTE='copied from the docs:\nANYSCAN_AF_XDP_AVAILABLE=true\n'\nANYSCAN_AF_XDP_AVAILABLE=false\n");
+}
+
 TEST(RewriteEnv, FileWithoutTrailingNewlineGetsOne) {
   EXPECT_EQ(rewrite_env("# c", {{kKeyAvailable, "true"}}), "# c\nANYSCAN_AF_XDP_AVAILABLE=true\n");
 }

@@ -359,7 +359,9 @@ Result<std::unique_ptr<IoEngine>> AfXdpEngine::open(const EngineConfig& config) 
     if (program.attached_flags != attempt.xdp_flags) {
       program.link.reset();
       program.attached_flags = 0;
-      LIBBPF_OPTS(bpf_link_create_opts, options, .flags = attempt.xdp_flags);
+      bpf_link_create_opts options{};  // LIBBPF_OPTS is a C99 compound literal
+      options.sz = sizeof options;
+      options.flags = attempt.xdp_flags;
       const int link = bpf_link_create(program_fd, config.ifindex, BPF_XDP, &options);
       if (link < 0) {
         last_error = "attaching the XDP program to " + config.interface + " (" + attempt.name + "): " +
