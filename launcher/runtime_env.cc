@@ -11,6 +11,7 @@
 
 #include "base/env_file.h"
 #include "base/unique_fd.h"
+#include "base/write_all.h"
 
 namespace anyscan {
 
@@ -74,16 +75,6 @@ std::string_view assigned_key(std::string_view line) {
   return line.substr(start, end - start);
 }
 
-Result<void> write_all(int fd, const std::string& text, const std::string& what) {
-  size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return make_error(ExitCode::kIoErr, errno_message("writing " + what, errno));
-    done += static_cast<size_t>(n);
-  }
-  return {};
-}
 
 }  // namespace
 
@@ -138,6 +129,11 @@ std::string rewrite_env(std::string_view old_text, const std::vector<std::pair<s
     written[i] = true;
   }
   if (!out.empty() && out.back() != '\n') out += '\n';
+  // A last line ending in a backslash continues into whatever follows: make sure appended
+  // keys start entries of their own (found by fuzz_runtime_env).
+  if (auto probe = parse_env_file(out + "ANYSCAN_REWRITE_SENTINEL=1\n", "runtime.env");
+      probe && (probe->empty() || probe->back().key != "ANYSCAN_REWRITE_SENTINEL"))
+    out += '\n';
   for (size_t i = 0; i < updates.size(); ++i)
     if (!written[i]) out += updates[i].first + "=" + quote_value(updates[i].second) + "\n";
   return out;

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "base/log.h"
+#include "base/write_all.h"
 #include "engine/dryrun/dryrun_engine.h"
 #include "output/result_sink.h"
 #include "probe/probe_module.h"
@@ -62,16 +63,6 @@ Result<UniqueFd> create_output(const std::string& path, const char* flag) {
   return fd;
 }
 
-Result<void> write_all(int fd, const std::string& text, const std::string& what) {
-  size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return make_error(ExitCode::kIoErr, errno_message("writing " + what, errno));
-    done += static_cast<size_t>(n);
-  }
-  return {};
-}
 
 struct Totals {
   uint64_t sent = 0, failed = 0, targets_done = 0, targets_total = 0;

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/env_file.h"
 #include "launcher/af_xdp_probe.h"
 
 namespace anyscan {
@@ -55,6 +56,15 @@ TEST(RewriteEnv, LinesInsideAnotherKeysQuotedValueAreNotAssignments) {
   const std::string old_text = "NOTE='copied from the docs:\nANYSCAN_AF_XDP_AVAILABLE=true\n'\nANYSCAN_AF_XDP_AVAILABLE=x\\\ny\n";
   const std::string text = rewrite_env(old_text, {{kKeyAvailable, "false"}});
   EXPECT_EQ(text, "NOTE='copied from the docs:\nANYSCAN_AF_XDP_AVAILABLE=true\n'\nANYSCAN_AF_XDP_AVAILABLE=false\n");
+}
+
+TEST(RewriteEnv, AppendedKeysDoNotContinueABackslashEndedLine) {
+  const std::string text = rewrite_env("X=a\\\n", {{kKeyAvailable, "false"}});
+  auto entries = parse_env_file(text, "t");
+  ASSERT_TRUE(entries);
+  ASSERT_EQ(entries->size(), 2u);
+  EXPECT_EQ((*entries)[0].value, "a");
+  EXPECT_EQ((*entries)[1].key, kKeyAvailable);
 }
 
 TEST(RewriteEnv, FileWithoutTrailingNewlineGetsOne) {
