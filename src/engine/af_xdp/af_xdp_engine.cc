@@ -41,6 +41,7 @@ constexpr uint32_t kFrameBytes = 2048;
 constexpr uint32_t kMaxFramesPerQueue = 4096;
 constexpr uint32_t kMinFramesPerQueue = 256;
 constexpr uint32_t kBatch = 64;
+constexpr int kRxIdleSleepUs = 500;
 
 int print_to_log(enum libbpf_print_level level, const char* format, va_list args) {
   if (!log_enabled(level == LIBBPF_WARN ? LogLevel::kDebug : LogLevel::kTrace)) return 0;
@@ -220,10 +221,12 @@ class AfXdpEngine::Queue::Source final : public PacketSource {
   Result<size_t> receive(std::span<FrameView> out, int timeout_ms) override {
     uint32_t index = 0;
     uint32_t n = xsk_ring_cons__peek(&q_.rx, static_cast<uint32_t>(out.size()), &index);
-    if (n == 0) {
-      pollfd p{q_.fd(), POLLIN, 0};
-      if (::poll(&p, 1, timeout_ms) < 0 && errno != EINTR)
-        return make_error(ExitCode::kUnavailable, errno_message("AF_XDP: poll", errno));
+    // Wait on the ring itself rather than poll(): on an XSK socket poll() also runs the
+    // copy-mode transmit path, which would compete with the sender for the queue.
+    for (int waited_us = 0; n == 0 && waited_us < timeout_ms * 1000; waited_us += kRxIdleSleepUs) {
+      if (xsk_ring_prod__needs_wakeup(&q_.fill))  // zero-copy drivers ask to be woken for RX
+        ::recvfrom(q_.fd(), nullptr, 0, MSG_DONTWAIT, nullptr, nullptr);
+      ::usleep(kRxIdleSleepUs);
       n = xsk_ring_cons__peek(&q_.rx, static_cast<uint32_t>(out.size()), &index);
     }
     pending_.clear();
