@@ -18,17 +18,6 @@
 namespace anyscan::testing_support {
 namespace {
 
-std::string shell_output(const std::string& command) {
-  std::string out;
-  if (FILE* p = ::popen(command.c_str(), "r")) {
-    char buffer[4096];
-    size_t n;
-    while ((n = std::fread(buffer, 1, sizeof buffer, p)) > 0) out.append(buffer, n);
-    ::pclose(p);
-  }
-  return out;
-}
-
 class AfXdp : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -13,34 +13,18 @@
 #include <thread>
 
 #include "launcher/af_xdp_probe.h"
+#include "support/test_shell.h"
 
 namespace {
 
-struct ShellRun {
-  int exit_code;
-  std::string out, err;
-};
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using anyscan::testing_support::run_shell;
+using ShellRun = anyscan::testing_support::ShellResult;
+std::string slurp(const std::string& path) { return anyscan::testing_support::read_file(path); }
+ShellRun sh(const std::string& command) { return run_shell(command); }
 
 std::string temp_dir() {
-  static const std::string dir = [] {
-    std::string d = testing::TempDir() + "anyscan-launcher-" + std::to_string(::getpid());
-    std::system(("mkdir -p " + d + " && chmod 755 " + d).c_str());
-    return d;
-  }();
+  static const std::string dir = anyscan::testing_support::process_temp_dir("anyscan-launcher-");
   return dir;
-}
-
-ShellRun sh(const std::string& command) {
-  const std::string out = temp_dir() + "/run.out", err = temp_dir() + "/run.err";
-  const int status = std::system((command + " >" + out + " 2>" + err + " </dev/null").c_str());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
 }
 
 std::string status_field(const std::string& out, const std::string& field) {

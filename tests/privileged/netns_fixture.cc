@@ -31,13 +31,6 @@ std::string trim(std::string s) {
 }
 }  // namespace
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 std::set<std::string> csv_rows(const std::string& text) {
   std::set<std::string> rows;
   std::istringstream in(text);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/unique_fd.h"
+#include "support/test_shell.h"
 
 namespace anyscan::testing_support {
 
@@ -77,7 +78,6 @@ struct ProcessResult {
 // Waits for pid up to timeout_s (then SIGKILLs it, by PID) and collects its output files.
 ProcessResult wait_for(pid_t pid, int timeout_s, const std::string& stdout_path, const std::string& stderr_path);
 
-std::string read_file(const std::string& path);
 // CSV rows (header dropped) as sets of lines.
 std::set<std::string> csv_rows(const std::string& text);
 

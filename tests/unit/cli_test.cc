@@ -1,6 +1,8 @@
 // The anyscan binary as a user runs it, without root: --dryrun builds every frame and
 // prints it, so order, sharding, limits and blocklists are checked on the real output.
 #include <gtest/gtest.h>
+
+#include "support/test_shell.h"
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,35 +15,15 @@
 
 namespace {
 
-struct CliRun {
-  int exit_code;
-  std::string out;
-  std::string err;
-};
+using anyscan::testing_support::read_file;
+using CliRun = anyscan::testing_support::ShellResult;
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// ctest runs each test as its own process, in parallel: every file is per process.
 std::string temp_dir() {
-  static const std::string dir = [] {
-    std::string d = testing::TempDir() + "anyscan-cli-" + std::to_string(::getpid());
-    std::system(("mkdir -p " + d).c_str());
-    return d;
-  }();
+  static const std::string dir = anyscan::testing_support::process_temp_dir("anyscan-cli-");
   return dir;
 }
 
-CliRun run(const std::string& args) {
-  const std::string dir = temp_dir();
-  const std::string command = std::string(ANYSCAN_BINARY) + " " + args + " >" + dir + "/cli.out 2>" + dir + "/cli.err </dev/null";
-  const int status = std::system(command.c_str());
-  return CliRun{WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_file(dir + "/cli.out"), read_file(dir + "/cli.err")};
-}
+CliRun run(const std::string& args) { return anyscan::testing_support::run_shell(std::string(ANYSCAN_BINARY) + " " + args); }
 
 // Everything a dry run needs given on the command line: no interface, no root.
 const std::string kDry =

@@ -1,6 +1,8 @@
 // Every option `anyscan --help` lists is documented in anyscan(8), as man renders it.
 #include <gtest/gtest.h>
 
+#include "support/test_shell.h"
+
 #include <array>
 #include <cstdio>
 #include <regex>
@@ -9,16 +11,8 @@
 
 namespace {
 
-std::string capture(const std::string& command) {
-  std::string out;
-  if (FILE* p = ::popen(command.c_str(), "r")) {
-    std::array<char, 4096> buffer;
-    size_t n;
-    while ((n = std::fread(buffer.data(), 1, buffer.size(), p)) > 0) out.append(buffer.data(), n);
-    ::pclose(p);
-  }
-  return out;
-}
+using anyscan::testing_support::shell_output;
+const auto& capture = shell_output;
 
 TEST(ManPage, DocumentsEveryOptionOfHelp) {
   const std::string help = capture(std::string(ANYSCAN_BINARY) + " --help");

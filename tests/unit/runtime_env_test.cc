@@ -1,4 +1,5 @@
 #include "launcher/runtime_env.h"
+#include "support/test_shell.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -71,12 +72,7 @@ TEST(RewriteEnv, FileWithoutTrailingNewlineGetsOne) {
   EXPECT_EQ(rewrite_env("# c", {{kKeyAvailable, "true"}}), "# c\nANYSCAN_AF_XDP_AVAILABLE=true\n");
 }
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using testing_support::read_file;
 
 TEST(UpdateEnvFile, ReplacesAtomicallyAndKeepsMode) {
   const std::string path = testing::TempDir() + std::to_string(::getpid()) + "-runtime.env";
