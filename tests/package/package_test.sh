@@ -169,5 +169,5 @@ scenario "AF_XDP capabilities given" af_xdp 0000008000007000 \
   --capability=CAP_BPF,CAP_NET_ADMIN,CAP_IPC_LOCK --system-call-filter=bpf
 scenario "nspawn default restrictions" af_packet 0000000000002000
 
-echo "package tests: $pass passed, $fail failed"
+echo "package: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
