@@ -185,12 +185,11 @@ Result<void> run_scan(const ScanConfig& config, std::unique_ptr<IoEngine> engine
   std::vector<Result<void>> sender_results(sender_count);
   std::vector<std::thread> senders;
   const uint64_t limit = config.max_targets == 0 ? UINT64_MAX : config.max_targets;
+  WorkQueue work(shard_slice(plan.target_count(), config.shard, config.shards, 0, 1, limit));
   for (size_t t = 0; t < sender_count; ++t) {
     sender_counters.push_back(std::make_unique<SenderCounters>());
-    const ShardSlice slice = shard_slice(plan.target_count(), config.shard, config.shards, static_cast<uint32_t>(t),
-                                         static_cast<uint32_t>(sender_count), limit);
-    senders.emplace_back([&, t, slice] {
-      Sender sender(plan, permutation, slice, config.probes, probe, engine->sink(t), limiter, clock, stop_sending,
+    senders.emplace_back([&, t] {
+      Sender sender(plan, permutation, work, config.probes, probe, engine->sink(t), limiter, clock, stop_sending,
                     *sender_counters[t]);
       sender_results[t] = sender.run();
       if (!sender_results[t]) stop_sending.store(true);
@@ -200,11 +199,11 @@ Result<void> run_scan(const ScanConfig& config, std::unique_ptr<IoEngine> engine
 
   auto totals = [&] {
     Totals s;
+    s.targets_total = work.slice().count;
     for (auto& c : sender_counters) {
       s.sent += c->sent.load(std::memory_order_relaxed);
       s.failed += c->failed.load(std::memory_order_relaxed);
       s.targets_done += c->targets_done.load(std::memory_order_relaxed);
-      s.targets_total += c->targets_total.load(std::memory_order_relaxed);
     }
     for (auto& c : receiver_counters) {
       s.received += c->received.load(std::memory_order_relaxed);

@@ -3,32 +3,37 @@
 #include <sched.h>
 
 #include <array>
+#include <tuple>
 
 namespace anyscan {
 
-Sender::Sender(const ScanPlan& plan, const IndexPermutation& permutation, ShardSlice slice, uint32_t probes,
+Sender::Sender(const ScanPlan& plan, const IndexPermutation& permutation, WorkQueue& work, uint32_t probes,
                const ProbeModule& module, PacketSink& sink, RateLimiter& limiter, Clock& clock,
                const std::atomic<bool>& stop, SenderCounters& counters)
-    : plan_(plan), permutation_(permutation), slice_(slice), probes_(probes), module_(module), sink_(sink),
+    : plan_(plan), permutation_(permutation), work_(work), probes_(probes), module_(module), sink_(sink),
       limiter_(limiter), clock_(clock), stop_(stop), counters_(counters) {}
 
 Result<void> Sender::run() {
   std::array<ProbeTarget, kMaxBatch> batch;
   const uint32_t batch_frames = limiter_.batch_size(kMaxBatch);
   const uint64_t port_count = plan_.ports.size();
-  uint64_t k = 0;          // next target of the slice
-  uint32_t probe = 0;      // next probe number of target k
+  const ShardSlice& slice = work_.slice();
+  uint64_t k = 0, end = 0;  // next target of the current chunk, and the chunk's end
+  uint32_t probe = 0;       // next probe number of target k
   ProbeTarget current{0, 0, 0};
   uint64_t sent = 0, failed = 0;
-  counters_.targets_total.store(slice_.count, std::memory_order_relaxed);
 
-  while (k < slice_.count && !stop_.load(std::memory_order_relaxed)) {
+  while (!stop_.load(std::memory_order_relaxed)) {
     // Fill a batch of frames: P probes per target, in target order.
     uint32_t n = 0;
     uint64_t targets_in_batch = 0;
-    while (n < batch_frames && k < slice_.count) {
+    while (n < batch_frames) {
       if (probe == 0) {
-        const uint64_t index = permutation_.at(slice_.first_position + k * slice_.stride);
+        if (k == end) {
+          std::tie(k, end) = work_.claim();
+          if (k == end) break;
+        }
+        const uint64_t index = permutation_.at(slice.first_position + k * slice.stride);
         const uint64_t address_index = index / port_count;
         current = ProbeTarget{plan_.addresses.at(address_index),
                               plan_.ports.at(static_cast<size_t>(index - address_index * port_count)), 0};
@@ -41,6 +46,7 @@ Result<void> Sender::run() {
         ++targets_in_batch;
       }
     }
+    if (n == 0) break;
     if (!limiter_.unlimited()) clock_.sleep_until_ns(limiter_.claim(n));
 
     uint32_t done = 0;
