@@ -43,6 +43,7 @@ struct FrameSlot {
 struct FrameView {
   const uint8_t* data;
   uint32_t length;
+  int64_t received_ns = 0;  // kernel receive time (CLOCK_REALTIME), 0 if the engine has none
 };
 
 // A probe type: builds its frame template once, patches per-target fields into frames and

@@ -33,7 +33,12 @@ Result<void> Receiver::handle(const FrameView* frames, size_t count) {
     }
     if (collector_.limit_reached.load(std::memory_order_relaxed)) continue;
     if (collector_.sink != nullptr) {
-      auto written = collector_.sink->write(ResultRecord{reply, now.tv_sec, static_cast<int32_t>(now.tv_usec)});
+      // The kernel's receive time when the engine has it, else this batch's.
+      const int64_t received_ns = frames[i].received_ns;
+      const ResultRecord record =
+          received_ns > 0 ? ResultRecord{reply, received_ns / 1000000000, static_cast<int32_t>(received_ns % 1000000000 / 1000)}
+                          : ResultRecord{reply, now.tv_sec, static_cast<int32_t>(now.tv_usec)};
+      auto written = collector_.sink->write(record);
       if (!written) return written;
     }
     ++results;

@@ -122,6 +122,27 @@ TEST(Receiver, MaxResultsStopsReportingAndRaisesTheFlag) {
   EXPECT_TRUE(collector.limit_reached.load());
 }
 
+TEST(Receiver, ReportsTheKernelReceiveTimeWhenTheEngineHasIt) {
+  Fixture fx;
+  const auto frame = fx.reply(parse_ipv4("198.18.0.3")->value, 80, kTcpSyn | kTcpAckFlag);
+  const auto other = fx.reply(parse_ipv4("198.18.0.4")->value, 80, kTcpSyn | kTcpAckFlag);
+  const FrameView views[] = {
+      {frame.data(), static_cast<uint32_t>(frame.size()), 1795474372123456789LL},
+      {other.data(), static_cast<uint32_t>(other.size()), 0},  // engine without timestamps
+  };
+  ScriptedSource unused({});
+  RecordingSink sink;
+  ResultCollector collector;
+  collector.sink = &sink;
+  ReceiverCounters counters;
+  Receiver receiver(fx.plan, *fx.probe, unused, collector, counters);
+  ASSERT_TRUE(receiver.handle(views, 2));
+  ASSERT_EQ(sink.records.size(), 2u);
+  EXPECT_EQ(sink.records[0].time_s, 1795474372);
+  EXPECT_EQ(sink.records[0].time_us, 123456);
+  EXPECT_GT(sink.records[1].time_s, 1700000000);  // now, not zero
+}
+
 TEST(ResultDedup, ExactAcrossPagesAndClasses) {
   ResultDedup dedup(4);
   const uint64_t far = (uint64_t{1} << 32) * 65535 - 1;

@@ -86,7 +86,8 @@ Result<size_t> AfPacketSource::receive(std::span<FrameView> out, int timeout_ms)
   size_t n = 0;
   while (n < out.size() && packets_left_ > 0) {
     auto* header = reinterpret_cast<tpacket3_hdr*>(next_packet_);
-    out[n++] = FrameView{next_packet_ + header->tp_mac, header->tp_snaplen};
+    out[n++] = FrameView{next_packet_ + header->tp_mac, header->tp_snaplen,
+                         int64_t{header->tp_sec} * 1000000000 + header->tp_nsec};
     next_packet_ += header->tp_next_offset;
     --packets_left_;
   }
