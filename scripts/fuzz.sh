@@ -13,7 +13,7 @@ for fuzzer in build-fuzz/tests/fuzz/fuzz_*; do
   mkdir -p "$corpus"
   [ -d "tests/fuzz/corpus/$name" ] && cp -n tests/fuzz/corpus/"$name"/* "$corpus"/ 2>/dev/null || true
   echo "== $name (${seconds}s)"
-  if ! "$fuzzer" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 "$corpus" >"build-fuzz/$name.log" 2>&1; then
+  if ! "$fuzzer" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -artifact_prefix=build-fuzz/ "$corpus" >"build-fuzz/$name.log" 2>&1; then
     tail -n 60 "build-fuzz/$name.log"
     echo "fuzz: $name FAILED (log: build-fuzz/$name.log)" >&2
     exit 1
