@@ -192,8 +192,6 @@ Result<InterfaceInfo> NetlinkClient::interface_query(int ifindex, const std::str
     for (auto* a = IFLA_RTA(link); RTA_OK(a, length); a = RTA_NEXT(a, length)) {
       if (a->rta_type == IFLA_ADDRESS && RTA_PAYLOAD(a) == 6) std::memcpy(info.mac.bytes.data(), RTA_DATA(a), 6);
       if (a->rta_type == IFLA_MTU) std::memcpy(&info.mtu, RTA_DATA(a), 4);
-      if (a->rta_type == IFLA_NUM_RX_QUEUES) std::memcpy(&info.rx_queues, RTA_DATA(a), 4);
-      if (a->rta_type == IFLA_NUM_TX_QUEUES) std::memcpy(&info.tx_queues, RTA_DATA(a), 4);
     }
   }
   {

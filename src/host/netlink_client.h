@@ -22,8 +22,6 @@ struct InterfaceInfo {
   int ifindex = 0;
   MacAddress mac;
   uint32_t mtu = 0;
-  uint32_t rx_queues = 1;
-  uint32_t tx_queues = 1;
   bool up = false;
   std::vector<Ipv4Address> addresses;
 };

@@ -1,7 +1,5 @@
 #include "engine/af_packet/af_packet_sink.h"
 
-#include <arpa/inet.h>
-#include <linux/if_ether.h>
 
 #include <cerrno>
 #include <cstring>
@@ -28,10 +26,10 @@ Result<std::unique_ptr<AfPacketSink>> AfPacketSink::open(int ifindex, const std:
   address.sll_ifindex = ifindex;
   if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0)
     return make_error(ExitCode::kUnavailable, errno_message("binding send socket to " + interface, errno));
-  return std::unique_ptr<AfPacketSink>(new AfPacketSink(std::move(fd), ifindex, interface, retries));
+  return std::unique_ptr<AfPacketSink>(new AfPacketSink(std::move(fd), interface, retries));
 }
 
-AfPacketSink::AfPacketSink(UniqueFd fd, int ifindex, std::string interface, uint32_t retries)
+AfPacketSink::AfPacketSink(UniqueFd fd, std::string interface, uint32_t retries)
     : fd_(std::move(fd)),
       interface_(std::move(interface)),
       retries_(retries),
@@ -39,10 +37,6 @@ AfPacketSink::AfPacketSink(UniqueFd fd, int ifindex, std::string interface, uint
       slots_(kBatch),
       iovecs_(kBatch),
       messages_(kBatch) {
-  address_.sll_family = AF_PACKET;
-  address_.sll_protocol = htons(ETH_P_IP);
-  address_.sll_ifindex = ifindex;
-  address_.sll_halen = 6;
   for (size_t i = 0; i < kBatch; ++i) {
     slots_[i] = FrameSlot{buffers_.data() + i * kFrameCapacity, 0};
     std::memset(&messages_[i], 0, sizeof messages_[i]);

@@ -27,12 +27,11 @@ class AfPacketSink final : public PacketSink {
   size_t frame_capacity() const override { return kFrameCapacity; }
 
  private:
-  AfPacketSink(UniqueFd fd, int ifindex, std::string interface, uint32_t retries);
+  AfPacketSink(UniqueFd fd, std::string interface, uint32_t retries);
 
   UniqueFd fd_;
   std::string interface_;
   uint32_t retries_;
-  sockaddr_ll address_{};
   std::vector<uint8_t> buffers_;
   std::vector<FrameSlot> slots_;
   std::vector<iovec> iovecs_;
