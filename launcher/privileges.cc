@@ -2,7 +2,6 @@
 
 #include <cap-ng.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 
 #include <cerrno>
 
@@ -18,12 +17,6 @@ HeldCapabilities held_capabilities() {
   held.ipc_lock = capng_have_capability(CAPNG_EFFECTIVE, kCapIpcLock);
   held.setpcap = capng_have_capability(CAPNG_EFFECTIVE, kCapSetpcap);
   return held;
-}
-
-uint64_t memlock_limit_bytes() {
-  rlimit limit{};
-  if (::getrlimit(RLIMIT_MEMLOCK, &limit) != 0) return 0;
-  return limit.rlim_cur == RLIM_INFINITY ? UINT64_MAX : static_cast<uint64_t>(limit.rlim_cur);
 }
 
 Result<void> drop_capabilities(const std::vector<int>& keep, bool have_setpcap, std::string* how) {

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "base/memlock_limit.h"
 #include "base/result.h"
 #include "launcher/engine_plan.h"
 
@@ -11,7 +12,6 @@ namespace anyscan {
 
 // What this process really holds (effective set), read with libcap-ng.
 HeldCapabilities held_capabilities();
-uint64_t memlock_limit_bytes();
 
 // Keeps exactly `keep` in the effective, permitted, inheritable and ambient sets (ambient
 // so they survive exec into a binary without file capabilities) and drops the rest.

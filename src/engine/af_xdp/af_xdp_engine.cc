@@ -8,7 +8,6 @@
 #include <net/if.h>
 #include <poll.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <xdp/libxdp.h>
@@ -21,6 +20,7 @@
 #include <fstream>
 
 #include "base/log.h"
+#include "base/memlock_limit.h"
 #include "base/mapped_memory.h"
 #include "base/unique_fd.h"
 
@@ -62,12 +62,6 @@ bool has_capability(int cap) {
   for (std::string line; std::getline(status, line);)
     if (line.rfind("CapEff:", 0) == 0) return (std::stoull(line.substr(7), nullptr, 16) >> cap) & 1;
   return false;
-}
-
-uint64_t memlock_limit() {
-  rlimit limit{};
-  if (::getrlimit(RLIMIT_MEMLOCK, &limit) != 0) return 0;
-  return limit.rlim_cur == RLIM_INFINITY ? UINT64_MAX : limit.rlim_cur;
 }
 
 tl::unexpected<Error> fail(const std::string& step, int err, const std::string& hint) {
@@ -342,19 +336,20 @@ Result<std::unique_ptr<IoEngine>> AfXdpEngine::open(const EngineConfig& config) 
   uint32_t queues = config.xdp_queues != 0 ? config.xdp_queues : std::max(config.interface_queues, 1u);
   queues = std::max(1u, std::min(queues, config.sender_threads));
   const bool ipc_lock = has_capability(14);
+  const uint64_t memlock_bytes = memlock_limit_bytes();
   uint32_t frames = kMaxFramesPerQueue;
   if (!ipc_lock) {
     // UMEM is charged to RLIMIT_MEMLOCK without CAP_IPC_LOCK: fit it (AF_XDP-NOTES.md).
-    const uint64_t budget = memlock_limit() / 4 * 3 / queues;
+    const uint64_t budget = memlock_bytes / 4 * 3 / queues;
     while (frames > kMinFramesPerQueue && uint64_t{frames} * kFrameBytes > budget) frames /= 2;
     if (uint64_t{frames} * kFrameBytes > budget)
       return make_error(ExitCode::kUnavailable,
-                        "AF_XDP: RLIMIT_MEMLOCK " + std::to_string(memlock_limit() / 1024) +
+                        "AF_XDP: RLIMIT_MEMLOCK " + std::to_string(memlock_bytes / 1024) +
                             " KiB is too small for a " + std::to_string(kMinFramesPerQueue * kFrameBytes / 1024) +
                             " KiB UMEM per queue (needs CAP_IPC_LOCK or a larger limit)");
     if (frames < kMaxFramesPerQueue)
       logf(LogLevel::kInfo, "AF_XDP: no CAP_IPC_LOCK: UMEM sized to %u KiB per queue to fit RLIMIT_MEMLOCK %llu KiB",
-           frames * kFrameBytes / 1024, static_cast<unsigned long long>(memlock_limit() / 1024));
+           frames * kFrameBytes / 1024, static_cast<unsigned long long>(memlock_bytes / 1024));
   }
 
   std::string last_error;
@@ -389,7 +384,7 @@ Result<std::unique_ptr<IoEngine>> AfXdpEngine::open(const EngineConfig& config) 
       if (int err = xsk_umem__create(&q->umem, area, size_t{frames} * kFrameBytes, &q->fill, &q->completion, &umem_config); err != 0) {
         q->umem = nullptr;
         return fail("registering a " + std::to_string(frames * kFrameBytes / 1024) + " KiB UMEM", -err,
-                    ipc_lock ? "" : "RLIMIT_MEMLOCK is " + std::to_string(memlock_limit() / 1024) +
+                    ipc_lock ? "" : "RLIMIT_MEMLOCK is " + std::to_string(memlock_bytes / 1024) +
                                          " KiB and CAP_IPC_LOCK is not held");
       }
       xsk_socket_config socket_config{};
