@@ -185,7 +185,7 @@ Result<void> run_scan(const ScanConfig& config, std::unique_ptr<IoEngine> engine
   std::vector<Result<void>> sender_results(sender_count);
   std::vector<std::thread> senders;
   const uint64_t limit = config.max_targets == 0 ? UINT64_MAX : config.max_targets;
-  WorkQueue work(shard_slice(plan.target_count(), config.shard, config.shards, 0, 1, limit));
+  WorkQueue work(shard_slice(plan.target_count(), config.shard, config.shards, limit));
   for (size_t t = 0; t < sender_count; ++t) {
     sender_counters.push_back(std::make_unique<SenderCounters>());
     senders.emplace_back([&, t] {

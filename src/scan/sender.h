@@ -30,16 +30,18 @@ class WorkQueue {
  public:
   static constexpr uint64_t kChunkTargets = 4096;
 
-  explicit WorkQueue(ShardSlice slice) : slice_(slice) {}
+  explicit WorkQueue(ShardSlice slice, uint64_t chunk_targets = kChunkTargets)
+      : slice_(slice), chunk_(chunk_targets) {}
   const ShardSlice& slice() const { return slice_; }
   // [begin, end) of the next chunk of k; begin == end when everything is claimed.
   std::pair<uint64_t, uint64_t> claim() {
-    const uint64_t begin = std::min(next_.fetch_add(kChunkTargets, std::memory_order_relaxed), slice_.count);
-    return {begin, std::min(begin + kChunkTargets, slice_.count)};
+    const uint64_t begin = std::min(next_.fetch_add(chunk_, std::memory_order_relaxed), slice_.count);
+    return {begin, std::min(begin + chunk_, slice_.count)};
   }
 
  private:
   ShardSlice slice_;
+  uint64_t chunk_;
   std::atomic<uint64_t> next_{0};
 };
 

@@ -41,13 +41,10 @@ uint64_t IndexPermutation::encrypt(uint64_t x) const {
   return left << half_bits_ | right;
 }
 
-ShardSlice shard_slice(uint64_t size, uint32_t shard, uint32_t shards, uint32_t thread,
-                       uint32_t threads, uint64_t limit) {
+ShardSlice shard_slice(uint64_t size, uint32_t shard, uint32_t shards, uint64_t limit) {
   // k-th position of the shard is shard + k * shards; the shard has this many:
   const uint64_t in_shard = size > shard ? (size - shard - 1) / shards + 1 : 0;
-  const uint64_t used = std::min(in_shard, limit);
-  const uint64_t for_thread = used > thread ? (used - thread - 1) / threads + 1 : 0;
-  return ShardSlice{shard + uint64_t{shards} * thread, uint64_t{shards} * threads, for_thread};
+  return ShardSlice{shard, shards, std::min(in_shard, limit)};
 }
 
 }  // namespace anyscan

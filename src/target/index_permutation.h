@@ -34,10 +34,10 @@ class IndexPermutation {
   std::array<uint64_t, kRounds> keys_;
 };
 
-// Positions that shard `shard` of `shards` (and, inside it, thread `thread` of `threads`)
-// visits: position = shard + shards * k for k = thread, thread + threads, ... Shards are
-// disjoint and together complete because they partition the positions, and the
-// permutation maps positions one-to-one onto targets.
+// Positions that shard `shard` of `shards` visits: position = shard + shards * k for
+// k = 0 .. count-1. Shards are disjoint and together complete because they partition the
+// positions, and the permutation maps positions one-to-one onto targets. (Sender threads
+// split a shard by claiming chunks of k: scan/sender.h, WorkQueue.)
 struct ShardSlice {
   uint64_t first_position;
   uint64_t stride;
@@ -45,7 +45,6 @@ struct ShardSlice {
 };
 
 // limit caps how many of the shard's positions (in shard order) are used at all (-n).
-ShardSlice shard_slice(uint64_t size, uint32_t shard, uint32_t shards, uint32_t thread,
-                       uint32_t threads, uint64_t limit);
+ShardSlice shard_slice(uint64_t size, uint32_t shard, uint32_t shards, uint64_t limit);
 
 }  // namespace anyscan

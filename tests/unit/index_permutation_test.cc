@@ -1,5 +1,7 @@
 #include "target/index_permutation.h"
 
+#include "scan/sender.h"
+
 #include <gtest/gtest.h>
 
 #include <unordered_set>
@@ -63,11 +65,18 @@ TEST(ShardSlice, ShardsAreDisjointAndCompleteForAnyCountUpTo1024) {
     for (uint32_t threads : {1u, 3u}) {
       SCOPED_TRACE(testing::Message() << shards << " shards, " << threads << " threads");
       std::vector<int> hits(size, 0);
-      for (uint32_t shard = 0; shard < shards; ++shard)
-        for (uint32_t thread = 0; thread < threads; ++thread) {
-          const ShardSlice s = shard_slice(size, shard, shards, thread, threads, UINT64_MAX);
-          for (uint64_t k = 0; k < s.count; ++k) ++hits[permutation.at(s.first_position + k * s.stride)];
+      for (uint32_t shard = 0; shard < shards; ++shard) {
+        // Sender threads take turns claiming small chunks of the shard, as in a scan.
+        const ShardSlice s = shard_slice(size, shard, shards, UINT64_MAX);
+        WorkQueue work(s, 7);
+        std::vector<bool> done(threads, false);
+        for (uint32_t thread = 0, active = threads; active > 0; thread = (thread + 1) % threads) {
+          if (done[thread]) continue;
+          const auto [begin, end] = work.claim();
+          if (begin == end) { done[thread] = true; --active; continue; }
+          for (uint64_t k = begin; k < end; ++k) ++hits[permutation.at(s.first_position + k * s.stride)];
         }
+      }
       for (uint64_t i = 0; i < size; ++i) ASSERT_EQ(hits[i], 1) << "target " << i;
     }
   }
@@ -75,13 +84,17 @@ TEST(ShardSlice, ShardsAreDisjointAndCompleteForAnyCountUpTo1024) {
 
 TEST(ShardSlice, MoreShardsThanTargetsLeavesSomeEmpty) {
   uint64_t total = 0;
-  for (uint32_t shard = 0; shard < 1024; ++shard) total += shard_slice(10, shard, 1024, 0, 1, UINT64_MAX).count;
+  for (uint32_t shard = 0; shard < 1024; ++shard) total += shard_slice(10, shard, 1024, UINT64_MAX).count;
   EXPECT_EQ(total, 10u);
 }
 
 TEST(ShardSlice, LimitCapsTheShardNotEachThread) {
+  WorkQueue work(shard_slice(1000, 0, 1, 10), 3);
   uint64_t total = 0;
-  for (uint32_t thread = 0; thread < 4; ++thread) total += shard_slice(1000, 0, 1, thread, 4, 10).count;
+  for (int thread = 0; thread < 4 * 10; ++thread) {  // four threads claiming in turn, until empty
+    const auto [begin, end] = work.claim();
+    total += end - begin;
+  }
   EXPECT_EQ(total, 10u);
 }
 
