@@ -19,7 +19,14 @@ packages="
   debhelper dpkg-dev devscripts fakeroot lintian
   systemd systemd-container debootstrap piuparts
   zmap masscan man-db time
+  libseccomp-dev libbenchmark-dev clang-tidy-14 clang-format-14
+  podman buildah
+  snmpd snmp dnsmasq-base chrony memcached python3-dnspython
 "
+
+# kubectl (manifest validation): Debian's kubernetes-client, unless a kubectl is already
+# installed from elsewhere (the two packages both ship /usr/bin/kubectl).
+command -v kubectl >/dev/null 2>&1 || packages="$packages kubernetes-client"
 
 missing=""
 for p in $packages; do
@@ -29,6 +36,15 @@ for p in $packages; do
 done
 
 if [ -n "$missing" ]; then
+  # Server packages (snmpd, chrony, memcached, ...) are for the test namespaces only: their
+  # host services must not start at install. invoke-rc.d asks policy-rc.d; 101 = "no".
+  policy=/usr/sbin/policy-rc.d
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy"
+    chmod 755 "$policy"
+    trap 'rm -f "$policy"' EXIT
+  fi
+  dpkg --configure -a || true
   # An update is needed at most once per machine: apt-cache finds nothing before it.
   if [ ! -e /var/lib/apt/lists/lock ] || [ -z "$(ls /var/lib/apt/lists/ 2>/dev/null | grep -v -e lock -e partial)" ] \
      || ! apt-get install -y --no-install-recommends $missing; then
