@@ -1,5 +1,7 @@
 #include "launcher/engine_plan.h"
 
+#include "engine/engine_kind.h"
+
 namespace anyscan {
 
 std::string capability_name(int capability) {
@@ -15,10 +17,13 @@ std::string capability_name(int capability) {
 
 EnginePlan plan_engine(const EnginePlanInput& in) {
   EnginePlan plan;
+  const std::string af_packet(engine_name(EngineKind::kAfPacket)), af_xdp(engine_name(EngineKind::kAfXdp));
   std::string requested = in.requested.empty() ? "auto" : in.requested;
-  if (requested != "auto" && requested != "af_packet" && requested != "af_xdp") {
-    plan.warnings.push_back("ANYSCAN_SCANNER_IO_ENGINE='" + in.requested.substr(0, 40) +
-                            "' is not auto, af_packet or af_xdp: using auto");
+  if (requested != "auto" && !engine_kind(requested)) {
+    std::string known = "auto";
+    for (const auto& e : kEngineNames) known += (&e == &kEngineNames.back() ? " or " : ", ") + std::string(e.name);
+    plan.warnings.push_back("ANYSCAN_SCANNER_IO_ENGINE='" + in.requested.substr(0, 40) + "' is not " + known +
+                            ": using auto");
     requested = "auto";
   }
   if (!in.held.net_raw) {
@@ -28,13 +33,13 @@ EnginePlan plan_engine(const EnginePlanInput& in) {
         "AmbientCapabilities=CAP_NET_RAW (by hand: setpriv --inh-caps +net_raw --ambient-caps +net_raw)";
     return plan;
   }
-  plan.engine = "af_packet";
+  plan.engine = af_packet;
   plan.keep = {kCapNetRaw};
-  if (requested == "af_packet") {
-    plan.reason = "af_packet requested by ANYSCAN_SCANNER_IO_ENGINE";
+  if (requested == af_packet) {
+    plan.reason = af_packet + " requested by ANYSCAN_SCANNER_IO_ENGINE";
     return plan;
   }
-  const std::string fallback = requested == "af_xdp" ? "af_xdp requested but " : "auto: ";
+  const std::string fallback = requested == af_xdp ? af_xdp + " requested but " : "auto: ";
   switch (in.verdict.source) {
     case VerdictInput::Source::kMissing:
       plan.reason = fallback + "no AF_XDP verdict (" + in.verdict.reason + "; run anyscan-probe): using af_packet";
@@ -62,10 +67,10 @@ EnginePlan plan_engine(const EnginePlanInput& in) {
                   " KiB is below the 4096 KiB a useful UMEM needs: using af_packet";
     return plan;
   }
-  plan.engine = "af_xdp";
+  plan.engine = af_xdp;
   plan.keep = {kCapNetRaw, kCapNetAdmin, kCapBpf};
   if (in.held.ipc_lock) plan.keep.push_back(kCapIpcLock);
-  plan.reason = std::string(requested == "af_xdp" ? "af_xdp requested" : "auto") + ": AF_XDP available (" +
+  plan.reason = (requested == af_xdp ? af_xdp + " requested" : std::string("auto")) + ": AF_XDP available (" +
                 in.verdict.reason + ")" + (in.verdict.source == VerdictInput::Source::kReprobed ? " [re-probed]" : "") +
                 " and CAP_NET_RAW, CAP_NET_ADMIN, CAP_BPF held" +
                 (in.held.ipc_lock ? ", CAP_IPC_LOCK held (UMEM not charged to RLIMIT_MEMLOCK)" : "");

@@ -12,9 +12,10 @@
 #include <vector>
 
 #include "base/exit_code.h"
+#include "base/log.h"
+#include "engine/engine_kind.h"
 #include "launcher/af_xdp_probe.h"
 #include "launcher/engine_plan.h"
-#include "launcher/journal.h"
 #include "launcher/privileges.h"
 #include "launcher/runtime_env.h"
 
@@ -57,7 +58,7 @@ std::vector<char*> scanner_argv(const std::string& scanner, const std::string& e
   std::string flag;
   auto argv = scanner_argv(scanner, engine, args, flag);
   ::execv(scanner.c_str(), argv.data());
-  report(3, "cannot run " + scanner + ": " + std::strerror(errno));
+  log_message(LogLevel::kError, "cannot run " + scanner + ": " + std::strerror(errno));
   ::_exit(static_cast<int>(ExitCode::kUnavailable));
 }
 
@@ -106,6 +107,8 @@ VerdictInput read_verdict(const std::string& path, std::string* note) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  set_log_program("anyscan-launcher");
+  set_log_journal(true);
   std::string env_path = kRuntimeEnvPath;
   std::string scanner = kScannerPath;
   std::vector<std::string> args;
@@ -127,26 +130,26 @@ int main(int argc, char** argv) {
   else input.requested = env.get(kKeyEngine).value_or("");
   std::string reprobe_note;
   input.verdict = read_verdict(env_path, &reprobe_note);
-  if (!reprobe_note.empty()) report(5, reprobe_note);
+  if (!reprobe_note.empty()) log_message(LogLevel::kInfo, reprobe_note);
   input.held = held_capabilities();
   input.memlock_bytes = memlock_limit_bytes();
   const EnginePlan plan = plan_engine(input);
-  for (const auto& warning : plan.warnings) report(4, warning);
+  for (const auto& warning : plan.warnings) log_message(LogLevel::kWarn, warning);
   if (plan.exit != ExitCode::kOk) {
-    report(3, plan.reason, {{"ANYSCAN_ENGINE", "none"}, {"ANYSCAN_ENGINE_REASON", plan.reason}});
+    log_message(LogLevel::kError, plan.reason, {{"ANYSCAN_ENGINE", "none"}, {"ANYSCAN_ENGINE_REASON", plan.reason}});
     return static_cast<int>(plan.exit);
   }
-  report(plan.engine == "af_xdp" ? 6 : 5, "engine " + plan.engine + ": " + plan.reason,
+  log_message(LogLevel::kInfo, "engine " + plan.engine + ": " + plan.reason,
          {{"ANYSCAN_ENGINE", plan.engine}, {"ANYSCAN_ENGINE_REASON", plan.reason}});
 
-  if (plan.engine == "af_packet") {
+  if (plan.engine == engine_name(EngineKind::kAfPacket)) {
     std::string how;
     if (auto dropped = drop_capabilities(plan.keep, input.held.setpcap, &how); !dropped) {
-      report(3, dropped.error().message);
+      log_message(LogLevel::kError, dropped.error().message);
       return static_cast<int>(dropped.error().code);
     }
-    report(6, "kept CAP_NET_RAW only; " + how);
-    exec_scanner(scanner, "af_packet", args);
+    log_message(LogLevel::kInfo, "kept CAP_NET_RAW only; " + how);
+    exec_scanner(scanner, std::string(engine_name(EngineKind::kAfPacket)), args);
   }
 
   // af_xdp: the child gets the AF_XDP capabilities; we keep ours for a possible fallback.
@@ -156,31 +159,33 @@ int main(int argc, char** argv) {
   ::sigaction(SIGINT, &action, nullptr);
   g_child = ::fork();
   if (g_child < 0) {
-    report(3, std::string("fork: ") + std::strerror(errno));
+    log_message(LogLevel::kError, std::string("fork: ") + std::strerror(errno));
     return static_cast<int>(ExitCode::kSoftware);
   }
   if (g_child == 0) {
     std::string how;
     if (auto dropped = drop_capabilities(plan.keep, input.held.setpcap, &how); !dropped) {
-      report(3, dropped.error().message);
+      log_message(LogLevel::kError, dropped.error().message);
       ::_exit(static_cast<int>(dropped.error().code));
     }
-    report(6, "kept CAP_NET_RAW, CAP_NET_ADMIN, CAP_BPF" + std::string(input.held.ipc_lock ? ", CAP_IPC_LOCK" : "") + "; " + how);
-    exec_scanner(scanner, "af_xdp", args);
+    log_message(LogLevel::kInfo, "kept CAP_NET_RAW, CAP_NET_ADMIN, CAP_BPF" + std::string(input.held.ipc_lock ? ", CAP_IPC_LOCK" : "") + "; " + how);
+    exec_scanner(scanner, std::string(engine_name(EngineKind::kAfXdp)), args);
   }
   int status = 0;
   while (::waitpid(g_child, &status, 0) < 0 && errno == EINTR) {
   }
   g_child = 0;
   if (WIFEXITED(status) && WEXITSTATUS(status) == static_cast<int>(ExitCode::kUnavailable)) {
-    const std::string reason = "af_xdp scanner exited 69 (engine setup failed, see its message above): retrying once with af_packet";
-    report(4, reason, {{"ANYSCAN_ENGINE", "af_packet"}, {"ANYSCAN_ENGINE_REASON", reason}});
+    const std::string af_packet(engine_name(EngineKind::kAfPacket));
+    const std::string reason = std::string(engine_name(EngineKind::kAfXdp)) +
+                               " scanner exited 69 (engine setup failed, see its message above): retrying once with " + af_packet;
+    log_message(LogLevel::kWarn, reason, {{"ANYSCAN_ENGINE", af_packet}, {"ANYSCAN_ENGINE_REASON", reason}});
     std::string how;
     if (auto dropped = drop_capabilities({kCapNetRaw}, input.held.setpcap, &how); !dropped) {
-      report(3, dropped.error().message);
+      log_message(LogLevel::kError, dropped.error().message);
       return static_cast<int>(dropped.error().code);
     }
-    exec_scanner(scanner, "af_packet", args);
+    exec_scanner(scanner, std::string(engine_name(EngineKind::kAfPacket)), args);
   }
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   return 128 + WTERMSIG(status);

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "base/exit_code.h"
+#include "base/log.h"
 #include "launcher/af_xdp_probe.h"
 #include "launcher/runtime_env.h"
 
@@ -21,6 +22,7 @@ const char* kUsage =
 }
 
 int main(int argc, char** argv) {
+  set_log_program("anyscan-probe");
   std::string env_file = kRuntimeEnvPath, kernel, libxdp, socket_check;
   bool check_only = false, quiet = false;
   for (int i = 1; i < argc; ++i) {
@@ -40,7 +42,7 @@ int main(int argc, char** argv) {
     else if (a == "--help" || a == "-h") { std::fputs(kUsage, stdout); return 0; }
     else ok = false;
     if (!ok) {
-      std::fprintf(stderr, "anyscan-probe: error: bad argument '%s' (see --help)\n", a.c_str());
+      log_message(LogLevel::kError, "bad argument '" + a + "' (see --help)");
       return static_cast<int>(ExitCode::kUsage);
     }
   }
@@ -57,9 +59,9 @@ int main(int argc, char** argv) {
                                   {kKeyReason, verdict.reason},
                                   {kKeyProbedKernel, facts.kernel_release}},
                                  &note);
-  if (!note.empty()) std::fprintf(stderr, "anyscan-probe: warning: %s\n", note.c_str());
+  if (!note.empty()) log_message(LogLevel::kWarn, note);
   if (!written) {
-    std::fprintf(stderr, "anyscan-probe: error: %s\n", written.error().message.c_str());
+    log_message(LogLevel::kError, written.error().message);
     return static_cast<int>(written.error().code);
   }
   if (!quiet)

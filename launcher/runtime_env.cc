@@ -1,17 +1,13 @@
 #include "launcher/runtime_env.h"
 
-#include <fcntl.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdlib>
 #include <set>
 
+#include "base/atomic_file.h"
 #include "base/env_file.h"
-#include "base/unique_fd.h"
-#include "base/write_all.h"
 
 namespace anyscan {
 
@@ -141,13 +137,10 @@ std::string rewrite_env(std::string_view old_text, const std::vector<std::pair<s
 
 Result<void> update_env_file(const std::string& path, const std::vector<std::pair<std::string, std::string>>& updates,
                              std::string* note) {
-  const size_t slash = path.rfind('/');
-  const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
-  const std::string temp = path + ".tmp";
-  // One writer at a time (postinst, trigger and boot service may overlap).
-  UniqueFd lock(::open(temp.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644));
-  if (!lock.valid()) return make_error(ExitCode::kCantCreate, errno_message("cannot create " + temp, errno));
-  if (::flock(lock.get(), LOCK_EX) != 0) return make_error(ExitCode::kIoErr, errno_message("locking " + temp, errno));
+  // One writer at a time (postinst, trigger and boot service may overlap): the lock is
+  // held from before the read until the new file is in place.
+  auto writer = AtomicFileWriter::lock(path);
+  if (!writer) return tl::unexpected(writer.error());
 
   std::string old_text;
   mode_t mode = 0644;
@@ -170,20 +163,7 @@ Result<void> update_env_file(const std::string& path, const std::vector<std::pai
       return tl::unexpected(existing.error());
     }
   }
-  const std::string text = rewrite_env(old_text, updates);
-
-  // The lock fd is the temp file: truncate and write through it, then rename.
-  if (::ftruncate(lock.get(), 0) != 0) return make_error(ExitCode::kIoErr, errno_message("truncating " + temp, errno));
-  if (auto w = write_all(lock.get(), text, temp); !w) return w;
-  if (::fchmod(lock.get(), mode) != 0) return make_error(ExitCode::kIoErr, errno_message("chmod " + temp, errno));
-  if (::fsync(lock.get()) != 0) return make_error(ExitCode::kIoErr, errno_message("fsync " + temp, errno));
-  if (const char* pause = std::getenv("ANYSCAN_PROBE_TEST_PAUSE_BEFORE_RENAME_MS"))  // tests: kill here
-    ::usleep(static_cast<useconds_t>(std::atoi(pause)) * 1000);
-  if (::rename(temp.c_str(), path.c_str()) != 0)
-    return make_error(ExitCode::kIoErr, errno_message("replacing " + path, errno));
-  UniqueFd directory(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (directory.valid()) ::fsync(directory.get());
-  return {};
+  return writer->commit(rewrite_env(old_text, updates), mode);
 }
 
 }  // namespace anyscan

@@ -7,16 +7,16 @@ namespace anyscan {
 
 const std::vector<IoEngineInfo>& io_engines() {
   static const std::vector<IoEngineInfo> engines = {
-      {"af_packet", &AfPacketEngine::open},
-      {"af_xdp", &AfXdpEngine::open},
+      {EngineKind::kAfPacket, &AfPacketEngine::open},
+      {EngineKind::kAfXdp, &AfXdpEngine::open},
   };
   return engines;
 }
 
-Result<std::unique_ptr<IoEngine>> open_io_engine(std::string_view name, const EngineConfig& config) {
+Result<std::unique_ptr<IoEngine>> open_io_engine(EngineKind kind, const EngineConfig& config) {
   for (const auto& info : io_engines())
-    if (info.name == name) return info.open(config);
-  return make_error(ExitCode::kUsage, "unknown I/O engine '" + std::string(name) + "' (known: af_packet, af_xdp)");
+    if (info.kind == kind) return info.open(config);
+  return make_error(ExitCode::kSoftware, "I/O engine " + std::string(engine_name(kind)) + " is not in the registry");
 }
 
 }  // namespace anyscan

@@ -7,21 +7,12 @@
 #include <vector>
 
 #include "base/result.h"
+#include "engine/engine_kind.h"
 #include "engine/packet_sink.h"
 #include "engine/packet_source.h"
-#include "net/ipv4_address.h"
+#include "net/reply_filter_spec.h"
 
 namespace anyscan {
-
-// Which received frames can be replies: destined to our address, and for TCP to our
-// source-port range. Engines filter in the kernel (cBPF / XDP) so the rest never reaches
-// user space.
-struct ReplyFilter {
-  Ipv4Address local_ip;
-  uint8_t ip_protocol = 6;
-  uint16_t port_first = 0;
-  uint16_t port_last = 65535;
-};
 
 enum class XdpMode { kAuto, kNative, kSkb };
 enum class XdpZeroCopy { kAuto, kForce, kOff };
@@ -29,13 +20,21 @@ enum class XdpZeroCopy { kAuto, kForce, kOff };
 struct EngineConfig {
   std::string interface;
   int ifindex = 0;
-  uint32_t sender_threads = 1;
-  uint32_t retries = 10;   // per failed send batch before the frames count as failed
-  ReplyFilter filter;
+  uint32_t sender_threads = 1;  // one transmit queue (sink) each
+  uint32_t rx_queues = 1;       // the interface's receive queues (ETHTOOL_GCHANNELS)
+  uint32_t tx_queues = 1;       // ... and transmit queues
+  uint32_t retries = 10;        // per failed send batch before the frames count as failed
+  ReplyFilterSpec filter;       // from the probe module; engines enforce it in the kernel
   XdpMode xdp_mode = XdpMode::kAuto;
   XdpZeroCopy xdp_zerocopy = XdpZeroCopy::kAuto;
-  uint32_t xdp_queues = 0;  // 0 = all the interface has (capped by sender threads)
-  uint32_t interface_queues = 1;
+  uint32_t xdp_queues = 0;  // AF_XDP transmit queues (0 = one per sender thread)
+};
+
+// Replies the engine knows it lost before user space saw them.
+struct EngineLoss {
+  uint64_t kernel_dropped = 0;  // no room in a receive ring (sum of the sources' `dropped`)
+  uint64_t not_redirected = 0;  // AF_XDP: matched on a queue with no socket (went to the kernel)
+  uint64_t total() const { return kernel_dropped + not_redirected; }
 };
 
 // A packet I/O backend, chosen at run time from an explicit list. It owns its sockets;
@@ -48,16 +47,23 @@ class IoEngine {
   virtual size_t source_count() const = 0;
   virtual PacketSink& sink(size_t queue) = 0;
   virtual PacketSource& source(size_t queue) = 0;
-  // Extra per-engine counters for the status line and metadata ("name": value).
+  // Extra per-engine counters for the metadata ("name": value). Safe while the scan runs.
   virtual std::vector<std::pair<std::string, uint64_t>> counters() { return {}; }
+  // Safe to call while the scan runs (the status reporter does, every second).
+  virtual EngineLoss loss() {
+    EngineLoss loss;
+    for (size_t q = 0; q < source_count(); ++q) loss.kernel_dropped += source(q).stats().dropped;
+    return loss;
+  }
 };
 
 struct IoEngineInfo {
-  std::string_view name;
+  EngineKind kind;
   Result<std::unique_ptr<IoEngine>> (*open)(const EngineConfig& config);
 };
 
+// The explicit registry, in the order of kEngineNames.
 const std::vector<IoEngineInfo>& io_engines();
-Result<std::unique_ptr<IoEngine>> open_io_engine(std::string_view name, const EngineConfig& config);
+Result<std::unique_ptr<IoEngine>> open_io_engine(EngineKind kind, const EngineConfig& config);
 
 }  // namespace anyscan

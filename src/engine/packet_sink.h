@@ -5,7 +5,7 @@
 #include <span>
 
 #include "base/result.h"
-#include "probe/probe_module.h"
+#include "net/frame_buffer.h"
 
 namespace anyscan {
 

@@ -4,7 +4,7 @@
 #include <span>
 
 #include "base/result.h"
-#include "probe/probe_module.h"
+#include "net/frame_buffer.h"
 
 namespace anyscan {
 
@@ -21,6 +21,7 @@ class PacketSource {
   virtual Result<size_t> receive(std::span<FrameView> out, int timeout_ms) = 0;
   // Returns the buffers of the last receive() to the kernel.
   virtual void release() = 0;
+  // Safe to call from another thread while a receiver uses the source.
   virtual SourceStats stats() = 0;
 };
 

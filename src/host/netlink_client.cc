@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 
 namespace anyscan {
@@ -45,17 +46,21 @@ uint32_t attribute_be32(const rtattr* attribute) {
 
 }  // namespace
 
-uint32_t active_rx_queues(const std::string& interface) {
+Result<QueueCounts> interface_queues(const std::string& interface) {
+  if (interface.size() >= IFNAMSIZ) return make_error(ExitCode::kUsage, "interface name too long: " + interface);
   UniqueFd fd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-  if (!fd.valid() || interface.size() >= IFNAMSIZ) return 1;
+  if (!fd.valid()) return make_error(ExitCode::kUnavailable, errno_message("socket for ETHTOOL_GCHANNELS", errno));
   ethtool_channels channels{};
   channels.cmd = ETHTOOL_GCHANNELS;
   ifreq request{};
   std::memcpy(request.ifr_name, interface.c_str(), interface.size());
   request.ifr_data = reinterpret_cast<char*>(&channels);
-  if (::ioctl(fd.get(), SIOCETHTOOL, &request) != 0) return 1;
-  const uint32_t queues = channels.rx_count + channels.combined_count;
-  return queues == 0 ? 1 : queues;
+  if (::ioctl(fd.get(), SIOCETHTOOL, &request) != 0)
+    return make_error(ExitCode::kUnavailable, errno_message("reading the queue count of " + interface + " (ETHTOOL_GCHANNELS)", errno));
+  QueueCounts counts;
+  counts.rx = std::max(1u, channels.rx_count + channels.combined_count);
+  counts.tx = std::max(1u, channels.tx_count + channels.combined_count);
+  return counts;
 }
 
 Result<NetlinkClient> NetlinkClient::open() {

@@ -26,11 +26,17 @@ struct InterfaceInfo {
   std::vector<Ipv4Address> addresses;
 };
 
+// Active queues of an interface (ETHTOOL_GCHANNELS: rx + combined, tx + combined), which
+// is what AF_XDP binds to and RSS spreads over; netlink's IFLA_NUM_RX_QUEUES counts
+// allocated ones. An interface whose driver has no channel query is an error (kUnavailable).
+struct QueueCounts {
+  uint32_t rx = 1;
+  uint32_t tx = 1;
+};
+Result<QueueCounts> interface_queues(const std::string& interface);
+
 // Read-only rtnetlink queries (route, neighbour, link, address tables) of the calling
 // thread's network namespace. Needs no privileges.
-// Active receive queues of an interface (ETHTOOL_GCHANNELS: rx + combined), which is what
-// AF_XDP binds to; netlink's IFLA_NUM_RX_QUEUES counts allocated ones. 1 if unknown.
-uint32_t active_rx_queues(const std::string& interface);
 
 class NetlinkClient {
  public:

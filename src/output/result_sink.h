@@ -8,7 +8,7 @@
 
 #include "base/result.h"
 #include "output/output_field.h"
-#include "probe/reply.h"
+#include "net/reply.h"
 
 namespace anyscan {
 

@@ -32,6 +32,12 @@ IcmpEchoProbe::IcmpEchoProbe(const ProbeParams& params) : params_(params) {
   store_be16(f + kIcmp + kIcmpChecksum, icmp_checksum_);
 }
 
+ReplyFilterSpec IcmpEchoProbe::reply_filter() const {
+  // Echo replies, and unreachables that may quote a probe.
+  return ReplyFilterSpec{params_.source_ip, params_.source_ip,
+                         {ReplyFilterRule{kProtoIcmp, 0, 0, icmp_type_bit(kIcmpEchoReply) | icmp_type_bit(kIcmpUnreachable)}}};
+}
+
 void IcmpEchoProbe::build(const ProbeTarget* targets, size_t count, FrameSlot* slots) const {
   for (size_t i = 0; i < count; ++i) {
     uint8_t* f = slots[i].data;

@@ -20,7 +20,7 @@ class IcmpEchoProbe final : public ProbeModule {
 
   std::string_view name() const override { return "icmp_echoscan"; }
   bool uses_ports() const override { return false; }
-  uint8_t ip_protocol() const override { return 1; }
+  ReplyFilterSpec reply_filter() const override;
   size_t frame_bytes() const override { return kFrameBytes; }
   void build(const ProbeTarget* targets, size_t count, FrameSlot* slots) const override;
   void classify(const FrameView* frames, size_t count, ReplyVerdict* verdicts,

@@ -9,8 +9,10 @@
 
 #include "base/result.h"
 #include "net/ipv4_address.h"
+#include "net/frame_buffer.h"
 #include "net/mac_address.h"
-#include "probe/reply.h"
+#include "net/reply.h"
+#include "net/reply_filter_spec.h"
 #include "probe/validation_cookie.h"
 
 namespace anyscan {
@@ -33,19 +35,6 @@ struct ProbeTarget {
   uint16_t probe_number;  // 0 .. probes_per_target-1
 };
 
-// A writable frame buffer handed out by a PacketSink.
-struct FrameSlot {
-  uint8_t* data;
-  uint32_t length;
-};
-
-// Receive side view of one frame (valid until the source's release()).
-struct FrameView {
-  const uint8_t* data;
-  uint32_t length;
-  int64_t received_ns = 0;  // kernel receive time (CLOCK_REALTIME), 0 if the engine has none
-};
-
 // A probe type: builds its frame template once, patches per-target fields into frames and
 // classifies replies. Calls are per batch (one virtual call per batch, not per packet).
 class ProbeModule {
@@ -55,7 +44,8 @@ class ProbeModule {
   virtual std::string_view name() const = 0;
   // Whether the module probes ports (tcp) or only addresses (icmp).
   virtual bool uses_ports() const = 0;
-  virtual uint8_t ip_protocol() const = 0;
+  // What the kernel filters of both engines admit as possible replies to this module.
+  virtual ReplyFilterSpec reply_filter() const = 0;
   virtual size_t frame_bytes() const = 0;
 
   // Writes one complete frame per target into slots[i].data and sets slots[i].length.
@@ -70,11 +60,15 @@ class ProbeModule {
 struct ProbeModuleInfo {
   std::string_view name;
   std::string_view description;
+  bool needs_ports;  // probes (address, port) targets; -p is required
   std::unique_ptr<ProbeModule> (*create)(const ProbeParams& params);
 };
 
 // The explicit registry (zmap style): every module is listed here, nothing registers itself.
+// The only source of module names: help text, option validation and error lists read it.
 const std::vector<ProbeModuleInfo>& probe_modules();
+const ProbeModuleInfo* find_probe_module(std::string_view name);
+std::string probe_module_names(std::string_view separator);  // "tcp_synscan, icmp_echoscan"
 Result<std::unique_ptr<ProbeModule>> make_probe_module(std::string_view name,
                                                        const ProbeParams& params);
 

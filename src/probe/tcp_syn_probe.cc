@@ -44,6 +44,12 @@ TcpSynProbe::TcpSynProbe(const ProbeParams& params) : params_(params) {
   store_be16(t + kTcpChecksum, tcp_checksum_);
 }
 
+ReplyFilterSpec TcpSynProbe::reply_filter() const {
+  const uint16_t last = static_cast<uint16_t>(params_.source_port_first + params_.source_port_count - 1);
+  return ReplyFilterSpec{params_.source_ip, params_.source_ip,
+                         {ReplyFilterRule{kProtoTcp, params_.source_port_first, last, 0}}};
+}
+
 uint32_t TcpSynProbe::sequence_for(uint32_t daddr, uint16_t dport) const {
   return static_cast<uint32_t>(validation_cookie(params_.key, params_.source_ip.value, daddr, dport));
 }

@@ -20,7 +20,7 @@ class TcpSynProbe final : public ProbeModule {
 
   std::string_view name() const override { return "tcp_synscan"; }
   bool uses_ports() const override { return true; }
-  uint8_t ip_protocol() const override { return 6; }
+  ReplyFilterSpec reply_filter() const override;
   size_t frame_bytes() const override { return kFrameBytes; }
   void build(const ProbeTarget* targets, size_t count, FrameSlot* slots) const override;
   void classify(const FrameView* frames, size_t count, ReplyVerdict* verdicts,

@@ -6,9 +6,9 @@
 
 namespace anyscan {
 
-Receiver::Receiver(const ScanPlan& plan, const ProbeModule& module, PacketSource& source,
+Receiver::Receiver(const ScanPlan& plan, const ProbeModule& module, std::vector<PacketSource*> sources,
                    ResultCollector& collector, ReceiverCounters& counters)
-    : plan_(plan), module_(module), source_(source), collector_(collector), counters_(counters) {}
+    : plan_(plan), module_(module), sources_(std::move(sources)), collector_(collector), counters_(counters) {}
 
 Result<void> Receiver::handle(const FrameView* frames, size_t count) {
   std::array<ReplyVerdict, kBatch> verdicts;
@@ -56,20 +56,32 @@ Result<void> Receiver::handle(const FrameView* frames, size_t count) {
   return {};
 }
 
+Result<size_t> Receiver::serve(PacketSource& source, std::span<FrameView> frames, int timeout_ms) {
+  auto n = source.receive(frames, timeout_ms);
+  if (!n) return n;
+  auto handled = *n > 0 ? handle(frames.data(), *n) : Result<void>{};
+  source.release();
+  if (!handled) return tl::unexpected(handled.error());
+  return n;
+}
+
 Result<void> Receiver::run(const std::atomic<bool>& finish) {
   std::array<FrameView, kBatch> frames;
   bool draining = false;
+  const bool single = sources_.size() == 1;
   while (true) {
     if (!draining && finish.load(std::memory_order_acquire)) draining = true;
-    auto n = source_.receive(frames, draining ? 0 : 50);
-    if (!n) return tl::unexpected(n.error());
-    if (*n > 0) {
-      auto handled = handle(frames.data(), *n);
-      source_.release();
-      if (!handled) return handled;
-    } else {
-      source_.release();
-      if (draining) return {};
+    size_t got = 0;
+    for (PacketSource* source : sources_) {
+      auto n = serve(*source, frames, draining || !single ? 0 : kWaitMs);
+      if (!n) return tl::unexpected(n.error());
+      got += *n;
+    }
+    if (got > 0) continue;
+    if (draining) return {};
+    if (!single) {
+      auto n = serve(*sources_.front(), frames, kIdleWaitMs);
+      if (!n) return tl::unexpected(n.error());
     }
   }
 }

@@ -3,6 +3,8 @@
 #include <atomic>
 #include <cstdint>
 #include <mutex>
+#include <span>
+#include <vector>
 
 #include "base/result.h"
 #include "engine/packet_source.h"
@@ -32,12 +34,19 @@ struct ResultCollector {
   std::atomic<bool> limit_reached{false};
 };
 
+// One receiver thread: serves one or several receive queues (sources) in turn, classifies
+// and validates what arrives and hands valid replies to the collector.
 class Receiver {
  public:
   static constexpr size_t kBatch = 256;
+  static constexpr int kWaitMs = 50;      // one source: block this long for the next frame
+  static constexpr int kIdleWaitMs = 1;  // several: all empty, wait this long on the first
 
+  Receiver(const ScanPlan& plan, const ProbeModule& module, std::vector<PacketSource*> sources,
+           ResultCollector& collector, ReceiverCounters& counters);
   Receiver(const ScanPlan& plan, const ProbeModule& module, PacketSource& source, ResultCollector& collector,
-           ReceiverCounters& counters);
+           ReceiverCounters& counters)
+      : Receiver(plan, module, std::vector<PacketSource*>{&source}, collector, counters) {}
 
   // Receives until `finish` is set, then drains what the kernel already queued.
   Result<void> run(const std::atomic<bool>& finish);
@@ -45,9 +54,12 @@ class Receiver {
   Result<void> handle(const FrameView* frames, size_t count);
 
  private:
+  // One receive() + handle() + release() on source; the number of frames it had.
+  Result<size_t> serve(PacketSource& source, std::span<FrameView> frames, int timeout_ms);
+
   const ScanPlan& plan_;
   const ProbeModule& module_;
-  PacketSource& source_;
+  std::vector<PacketSource*> sources_;
   ResultCollector& collector_;
   ReceiverCounters& counters_;
 };

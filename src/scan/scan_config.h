@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "engine/dryrun/dryrun_engine.h"
+#include "engine/engine_kind.h"
 #include "engine/io_engine.h"
 #include "net/ipv4_address.h"
 #include "net/mac_address.h"
@@ -33,7 +34,7 @@ struct ScanConfig {
   std::string list_of_ips_file;
   std::string allowlist_file;
   std::string blocklist_file = kDefaultBlocklistFile;
-  std::string ports;
+  std::vector<uint16_t> ports;  // sorted, unique; parsed once from -p
 
   std::string interface;
   std::optional<Ipv4Address> source_ip;
@@ -63,10 +64,10 @@ struct ScanConfig {
   uint32_t shards = 1;
   uint32_t shard = 0;
   uint32_t sender_threads = 0;  // 0 = default (one per queue, at most the cores)
-  uint32_t receiver_threads = 1;
+  uint32_t receiver_threads = 0;  // 0 = default (one per receive queue, at most the cores)
 
-  std::string probe_module = "tcp_synscan";
-  std::string io_engine = "af_packet";
+  std::string probe_module = "tcp_synscan";  // a name in probe_modules(), checked when parsed
+  EngineKind io_engine = EngineKind::kAfPacket;
   XdpMode xdp_mode = XdpMode::kAuto;
   XdpZeroCopy xdp_zerocopy = XdpZeroCopy::kAuto;
   uint32_t xdp_queues = 0;  // 0 = all

@@ -7,6 +7,7 @@
 
 #include "base/env_file.h"
 #include "base/parse_number.h"
+#include "probe/probe_module.h"
 #include "target/port_set.h"
 
 namespace anyscan {
@@ -18,6 +19,15 @@ tl::unexpected<Error> bad(std::string_view value, const std::string& what) {
   std::string shown(value.substr(0, 64));
   for (char& c : shown) if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) c = '?';
   return make_error(ExitCode::kUsage, "'" + shown + "': " + what);
+}
+
+// "a or b", "a, b or c": the alternatives of a registry, for messages.
+template <class List, class Name>
+std::string either(const List& list, Name name) {
+  std::string out;
+  for (size_t i = 0; i < list.size(); ++i)
+    out += (i == 0 ? "" : i + 1 == list.size() ? " or " : ", ") + std::string(name(list[i]));
+  return out;
 }
 
 Result<uint64_t> number(std::string_view value, uint64_t max, const char* what) {
@@ -67,7 +77,7 @@ const std::vector<OptionSpec> kOptions = {
      [](ScanConfig& c, std::string_view v) -> Result<void> {
        auto ports = parse_ports(v);
        if (!ports) return tl::unexpected(ports.error());
-       c.ports = std::string(v);
+       c.ports = ports->ports();
        return {};
      }},
     {"list-of-ips", 'I', "FILE", "read targets from FILE, one per line ('#' comments)",
@@ -192,23 +202,25 @@ const std::vector<OptionSpec> kOptions = {
        c.sender_threads = static_cast<uint32_t>(*n);
        return {};
      }},
-    {"receiver-threads", 0, "N", "receiver threads (default 1; one per receive queue)",
+    {"receiver-threads", 0, "N", "receiver threads, each serving some of the receive queues (default: one per queue, at most the cores)",
      [](ScanConfig& c, std::string_view v) -> Result<void> {
        auto n = number(v, 64, "a thread count");
        if (!n || *n == 0) return bad(v, "expected 1-64 threads");
        c.receiver_threads = static_cast<uint32_t>(*n);
        return {};
      }},
-    {"probe-module", 'M', "NAME", "tcp_synscan (default) or icmp_echoscan",
+    {"probe-module", 'M', "NAME", "probe module (default tcp_synscan; see --list-probe-modules)",
      [](ScanConfig& c, std::string_view v) -> Result<void> {
-       if (v != "tcp_synscan" && v != "icmp_echoscan") return bad(v, "expected tcp_synscan or icmp_echoscan");
+       if (find_probe_module(v) == nullptr)
+         return bad(v, "expected " + either(probe_modules(), [](const ProbeModuleInfo& m) { return m.name; }));
        c.probe_module = std::string(v);
        return {};
      }},
-    {"io-engine", 0, "ENGINE", "af_packet (default) or af_xdp",
+    {"io-engine", 0, "ENGINE", "packet I/O engine (default af_packet)",
      [](ScanConfig& c, std::string_view v) -> Result<void> {
-       if (v != "af_packet" && v != "af_xdp") return bad(v, "expected af_packet or af_xdp");
-       c.io_engine = std::string(v);
+       const auto kind = engine_kind(v);
+       if (!kind) return bad(v, "expected " + either(kEngineNames, [](const EngineName& e) { return e.name; }));
+       c.io_engine = *kind;
        return {};
      }},
     {"xdp-mode", 0, "MODE", "AF_XDP attach mode: auto (default), native or skb",
@@ -227,7 +239,7 @@ const std::vector<OptionSpec> kOptions = {
        else return bad(v, "expected auto, force or off");
        return {};
      }},
-    {"xdp-queues", 0, "N|all", "AF_XDP queues to bind (default all, capped by sender threads)",
+    {"xdp-queues", 0, "N|all", "AF_XDP transmit queues (default all, one per sender thread); every receive queue is always bound",
      [](ScanConfig& c, std::string_view v) -> Result<void> {
        if (v == "all") { c.xdp_queues = 0; return {}; }
        auto n = number(v, 1024, "a queue count");
@@ -393,9 +405,12 @@ Result<ScanConfig> parse_command_line(int argc, char** argv) {
 
 Result<void> validate_config(const ScanConfig& c) {
   if (c.action != ConfigAction::kScan) return {};
-  const bool tcp = c.probe_module == "tcp_synscan";
-  if (tcp && c.ports.empty()) return make_error(ExitCode::kUsage, "tcp_synscan needs ports: pass -p/--target-ports (e.g. -p 443)");
-  if (!tcp && !c.ports.empty()) return make_error(ExitCode::kUsage, c.probe_module + " probes addresses, not ports: drop -p/--target-ports");
+  const ProbeModuleInfo* module = find_probe_module(c.probe_module);
+  if (module == nullptr) return make_error(ExitCode::kUsage, "unknown probe module " + c.probe_module);
+  if (module->needs_ports && c.ports.empty())
+    return make_error(ExitCode::kUsage, c.probe_module + " needs ports: pass -p/--target-ports (e.g. -p 443)");
+  if (!module->needs_ports && !c.ports.empty())
+    return make_error(ExitCode::kUsage, c.probe_module + " probes addresses, not ports: drop -p/--target-ports");
   if (c.targets.empty() && c.list_of_ips_file.empty())
     return make_error(ExitCode::kUsage, "no targets: pass TARGET arguments or -I/--list-of-ips FILE");
   if (c.shard >= c.shards)

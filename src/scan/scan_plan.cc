@@ -3,18 +3,35 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <thread>
 
 #include "base/log.h"
+#include "host/netlink_client.h"
 #include "scan/builtin_blocklist.h"
+#include "scan/rate_limiter.h"
 #include "target/target_parser.h"
 
 namespace anyscan {
 
-std::string_view builtin_blocklist() { return kBuiltinBlocklist; }
+namespace {
 
-Result<ScanPlan> plan_targets(const ScanConfig& config) {
-  ScanPlan plan;
+constexpr uint32_t kMaxDefaultSenderThreads = 8;
+
+Result<AddressSet> load_blocklist(const ScanConfig& config, std::string* source) {
+  if (config.blocklist_file == kDefaultBlocklistFile && ::access(kDefaultBlocklistFile, F_OK) != 0) {
+    *source = "built-in (IANA special-purpose ranges)";
+    logf(LogLevel::kDebug, "%s not found: using the built-in blocklist", kDefaultBlocklistFile);
+    return parse_target_list(builtin_blocklist(), "built-in blocklist");
+  }
+  auto loaded = load_target_file(config.blocklist_file);
+  if (!loaded) return tl::unexpected(with_context(loaded.error(), "-b"));
+  *source = config.blocklist_file;
+  return loaded;
+}
+
+Result<AddressSet> listed_targets(const ScanConfig& config) {
   std::vector<AddressRange> ranges;
   for (const auto& text : config.targets) {
     auto range = parse_target(text);
@@ -32,19 +49,46 @@ Result<ScanPlan> plan_targets(const ScanConfig& config) {
     if (!allow) return tl::unexpected(with_context(allow.error(), "-w"));
     targets = targets.intersect(*allow);
   }
-  AddressSet block;
-  if (config.blocklist_file == kDefaultBlocklistFile && ::access(kDefaultBlocklistFile, F_OK) != 0) {
-    block = *parse_target_list(builtin_blocklist(), "built-in blocklist");
-    plan.blocklist_source = "built-in (IANA special-purpose ranges)";
-    logf(LogLevel::kDebug, "%s not found: using the built-in blocklist", kDefaultBlocklistFile);
-  } else {
-    auto loaded = load_target_file(config.blocklist_file);
-    if (!loaded) return tl::unexpected(with_context(loaded.error(), "-b"));
-    block = std::move(*loaded);
-    plan.blocklist_source = config.blocklist_file;
+  return targets;
+}
+
+Result<void> plan_seed(const ScanConfig& config, ScanPlan& plan) {
+  if (config.seed) {
+    plan.seed = *config.seed;
+    plan.key = cookie_key_from_seed(plan.seed);
+    return {};
   }
-  const uint64_t before = targets.size();
-  plan.addresses = targets.minus(block);
+  uint64_t random[3];
+  if (::getrandom(random, sizeof random, 0) != sizeof random)
+    return make_error(ExitCode::kSoftware, errno_message("getrandom", errno));
+  plan.seed = random[0];
+  plan.key.words = {random[1], random[2]};
+  return {};
+}
+
+void plan_probe(const ScanConfig& config, ScanPlan& plan) {
+  ProbeParams& params = plan.probe_params;
+  params.source_mac = plan.network.source_mac;
+  params.gateway_mac = plan.network.gateway_mac;
+  params.source_ip = plan.network.source_ip;
+  params.source_port_first = config.source_port_first;
+  params.source_port_count = static_cast<uint16_t>(config.source_port_last - config.source_port_first + 1);
+  params.probes_per_target = config.probes;
+  params.key = plan.key;
+  plan.probe = plan.module_info->create(params);
+}
+
+}  // namespace
+
+std::string_view builtin_blocklist() { return kBuiltinBlocklist; }
+
+Result<void> plan_targets(const ScanConfig& config, ScanPlan& plan) {
+  auto targets = listed_targets(config);
+  if (!targets) return tl::unexpected(targets.error());
+  auto block = load_blocklist(config, &plan.blocklist_source);
+  if (!block) return tl::unexpected(block.error());
+  const uint64_t before = targets->size();
+  plan.addresses = targets->minus(*block);
   if (plan.addresses.empty())
     return make_error(ExitCode::kDataErr, before == 0 ? "no target addresses"
                                                       : "all " + std::to_string(before) + " target addresses are excluded by the blocklist " +
@@ -52,41 +96,25 @@ Result<ScanPlan> plan_targets(const ScanConfig& config) {
   if (before != plan.addresses.size())
     logf(LogLevel::kInfo, "%llu of %llu target addresses excluded by allowlist/blocklist",
          static_cast<unsigned long long>(before - plan.addresses.size()), static_cast<unsigned long long>(before));
-
-  if (config.probe_module == "tcp_synscan") {
-    auto ports = parse_ports(config.ports);
-    if (!ports) return tl::unexpected(ports.error());
-    plan.ports = std::move(*ports);
-  } else {
-    plan.ports = PortSet({0});
-  }
-  if (plan.target_count() / plan.ports.size() != plan.addresses.size() || plan.target_count() > (uint64_t{1} << 62))
+  plan.ports = plan.module_info->needs_ports ? PortSet(config.ports) : PortSet({0});
+  if (plan.target_count() / plan.ports.size() != plan.addresses.size() || plan.target_count() > IndexPermutation::kMaxSize)
     return make_error(ExitCode::kUsage, "target space too large");
-
-  if (config.seed) {
-    plan.seed = *config.seed;
-    plan.key = cookie_key_from_seed(plan.seed);
-  } else {
-    uint64_t random[3];
-    if (::getrandom(random, sizeof random, 0) != sizeof random)
-      return make_error(ExitCode::kSoftware, errno_message("getrandom", errno));
-    plan.seed = random[0];
-    plan.key.words = {random[1], random[2]};
-  }
-  return plan;
+  const uint64_t limit = config.max_targets == 0 ? UINT64_MAX : config.max_targets;
+  plan.slice = shard_slice(plan.target_count(), config.shard, config.shards, limit);
+  return {};
 }
 
-Result<void> plan_network(const ScanConfig& config, ScanPlan& plan) {
-  const Ipv4Address first_target{plan.addresses.at(0)};
+Result<NetworkPlan> plan_network(const ScanConfig& config, Ipv4Address first_target) {
+  NetworkPlan net;
   const bool all_given = !config.interface.empty() && config.source_ip && config.gateway_mac && config.source_mac;
   if (all_given && config.dryrun) {
     // A dry run with everything given needs no interface to exist (root-free tests).
-    plan.interface = config.interface;
-    plan.source_ip = *config.source_ip;
-    plan.source_mac = *config.source_mac;
-    plan.gateway_mac = *config.gateway_mac;
-    plan.gateway_source = "-G";
-    return {};
+    net.interface = config.interface;
+    net.source_ip = *config.source_ip;
+    net.source_mac = *config.source_mac;
+    net.gateway_mac = *config.gateway_mac;
+    net.gateway_source = "-G";
+    return net;
   }
   auto netlink = NetlinkClient::open();
   if (!netlink) return tl::unexpected(netlink.error());
@@ -96,8 +124,7 @@ Result<void> plan_network(const ScanConfig& config, ScanPlan& plan) {
     auto info = netlink->interface_by_name(config.interface);
     if (!info) return tl::unexpected(with_context(info.error(), "-i"));
     interface = *info;
-    auto r = netlink->route_to(first_target, interface.ifindex);
-    if (r) route = *r;
+    if (auto r = netlink->route_to(first_target, interface.ifindex)) route = *r;
   } else {
     auto r = netlink->route_to(first_target);
     if (!r) return make_error(ExitCode::kUnavailable, r.error().message + ": pass -i/--interface, -S and -G");
@@ -107,23 +134,28 @@ Result<void> plan_network(const ScanConfig& config, ScanPlan& plan) {
     interface = *info;
   }
   if (!interface.up) logf(LogLevel::kWarn, "interface %s is down", interface.name.c_str());
-  plan.interface = interface.name;
-  plan.ifindex = interface.ifindex;
-  plan.interface_queues = active_rx_queues(interface.name);
+  net.interface = interface.name;
+  net.ifindex = interface.ifindex;
+  if (auto queues = interface_queues(interface.name)) {
+    net.rx_queues = queues->rx;
+    net.tx_queues = queues->tx;
+  } else {
+    logf(LogLevel::kWarn, "%s: assuming one receive and one transmit queue", queues.error().message.c_str());
+  }
 
-  if (config.source_ip) plan.source_ip = *config.source_ip;
-  else if (route && route->preferred_source) plan.source_ip = *route->preferred_source;
-  else if (!interface.addresses.empty()) plan.source_ip = interface.addresses.front();
+  if (config.source_ip) net.source_ip = *config.source_ip;
+  else if (route && route->preferred_source) net.source_ip = *route->preferred_source;
+  else if (!interface.addresses.empty()) net.source_ip = interface.addresses.front();
   else return make_error(ExitCode::kUnavailable, "interface " + interface.name + " has no IPv4 address: pass -S/--source-ip");
 
-  plan.source_mac = config.source_mac ? *config.source_mac : interface.mac;
-  if (plan.source_mac.is_zero())
+  net.source_mac = config.source_mac ? *config.source_mac : interface.mac;
+  if (net.source_mac.is_zero())
     return make_error(ExitCode::kUnavailable, "interface " + interface.name + " has no MAC address (not Ethernet?): pass --source-mac");
 
   if (config.gateway_mac) {
-    plan.gateway_mac = *config.gateway_mac;
-    plan.gateway_source = "-G";
-    return {};
+    net.gateway_mac = *config.gateway_mac;
+    net.gateway_source = "-G";
+    return net;
   }
   // The next hop is the route's gateway, or for an on-link route the target itself.
   const Ipv4Address next_hop = route && route->gateway ? *route->gateway : first_target;
@@ -133,9 +165,49 @@ Result<void> plan_network(const ScanConfig& config, ScanPlan& plan) {
     return make_error(ExitCode::kUnavailable,
                       "cannot find the gateway MAC: no neighbour entry for " + to_string(next_hop) + " on " +
                           interface.name + "; pass -G/--gateway-mac (or ping " + to_string(next_hop) + " once first)");
-  plan.gateway_mac = **mac;
-  plan.gateway_source = "neighbour table (" + to_string(next_hop) + ")";
-  return {};
+  net.gateway_mac = **mac;
+  net.gateway_source = "neighbour table (" + to_string(next_hop) + ")";
+  return net;
+}
+
+void plan_threads(const ScanConfig& config, uint32_t cores, ScanPlan& plan) {
+  const NetworkPlan& net = plan.network;
+  cores = std::max(cores, 1u);
+  if (plan.engine == EngineKind::kAfXdp && !plan.dryrun) {
+    // AF_XDP sends on one queue per thread; a queue that can both send and receive.
+    uint32_t queues = std::min(net.tx_queues, net.rx_queues);
+    if (config.xdp_queues != 0) queues = std::min(queues, config.xdp_queues);
+    plan.sender_threads = config.sender_threads != 0 ? config.sender_threads : std::min(queues, cores);
+    if (plan.sender_threads > queues) {
+      logf(LogLevel::kInfo, "-T %u: af_xdp sends on one queue per thread and %s has %u usable: using %u sender threads",
+           plan.sender_threads, net.interface.c_str(), queues, queues);
+      plan.sender_threads = queues;
+    }
+    const uint32_t wanted = config.receiver_threads != 0 ? config.receiver_threads : std::min(net.rx_queues, cores);
+    plan.receiver_threads = std::min(wanted, net.rx_queues);
+    return;
+  }
+  // AF_PACKET sends on any queue (the kernel picks it per CPU): threads are a CPU choice.
+  plan.sender_threads = config.sender_threads != 0 ? config.sender_threads : std::min(cores, kMaxDefaultSenderThreads);
+  plan.receiver_threads = config.receiver_threads != 0 ? config.receiver_threads : 1;
+}
+
+Result<ScanPlan> build_scan_plan(const ScanConfig& config) {
+  ScanPlan plan;
+  plan.module_info = find_probe_module(config.probe_module);
+  if (plan.module_info == nullptr) return make_error(ExitCode::kUsage, "unknown probe module " + config.probe_module);
+  plan.engine = config.io_engine;
+  plan.dryrun = config.dryrun;
+  if (auto targets = plan_targets(config, plan); !targets) return tl::unexpected(targets.error());
+  if (auto seeded = plan_seed(config, plan); !seeded) return tl::unexpected(seeded.error());
+  auto network = plan_network(config, Ipv4Address{plan.addresses.at(0)});
+  if (!network) return tl::unexpected(network.error());
+  plan.network = std::move(*network);
+  plan_probe(config, plan);
+  plan.rate_pps = config.bandwidth_bps != 0 ? bandwidth_to_pps(config.bandwidth_bps, plan.probe->frame_bytes())
+                                            : config.rate_pps;
+  plan_threads(config, std::thread::hardware_concurrency(), plan);
+  return plan;
 }
 
 }  // namespace anyscan

@@ -1,43 +1,71 @@
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "base/result.h"
-#include "host/netlink_client.h"
+#include "engine/engine_kind.h"
+#include "net/ipv4_address.h"
+#include "net/mac_address.h"
+#include "probe/probe_module.h"
 #include "probe/validation_cookie.h"
 #include "scan/scan_config.h"
 #include "target/address_set.h"
+#include "target/index_permutation.h"
 #include "target/port_set.h"
 
 namespace anyscan {
 
-// What a validated ScanConfig resolves to: the exact target space and the network facts.
-struct ScanPlan {
-  AddressSet addresses;     // (targets [∩ allowlist]) − blocklist
-  PortSet ports;            // tcp: the ports; icmp: the single pseudo-port 0
-  uint64_t seed = 0;
-  CookieKey key;
-  std::string blocklist_source;  // file name, or "built-in" when the default file is absent
-
+// Where and how the probes leave: the interface and the addresses on both ends.
+struct NetworkPlan {
   std::string interface;
   int ifindex = 0;
-  uint32_t interface_queues = 1;
+  uint32_t rx_queues = 1;  // active receive queues (ETHTOOL_GCHANNELS)
+  uint32_t tx_queues = 1;  // active transmit queues
   Ipv4Address source_ip;
   MacAddress source_mac;
   MacAddress gateway_mac;
-  std::string gateway_source;  // "-G", "neighbour table (gateway 198.18.0.1)", ...
+  std::string gateway_source;  // "-G", "neighbour table (198.18.0.1)", ...
+};
 
+// Everything a validated ScanConfig resolves to, decided once before anything is opened:
+// the exact target space, the network facts, the probe module, rate and threads. Built by
+// build_scan_plan() and only read after that.
+struct ScanPlan {
+  AddressSet addresses;  // (targets [∩ allowlist]) − blocklist
+  PortSet ports;         // the module's ports; a module without ports: the pseudo-port 0
+  uint64_t seed = 0;
+  CookieKey key;
+  std::string blocklist_source;  // file name, or "built-in" when the default file is absent
+  ShardSlice slice{0, 1, 0};     // this shard's positions of the permutation (-n applied)
+
+  NetworkPlan network;
+  const ProbeModuleInfo* module_info = nullptr;
+  ProbeParams probe_params;
+  std::shared_ptr<const ProbeModule> probe;  // immutable; shared by every thread
+
+  EngineKind engine = EngineKind::kAfPacket;
+  bool dryrun = false;
   uint32_t sender_threads = 1;
+  uint32_t receiver_threads = 1;
   uint64_t rate_pps = 0;  // resolved from -r/-B; 0 = unlimited
 
   uint64_t target_count() const { return addresses.size() * ports.size(); }
 };
 
-// Targets, ports, allowlist and blocklist. CLI target errors are kUsage; file errors kDataErr.
-Result<ScanPlan> plan_targets(const ScanConfig& config);
+// Resolves everything: targets and lists, ports, seed and key, interface and addresses
+// (rtnetlink, ethtool), the probe module, rate and thread counts. Opens nothing that
+// outlives the call. Errors name the option or file at fault.
+Result<ScanPlan> build_scan_plan(const ScanConfig& config);
+
+// The parts, exposed for tests. Targets, ports, allowlist and blocklist (CLI target errors
+// are kUsage; file errors kDataErr).
+Result<void> plan_targets(const ScanConfig& config, ScanPlan& plan);
 // Interface, source address/MAC and gateway MAC: from the flags, else rtnetlink. Never
 // falls back to broadcast: a missing gateway MAC is an error naming -G.
-Result<void> plan_network(const ScanConfig& config, ScanPlan& plan);
+Result<NetworkPlan> plan_network(const ScanConfig& config, Ipv4Address first_target);
+// Sender and receiver threads for the engine and the interface's queues.
+void plan_threads(const ScanConfig& config, uint32_t cores, ScanPlan& plan);
 
 // The IANA special-purpose ranges compiled in from etc/blocklist.conf.
 std::string_view builtin_blocklist();

@@ -1,17 +1,13 @@
 #pragma once
 
-#include <memory>
-
 #include "base/result.h"
-#include "engine/io_engine.h"
 #include "scan/scan_config.h"
 
 namespace anyscan {
 
-// Runs one scan end to end: plan, engine, receivers, senders, status, cooldown, results
-// and metadata. SIGINT/SIGTERM stop sending and start the cooldown; a second one ends the
-// cooldown. Whatever was received is always written, and the metadata too.
-// engine_override replaces the engine the config names (tests inject fakes).
-Result<void> run_scan(const ScanConfig& config, std::unique_ptr<IoEngine> engine_override = nullptr);
+// Runs one scan end to end: resolve the plan, open the engine, then the outputs, run the
+// threads until done, interrupted or a limit is hit, write the metadata. Whatever was
+// received is always written, and the metadata too.
+Result<void> run_scan(const ScanConfig& config);
 
 }  // namespace anyscan

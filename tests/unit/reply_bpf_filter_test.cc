@@ -7,11 +7,16 @@
 #include <vector>
 
 #include "net/frame_layout.h"
+#include "net/reply_filter_spec.h"
 
 namespace anyscan {
 namespace {
 
 using namespace frame;
+
+ReplyFilterSpec tcp_spec(uint32_t us, uint16_t first, uint16_t last) {
+  return ReplyFilterSpec{Ipv4Address{us}, Ipv4Address{us}, {ReplyFilterRule{kProtoTcp, first, last, 0}}};
+}
 
 uint32_t run(const std::vector<sock_filter>& program, const std::vector<uint8_t>& packet) {
   uint32_t a = 0, x = 0;
@@ -29,6 +34,10 @@ uint32_t run(const std::vector<sock_filter>& program, const std::vector<uint8_t>
       case BPF_LD | BPF_W | BPF_ABS: a = load(i.k, 4, &ok); break;
       case BPF_LD | BPF_B | BPF_ABS: a = load(i.k, 1, &ok); break;
       case BPF_LD | BPF_H | BPF_IND: a = load(x + i.k, 2, &ok); break;
+      case BPF_LD | BPF_B | BPF_IND: a = load(x + i.k, 1, &ok); break;
+      case BPF_LD | BPF_IMM: a = i.k; break;
+      case BPF_MISC | BPF_TAX: x = a; break;
+      case BPF_ALU | BPF_LSH | BPF_X: a = x < 32 ? a << x : 0; break;
       case BPF_LDX | BPF_B | BPF_MSH: x = (load(i.k, 1, &ok) & 0xf) * 4; break;
       case BPF_JMP | BPF_JEQ | BPF_K: pc += (a == i.k) ? i.jt : i.jf; break;
       case BPF_JMP | BPF_JGE | BPF_K: pc += (a >= i.k) ? i.jt : i.jf; break;
@@ -56,7 +65,7 @@ std::vector<uint8_t> packet(uint8_t protocol, uint32_t daddr, uint16_t dport, ui
 
 TEST(ReplyBpfFilter, TcpAcceptsOnlyOurAddressAndPortRange) {
   const uint32_t us = 0xc6120001u;
-  const auto program = reply_bpf_filter(ReplyFilter{Ipv4Address{us}, 6, 40000, 40999}, 256);
+  const auto program = reply_bpf_filter(tcp_spec(us, 40000, 40999), 256);
   struct Case { const char* name; std::vector<uint8_t> frame; bool accepted; };
   std::vector<uint8_t> arp = packet(6, us, 40000);
   store_be16(arp.data() + kEthType, 0x0806);
@@ -81,10 +90,50 @@ TEST(ReplyBpfFilter, TcpAcceptsOnlyOurAddressAndPortRange) {
 
 TEST(ReplyBpfFilter, IcmpAcceptsIcmpToUs) {
   const uint32_t us = 0xc6120001u;
-  const auto program = reply_bpf_filter(ReplyFilter{Ipv4Address{us}, 1, 0, 0}, 256);
+  const auto program = reply_bpf_filter(
+      ReplyFilterSpec{Ipv4Address{us}, Ipv4Address{us},
+                      {ReplyFilterRule{kProtoIcmp, 0, 0, icmp_type_bit(kIcmpEchoReply) | icmp_type_bit(kIcmpUnreachable)}}},
+      256);
   EXPECT_EQ(run(program, packet(1, us, 0)), 256u);
   EXPECT_EQ(run(program, packet(6, us, 0)), 0u);
   EXPECT_EQ(run(program, packet(1, us + 1, 0)), 0u);
+}
+
+}  // namespace
+}  // namespace anyscan
+
+namespace anyscan {
+namespace {
+
+// UDP with ICMP errors (the shape the udp module asks for), several source addresses, and
+// an ICMP type outside the set.
+TEST(ReplyBpfFilter, SeveralRulesAndAnAddressRange) {
+  const uint32_t first = 0xc6120001u, last = 0xc6120008u;
+  const ReplyFilterSpec spec{Ipv4Address{first}, Ipv4Address{last},
+                             {ReplyFilterRule{kProtoUdp, 40000, 40999, 0},
+                              ReplyFilterRule{kProtoIcmp, 0, 0, icmp_type_bit(kIcmpUnreachable)}}};
+  const auto program = reply_bpf_filter(spec, 256);
+  auto icmp = [&](uint32_t daddr, uint8_t type) {
+    auto f = packet(kProtoIcmp, daddr, 0);
+    f[14 + 20 + kIcmpType] = type;
+    return f;
+  };
+  struct Case { const char* name; std::vector<uint8_t> frame; bool accepted; };
+  const Case cases[] = {
+      {"udp to first address", packet(kProtoUdp, first, 40000), true},
+      {"udp to last address", packet(kProtoUdp, last, 40999), true},
+      {"udp below the range of addresses", packet(kProtoUdp, first - 1, 40000), false},
+      {"udp above the range of addresses", packet(kProtoUdp, last + 1, 40000), false},
+      {"udp to another port", packet(kProtoUdp, first, 53), false},
+      {"tcp to our port", packet(kProtoTcp, first, 40000), false},
+      {"icmp unreachable", icmp(last, kIcmpUnreachable), true},
+      {"icmp echo reply", icmp(first, kIcmpEchoReply), false},
+      {"icmp type above 31", icmp(first, 200), false},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    EXPECT_EQ(run(program, c.frame), c.accepted ? 256u : 0u);
+  }
 }
 
 }  // namespace

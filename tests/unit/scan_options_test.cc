@@ -20,7 +20,7 @@ TEST(ScanOptions, ZmapStyleFlags) {
   auto c = parse({"-p", "22,443", "-r", "5000", "-T", "2", "-e", "9", "--shards", "4", "--shard", "3",
                   "-o", "out.csv", "-O", "json", "-c", "2", "198.18.0.0/24", "198.18.1.1"});
   ASSERT_TRUE(c) << c.error().message;
-  EXPECT_EQ(c->ports, "22,443");
+  EXPECT_EQ(c->ports, (std::vector<uint16_t>{22, 443}));
   EXPECT_EQ(c->rate_pps, 5000u);
   EXPECT_EQ(c->sender_threads, 2u);
   EXPECT_EQ(c->seed, 9u);
@@ -84,7 +84,7 @@ TEST(ScanOptions, ConfigFileSetsEveryOptionAndFlagsOverride) {
   }
   auto c = parse({"-C", path, "-r", "300"});
   ASSERT_TRUE(c) << c.error().message;
-  EXPECT_EQ(c->ports, "22,80");
+  EXPECT_EQ(c->ports, (std::vector<uint16_t>{22, 80}));
   EXPECT_EQ(c->rate_pps, 300u);  // the flag wins
   EXPECT_EQ(c->targets, (std::vector<std::string>{"198.18.0.0/24", "198.18.2.0/24"}));
   EXPECT_EQ(c->output_format, OutputFormat::kJson);

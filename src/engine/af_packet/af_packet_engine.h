@@ -14,7 +14,7 @@ class AfPacketEngine final : public IoEngine {
  public:
   static Result<std::unique_ptr<IoEngine>> open(const EngineConfig& config);
 
-  std::string_view name() const override { return "af_packet"; }
+  std::string_view name() const override { return engine_name(EngineKind::kAfPacket); }
   size_t sink_count() const override { return sinks_.size(); }
   size_t source_count() const override { return sources_.size(); }
   PacketSink& sink(size_t queue) override { return *sinks_[queue]; }

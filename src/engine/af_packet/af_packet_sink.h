@@ -3,6 +3,8 @@
 #include <sys/socket.h>
 #include <linux/if_packet.h>
 
+#include <memory>
+#include <string>
 #include <vector>
 
 #include "base/unique_fd.h"

@@ -15,7 +15,7 @@
 namespace anyscan {
 
 Result<std::unique_ptr<AfPacketSource>> AfPacketSource::open(int ifindex, const std::string& interface,
-                                                             const ReplyFilter& filter) {
+                                                             const ReplyFilterSpec& filter) {
   // Protocol 0 at socket(): nothing is queued before the filter and ring are in place and
   // bind() names the protocol.
   UniqueFd fd(::socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0));
@@ -91,7 +91,7 @@ Result<size_t> AfPacketSource::receive(std::span<FrameView> out, int timeout_ms)
     next_packet_ += header->tp_next_offset;
     --packets_left_;
   }
-  stats_.received += n;
+  received_.add(n);
   if (packets_left_ == 0) block_done_ = true;
   return n;
 }
@@ -109,8 +109,8 @@ SourceStats AfPacketSource::stats() {
   socklen_t length = sizeof kernel;
   // Reading resets the kernel's counters, so they are accumulated here.
   if (::getsockopt(fd_.get(), SOL_PACKET, PACKET_STATISTICS, &kernel, &length) == 0)
-    stats_.dropped += kernel.tp_drops;
-  return stats_;
+    dropped_.fetch_add(kernel.tp_drops, std::memory_order_relaxed);
+  return SourceStats{received_.get(), dropped_.load(std::memory_order_relaxed)};
 }
 
 }  // namespace anyscan

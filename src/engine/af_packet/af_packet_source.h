@@ -1,11 +1,15 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
+#include <atomic>
+
 #include "base/mapped_memory.h"
+#include "base/relaxed_counter.h"
 #include "base/unique_fd.h"
-#include "engine/io_engine.h"
+#include "net/reply_filter_spec.h"
 #include "engine/packet_source.h"
 
 namespace anyscan {
@@ -22,7 +26,7 @@ class AfPacketSource final : public PacketSource {
   static constexpr uint32_t kBlockTimeoutMs = 10;
 
   static Result<std::unique_ptr<AfPacketSource>> open(int ifindex, const std::string& interface,
-                                                      const ReplyFilter& filter);
+                                                      const ReplyFilterSpec& filter);
 
   Result<size_t> receive(std::span<FrameView> out, int timeout_ms) override;
   void release() override;
@@ -39,7 +43,8 @@ class AfPacketSource final : public PacketSource {
   uint8_t* next_packet_ = nullptr;
   bool block_open_ = false;        // current block is ours (TP_STATUS_USER)
   bool block_done_ = false;        // ...and every packet in it was handed out
-  SourceStats stats_;
+  RelaxedCounter received_;             // written by the receiver thread only
+  std::atomic<uint64_t> dropped_{0};    // the kernel's drop counts, summed (reading resets them)
 };
 
 }  // namespace anyscan

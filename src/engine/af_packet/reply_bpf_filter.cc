@@ -1,43 +1,95 @@
 #include "engine/af_packet/reply_bpf_filter.h"
 
-namespace anyscan {
+#include <cstddef>
+#include <cstdint>
 
-std::vector<sock_filter> reply_bpf_filter(const ReplyFilter& filter, uint32_t snap_bytes) {
-  // Jumps are written to symbolic labels and resolved at the end.
-  constexpr uint8_t kNext = 0, kDrop = 254, kAccept = 255;
-  struct Insn { uint16_t code; uint8_t jt, jf; uint32_t k; };
-  std::vector<Insn> p = {
-      {BPF_LD | BPF_H | BPF_ABS, kNext, kNext, 12},                // ethertype
-      {BPF_JMP | BPF_JEQ | BPF_K, kNext, kDrop, 0x0800},
-      {BPF_LD | BPF_W | BPF_ABS, kNext, kNext, 30},                // IPv4 daddr
-      {BPF_JMP | BPF_JEQ | BPF_K, kNext, kDrop, filter.local_ip.value},
-      {BPF_LD | BPF_H | BPF_ABS, kNext, kNext, 20},                // flags + fragment offset
-      {BPF_JMP | BPF_JSET | BPF_K, kDrop, kNext, 0x1fff},
-      {BPF_LD | BPF_B | BPF_ABS, kNext, kNext, 23},                // protocol
+#include "net/frame_layout.h"
+
+namespace anyscan {
+namespace {
+
+// A tiny assembler: jumps name labels, resolved to relative offsets at the end.
+class Assembler {
+ public:
+  using Label = uint32_t;
+  static constexpr Label kNext = 0;
+
+  Label new_label() { return static_cast<Label>(++labels_); }
+  void bind(Label label) { bound_.push_back({label, code_.size()}); }
+  void op(uint16_t code, uint32_t k) { code_.push_back({code, kNext, kNext, k}); }
+  void jump(uint16_t code, uint32_t k, Label if_true, Label if_false) { code_.push_back({code, if_true, if_false, k}); }
+
+  std::vector<sock_filter> finish() const {
+    std::vector<sock_filter> out;
+    for (size_t i = 0; i < code_.size(); ++i) {
+      const Insn& insn = code_[i];
+      out.push_back(sock_filter{insn.code, offset(insn.jt, i), offset(insn.jf, i), insn.k});
+    }
+    return out;
+  }
+
+ private:
+  struct Insn {
+    uint16_t code;
+    Label jt, jf;
+    uint32_t k;
   };
-  if (filter.ip_protocol == 6 || filter.ip_protocol == 17) {
-    p.push_back({BPF_JMP | BPF_JEQ | BPF_K, kNext, kDrop, filter.ip_protocol});
-    p.push_back({BPF_LDX | BPF_B | BPF_MSH, kNext, kNext, 14});    // X = IP header bytes
-    p.push_back({BPF_LD | BPF_H | BPF_IND, kNext, kNext, 14 + 2}); // destination port
-    p.push_back({BPF_JMP | BPF_JGE | BPF_K, kNext, kDrop, filter.port_first});
-    p.push_back({BPF_JMP | BPF_JGT | BPF_K, kDrop, kAccept, filter.port_last});
+  uint8_t offset(Label label, size_t from) const {
+    if (label == kNext) return 0;
+    for (const auto& [name, at] : bound_)
+      if (name == label) return static_cast<uint8_t>(at - from - 1);  // programs stay far below 255
+    return 0;
+  }
+
+  std::vector<Insn> code_;
+  std::vector<std::pair<Label, size_t>> bound_;
+  size_t labels_ = 0;
+};
+
+constexpr uint32_t kEthType = frame::kEthType;
+constexpr uint32_t kIpDst = frame::kIpDst;
+constexpr uint32_t kIpFragment = frame::kIpFragment;
+constexpr uint32_t kIpProtocol = frame::kIpProtocol;
+constexpr uint32_t kIp = frame::kIp;
+
+void emit_rule(Assembler& a, const ReplyFilterRule& rule, Assembler::Label accept) {
+  const Assembler::Label next_rule = a.new_label();
+  a.op(BPF_LD | BPF_B | BPF_ABS, kIpProtocol);
+  a.jump(BPF_JMP | BPF_JEQ | BPF_K, rule.ip_protocol, Assembler::kNext, next_rule);
+  a.op(BPF_LDX | BPF_B | BPF_MSH, kIp);  // X = IP header bytes (options included)
+  if (rule.ip_protocol == frame::kProtoIcmp) {
+    a.op(BPF_LD | BPF_B | BPF_IND, kIp + frame::kIcmpType);
+    a.jump(BPF_JMP | BPF_JGE | BPF_K, 32, next_rule, Assembler::kNext);
+    a.op(BPF_MISC | BPF_TAX, 0);  // X = type
+    a.op(BPF_LD | BPF_IMM, 1);
+    a.op(BPF_ALU | BPF_LSH | BPF_X, 0);  // A = 1 << type
+    a.jump(BPF_JMP | BPF_JSET | BPF_K, rule.icmp_types, accept, next_rule);
   } else {
-    p.push_back({BPF_JMP | BPF_JEQ | BPF_K, kAccept, kDrop, filter.ip_protocol});
+    a.op(BPF_LD | BPF_H | BPF_IND, kIp + frame::kTcpDstPort);  // UDP's is at the same offset
+    a.jump(BPF_JMP | BPF_JGE | BPF_K, rule.port_first, Assembler::kNext, next_rule);
+    a.jump(BPF_JMP | BPF_JGT | BPF_K, rule.port_last, next_rule, accept);
   }
-  const size_t accept_at = p.size();
-  const size_t drop_at = p.size() + 1;
-  std::vector<sock_filter> out;
-  for (size_t i = 0; i < p.size(); ++i) {
-    auto resolve = [&](uint8_t label) -> uint8_t {
-      if (label == kDrop) return static_cast<uint8_t>(drop_at - i - 1);
-      if (label == kAccept) return static_cast<uint8_t>(accept_at - i - 1);
-      return 0;
-    };
-    out.push_back(sock_filter{p[i].code, resolve(p[i].jt), resolve(p[i].jf), p[i].k});
-  }
-  out.push_back(sock_filter{BPF_RET | BPF_K, 0, 0, snap_bytes});
-  out.push_back(sock_filter{BPF_RET | BPF_K, 0, 0, 0});
-  return out;
+  a.bind(next_rule);
+}
+
+}  // namespace
+
+std::vector<sock_filter> reply_bpf_filter(const ReplyFilterSpec& spec, uint32_t snap_bytes) {
+  Assembler a;
+  const Assembler::Label accept = a.new_label(), drop = a.new_label();
+  a.op(BPF_LD | BPF_H | BPF_ABS, kEthType);
+  a.jump(BPF_JMP | BPF_JEQ | BPF_K, frame::kEthTypeIpv4, Assembler::kNext, drop);
+  a.op(BPF_LD | BPF_W | BPF_ABS, kIpDst);
+  a.jump(BPF_JMP | BPF_JGE | BPF_K, spec.local_first.value, Assembler::kNext, drop);
+  a.jump(BPF_JMP | BPF_JGT | BPF_K, spec.local_last.value, drop, Assembler::kNext);
+  a.op(BPF_LD | BPF_H | BPF_ABS, kIpFragment);
+  a.jump(BPF_JMP | BPF_JSET | BPF_K, 0x1fff, drop, Assembler::kNext);
+  for (const ReplyFilterRule& rule : spec.rules) emit_rule(a, rule, accept);
+  a.bind(drop);  // also where a frame that matched no rule ends up
+  a.op(BPF_RET | BPF_K, 0);
+  a.bind(accept);
+  a.op(BPF_RET | BPF_K, snap_bytes);
+  return a.finish();
 }
 
 }  // namespace anyscan

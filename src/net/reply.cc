@@ -1,4 +1,4 @@
-#include "probe/reply.h"
+#include "net/reply.h"
 
 namespace anyscan {
 

@@ -1,0 +1,37 @@
+#include "scan/scan_counters.h"
+
+namespace anyscan {
+
+ScanCounters::ScanCounters(size_t senders, size_t receivers) {
+  for (size_t i = 0; i < senders; ++i) senders_.push_back(std::make_unique<SenderCounters>());
+  for (size_t i = 0; i < receivers; ++i) receivers_.push_back(std::make_unique<ReceiverCounters>());
+}
+
+size_t ScanCounters::active_senders() const {
+  size_t active = 0;
+  for (const auto& c : senders_) active += !c->finished.load(std::memory_order_acquire);
+  return active;
+}
+
+bool ScanCounters::all_senders_finished() const { return active_senders() == 0; }
+
+Totals ScanCounters::totals(uint64_t targets_total) const {
+  Totals s;
+  s.targets_total = targets_total;
+  for (const auto& c : senders_) {
+    s.sent += c->sent.load(std::memory_order_relaxed);
+    s.failed += c->failed.load(std::memory_order_relaxed);
+    s.targets_done += c->targets_done.load(std::memory_order_relaxed);
+  }
+  for (const auto& c : receivers_) {
+    s.received += c->received.load(std::memory_order_relaxed);
+    s.validation_failed += c->validation_failed.load(std::memory_order_relaxed);
+    s.unrelated += c->unrelated.load(std::memory_order_relaxed);
+    s.results += c->results.load(std::memory_order_relaxed);
+    s.duplicates += c->duplicates.load(std::memory_order_relaxed);
+    s.success += c->success.load(std::memory_order_relaxed);
+  }
+  return s;
+}
+
+}  // namespace anyscan

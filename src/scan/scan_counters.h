@@ -1,0 +1,37 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "scan/receiver.h"
+#include "scan/sender.h"
+
+namespace anyscan {
+
+// The scan's counters summed over threads at one moment.
+struct Totals {
+  uint64_t sent = 0, failed = 0, targets_done = 0, targets_total = 0;
+  uint64_t received = 0, validation_failed = 0, unrelated = 0, results = 0, duplicates = 0, success = 0;
+  uint64_t dropped = 0;         // by the kernel for want of ring space
+  uint64_t not_redirected = 0;  // AF_XDP: replies on a queue without a socket
+};
+
+// Per-thread counters (each written by its thread only), read by the status reporter.
+class ScanCounters {
+ public:
+  ScanCounters(size_t senders, size_t receivers);
+
+  SenderCounters& sender(size_t index) { return *senders_[index]; }
+  ReceiverCounters& receiver(size_t index) { return *receivers_[index]; }
+  size_t active_senders() const;
+  bool all_senders_finished() const;
+  // Sums of the thread counters; the engine's loss counters are added by the caller.
+  Totals totals(uint64_t targets_total) const;
+
+ private:
+  std::vector<std::unique_ptr<SenderCounters>> senders_;
+  std::vector<std::unique_ptr<ReceiverCounters>> receivers_;
+};
+
+}  // namespace anyscan

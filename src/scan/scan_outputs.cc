@@ -1,0 +1,59 @@
+#include "scan/scan_outputs.h"
+
+#include <fcntl.h>
+
+#include <cerrno>
+#include <string>
+
+#include "base/write_all.h"
+
+namespace anyscan {
+
+namespace {
+
+constexpr std::string_view kStatusHeader =
+    "real-time,time-elapsed,time-remaining,percent-complete,active-send-threads,sent-total,"
+    "sent-last-one-sec,sent-avg-per-sec,recv-success-total,recv-total,validation-failed-total,"
+    "drop-total,sendto-fail-total\n";
+
+Result<UniqueFd> create_output(const std::string& path, const char* flag) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (!fd.valid()) return make_error(ExitCode::kCantCreate, errno_message(std::string(flag) + ": cannot create " + path, errno));
+  return fd;
+}
+
+}  // namespace
+
+Result<ScanOutputs> ScanOutputs::open(const ScanConfig& config) {
+  ScanOutputs outputs;
+  if (!(config.dryrun && config.output_file == "-")) {
+    auto sink = open_result_sink(config.output_file, config.output_format == OutputFormat::kJson, config.output_fields);
+    if (!sink) return tl::unexpected(with_context(sink.error(), "-o"));
+    outputs.results_ = std::move(*sink);
+  }
+  if (!config.metadata_file.empty()) {
+    auto fd = create_output(config.metadata_file, "-m");
+    if (!fd) return tl::unexpected(fd.error());
+    outputs.metadata_ = std::move(*fd);
+  }
+  if (!config.status_file.empty()) {
+    auto fd = create_output(config.status_file, "-u");
+    if (!fd) return tl::unexpected(fd.error());
+    outputs.status_ = std::move(*fd);
+    if (auto header = write_all(outputs.status_.get(), kStatusHeader, "-u status file"); !header)
+      return tl::unexpected(header.error());
+  }
+  return outputs;
+}
+
+Result<void> ScanOutputs::write_status(std::string_view record) {
+  if (!status_.valid()) return {};
+  return write_all(status_.get(), record, "-u status file");
+}
+
+Result<void> ScanOutputs::write_metadata(std::string_view json) {
+  if (!metadata_.valid()) return {};
+  return write_all(metadata_.get(), json, "-m metadata file");
+}
+
+}  // namespace anyscan

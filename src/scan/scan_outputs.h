@@ -1,0 +1,33 @@
+#pragma once
+
+#include <memory>
+#include <string_view>
+
+#include "base/result.h"
+#include "base/unique_fd.h"
+#include "output/result_sink.h"
+#include "scan/scan_config.h"
+
+namespace anyscan {
+
+// The files a scan writes: results (-o), metadata (-m) and status records (-u). Opened
+// only once every check that can fail before sending has passed (plan, engine), so a run
+// that fails before it sends leaves existing files as they were.
+class ScanOutputs {
+ public:
+  static Result<ScanOutputs> open(const ScanConfig& config);
+
+  // Null in a dry run that prints its frames to stdout.
+  ResultSink* results() const { return results_.get(); }
+  // One CSV status record (a no-op without -u).
+  Result<void> write_status(std::string_view record);
+  // The metadata document (a no-op without -m).
+  Result<void> write_metadata(std::string_view json);
+
+ private:
+  std::unique_ptr<ResultSink> results_;
+  UniqueFd metadata_;
+  UniqueFd status_;
+};
+
+}  // namespace anyscan

@@ -1,0 +1,166 @@
+#include "scan/scan_runner.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "base/log.h"
+
+namespace anyscan {
+
+namespace {
+constexpr uint64_t kSecondNs = 1000000000ULL;
+constexpr long kControlTickNs = 100 * 1000 * 1000;
+}  // namespace
+
+ScanRunner::ScanRunner(const ScanPlan& plan, const ScanConfig& config, IoEngine& engine, ScanOutputs& outputs)
+    : plan_(plan),
+      config_(config),
+      engine_(engine),
+      outputs_(outputs),
+      sender_count_(std::min<size_t>(plan.sender_threads, engine.sink_count())),
+      counters_(sender_count_, std::min<size_t>(std::max(plan.receiver_threads, 1u), engine.source_count())),
+      permutation_(plan.target_count(), plan.seed),
+      work_(plan.slice),
+      limiter_(plan.rate_pps, clock_.now_ns()),
+      reporter_(outputs, clock_.now_ns(), config.cooldown_s, !config.quiet && ::isatty(STDERR_FILENO)) {
+  collector_.sink = outputs.results();
+  collector_.max_results = config.max_results;
+}
+
+void ScanRunner::start_receivers() {
+  const size_t threads = std::min<size_t>(std::max(plan_.receiver_threads, 1u), engine_.source_count());
+  for (size_t t = 0; t < threads; ++t) {
+    std::vector<PacketSource*> sources;  // queues t, t + threads, t + 2 * threads, ...
+    for (size_t q = t; q < engine_.source_count(); q += threads) sources.push_back(&engine_.source(q));
+    Result<void>& result = thread_results_.emplace_back();
+    receivers_.emplace_back([this, t, sources = std::move(sources), &result] {
+      Receiver receiver(plan_, *plan_.probe, sources, collector_, counters_.receiver(t));
+      result = receiver.run(finish_receiving_);
+      if (!result) stop_sending_.store(true);
+    });
+  }
+}
+
+void ScanRunner::start_senders() {
+  for (size_t t = 0; t < sender_count_; ++t) {
+    Result<void>& result = thread_results_.emplace_back();
+    senders_.emplace_back([this, t, &result] {
+      Sender sender(plan_, permutation_, work_, config_.probes, *plan_.probe, engine_.sink(t), limiter_, clock_,
+                    stop_sending_, counters_.sender(t));
+      result = sender.run();
+      if (!result) stop_sending_.store(true);
+    });
+  }
+}
+
+StatusSnapshot ScanRunner::snapshot(uint64_t now_ns) const {
+  StatusSnapshot snap;
+  snap.totals = counters_.totals(work_.slice().count);
+  const EngineLoss loss = engine_.loss();
+  snap.totals.dropped = loss.kernel_dropped;
+  snap.totals.not_redirected = loss.not_redirected;
+  snap.now_ns = now_ns;
+  snap.phase = phase_;
+  snap.cooldown_end_ns = cooldown_end_ns_;
+  snap.active_senders = counters_.active_senders();
+  return snap;
+}
+
+void ScanRunner::flush_results() {
+  if (collector_.sink == nullptr) return;
+  std::lock_guard<std::mutex> lock(collector_.mutex);
+  if (auto flushed = collector_.sink->flush(); !flushed) logf(LogLevel::kError, "%s", flushed.error().message.c_str());
+}
+
+bool ScanRunner::on_signal(int signal) {
+  summary_.interrupted = true;
+  if (++signals_seen_ > 1) {
+    logf(LogLevel::kInfo, "second signal: skipping the rest of the cooldown");
+    return false;
+  }
+  summary_.stop_reason = std::string("interrupted by ") + (signal == SIGINT ? "SIGINT" : "SIGTERM");
+  logf(LogLevel::kInfo, "%s: stop sending, receiving for the %u s cooldown (send it again to skip)",
+       summary_.stop_reason.c_str(), config_.cooldown_s);
+  sd_notify(0, "STATUS=stopping: cooldown");
+  stop_sending_.store(true);
+  return true;
+}
+
+void ScanRunner::control(const sigset_t& signals) {
+  uint64_t next_status_ns = summary_.start_ns + kSecondNs;
+  while (true) {
+    timespec wait{0, kControlTickNs};
+    siginfo_t info{};
+    const int signal = ::sigtimedwait(&signals, &info, &wait);
+    const uint64_t now = clock_.now_ns();
+    if (signal > 0 && !on_signal(signal)) return;
+    if (phase_ == ScanPhase::kSending) {
+      if (config_.max_runtime_s != 0 && now - summary_.start_ns >= config_.max_runtime_s * kSecondNs &&
+          !stop_sending_.load()) {
+        summary_.stop_reason = "max runtime reached";
+        stop_sending_.store(true);
+      }
+      if (collector_.limit_reached.load()) {
+        summary_.stop_reason = "max results reached";
+        return;  // nothing more is wanted: no cooldown
+      }
+      if (counters_.all_senders_finished()) {
+        phase_ = ScanPhase::kCooldown;
+        cooldown_end_ns_ = now + uint64_t{config_.cooldown_s} * kSecondNs;
+        sd_notify(0, "STATUS=cooldown");
+      }
+    } else if (now >= cooldown_end_ns_ || collector_.limit_reached.load()) {
+      return;
+    }
+    if (now >= next_status_ns) {
+      reporter_.report(snapshot(now), false);
+      flush_results();
+      next_status_ns += kSecondNs;
+    }
+  }
+}
+
+void ScanRunner::stop_and_join() {
+  sd_notify(0, "STOPPING=1");
+  stop_sending_.store(true);
+  for (auto& t : senders_) t.join();
+  finish_receiving_.store(true, std::memory_order_release);
+  for (auto& t : receivers_) t.join();
+}
+
+RunSummary ScanRunner::run() {
+  // Signals are taken synchronously by this thread only; every thread started below
+  // inherits the blocked mask.
+  sigset_t signals, previous;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, &previous);
+
+  summary_.start_ns = clock_.now_ns();
+  summary_.start_time = now_iso();
+  thread_results_.reserve(sender_count_ + engine_.source_count());  // references into it stay valid
+  start_receivers();
+  start_senders();
+  sd_notify(0, "READY=1\nSTATUS=sending probes");
+  control(signals);
+  stop_and_join();
+  summary_.end_ns = clock_.now_ns();
+  const StatusSnapshot last = snapshot(summary_.end_ns);
+  reporter_.report(last, true);
+  summary_.totals = last.totals;
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+
+  for (auto& r : thread_results_)
+    if (!r && summary_.outcome) summary_.outcome = r;
+  if (collector_.sink != nullptr)
+    if (auto flushed = collector_.sink->flush(); !flushed && summary_.outcome) summary_.outcome = flushed;
+  summary_.end_time = now_iso();
+  return summary_;
+}
+
+}  // namespace anyscan

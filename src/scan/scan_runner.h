@@ -1,0 +1,73 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "base/result.h"
+#include "engine/io_engine.h"
+#include "scan/rate_limiter.h"
+#include "scan/receiver.h"
+#include "scan/scan_counters.h"
+#include "scan/scan_outputs.h"
+#include "scan/scan_plan.h"
+#include "scan/sender.h"
+#include "scan/status_reporter.h"
+#include "target/index_permutation.h"
+
+namespace anyscan {
+
+// How a run ended, for the done line and the metadata.
+struct RunSummary {
+  std::string stop_reason = "completed";
+  bool interrupted = false;
+  uint64_t start_ns = 0, end_ns = 0;
+  std::string start_time, end_time;  // ISO 8601 UTC
+  Totals totals;
+  Result<void> outcome;  // the first thread error, or a failed final flush
+};
+
+// The running part of a scan: receiver threads (started first, so no early reply is
+// missed), sender threads, and on the calling thread the control loop: signals (SIGINT/
+// SIGTERM stop sending and start the cooldown; a second one ends it), limits (-t, -N),
+// the cooldown, a status report and a results flush every second.
+class ScanRunner {
+ public:
+  ScanRunner(const ScanPlan& plan, const ScanConfig& config, IoEngine& engine, ScanOutputs& outputs);
+  RunSummary run();
+
+ private:
+  void start_receivers();
+  void start_senders();
+  // The control loop; returns when the scan is over (or a second signal came).
+  void control(const sigset_t& signals);
+  bool on_signal(int signal);  // false: leave the loop at once
+  void stop_and_join();
+  StatusSnapshot snapshot(uint64_t now_ns) const;
+  void flush_results();
+
+  const ScanPlan& plan_;
+  const ScanConfig& config_;
+  IoEngine& engine_;
+  ScanOutputs& outputs_;
+  MonotonicClock clock_;
+  size_t sender_count_;
+  ScanCounters counters_;
+  ResultCollector collector_;
+  IndexPermutation permutation_;
+  WorkQueue work_;
+  RateLimiter limiter_;
+  StatusReporter reporter_;
+  std::atomic<bool> stop_sending_{false};
+  std::atomic<bool> finish_receiving_{false};
+  std::vector<Result<void>> thread_results_;
+  std::vector<std::thread> receivers_, senders_;
+  ScanPhase phase_ = ScanPhase::kSending;
+  uint64_t cooldown_end_ns_ = 0;
+  int signals_seen_ = 0;
+  RunSummary summary_;
+};
+
+}  // namespace anyscan
