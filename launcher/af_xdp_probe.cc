@@ -43,7 +43,8 @@ std::string running_kernel_release() {
   return name.release;
 }
 
-ProbeFacts gather_probe_facts(const std::string& kernel_override, const std::string& libxdp_override,
+ProbeFacts gather_probe_facts(const std::string& kernel_override,
+                              const std::string& libxdp_override,
                               const std::string& socket_override) {
   ProbeFacts facts;
   facts.kernel_release = kernel_override.empty() ? running_kernel_release() : kernel_override;

@@ -10,9 +10,9 @@ namespace anyscan {
 struct ProbeFacts {
   std::string kernel_release;  // uname -r
   bool libxdp_loadable = false;
-  std::string libxdp_detail;   // dlerror() when not loadable
+  std::string libxdp_detail;  // dlerror() when not loadable
   bool af_xdp_socket = false;
-  std::string socket_detail;   // strerror when socket(AF_XDP) failed
+  std::string socket_detail;  // strerror when socket(AF_XDP) failed
 };
 
 struct ProbeVerdict {
@@ -32,7 +32,8 @@ ProbeVerdict decide_af_xdp(const ProbeFacts& facts);
 
 // Gathers the real facts of this host. libxdp_override / socket_override: "" = check,
 // "present"/"absent", "ok"/"fail" = forced (tests).
-ProbeFacts gather_probe_facts(const std::string& kernel_override, const std::string& libxdp_override,
+ProbeFacts gather_probe_facts(const std::string& kernel_override,
+                              const std::string& libxdp_override,
                               const std::string& socket_override);
 
 std::string running_kernel_release();

@@ -6,31 +6,39 @@ namespace anyscan {
 
 std::string capability_name(int capability) {
   switch (capability) {
-    case kCapIpcLock: return "CAP_IPC_LOCK";
-    case kCapNetAdmin: return "CAP_NET_ADMIN";
-    case kCapNetRaw: return "CAP_NET_RAW";
-    case kCapSetpcap: return "CAP_SETPCAP";
-    case kCapBpf: return "CAP_BPF";
+    case kCapIpcLock:
+      return "CAP_IPC_LOCK";
+    case kCapNetAdmin:
+      return "CAP_NET_ADMIN";
+    case kCapNetRaw:
+      return "CAP_NET_RAW";
+    case kCapSetpcap:
+      return "CAP_SETPCAP";
+    case kCapBpf:
+      return "CAP_BPF";
   }
   return "CAP_" + std::to_string(capability);
 }
 
 EnginePlan plan_engine(const EnginePlanInput& in) {
   EnginePlan plan;
-  const std::string af_packet(engine_name(EngineKind::kAfPacket)), af_xdp(engine_name(EngineKind::kAfXdp));
+  const std::string af_packet(engine_name(EngineKind::kAfPacket)),
+      af_xdp(engine_name(EngineKind::kAfXdp));
   std::string requested = in.requested.empty() ? "auto" : in.requested;
   if (requested != "auto" && !engine_kind(requested)) {
     std::string known = "auto";
-    for (const auto& e : kEngineNames) known += (&e == &kEngineNames.back() ? " or " : ", ") + std::string(e.name);
-    plan.warnings.push_back("ANYSCAN_SCANNER_IO_ENGINE='" + in.requested.substr(0, 40) + "' is not " + known +
-                            ": using auto");
+    for (const auto& e : kEngineNames)
+      known += (&e == &kEngineNames.back() ? " or " : ", ") + std::string(e.name);
+    plan.warnings.push_back("ANYSCAN_SCANNER_IO_ENGINE='" + in.requested.substr(0, 40) +
+                            "' is not " + known + ": using auto");
     requested = "auto";
   }
   if (!in.held.net_raw) {
     plan.exit = ExitCode::kNoPerm;
     plan.reason =
         "missing CAP_NET_RAW, which every scan needs: run as root, or give the service "
-        "AmbientCapabilities=CAP_NET_RAW (by hand: setpriv --inh-caps +net_raw --ambient-caps +net_raw)";
+        "AmbientCapabilities=CAP_NET_RAW (by hand: setpriv --inh-caps +net_raw --ambient-caps "
+        "+net_raw)";
     return plan;
   }
   plan.engine = af_packet;
@@ -42,38 +50,45 @@ EnginePlan plan_engine(const EnginePlanInput& in) {
   const std::string fallback = requested == af_xdp ? af_xdp + " requested but " : "auto: ";
   switch (in.verdict.source) {
     case VerdictInput::Source::kMissing:
-      plan.reason = fallback + "no AF_XDP verdict (" + in.verdict.reason + "; run anyscan-probe): using af_packet";
+      plan.reason = fallback + "no AF_XDP verdict (" + in.verdict.reason +
+                    "; run anyscan-probe): using af_packet";
       return plan;
     case VerdictInput::Source::kUnreadable:
-      plan.reason = fallback + "AF_XDP verdict unusable (" + in.verdict.reason + "): using af_packet";
+      plan.reason =
+          fallback + "AF_XDP verdict unusable (" + in.verdict.reason + "): using af_packet";
       return plan;
     case VerdictInput::Source::kRuntimeEnv:
     case VerdictInput::Source::kReprobed:
       break;
   }
   if (!in.verdict.available) {
-    plan.reason = fallback + "AF_XDP not available on this host (" + in.verdict.reason + "): using af_packet";
+    plan.reason =
+        fallback + "AF_XDP not available on this host (" + in.verdict.reason + "): using af_packet";
     return plan;
   }
   std::string missing;
   if (!in.held.net_admin) missing += " CAP_NET_ADMIN";
   if (!in.held.bpf) missing += " CAP_BPF";
   if (!missing.empty()) {
-    plan.reason = fallback + "AF_XDP needs CAP_NET_ADMIN and CAP_BPF, missing:" + missing + ": using af_packet";
+    plan.reason = fallback + "AF_XDP needs CAP_NET_ADMIN and CAP_BPF, missing:" + missing +
+                  ": using af_packet";
     return plan;
   }
   if (!in.held.ipc_lock && in.memlock_bytes < kMinUsefulUmemBytes) {
-    plan.reason = fallback + "no CAP_IPC_LOCK and RLIMIT_MEMLOCK " + std::to_string(in.memlock_bytes / 1024) +
+    plan.reason = fallback + "no CAP_IPC_LOCK and RLIMIT_MEMLOCK " +
+                  std::to_string(in.memlock_bytes / 1024) +
                   " KiB is below the 4096 KiB a useful UMEM needs: using af_packet";
     return plan;
   }
   plan.engine = af_xdp;
   plan.keep = {kCapNetRaw, kCapNetAdmin, kCapBpf};
   if (in.held.ipc_lock) plan.keep.push_back(kCapIpcLock);
-  plan.reason = (requested == af_xdp ? af_xdp + " requested" : std::string("auto")) + ": AF_XDP available (" +
-                in.verdict.reason + ")" + (in.verdict.source == VerdictInput::Source::kReprobed ? " [re-probed]" : "") +
-                " and CAP_NET_RAW, CAP_NET_ADMIN, CAP_BPF held" +
-                (in.held.ipc_lock ? ", CAP_IPC_LOCK held (UMEM not charged to RLIMIT_MEMLOCK)" : "");
+  plan.reason =
+      (requested == af_xdp ? af_xdp + " requested" : std::string("auto")) + ": AF_XDP available (" +
+      in.verdict.reason + ")" +
+      (in.verdict.source == VerdictInput::Source::kReprobed ? " [re-probed]" : "") +
+      " and CAP_NET_RAW, CAP_NET_ADMIN, CAP_BPF held" +
+      (in.held.ipc_lock ? ", CAP_IPC_LOCK held (UMEM not charged to RLIMIT_MEMLOCK)" : "");
   return plan;
 }
 

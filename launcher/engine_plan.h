@@ -46,10 +46,10 @@ struct EnginePlan {
   std::string engine;             // "af_packet" or "af_xdp"
   std::string reason;             // one line, for the journal and stderr
   std::vector<std::string> warnings;
-  std::vector<int> keep;          // capabilities the scanner keeps; all others are dropped
+  std::vector<int> keep;  // capabilities the scanner keeps; all others are dropped
 };
 
-// UMEM below this is not worth AF_XDP (AF_XDP-NOTES.md: 4 MiB works, the scanner sizes
+// UMEM below this is not worth AF_XDP (measured: a 4 MiB UMEM works; the scanner sizes
 // its UMEM to the limit when it lacks CAP_IPC_LOCK).
 inline constexpr uint64_t kMinUsefulUmemBytes = 4ull << 20;
 

@@ -36,8 +36,8 @@ void forward_signal(int signal) {
   if (g_child > 0) ::kill(g_child, signal);
 }
 
-std::vector<char*> scanner_argv(const std::string& scanner, const std::string& engine, std::vector<std::string>& args,
-                                std::string& engine_flag) {
+std::vector<char*> scanner_argv(const std::string& scanner, const std::string& engine,
+                                std::vector<std::string>& args, std::string& engine_flag) {
   engine_flag = "--io-engine=" + engine;
   std::vector<char*> argv = {const_cast<char*>(scanner.c_str())};
   bool inserted = false;
@@ -54,7 +54,8 @@ std::vector<char*> scanner_argv(const std::string& scanner, const std::string& e
   return argv;
 }
 
-[[noreturn]] void exec_scanner(const std::string& scanner, const std::string& engine, std::vector<std::string>& args) {
+[[noreturn]] void exec_scanner(const std::string& scanner, const std::string& engine,
+                               std::vector<std::string>& args) {
   std::string flag;
   auto argv = scanner_argv(scanner, engine, args, flag);
   ::execv(scanner.c_str(), argv.data());
@@ -83,7 +84,8 @@ VerdictInput read_verdict(const std::string& path, std::string* note) {
   }
   if (*available != "true" && *available != "false") {
     verdict.source = VerdictInput::Source::kUnreadable;
-    verdict.reason = std::string(kKeyAvailable) + "='" + available->substr(0, 40) + "' is neither true nor false";
+    verdict.reason = std::string(kKeyAvailable) + "='" + available->substr(0, 40) +
+                     "' is neither true nor false";
     return verdict;
   }
   const std::string probed = env.get(kKeyProbedKernel).value_or("");
@@ -104,6 +106,69 @@ VerdictInput read_verdict(const std::string& path, std::string* note) {
   return verdict;
 }
 
+// Drops to `keep` and execs the scanner with `engine`; returns only on failure (exit code).
+int drop_and_exec(const std::string& scanner, EngineKind engine, const std::vector<int>& keep,
+                  bool setpcap, std::vector<std::string>& args, const std::string& kept_text) {
+  std::string how;
+  if (auto dropped = drop_capabilities(keep, setpcap, &how); !dropped) {
+    log_message(LogLevel::kError, dropped.error().message);
+    return static_cast<int>(dropped.error().code);
+  }
+  if (!kept_text.empty()) log_message(LogLevel::kInfo, "kept " + kept_text + "; " + how);
+  exec_scanner(scanner, std::string(engine_name(engine)), args);
+}
+
+// af_xdp: the scanner runs as a child with the AF_XDP capabilities while we keep ours, so
+// that if its engine setup fails (exit 69) we can still run the scan with af_packet.
+int run_af_xdp_with_fallback(const std::string& scanner, const EnginePlan& plan,
+                             const HeldCapabilities& held, std::vector<std::string>& args) {
+  struct sigaction action {};
+  action.sa_handler = forward_signal;
+  ::sigaction(SIGTERM, &action, nullptr);
+  ::sigaction(SIGINT, &action, nullptr);
+  g_child = ::fork();
+  if (g_child < 0) {
+    log_message(LogLevel::kError, std::string("fork: ") + std::strerror(errno));
+    return static_cast<int>(ExitCode::kSoftware);
+  }
+  if (g_child == 0)
+    ::_exit(drop_and_exec(scanner, EngineKind::kAfXdp, plan.keep, held.setpcap, args,
+                          "CAP_NET_RAW, CAP_NET_ADMIN, CAP_BPF" +
+                              std::string(held.ipc_lock ? ", CAP_IPC_LOCK" : "")));
+  int status = 0;
+  while (::waitpid(g_child, &status, 0) < 0 && errno == EINTR) {
+  }
+  g_child = 0;
+  if (WIFEXITED(status) && WEXITSTATUS(status) == static_cast<int>(ExitCode::kUnavailable)) {
+    const std::string af_packet(engine_name(EngineKind::kAfPacket));
+    const std::string reason =
+        std::string(engine_name(EngineKind::kAfXdp)) +
+        " scanner exited 69 (engine setup failed, see its message above): retrying once with " +
+        af_packet;
+    log_message(LogLevel::kWarn, reason,
+                {{"ANYSCAN_ENGINE", af_packet}, {"ANYSCAN_ENGINE_REASON", reason}});
+    return drop_and_exec(scanner, EngineKind::kAfPacket, {kCapNetRaw}, held.setpcap, args, "");
+  }
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  return 128 + WTERMSIG(status);
+}
+
+EnginePlanInput gather_plan_input(const std::string& env_path) {
+  EnginePlanInput input;
+  const RuntimeEnv env = read_runtime_env(env_path);
+  // The admin's engine choice: the unit's Environment= or the runtime.env key.
+  if (const char* from_environment = std::getenv(kKeyEngine))
+    input.requested = from_environment;
+  else
+    input.requested = env.get(kKeyEngine).value_or("");
+  std::string reprobe_note;
+  input.verdict = read_verdict(env_path, &reprobe_note);
+  if (!reprobe_note.empty()) log_message(LogLevel::kInfo, reprobe_note);
+  input.held = held_capabilities();
+  input.memlock_bytes = memlock_limit_bytes();
+  return input;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -115,78 +180,38 @@ int main(int argc, char** argv) {
   int i = 1;
   for (; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a == "--runtime-env" && i + 1 < argc) { env_path = argv[++i]; continue; }
-    if (a == "--scanner" && i + 1 < argc) { scanner = argv[++i]; continue; }
-    if (a == "--help" || a == "-h") { std::fputs(kUsage, stdout); return 0; }
-    if (a == "--") { ++i; break; }
+    if (a == "--runtime-env" && i + 1 < argc) {
+      env_path = argv[++i];
+      continue;
+    }
+    if (a == "--scanner" && i + 1 < argc) {
+      scanner = argv[++i];
+      continue;
+    }
+    if (a == "--help" || a == "-h") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
+    if (a == "--") {
+      ++i;
+      break;
+    }
     break;
   }
   for (; i < argc; ++i) args.emplace_back(argv[i]);
 
-  EnginePlanInput input;
-  const RuntimeEnv env = read_runtime_env(env_path);
-  // The admin's engine choice: the unit's Environment= or the runtime.env key.
-  if (const char* from_environment = std::getenv(kKeyEngine)) input.requested = from_environment;
-  else input.requested = env.get(kKeyEngine).value_or("");
-  std::string reprobe_note;
-  input.verdict = read_verdict(env_path, &reprobe_note);
-  if (!reprobe_note.empty()) log_message(LogLevel::kInfo, reprobe_note);
-  input.held = held_capabilities();
-  input.memlock_bytes = memlock_limit_bytes();
+  const EnginePlanInput input = gather_plan_input(env_path);
   const EnginePlan plan = plan_engine(input);
   for (const auto& warning : plan.warnings) log_message(LogLevel::kWarn, warning);
   if (plan.exit != ExitCode::kOk) {
-    log_message(LogLevel::kError, plan.reason, {{"ANYSCAN_ENGINE", "none"}, {"ANYSCAN_ENGINE_REASON", plan.reason}});
+    log_message(LogLevel::kError, plan.reason,
+                {{"ANYSCAN_ENGINE", "none"}, {"ANYSCAN_ENGINE_REASON", plan.reason}});
     return static_cast<int>(plan.exit);
   }
   log_message(LogLevel::kInfo, "engine " + plan.engine + ": " + plan.reason,
-         {{"ANYSCAN_ENGINE", plan.engine}, {"ANYSCAN_ENGINE_REASON", plan.reason}});
-
-  if (plan.engine == engine_name(EngineKind::kAfPacket)) {
-    std::string how;
-    if (auto dropped = drop_capabilities(plan.keep, input.held.setpcap, &how); !dropped) {
-      log_message(LogLevel::kError, dropped.error().message);
-      return static_cast<int>(dropped.error().code);
-    }
-    log_message(LogLevel::kInfo, "kept CAP_NET_RAW only; " + how);
-    exec_scanner(scanner, std::string(engine_name(EngineKind::kAfPacket)), args);
-  }
-
-  // af_xdp: the child gets the AF_XDP capabilities; we keep ours for a possible fallback.
-  struct sigaction action {};
-  action.sa_handler = forward_signal;
-  ::sigaction(SIGTERM, &action, nullptr);
-  ::sigaction(SIGINT, &action, nullptr);
-  g_child = ::fork();
-  if (g_child < 0) {
-    log_message(LogLevel::kError, std::string("fork: ") + std::strerror(errno));
-    return static_cast<int>(ExitCode::kSoftware);
-  }
-  if (g_child == 0) {
-    std::string how;
-    if (auto dropped = drop_capabilities(plan.keep, input.held.setpcap, &how); !dropped) {
-      log_message(LogLevel::kError, dropped.error().message);
-      ::_exit(static_cast<int>(dropped.error().code));
-    }
-    log_message(LogLevel::kInfo, "kept CAP_NET_RAW, CAP_NET_ADMIN, CAP_BPF" + std::string(input.held.ipc_lock ? ", CAP_IPC_LOCK" : "") + "; " + how);
-    exec_scanner(scanner, std::string(engine_name(EngineKind::kAfXdp)), args);
-  }
-  int status = 0;
-  while (::waitpid(g_child, &status, 0) < 0 && errno == EINTR) {
-  }
-  g_child = 0;
-  if (WIFEXITED(status) && WEXITSTATUS(status) == static_cast<int>(ExitCode::kUnavailable)) {
-    const std::string af_packet(engine_name(EngineKind::kAfPacket));
-    const std::string reason = std::string(engine_name(EngineKind::kAfXdp)) +
-                               " scanner exited 69 (engine setup failed, see its message above): retrying once with " + af_packet;
-    log_message(LogLevel::kWarn, reason, {{"ANYSCAN_ENGINE", af_packet}, {"ANYSCAN_ENGINE_REASON", reason}});
-    std::string how;
-    if (auto dropped = drop_capabilities({kCapNetRaw}, input.held.setpcap, &how); !dropped) {
-      log_message(LogLevel::kError, dropped.error().message);
-      return static_cast<int>(dropped.error().code);
-    }
-    exec_scanner(scanner, std::string(engine_name(EngineKind::kAfPacket)), args);
-  }
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  return 128 + WTERMSIG(status);
+              {{"ANYSCAN_ENGINE", plan.engine}, {"ANYSCAN_ENGINE_REASON", plan.reason}});
+  if (plan.engine == engine_name(EngineKind::kAfPacket))
+    return drop_and_exec(scanner, EngineKind::kAfPacket, plan.keep, input.held.setpcap, args,
+                         "CAP_NET_RAW only");
+  return run_af_xdp_with_fallback(scanner, plan, input.held, args);
 }

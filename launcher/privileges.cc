@@ -21,14 +21,16 @@ HeldCapabilities held_capabilities() {
 
 Result<void> drop_capabilities(const std::vector<int>& keep, bool have_setpcap, std::string* how) {
   capng_clear(CAPNG_SELECT_ALL);
-  if (capng_get_caps_process() != 0) return make_error(ExitCode::kSoftware, "reading own capabilities failed");
+  if (capng_get_caps_process() != 0)
+    return make_error(ExitCode::kSoftware, "reading own capabilities failed");
   // Start from nothing in the process sets; the bounding set is rebuilt only if we can.
   capng_clear(CAPNG_SELECT_CAPS);
   capng_clear(CAPNG_SELECT_AMBIENT);
   if (have_setpcap) capng_clear(CAPNG_SELECT_BOUNDS);
   for (int cap : keep) {
-    const capng_type_t sets = static_cast<capng_type_t>(CAPNG_EFFECTIVE | CAPNG_PERMITTED | CAPNG_INHERITABLE |
-                                                        (have_setpcap ? CAPNG_BOUNDING_SET : 0));
+    const capng_type_t sets =
+        static_cast<capng_type_t>(CAPNG_EFFECTIVE | CAPNG_PERMITTED | CAPNG_INHERITABLE |
+                                  (have_setpcap ? CAPNG_BOUNDING_SET : 0));
     if (capng_update(CAPNG_ADD, sets, static_cast<unsigned>(cap)) != 0 ||
         capng_update(CAPNG_ADD, CAPNG_AMBIENT, static_cast<unsigned>(cap)) != 0)
       return make_error(ExitCode::kSoftware, "capng_update " + capability_name(cap) + " failed");
@@ -38,12 +40,14 @@ Result<void> drop_capabilities(const std::vector<int>& keep, bool have_setpcap, 
     if (capng_apply(CAPNG_SELECT_BOUNDS) != 0)
       return make_error(ExitCode::kNoPerm, errno_message("lowering the bounding set", errno));
   }
-  if (capng_apply(CAPNG_SELECT_CAPS) != 0) return make_error(ExitCode::kNoPerm, errno_message("dropping capabilities", errno));
+  if (capng_apply(CAPNG_SELECT_CAPS) != 0)
+    return make_error(ExitCode::kNoPerm, errno_message("dropping capabilities", errno));
   if (capng_apply(CAPNG_SELECT_AMBIENT) != 0)
     return make_error(ExitCode::kNoPerm, errno_message("setting ambient capabilities", errno));
   if (how) {
     *how = have_setpcap ? "bounding set lowered with CAP_SETPCAP (then dropped)"
-                        : "bounding set left to the unit (no CAP_SETPCAP): CapabilityBoundingSet= and NoNewPrivileges= "
+                        : "bounding set left to the unit (no CAP_SETPCAP): CapabilityBoundingSet= "
+                          "and NoNewPrivileges= "
                           "keep dropped capabilities out";
   }
   return {};

@@ -16,7 +16,8 @@ namespace {
 const char* kUsage =
     "Usage: anyscan-probe [--env-file FILE] [--kernel-release RELEASE] [--libxdp present|absent]\n"
     "                     [--af-xdp-socket ok|fail] [--check] [--quiet]\n"
-    "Writes ANYSCAN_AF_XDP_AVAILABLE, ANYSCAN_AF_XDP_PROBE_REASON and ANYSCAN_AF_XDP_PROBED_KERNEL\n"
+    "Writes ANYSCAN_AF_XDP_AVAILABLE, ANYSCAN_AF_XDP_PROBE_REASON and "
+    "ANYSCAN_AF_XDP_PROBED_KERNEL\n"
     "to FILE (default /etc/anyscan/runtime.env). --check prints the verdict and writes nothing\n"
     "(exit 0 if available, 1 if not). The other options force a check's outcome (tests).\n";
 }
@@ -33,14 +34,23 @@ int main(int argc, char** argv) {
       return true;
     };
     bool ok = true;
-    if (a == "--env-file") ok = value(env_file);
-    else if (a == "--kernel-release") ok = value(kernel);
-    else if (a == "--libxdp") ok = value(libxdp) && (libxdp == "present" || libxdp == "absent");
-    else if (a == "--af-xdp-socket") ok = value(socket_check) && (socket_check == "ok" || socket_check == "fail");
-    else if (a == "--check") check_only = true;
-    else if (a == "--quiet" || a == "-q") quiet = true;
-    else if (a == "--help" || a == "-h") { std::fputs(kUsage, stdout); return 0; }
-    else ok = false;
+    if (a == "--env-file")
+      ok = value(env_file);
+    else if (a == "--kernel-release")
+      ok = value(kernel);
+    else if (a == "--libxdp")
+      ok = value(libxdp) && (libxdp == "present" || libxdp == "absent");
+    else if (a == "--af-xdp-socket")
+      ok = value(socket_check) && (socket_check == "ok" || socket_check == "fail");
+    else if (a == "--check")
+      check_only = true;
+    else if (a == "--quiet" || a == "-q")
+      quiet = true;
+    else if (a == "--help" || a == "-h") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    } else
+      ok = false;
     if (!ok) {
       log_message(LogLevel::kError, "bad argument '" + a + "' (see --help)");
       return static_cast<int>(ExitCode::kUsage);
@@ -65,7 +75,8 @@ int main(int argc, char** argv) {
     return static_cast<int>(written.error().code);
   }
   if (!quiet)
-    std::printf("anyscan-probe: AF_XDP %s (%s); wrote %s\n", verdict.available ? "available" : "not available",
-                verdict.reason.c_str(), env_file.c_str());
+    std::printf("anyscan-probe: AF_XDP %s (%s); wrote %s\n",
+                verdict.available ? "available" : "not available", verdict.reason.c_str(),
+                env_file.c_str());
   return 0;
 }

@@ -46,13 +46,16 @@ namespace {
 std::string quote_value(const std::string& value) {
   bool plain = !value.empty();
   for (char c : value)
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
-          c == '_' || c == '/' || c == ':' || c == '+' || c == ','))
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+          c == '-' || c == '_' || c == '/' || c == ':' || c == '+' || c == ','))
       plain = false;
   if (plain) return value;
   std::string out = "\"";
   for (char c : value) {
-    if (c == '\n' || c == '\r' || c == '\0') { out += ' '; continue; }
+    if (c == '\n' || c == '\r' || c == '\0') {
+      out += ' ';
+      continue;
+    }
     if (c == '"' || c == '\\' || c == '`' || c == '$') out += '\\';
     out += c;
   }
@@ -64,17 +67,18 @@ std::string_view assigned_key(std::string_view line) {
   size_t i = 0;
   while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
   const size_t start = i;
-  while (i < line.size() && (std::isalnum(static_cast<unsigned char>(line[i])) || line[i] == '_')) ++i;
+  while (i < line.size() && (std::isalnum(static_cast<unsigned char>(line[i])) || line[i] == '_'))
+    ++i;
   const size_t end = i;
   while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
   if (end == start || i >= line.size() || line[i] != '=') return {};
   return line.substr(start, end - start);
 }
 
-
 }  // namespace
 
-std::string rewrite_env(std::string_view old_text, const std::vector<std::pair<std::string, std::string>>& updates) {
+std::string rewrite_env(std::string_view old_text,
+                        const std::vector<std::pair<std::string, std::string>>& updates) {
   // Which physical lines (1-based) start or continue an assignment of a key we own. When
   // the file parses, the parser's spans are used, so a line inside another key's multi-line
   // quoted value is never mistaken for an assignment; otherwise each line is judged alone.
@@ -135,7 +139,8 @@ std::string rewrite_env(std::string_view old_text, const std::vector<std::pair<s
   return out;
 }
 
-Result<void> update_env_file(const std::string& path, const std::vector<std::pair<std::string, std::string>>& updates,
+Result<void> update_env_file(const std::string& path,
+                             const std::vector<std::pair<std::string, std::string>>& updates,
                              std::string* note) {
   // One writer at a time (postinst, trigger and boot service may overlap): the lock is
   // held from before the read until the new file is in place.
@@ -156,7 +161,8 @@ Result<void> update_env_file(const std::string& path, const std::vector<std::pai
     }
   } else if (::access(path.c_str(), F_OK) == 0) {
     struct stat st {};
-    if (::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && static_cast<size_t>(st.st_size) > kRuntimeEnvMaxBytes) {
+    if (::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+        static_cast<size_t>(st.st_size) > kRuntimeEnvMaxBytes) {
       if (::rename(path.c_str(), (path + ".invalid").c_str()) == 0 && note)
         *note = path + " was larger than 1 MiB: moved to " + path + ".invalid, wrote a fresh file";
     } else {

@@ -35,13 +35,15 @@ RuntimeEnv read_runtime_env(const std::string& path);
 // is replaced in place (later duplicates of it are dropped), every other line (comments,
 // blank lines, other keys) is kept byte for byte, and keys not present are appended.
 // Values are written double-quoted when they need it.
-std::string rewrite_env(std::string_view old_text, const std::vector<std::pair<std::string, std::string>>& updates);
+std::string rewrite_env(std::string_view old_text,
+                        const std::vector<std::pair<std::string, std::string>>& updates);
 
 // Applies updates to the file at path atomically: write a temporary file in the same
 // directory, fsync it, rename it over path, fsync the directory. A crash at any point
 // leaves either the old or the new file. A binary or oversized existing file is moved
 // aside to PATH.invalid (reported in *note) and replaced by a fresh one.
-Result<void> update_env_file(const std::string& path, const std::vector<std::pair<std::string, std::string>>& updates,
+Result<void> update_env_file(const std::string& path,
+                             const std::vector<std::pair<std::string, std::string>>& updates,
                              std::string* note);
 
 }  // namespace anyscan

@@ -1,7 +1,8 @@
 #!/bin/sh
 # The whole test suite, as CI runs it (.ci/run calls this): installs dependencies, builds
 # with -Werror, runs unit and privileged tests (root: network namespaces), then builds the
-# libFuzzer targets with clang and runs each briefly. Run as root: sudo scripts/test.sh
+# libFuzzer targets with clang and runs each briefly. clang-format and clang-tidy
+# (scripts/lint.sh) run right after the build. Run as root: sudo scripts/test.sh
 set -eu
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -9,6 +10,7 @@ scripts/install-deps.sh
 jobs=$(nproc)
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DANYSCAN_WERROR=ON >/dev/null
 ninja -C build
+scripts/lint.sh build
 (cd build && ctest --output-on-failure -j "$jobs" --timeout 600)
 
 scripts/fuzz.sh "${ANYSCAN_FUZZ_SECONDS:-10}"

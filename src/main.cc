@@ -21,15 +21,22 @@ int main(int argc, char** argv) {
     return static_cast<int>(config.error().code);
   }
   switch (config->action) {
-    case ConfigAction::kHelp: std::fputs(usage_text().c_str(), stdout); return 0;
-    case ConfigAction::kVersion: std::printf("anyscan %s\n", ANYSCAN_VERSION); return 0;
+    case ConfigAction::kHelp:
+      std::fputs(usage_text().c_str(), stdout);
+      return 0;
+    case ConfigAction::kVersion:
+      std::printf("anyscan %s\n", ANYSCAN_VERSION);
+      return 0;
     case ConfigAction::kListProbeModules:
-      for (const auto& m : probe_modules()) std::printf("%-16s %s\n", std::string(m.name).c_str(), std::string(m.description).c_str());
+      for (const auto& m : probe_modules())
+        std::printf("%-16s %s\n", std::string(m.name).c_str(), std::string(m.description).c_str());
       return 0;
     case ConfigAction::kListOutputFields:
-      for (const auto& f : output_fields()) std::printf("%-16s %s\n", std::string(f.name).c_str(), std::string(f.description).c_str());
+      for (const auto& f : output_fields())
+        std::printf("%-16s %s\n", std::string(f.name).c_str(), std::string(f.description).c_str());
       return 0;
-    case ConfigAction::kScan: break;
+    case ConfigAction::kScan:
+      break;
   }
   set_log_level(static_cast<LogLevel>(config->verbosity));
   if (auto valid = validate_config(*config); !valid) {

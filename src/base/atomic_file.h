@@ -22,13 +22,15 @@ class AtomicFileWriter {
   Result<void> commit(std::string_view contents, mode_t mode);
 
  private:
-  AtomicFileWriter(std::string path, UniqueFd temp) : path_(std::move(path)), temp_(std::move(temp)) {}
+  AtomicFileWriter(std::string path, UniqueFd temp)
+      : path_(std::move(path)), temp_(std::move(temp)) {}
 
   std::string path_;
   UniqueFd temp_;  // PATH.tmp, locked: the lock and the new contents are the same file
 };
 
 // lock() + commit() for a writer that does not read the old contents first.
-Result<void> write_file_atomically(const std::string& path, std::string_view contents, mode_t mode = 0644);
+Result<void> write_file_atomically(const std::string& path, std::string_view contents,
+                                   mode_t mode = 0644);
 
 }  // namespace anyscan

@@ -2,7 +2,7 @@
 
 namespace anyscan {
 
-// sysexits(3) codes; DESIGN.md fixes which failure maps to which.
+// sysexits(3) codes; anyscan(8) "EXIT STATUS" lists which failure maps to which.
 enum class ExitCode : int {
   kOk = 0,
   kUsage = 64,        // EX_USAGE: bad flag or flag value

@@ -19,12 +19,18 @@ std::mutex g_mutex;
 
 const char* level_name(LogLevel level) {
   switch (level) {
-    case LogLevel::kFatal: return "fatal";
-    case LogLevel::kError: return "error";
-    case LogLevel::kWarn: return "warn";
-    case LogLevel::kInfo: return "info";
-    case LogLevel::kDebug: return "debug";
-    case LogLevel::kTrace: return "trace";
+    case LogLevel::kFatal:
+      return "fatal";
+    case LogLevel::kError:
+      return "error";
+    case LogLevel::kWarn:
+      return "warn";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kDebug:
+      return "debug";
+    case LogLevel::kTrace:
+      return "trace";
   }
   return "log";
 }
@@ -32,18 +38,24 @@ const char* level_name(LogLevel level) {
 // syslog(3) priorities.
 int priority(LogLevel level) {
   switch (level) {
-    case LogLevel::kFatal: return 2;
-    case LogLevel::kError: return 3;
-    case LogLevel::kWarn: return 4;
-    case LogLevel::kInfo: return 6;
+    case LogLevel::kFatal:
+      return 2;
+    case LogLevel::kError:
+      return 3;
+    case LogLevel::kWarn:
+      return 4;
+    case LogLevel::kInfo:
+      return 6;
     case LogLevel::kDebug:
-    case LogLevel::kTrace: return 7;
+    case LogLevel::kTrace:
+      return 7;
   }
   return 6;
 }
 
 void send_to_journal(LogLevel level, std::string_view message, const LogFields& fields) {
-  std::vector<std::string> items = {"MESSAGE=" + std::string(message), "PRIORITY=" + std::to_string(priority(level)),
+  std::vector<std::string> items = {"MESSAGE=" + std::string(message),
+                                    "PRIORITY=" + std::to_string(priority(level)),
                                     "SYSLOG_IDENTIFIER=" + g_program};
   for (const auto& [key, value] : fields) items.push_back(key + "=" + value);
   std::vector<iovec> vectors;

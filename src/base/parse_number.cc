@@ -18,10 +18,20 @@ std::optional<uint64_t> parse_si_count(std::string_view text, uint64_t max_value
   if (text.empty()) return std::nullopt;
   uint64_t multiplier = 1;
   switch (text.back()) {
-    case 'k': case 'K': multiplier = 1000; break;
-    case 'm': case 'M': multiplier = 1000 * 1000; break;
-    case 'g': case 'G': multiplier = 1000 * 1000 * 1000; break;
-    default: break;
+    case 'k':
+    case 'K':
+      multiplier = 1000;
+      break;
+    case 'm':
+    case 'M':
+      multiplier = 1000 * 1000;
+      break;
+    case 'g':
+    case 'G':
+      multiplier = 1000 * 1000 * 1000;
+      break;
+    default:
+      break;
   }
   if (multiplier != 1) text.remove_suffix(1);
   auto value = parse_decimal(text, max_value);

@@ -16,7 +16,8 @@ const std::vector<IoEngineInfo>& io_engines() {
 Result<std::unique_ptr<IoEngine>> open_io_engine(EngineKind kind, const EngineConfig& config) {
   for (const auto& info : io_engines())
     if (info.kind == kind) return info.open(config);
-  return make_error(ExitCode::kSoftware, "I/O engine " + std::string(engine_name(kind)) + " is not in the registry");
+  return make_error(ExitCode::kSoftware,
+                    "I/O engine " + std::string(engine_name(kind)) + " is not in the registry");
 }
 
 }  // namespace anyscan

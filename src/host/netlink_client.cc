@@ -3,15 +3,15 @@
 #include <arpa/inet.h>
 #include <linux/ethtool.h>
 #include <linux/neighbour.h>
-#include <linux/sockios.h>
-#include <sys/ioctl.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <linux/sockios.h>
 #include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
-#include <cerrno>
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 
 namespace anyscan {
@@ -25,7 +25,8 @@ struct Request {
 };
 
 void add_attribute(nlmsghdr* header, uint16_t type, const void* data, size_t bytes) {
-  auto* attribute = reinterpret_cast<rtattr*>(reinterpret_cast<char*>(header) + NLMSG_ALIGN(header->nlmsg_len));
+  auto* attribute =
+      reinterpret_cast<rtattr*>(reinterpret_cast<char*>(header) + NLMSG_ALIGN(header->nlmsg_len));
   attribute->rta_type = type;
   attribute->rta_len = static_cast<unsigned short>(RTA_LENGTH(bytes));
   std::memcpy(RTA_DATA(attribute), data, bytes);
@@ -47,16 +48,20 @@ uint32_t attribute_be32(const rtattr* attribute) {
 }  // namespace
 
 Result<QueueCounts> interface_queues(const std::string& interface) {
-  if (interface.size() >= IFNAMSIZ) return make_error(ExitCode::kUsage, "interface name too long: " + interface);
+  if (interface.size() >= IFNAMSIZ)
+    return make_error(ExitCode::kUsage, "interface name too long: " + interface);
   UniqueFd fd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-  if (!fd.valid()) return make_error(ExitCode::kUnavailable, errno_message("socket for ETHTOOL_GCHANNELS", errno));
+  if (!fd.valid())
+    return make_error(ExitCode::kUnavailable, errno_message("socket for ETHTOOL_GCHANNELS", errno));
   ethtool_channels channels{};
   channels.cmd = ETHTOOL_GCHANNELS;
   ifreq request{};
   std::memcpy(request.ifr_name, interface.c_str(), interface.size());
   request.ifr_data = reinterpret_cast<char*>(&channels);
   if (::ioctl(fd.get(), SIOCETHTOOL, &request) != 0)
-    return make_error(ExitCode::kUnavailable, errno_message("reading the queue count of " + interface + " (ETHTOOL_GCHANNELS)", errno));
+    return make_error(
+        ExitCode::kUnavailable,
+        errno_message("reading the queue count of " + interface + " (ETHTOOL_GCHANNELS)", errno));
   QueueCounts counts;
   counts.rx = std::max(1u, channels.rx_count + channels.combined_count);
   counts.tx = std::max(1u, channels.tx_count + channels.combined_count);
@@ -65,7 +70,8 @@ Result<QueueCounts> interface_queues(const std::string& interface) {
 
 Result<NetlinkClient> NetlinkClient::open() {
   UniqueFd fd(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
-  if (!fd.valid()) return make_error(ExitCode::kUnavailable, errno_message("opening rtnetlink socket", errno));
+  if (!fd.valid())
+    return make_error(ExitCode::kUnavailable, errno_message("opening rtnetlink socket", errno));
   sockaddr_nl local{};
   local.nl_family = AF_NETLINK;
   if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&local), sizeof local) != 0)
@@ -73,12 +79,14 @@ Result<NetlinkClient> NetlinkClient::open() {
   return NetlinkClient(std::move(fd));
 }
 
-Result<std::vector<std::vector<uint8_t>>> NetlinkClient::transact(void* request, size_t bytes, bool dump) {
+Result<std::vector<std::vector<uint8_t>>> NetlinkClient::transact(void* request, size_t bytes,
+                                                                  bool dump) {
   auto* header = static_cast<nlmsghdr*>(request);
   header->nlmsg_seq = sequence_++;
   sockaddr_nl kernel{};
   kernel.nl_family = AF_NETLINK;
-  if (::sendto(fd_.get(), request, bytes, 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel) < 0)
+  if (::sendto(fd_.get(), request, bytes, 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel) <
+      0)
     return make_error(ExitCode::kUnavailable, errno_message("rtnetlink request", errno));
   std::vector<std::vector<uint8_t>> answers;
   std::vector<uint8_t> buffer(1 << 16);
@@ -140,7 +148,8 @@ Result<std::optional<MacAddress>> NetlinkClient::neighbour_mac(int ifindex, Ipv4
   request.payload.ndm_family = AF_INET;
   auto answers = transact(&request, request.header.nlmsg_len, true);
   if (!answers) return tl::unexpected(with_context(answers.error(), "neighbour table"));
-  constexpr uint16_t kUsable = NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE | NUD_PERMANENT | NUD_NOARP;
+  constexpr uint16_t kUsable =
+      NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE | NUD_PERMANENT | NUD_NOARP;
   for (const auto& answer : *answers) {
     const auto* msg = reinterpret_cast<const nlmsghdr*>(answer.data());
     const auto* neighbour = static_cast<const ndmsg*>(NLMSG_DATA(msg));
@@ -163,7 +172,8 @@ Result<std::optional<MacAddress>> NetlinkClient::neighbour_mac(int ifindex, Ipv4
 }
 
 Result<InterfaceInfo> NetlinkClient::interface_by_name(const std::string& name) {
-  if (name.empty() || name.size() >= IF_NAMESIZE) return make_error(ExitCode::kUsage, "bad interface name '" + name + "'");
+  if (name.empty() || name.size() >= IF_NAMESIZE)
+    return make_error(ExitCode::kUsage, "bad interface name '" + name + "'");
   const unsigned index = ::if_nametoindex(name.c_str());
   if (index == 0) return make_error(ExitCode::kUnavailable, "interface '" + name + "' not found");
   return interface_query(static_cast<int>(index), name);
@@ -172,7 +182,8 @@ Result<InterfaceInfo> NetlinkClient::interface_by_name(const std::string& name) 
 Result<InterfaceInfo> NetlinkClient::interface_by_index(int ifindex) {
   char name[IF_NAMESIZE] = {};
   if (::if_indextoname(static_cast<unsigned>(ifindex), name) == nullptr)
-    return make_error(ExitCode::kUnavailable, "interface index " + std::to_string(ifindex) + " not found");
+    return make_error(ExitCode::kUnavailable,
+                      "interface index " + std::to_string(ifindex) + " not found");
   return interface_query(ifindex, name);
 }
 
@@ -189,13 +200,15 @@ Result<InterfaceInfo> NetlinkClient::interface_query(int ifindex, const std::str
     request.payload.ifi_index = ifindex;
     auto answers = transact(&request, request.header.nlmsg_len, false);
     if (!answers) return tl::unexpected(with_context(answers.error(), "interface " + name));
-    if (answers->empty()) return make_error(ExitCode::kUnavailable, "interface " + name + ": no link information");
+    if (answers->empty())
+      return make_error(ExitCode::kUnavailable, "interface " + name + ": no link information");
     const auto* msg = reinterpret_cast<const nlmsghdr*>(answers->front().data());
     const auto* link = static_cast<const ifinfomsg*>(NLMSG_DATA(msg));
     info.up = (link->ifi_flags & IFF_UP) != 0;
     int length = static_cast<int>(IFLA_PAYLOAD(msg));
     for (auto* a = IFLA_RTA(link); RTA_OK(a, length); a = RTA_NEXT(a, length)) {
-      if (a->rta_type == IFLA_ADDRESS && RTA_PAYLOAD(a) == 6) std::memcpy(info.mac.bytes.data(), RTA_DATA(a), 6);
+      if (a->rta_type == IFLA_ADDRESS && RTA_PAYLOAD(a) == 6)
+        std::memcpy(info.mac.bytes.data(), RTA_DATA(a), 6);
       if (a->rta_type == IFLA_MTU) std::memcpy(&info.mtu, RTA_DATA(a), 4);
     }
   }
@@ -213,7 +226,8 @@ Result<InterfaceInfo> NetlinkClient::interface_query(int ifindex, const std::str
       if (static_cast<int>(address->ifa_index) != ifindex) continue;
       int length = static_cast<int>(IFA_PAYLOAD(msg));
       for (auto* a = IFA_RTA(address); RTA_OK(a, length); a = RTA_NEXT(a, length))
-        if (a->rta_type == IFA_LOCAL && RTA_PAYLOAD(a) == 4) info.addresses.push_back(Ipv4Address{attribute_be32(a)});
+        if (a->rta_type == IFA_LOCAL && RTA_PAYLOAD(a) == 4)
+          info.addresses.push_back(Ipv4Address{attribute_be32(a)});
     }
   }
   return info;

@@ -22,8 +22,8 @@ uint16_t checksum(const uint8_t* data, size_t bytes) {
 }
 
 uint32_t pseudo_header_sum(uint32_t saddr, uint32_t daddr, uint8_t protocol, uint16_t length) {
-  uint64_t sum = (saddr >> 16) + (saddr & 0xffff) + (daddr >> 16) + (daddr & 0xffff) +
-                 protocol + length;
+  uint64_t sum =
+      (saddr >> 16) + (saddr & 0xffff) + (daddr >> 16) + (daddr & 0xffff) + protocol + length;
   while (sum >> 32) sum = (sum & 0xffffffff) + (sum >> 32);
   return static_cast<uint32_t>(sum);
 }

@@ -20,8 +20,8 @@ uint32_t pseudo_header_sum(uint32_t saddr, uint32_t daddr, uint8_t protocol, uin
 // RFC 1624 eqn. 3 incremental update: HC' = ~(~HC + ~m + m') for one changed 16-bit word.
 // Used per probe so a frame patched from the template never needs a full re-sum.
 inline uint16_t checksum_adjust16(uint16_t checksum, uint16_t old_word, uint16_t new_word) {
-  uint32_t sum = static_cast<uint16_t>(~checksum) + static_cast<uint32_t>(static_cast<uint16_t>(~old_word)) +
-                 new_word;
+  uint32_t sum = static_cast<uint16_t>(~checksum) +
+                 static_cast<uint32_t>(static_cast<uint16_t>(~old_word)) + new_word;
   sum = (sum & 0xffff) + (sum >> 16);
   sum = (sum & 0xffff) + (sum >> 16);
   return static_cast<uint16_t>(~sum);

@@ -43,8 +43,8 @@ std::optional<MacAddress> parse_mac(std::string_view text) {
 
 std::string to_string(const MacAddress& mac) {
   char buffer[18];
-  std::snprintf(buffer, sizeof buffer, "%02x:%02x:%02x:%02x:%02x:%02x", mac.bytes[0],
-                mac.bytes[1], mac.bytes[2], mac.bytes[3], mac.bytes[4], mac.bytes[5]);
+  std::snprintf(buffer, sizeof buffer, "%02x:%02x:%02x:%02x:%02x:%02x", mac.bytes[0], mac.bytes[1],
+                mac.bytes[2], mac.bytes[3], mac.bytes[4], mac.bytes[5]);
   return buffer;
 }
 

@@ -4,10 +4,14 @@ namespace anyscan {
 
 std::string_view classification_name(Classification c) {
   switch (c) {
-    case Classification::kSynAck: return "synack";
-    case Classification::kRst: return "rst";
-    case Classification::kEchoReply: return "echoreply";
-    case Classification::kUnreachable: return "unreach";
+    case Classification::kSynAck:
+      return "synack";
+    case Classification::kRst:
+      return "rst";
+    case Classification::kEchoReply:
+      return "echoreply";
+    case Classification::kUnreachable:
+      return "unreach";
   }
   return "unknown";
 }

@@ -8,10 +8,10 @@ namespace anyscan {
 // What a validated reply says about a target. One result record per
 // (address, port, classification).
 enum class Classification : uint8_t {
-  kSynAck = 0,      // TCP SYN-ACK: port open
-  kRst = 1,         // TCP RST: port closed
-  kEchoReply = 2,   // ICMP echo reply: host up
-  kUnreachable = 3, // ICMP destination unreachable quoting our probe
+  kSynAck = 0,       // TCP SYN-ACK: port open
+  kRst = 1,          // TCP RST: port closed
+  kEchoReply = 2,    // ICMP echo reply: host up
+  kUnreachable = 3,  // ICMP destination unreachable quoting our probe
 };
 inline constexpr int kClassificationCount = 4;
 
@@ -21,10 +21,10 @@ inline bool classification_success(Classification c) {
 }
 
 struct Reply {
-  uint32_t saddr = 0;   // the target that answered (host order)
-  uint32_t daddr = 0;   // our address it answered to
-  uint16_t sport = 0;   // target port (0 for ICMP)
-  uint16_t dport = 0;   // our source port (ICMP: echo id)
+  uint32_t saddr = 0;  // the target that answered (host order)
+  uint32_t daddr = 0;  // our address it answered to
+  uint16_t sport = 0;  // target port (0 for ICMP)
+  uint16_t dport = 0;  // our source port (ICMP: echo id)
   uint32_t seq = 0;
   uint32_t ack = 0;
   uint16_t window = 0;

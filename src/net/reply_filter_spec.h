@@ -33,6 +33,8 @@ struct ReplyFilterSpec {
   static constexpr size_t kMaxRules = 4;
 };
 
-inline constexpr uint32_t icmp_type_bit(uint8_t type) { return type < 32 ? uint32_t{1} << type : 0; }
+inline constexpr uint32_t icmp_type_bit(uint8_t type) {
+  return type < 32 ? uint32_t{1} << type : 0;
+}
 
 }  // namespace anyscan

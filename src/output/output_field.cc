@@ -30,8 +30,8 @@ std::string_view output_field_name(OutputField field) {
 }
 
 std::vector<OutputField> default_output_fields() {
-  return {OutputField::kSaddr, OutputField::kSport, OutputField::kClassification,
-          OutputField::kSuccess, OutputField::kTtl, OutputField::kTimestamp};
+  return {OutputField::kSaddr,   OutputField::kSport, OutputField::kClassification,
+          OutputField::kSuccess, OutputField::kTtl,   OutputField::kTimestamp};
 }
 
 Result<std::vector<OutputField>> parse_output_fields(std::string_view text) {
@@ -45,8 +45,11 @@ Result<std::vector<OutputField>> parse_output_fields(std::string_view text) {
                                  [&](const OutputFieldInfo& f) { return f.name == name; });
     if (it == output_fields().end()) {
       std::string known;
-      for (const auto& f : output_fields()) known += (known.empty() ? "" : ",") + std::string(f.name);
-      return make_error(ExitCode::kUsage, "unknown output field '" + std::string(name.substr(0, 40)) + "' (known: " + known + ")");
+      for (const auto& f : output_fields())
+        known += (known.empty() ? "" : ",") + std::string(f.name);
+      return make_error(
+          ExitCode::kUsage,
+          "unknown output field '" + std::string(name.substr(0, 40)) + "' (known: " + known + ")");
     }
     if (std::find(out.begin(), out.end(), it->field) != out.end())
       return make_error(ExitCode::kUsage, "output field '" + std::string(name) + "' listed twice");

@@ -9,8 +9,19 @@
 namespace anyscan {
 
 enum class OutputField {
-  kSaddr, kDaddr, kSport, kDport, kSeqnum, kAcknum, kWindow,
-  kClassification, kSuccess, kTtl, kTimestamp, kTimestampTs, kTimestampUs,
+  kSaddr,
+  kDaddr,
+  kSport,
+  kDport,
+  kSeqnum,
+  kAcknum,
+  kWindow,
+  kClassification,
+  kSuccess,
+  kTtl,
+  kTimestamp,
+  kTimestampTs,
+  kTimestampUs,
 };
 
 struct OutputFieldInfo {

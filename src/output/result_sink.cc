@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <ctime>
 
+#include "base/unique_fd.h"
 #include "net/ipv4_address.h"
 
 namespace anyscan {
@@ -15,36 +16,59 @@ void append_field(std::string& out, const ResultRecord& r, OutputField field, bo
   char buffer[40];
   auto quoted = [&](const std::string& s) { out += json ? "\"" + s + "\"" : s; };
   switch (field) {
-    case OutputField::kSaddr: format_ipv4(Ipv4Address{r.reply.saddr}, buffer); quoted(buffer); break;
-    case OutputField::kDaddr: format_ipv4(Ipv4Address{r.reply.daddr}, buffer); quoted(buffer); break;
-    case OutputField::kSport: out += std::to_string(r.reply.sport); break;
-    case OutputField::kDport: out += std::to_string(r.reply.dport); break;
-    case OutputField::kSeqnum: out += std::to_string(r.reply.seq); break;
-    case OutputField::kAcknum: out += std::to_string(r.reply.ack); break;
-    case OutputField::kWindow: out += std::to_string(r.reply.window); break;
-    case OutputField::kClassification: quoted(std::string(classification_name(r.reply.classification))); break;
+    case OutputField::kSaddr:
+      format_ipv4(Ipv4Address{r.reply.saddr}, buffer);
+      quoted(buffer);
+      break;
+    case OutputField::kDaddr:
+      format_ipv4(Ipv4Address{r.reply.daddr}, buffer);
+      quoted(buffer);
+      break;
+    case OutputField::kSport:
+      out += std::to_string(r.reply.sport);
+      break;
+    case OutputField::kDport:
+      out += std::to_string(r.reply.dport);
+      break;
+    case OutputField::kSeqnum:
+      out += std::to_string(r.reply.seq);
+      break;
+    case OutputField::kAcknum:
+      out += std::to_string(r.reply.ack);
+      break;
+    case OutputField::kWindow:
+      out += std::to_string(r.reply.window);
+      break;
+    case OutputField::kClassification:
+      quoted(std::string(classification_name(r.reply.classification)));
+      break;
     case OutputField::kSuccess:
       out += json ? (classification_success(r.reply.classification) ? "true" : "false")
                   : (classification_success(r.reply.classification) ? "1" : "0");
       break;
-    case OutputField::kTtl: out += std::to_string(r.reply.ttl); break;
-    case OutputField::kTimestamp: quoted(format_timestamp(r.time_s, r.time_us)); break;
-    case OutputField::kTimestampTs: out += std::to_string(r.time_s); break;
-    case OutputField::kTimestampUs: out += std::to_string(r.time_us); break;
+    case OutputField::kTtl:
+      out += std::to_string(r.reply.ttl);
+      break;
+    case OutputField::kTimestamp:
+      quoted(format_timestamp(r.time_s, r.time_us));
+      break;
+    case OutputField::kTimestampTs:
+      out += std::to_string(r.time_s);
+      break;
+    case OutputField::kTimestampUs:
+      out += std::to_string(r.time_us);
+      break;
   }
 }
 
 class FileResultSink final : public ResultSink {
  public:
-  FileResultSink(int fd, bool owned, bool json, std::vector<OutputField> fields)
-      : fd_(fd), owned_(owned), json_(json), fields_(std::move(fields)) {
+  FileResultSink(UniqueFd fd, bool json, std::vector<OutputField> fields)
+      : fd_(std::move(fd)), json_(json), fields_(std::move(fields)) {
     buffer_.reserve(kFlushBytes * 2);
     if (!json_) buffer_ = csv_header(fields_) + "\n";
   }
-  ~FileResultSink() override {
-    (void)flush();
-    if (owned_) ::close(fd_);
-  }
+  ~FileResultSink() override { (void)flush(); }
   Result<void> write(const ResultRecord& record) override {
     buffer_ += format_record(record, json_, fields_);
     buffer_ += '\n';
@@ -54,7 +78,7 @@ class FileResultSink final : public ResultSink {
   Result<void> flush() override {
     size_t done = 0;
     while (done < buffer_.size()) {
-      const ssize_t n = ::write(fd_, buffer_.data() + done, buffer_.size() - done);
+      const ssize_t n = ::write(fd_.get(), buffer_.data() + done, buffer_.size() - done);
       if (n < 0) {
         if (errno == EINTR) continue;
         const int err = errno;
@@ -69,8 +93,7 @@ class FileResultSink final : public ResultSink {
 
  private:
   static constexpr size_t kFlushBytes = 1 << 16;
-  int fd_;
-  bool owned_;
+  UniqueFd fd_;  // for stdout, a duplicate: closing it leaves stdout open
   bool json_;
   std::vector<OutputField> fields_;
   std::string buffer_;
@@ -97,7 +120,8 @@ std::string csv_header(const std::vector<OutputField>& fields) {
   return header;
 }
 
-std::string format_record(const ResultRecord& record, bool json, const std::vector<OutputField>& fields) {
+std::string format_record(const ResultRecord& record, bool json,
+                          const std::vector<OutputField>& fields) {
   std::string out;
   if (json) out += '{';
   for (size_t i = 0; i < fields.size(); ++i) {
@@ -113,11 +137,21 @@ std::string json_escape(const std::string& text) {
   std::string out;
   for (unsigned char c : text) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
       default:
         if (c < 0x20) {
           char buffer[8];
@@ -133,10 +167,12 @@ std::string json_escape(const std::string& text) {
 
 Result<std::unique_ptr<ResultSink>> open_result_sink(const std::string& path, bool json,
                                                      const std::vector<OutputField>& fields) {
-  if (path == "-") return std::unique_ptr<ResultSink>(new FileResultSink(STDOUT_FILENO, false, json, fields));
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return make_error(ExitCode::kCantCreate, errno_message("cannot create output file " + path, errno));
-  return std::unique_ptr<ResultSink>(new FileResultSink(fd, true, json, fields));
+  UniqueFd fd(path == "-" ? ::fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 0)
+                          : ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (!fd.valid())
+    return make_error(ExitCode::kCantCreate,
+                      errno_message("cannot create output file " + path, errno));
+  return std::unique_ptr<ResultSink>(new FileResultSink(std::move(fd), json, fields));
 }
 
 }  // namespace anyscan

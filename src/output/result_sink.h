@@ -7,14 +7,14 @@
 #include <vector>
 
 #include "base/result.h"
-#include "output/output_field.h"
 #include "net/reply.h"
+#include "output/output_field.h"
 
 namespace anyscan {
 
 struct ResultRecord {
   Reply reply;
-  int64_t time_s = 0;   // receive time, UTC
+  int64_t time_s = 0;  // receive time, UTC
   int32_t time_us = 0;
 };
 
@@ -32,7 +32,8 @@ Result<std::unique_ptr<ResultSink>> open_result_sink(const std::string& path, bo
                                                      const std::vector<OutputField>& fields);
 
 // Exposed for tests: the text of one record (CSV line or JSON object, no newline).
-std::string format_record(const ResultRecord& record, bool json, const std::vector<OutputField>& fields);
+std::string format_record(const ResultRecord& record, bool json,
+                          const std::vector<OutputField>& fields);
 std::string csv_header(const std::vector<OutputField>& fields);
 // ISO 8601 UTC with microseconds: 2026-11-23T22:52:52.123456Z
 std::string format_timestamp(int64_t time_s, int32_t time_us);

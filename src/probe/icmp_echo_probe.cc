@@ -34,15 +34,19 @@ IcmpEchoProbe::IcmpEchoProbe(const ProbeParams& params) : params_(params) {
 
 ReplyFilterSpec IcmpEchoProbe::reply_filter() const {
   // Echo replies, and unreachables that may quote a probe.
-  return ReplyFilterSpec{params_.source_ip, params_.source_ip,
-                         {ReplyFilterRule{kProtoIcmp, 0, 0, icmp_type_bit(kIcmpEchoReply) | icmp_type_bit(kIcmpUnreachable)}}};
+  return ReplyFilterSpec{
+      params_.source_ip,
+      params_.source_ip,
+      {ReplyFilterRule{kProtoIcmp, 0, 0,
+                       icmp_type_bit(kIcmpEchoReply) | icmp_type_bit(kIcmpUnreachable)}}};
 }
 
 void IcmpEchoProbe::build(const ProbeTarget* targets, size_t count, FrameSlot* slots) const {
   for (size_t i = 0; i < count; ++i) {
     uint8_t* f = slots[i].data;
     std::memcpy(f, template_.data(), kFrameBytes);
-    const uint64_t cookie = validation_cookie(params_.key, params_.source_ip.value, targets[i].daddr, 0);
+    const uint64_t cookie =
+        validation_cookie(params_.key, params_.source_ip.value, targets[i].daddr, 0);
     const uint16_t id = static_cast<uint16_t>(cookie);
     const uint16_t seq = static_cast<uint16_t>((cookie >> 16) + targets[i].probe_number);
     store_be32(f + kIpDst, targets[i].daddr);
@@ -87,7 +91,8 @@ ReplyVerdict IcmpEchoProbe::classify_one(const FrameView& view, Reply* reply) co
 
   // Quoted datagram: our IP header (no options) + the first 8 bytes of our ICMP header.
   const size_t quoted = ip->l4_offset + kIcmpHeaderBytes;
-  if (ip->l4_bytes < kIcmpHeaderBytes + kIpMinHeaderBytes + kIcmpHeaderBytes) return ReplyVerdict::kInvalid;
+  if (ip->l4_bytes < kIcmpHeaderBytes + kIpMinHeaderBytes + kIcmpHeaderBytes)
+    return ReplyVerdict::kInvalid;
   const uint8_t* inner = view.data + quoted;
   if (inner[0] != 0x45 || inner[9] != kProtoIcmp) return ReplyVerdict::kInvalid;
   if (load_be32(inner + 12) != params_.source_ip.value) return ReplyVerdict::kInvalid;

@@ -23,15 +23,16 @@ const ProbeModuleInfo* find_probe_module(std::string_view name) {
 
 std::string probe_module_names(std::string_view separator) {
   std::string names;
-  for (const auto& info : probe_modules()) names += (names.empty() ? "" : std::string(separator)) + std::string(info.name);
+  for (const auto& info : probe_modules())
+    names += (names.empty() ? "" : std::string(separator)) + std::string(info.name);
   return names;
 }
 
 Result<std::unique_ptr<ProbeModule>> make_probe_module(std::string_view name,
                                                        const ProbeParams& params) {
   if (const ProbeModuleInfo* info = find_probe_module(name)) return info->create(params);
-  return make_error(ExitCode::kUsage,
-                    "unknown probe module '" + std::string(name) + "' (known: " + probe_module_names(", ") + ")");
+  return make_error(ExitCode::kUsage, "unknown probe module '" + std::string(name) +
+                                          "' (known: " + probe_module_names(", ") + ")");
 }
 
 }  // namespace anyscan

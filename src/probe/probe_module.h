@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "base/result.h"
-#include "net/ipv4_address.h"
 #include "net/frame_buffer.h"
+#include "net/ipv4_address.h"
 #include "net/mac_address.h"
 #include "net/reply.h"
 #include "net/reply_filter_spec.h"

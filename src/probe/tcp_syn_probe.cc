@@ -45,13 +45,16 @@ TcpSynProbe::TcpSynProbe(const ProbeParams& params) : params_(params) {
 }
 
 ReplyFilterSpec TcpSynProbe::reply_filter() const {
-  const uint16_t last = static_cast<uint16_t>(params_.source_port_first + params_.source_port_count - 1);
-  return ReplyFilterSpec{params_.source_ip, params_.source_ip,
+  const uint16_t last =
+      static_cast<uint16_t>(params_.source_port_first + params_.source_port_count - 1);
+  return ReplyFilterSpec{params_.source_ip,
+                         params_.source_ip,
                          {ReplyFilterRule{kProtoTcp, params_.source_port_first, last, 0}}};
 }
 
 uint32_t TcpSynProbe::sequence_for(uint32_t daddr, uint16_t dport) const {
-  return static_cast<uint32_t>(validation_cookie(params_.key, params_.source_ip.value, daddr, dport));
+  return static_cast<uint32_t>(
+      validation_cookie(params_.key, params_.source_ip.value, daddr, dport));
 }
 
 uint16_t TcpSynProbe::source_port_for(uint32_t daddr, uint16_t dport, uint16_t probe_number) const {
@@ -65,10 +68,12 @@ void TcpSynProbe::build(const ProbeTarget* targets, size_t count, FrameSlot* slo
     const ProbeTarget& target = targets[i];
     uint8_t* f = slots[i].data;
     std::memcpy(f, template_.data(), kFrameBytes);
-    const uint64_t cookie = validation_cookie(params_.key, params_.source_ip.value, target.daddr, target.dport);
+    const uint64_t cookie =
+        validation_cookie(params_.key, params_.source_ip.value, target.daddr, target.dport);
     const uint32_t seq = static_cast<uint32_t>(cookie);
-    const uint16_t sport = static_cast<uint16_t>(
-        params_.source_port_first + ((cookie >> 32) + target.probe_number) % params_.source_port_count);
+    const uint16_t sport =
+        static_cast<uint16_t>(params_.source_port_first +
+                              ((cookie >> 32) + target.probe_number) % params_.source_port_count);
 
     store_be32(f + kIpDst, target.daddr);
     store_be16(f + kIpChecksum, checksum_adjust32(ip_checksum_, 0, target.daddr));

@@ -26,7 +26,8 @@ void MonotonicClock::sleep_until_ns(uint64_t deadline_ns) {
   }
 }
 
-RateLimiter::RateLimiter(uint64_t rate_pps, uint64_t start_ns) : rate_pps_(rate_pps), start_ns_(start_ns) {}
+RateLimiter::RateLimiter(uint64_t rate_pps, uint64_t start_ns)
+    : rate_pps_(rate_pps), start_ns_(start_ns) {}
 
 uint32_t RateLimiter::batch_size(uint32_t max_batch) const {
   if (unlimited()) return max_batch;

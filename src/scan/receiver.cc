@@ -6,9 +6,14 @@
 
 namespace anyscan {
 
-Receiver::Receiver(const ScanPlan& plan, const ProbeModule& module, std::vector<PacketSource*> sources,
-                   ResultCollector& collector, ReceiverCounters& counters)
-    : plan_(plan), module_(module), sources_(std::move(sources)), collector_(collector), counters_(counters) {}
+Receiver::Receiver(const ScanPlan& plan, const ProbeModule& module,
+                   std::vector<PacketSource*> sources, ResultCollector& collector,
+                   ReceiverCounters& counters)
+    : plan_(plan),
+      module_(module),
+      sources_(std::move(sources)),
+      collector_(collector),
+      counters_(counters) {}
 
 Result<void> Receiver::handle(const FrameView* frames, size_t count) {
   std::array<ReplyVerdict, kBatch> verdicts;
@@ -19,14 +24,24 @@ Result<void> Receiver::handle(const FrameView* frames, size_t count) {
   uint64_t invalid = 0, unrelated = 0, results = 0, duplicates = 0, success = 0;
   std::lock_guard<std::mutex> lock(collector_.mutex);
   for (size_t i = 0; i < count; ++i) {
-    if (verdicts[i] == ReplyVerdict::kUnrelated) { ++unrelated; continue; }
-    if (verdicts[i] == ReplyVerdict::kInvalid) { ++invalid; continue; }
+    if (verdicts[i] == ReplyVerdict::kUnrelated) {
+      ++unrelated;
+      continue;
+    }
+    if (verdicts[i] == ReplyVerdict::kInvalid) {
+      ++invalid;
+      continue;
+    }
     const Reply& reply = replies[i];
     // A valid cookie for an address or port outside the plan cannot answer our probe.
     const auto address_index = plan_.addresses.index_of(reply.saddr);
     const int32_t port_index = module_.uses_ports() ? plan_.ports.index_of(reply.sport) : 0;
-    if (!address_index || port_index < 0) { ++invalid; continue; }
-    const uint64_t target_index = *address_index * plan_.ports.size() + static_cast<uint64_t>(port_index);
+    if (!address_index || port_index < 0) {
+      ++invalid;
+      continue;
+    }
+    const uint64_t target_index =
+        *address_index * plan_.ports.size() + static_cast<uint64_t>(port_index);
     if (!collector_.dedup.insert(target_index, static_cast<uint32_t>(reply.classification))) {
       ++duplicates;
       continue;
@@ -36,7 +51,8 @@ Result<void> Receiver::handle(const FrameView* frames, size_t count) {
       // The kernel's receive time when the engine has it, else this batch's.
       const int64_t received_ns = frames[i].received_ns;
       const ResultRecord record =
-          received_ns > 0 ? ResultRecord{reply, received_ns / 1000000000, static_cast<int32_t>(received_ns % 1000000000 / 1000)}
+          received_ns > 0 ? ResultRecord{reply, received_ns / 1000000000,
+                                         static_cast<int32_t>(received_ns % 1000000000 / 1000)}
                           : ResultRecord{reply, now.tv_sec, static_cast<int32_t>(now.tv_usec)};
       auto written = collector_.sink->write(record);
       if (!written) return written;

@@ -39,13 +39,13 @@ struct ResultCollector {
 class Receiver {
  public:
   static constexpr size_t kBatch = 256;
-  static constexpr int kWaitMs = 50;      // one source: block this long for the next frame
+  static constexpr int kWaitMs = 50;     // one source: block this long for the next frame
   static constexpr int kIdleWaitMs = 1;  // several: all empty, wait this long on the first
 
   Receiver(const ScanPlan& plan, const ProbeModule& module, std::vector<PacketSource*> sources,
            ResultCollector& collector, ReceiverCounters& counters);
-  Receiver(const ScanPlan& plan, const ProbeModule& module, PacketSource& source, ResultCollector& collector,
-           ReceiverCounters& counters)
+  Receiver(const ScanPlan& plan, const ProbeModule& module, PacketSource& source,
+           ResultCollector& collector, ReceiverCounters& counters)
       : Receiver(plan, module, std::vector<PacketSource*>{&source}, collector, counters) {}
 
   // Receives until `finish` is set, then drains what the kernel already queued.

@@ -47,7 +47,7 @@ struct ScanConfig {
   uint64_t bandwidth_bps = 0;           // if set, overrides rate_pps
   bool rate_given = false;
 
-  uint64_t max_targets = 0;   // 0 = no limit
+  uint64_t max_targets = 0;  // 0 = no limit
   uint64_t max_results = 0;
   uint64_t max_runtime_s = 0;
   uint32_t cooldown_s = kDefaultCooldownSeconds;
@@ -63,7 +63,7 @@ struct ScanConfig {
   std::optional<uint64_t> seed;
   uint32_t shards = 1;
   uint32_t shard = 0;
-  uint32_t sender_threads = 0;  // 0 = default (one per queue, at most the cores)
+  uint32_t sender_threads = 0;    // 0 = default (one per queue, at most the cores)
   uint32_t receiver_threads = 0;  // 0 = default (one per receive queue, at most the cores)
 
   std::string probe_module = "tcp_synscan";  // a name in probe_modules(), checked when parsed

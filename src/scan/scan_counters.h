@@ -12,7 +12,8 @@ namespace anyscan {
 // The scan's counters summed over threads at one moment.
 struct Totals {
   uint64_t sent = 0, failed = 0, targets_done = 0, targets_total = 0;
-  uint64_t received = 0, validation_failed = 0, unrelated = 0, results = 0, duplicates = 0, success = 0;
+  uint64_t received = 0, validation_failed = 0, unrelated = 0, results = 0, duplicates = 0,
+           success = 0;
   uint64_t dropped = 0;         // by the kernel for want of ring space
   uint64_t not_redirected = 0;  // AF_XDP: replies on a queue without a socket
 };

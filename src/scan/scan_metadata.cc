@@ -15,23 +15,31 @@ namespace anyscan {
 
 namespace {
 
-std::string counts_json(const ScanPlan& plan, const ScanConfig& config, size_t sender_threads, const RunSummary& run) {
+std::string counts_json(const ScanPlan& plan, const ScanConfig& config, size_t sender_threads,
+                        const RunSummary& run) {
   rusage usage{};
   ::getrusage(RUSAGE_SELF, &usage);
-  auto seconds = [](const timeval& tv) { return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6; };
+  auto seconds = [](const timeval& tv) {
+    return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6;
+  };
   const Totals& s = run.totals;
   char numbers[1400];
-  std::snprintf(numbers, sizeof numbers,
-                "\"counts\":{\"targets\":%" PRIu64 ",\"targets_probed\":%" PRIu64 ",\"sent\":%" PRIu64 ",\"send_failed\":%" PRIu64
-                ",\"received\":%" PRIu64 ",\"validation_failed\":%" PRIu64 ",\"unrelated\":%" PRIu64 ",\"results\":%" PRIu64
-                ",\"success\":%" PRIu64 ",\"duplicates\":%" PRIu64 ",\"dropped\":%" PRIu64 ",\"not_redirected\":%" PRIu64 "},"
-                "\"duration_s\":%.3f,\"cpu_user_s\":%.3f,\"cpu_system_s\":%.3f,\"max_rss_kib\":%ld,"
-                "\"rate_pps\":%" PRIu64 ",\"sender_threads\":%zu,\"receiver_threads\":%u,\"probes\":%u,\"cooldown_s\":%u,"
-                "\"shard\":%u,\"shards\":%u",
-                s.targets_total, s.targets_done, s.sent, s.failed, s.received, s.validation_failed, s.unrelated, s.results,
-                s.success, s.duplicates, s.dropped, s.not_redirected, static_cast<double>(run.end_ns - run.start_ns) / 1e9,
-                seconds(usage.ru_utime), seconds(usage.ru_stime), usage.ru_maxrss, plan.rate_pps, sender_threads,
-                plan.receiver_threads, config.probes, config.cooldown_s, config.shard, config.shards);
+  std::snprintf(
+      numbers, sizeof numbers,
+      "\"counts\":{\"targets\":%" PRIu64 ",\"targets_probed\":%" PRIu64 ",\"sent\":%" PRIu64
+      ",\"send_failed\":%" PRIu64 ",\"received\":%" PRIu64 ",\"validation_failed\":%" PRIu64
+      ",\"unrelated\":%" PRIu64 ",\"results\":%" PRIu64 ",\"success\":%" PRIu64
+      ",\"duplicates\":%" PRIu64 ",\"dropped\":%" PRIu64 ",\"not_redirected\":%" PRIu64
+      "},"
+      "\"duration_s\":%.3f,\"cpu_user_s\":%.3f,\"cpu_system_s\":%.3f,\"max_rss_kib\":%ld,"
+      "\"rate_pps\":%" PRIu64
+      ",\"sender_threads\":%zu,\"receiver_threads\":%u,\"probes\":%u,\"cooldown_s\":%u,"
+      "\"shard\":%u,\"shards\":%u",
+      s.targets_total, s.targets_done, s.sent, s.failed, s.received, s.validation_failed,
+      s.unrelated, s.results, s.success, s.duplicates, s.dropped, s.not_redirected,
+      static_cast<double>(run.end_ns - run.start_ns) / 1e9, seconds(usage.ru_utime),
+      seconds(usage.ru_stime), usage.ru_maxrss, plan.rate_pps, sender_threads,
+      plan.receiver_threads, config.probes, config.cooldown_s, config.shard, config.shards);
   return numbers;
 }
 
@@ -41,7 +49,8 @@ std::string quoted(const std::string& key, const std::string& value) {
 
 }  // namespace
 
-std::string scan_metadata_json(const ScanPlan& plan, const ScanConfig& config, IoEngine& engine, const RunSummary& run) {
+std::string scan_metadata_json(const ScanPlan& plan, const ScanConfig& config, IoEngine& engine,
+                               const RunSummary& run) {
   const NetworkPlan& net = plan.network;
   std::string ports;
   for (size_t i = 0; i < plan.ports.size() && plan.module_info->needs_ports; ++i)
@@ -51,18 +60,21 @@ std::string scan_metadata_json(const ScanPlan& plan, const ScanConfig& config, I
   json += quoted("probe_module", std::string(plan.module_info->name));
   json += ",\"seed\":" + std::to_string(plan.seed);
   json += quoted("interface", net.interface);
-  json += ",\"rx_queues\":" + std::to_string(net.rx_queues) + ",\"tx_queues\":" + std::to_string(net.tx_queues);
+  json += ",\"rx_queues\":" + std::to_string(net.rx_queues) +
+          ",\"tx_queues\":" + std::to_string(net.tx_queues);
   json += quoted("source_ip", to_string(net.source_ip));
   json += quoted("source_mac", to_string(net.source_mac));
   json += quoted("gateway_mac", to_string(net.gateway_mac));
-  json += quoted("source_ports", std::to_string(config.source_port_first) + "-" + std::to_string(config.source_port_last));
+  json += quoted("source_ports", std::to_string(config.source_port_first) + "-" +
+                                     std::to_string(config.source_port_last));
   json += ",\"addresses\":" + std::to_string(plan.addresses.size());
   json += quoted("ports", ports);
   json += quoted("blocklist", plan.blocklist_source);
   json += quoted("start", run.start_time) + quoted("end", run.end_time);
   json += ",\"interrupted\":" + std::string(run.interrupted ? "true" : "false");
   json += quoted("stop_reason", run.stop_reason) + ",";
-  json += counts_json(plan, config, std::min<size_t>(plan.sender_threads, engine.sink_count()), run);
+  json +=
+      counts_json(plan, config, std::min<size_t>(plan.sender_threads, engine.sink_count()), run);
   json += ",\"engine_counters\":{";
   bool first = true;
   for (const auto& [name, value] : engine.counters()) {
@@ -79,13 +91,16 @@ std::string done_line(const RunSummary& run) {
   const Totals& s = run.totals;
   char line[512];
   std::snprintf(line, sizeof line,
-                "done (%s): sent %" PRIu64 " probes in %.2f s, %" PRIu64 " results (%" PRIu64 " open/up), %" PRIu64
-                " failed validation, %" PRIu64 " duplicates, %" PRIu64 " dropped by the kernel",
-                run.stop_reason.c_str(), s.sent, static_cast<double>(run.end_ns - run.start_ns) / 1e9, s.results,
-                s.success, s.validation_failed, s.duplicates, s.dropped);
+                "done (%s): sent %" PRIu64 " probes in %.2f s, %" PRIu64 " results (%" PRIu64
+                " open/up), %" PRIu64 " failed validation, %" PRIu64 " duplicates, %" PRIu64
+                " dropped by the kernel",
+                run.stop_reason.c_str(), s.sent,
+                static_cast<double>(run.end_ns - run.start_ns) / 1e9, s.results, s.success,
+                s.validation_failed, s.duplicates, s.dropped);
   std::string text = line;
   if (s.not_redirected != 0)
-    text += ", " + std::to_string(s.not_redirected) + " not redirected (no AF_XDP socket on their queue)";
+    text += ", " + std::to_string(s.not_redirected) +
+            " not redirected (no AF_XDP socket on their queue)";
   return text;
 }
 

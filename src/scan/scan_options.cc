@@ -17,7 +17,8 @@ using Apply = Result<void> (*)(ScanConfig&, std::string_view);
 
 tl::unexpected<Error> bad(std::string_view value, const std::string& what) {
   std::string shown(value.substr(0, 64));
-  for (char& c : shown) if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) c = '?';
+  for (char& c : shown)
+    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) c = '?';
   return make_error(ExitCode::kUsage, "'" + shown + "': " + what);
 }
 
@@ -37,7 +38,8 @@ Result<uint64_t> number(std::string_view value, uint64_t max, const char* what) 
 }
 
 Result<bool> boolean(std::string_view value) {
-  if (value.empty() || value == "1" || value == "true" || value == "yes" || value == "on") return true;
+  if (value.empty() || value == "1" || value == "true" || value == "yes" || value == "on")
+    return true;
   if (value == "0" || value == "false" || value == "no" || value == "off") return false;
   return bad(value, "expected true or false");
 }
@@ -61,9 +63,13 @@ std::vector<std::string> split_words(std::string_view text) {
   std::vector<std::string> words;
   size_t i = 0;
   while (i < text.size()) {
-    while (i < text.size() && (text[i] == ' ' || text[i] == '\t' || text[i] == ',' || text[i] == '\n')) ++i;
+    while (i < text.size() &&
+           (text[i] == ' ' || text[i] == '\t' || text[i] == ',' || text[i] == '\n'))
+      ++i;
     const size_t start = i;
-    while (i < text.size() && !(text[i] == ' ' || text[i] == '\t' || text[i] == ',' || text[i] == '\n')) ++i;
+    while (i < text.size() &&
+           !(text[i] == ' ' || text[i] == '\t' || text[i] == ',' || text[i] == '\n'))
+      ++i;
     if (i > start) words.emplace_back(text.substr(start, i - start));
   }
   return words;
@@ -72,7 +78,10 @@ std::vector<std::string> split_words(std::string_view text) {
 const std::vector<OptionSpec> kOptions = {
     {"targets", 0, "LIST",
      "targets (CIDR, a.b.c.d-e.f.g.h or single address), as positional arguments or this key",
-     [](ScanConfig& c, std::string_view v) -> Result<void> { c.targets = split_words(v); return {}; }},
+     [](ScanConfig& c, std::string_view v) -> Result<void> {
+       c.targets = split_words(v);
+       return {};
+     }},
     {"target-ports", 'p', "PORTS", "ports to probe: 22,80,8000-8100 (required for tcp_synscan)",
      [](ScanConfig& c, std::string_view v) -> Result<void> {
        auto ports = parse_ports(v);
@@ -81,12 +90,23 @@ const std::vector<OptionSpec> kOptions = {
        return {};
      }},
     {"list-of-ips", 'I', "FILE", "read targets from FILE, one per line ('#' comments)",
-     [](ScanConfig& c, std::string_view v) -> Result<void> { c.list_of_ips_file = std::string(v); return {}; }},
+     [](ScanConfig& c, std::string_view v) -> Result<void> {
+       c.list_of_ips_file = std::string(v);
+       return {};
+     }},
     {"allowlist-file", 'w', "FILE", "scan only addresses in FILE (intersected with the targets)",
-     [](ScanConfig& c, std::string_view v) -> Result<void> { c.allowlist_file = std::string(v); return {}; }},
-    {"blocklist-file", 'b', "FILE", "never scan addresses in FILE (default /etc/anyscan/blocklist.conf; /dev/null for none)",
-     [](ScanConfig& c, std::string_view v) -> Result<void> { c.blocklist_file = std::string(v); return {}; }},
-    {"rate", 'r', "PPS", "total send rate in packets/s across all threads; 0 = as fast as possible (default 10000)",
+     [](ScanConfig& c, std::string_view v) -> Result<void> {
+       c.allowlist_file = std::string(v);
+       return {};
+     }},
+    {"blocklist-file", 'b', "FILE",
+     "never scan addresses in FILE (default /etc/anyscan/blocklist.conf; /dev/null for none)",
+     [](ScanConfig& c, std::string_view v) -> Result<void> {
+       c.blocklist_file = std::string(v);
+       return {};
+     }},
+    {"rate", 'r', "PPS",
+     "total send rate in packets/s across all threads; 0 = as fast as possible (default 10000)",
      [](ScanConfig& c, std::string_view v) -> Result<void> {
        auto n = parse_si_count(v, uint64_t{1} << 40);
        if (!n) return bad(v, "expected packets per second, e.g. 10000 or 1M");
@@ -103,7 +123,8 @@ const std::vector<OptionSpec> kOptions = {
      }},
     {"interface", 'i', "NAME", "interface to scan on (default: the route to the first target)",
      [](ScanConfig& c, std::string_view v) -> Result<void> {
-       if (v.empty() || v.size() > 15 || v.find('/') != std::string_view::npos) return bad(v, "not an interface name");
+       if (v.empty() || v.size() > 15 || v.find('/') != std::string_view::npos)
+         return bad(v, "not an interface name");
        c.interface = std::string(v);
        return {};
      }},
@@ -114,38 +135,52 @@ const std::vector<OptionSpec> kOptions = {
        c.source_ip = *a;
        return {};
      }},
-    {"gateway-mac", 'G', "MAC", "MAC address frames are sent to (default: the gateway's, from the neighbour table)",
+    {"gateway-mac", 'G', "MAC",
+     "MAC address frames are sent to (default: the gateway's, from the neighbour table)",
      [](ScanConfig& c, std::string_view v) -> Result<void> {
        auto m = parse_mac(v);
-       if (!m || m->is_zero() || m->is_broadcast() || (m->bytes[0] & 1)) return bad(v, "expected a unicast MAC address aa:bb:cc:dd:ee:ff");
+       if (!m || m->is_zero() || m->is_broadcast() || (m->bytes[0] & 1))
+         return bad(v, "expected a unicast MAC address aa:bb:cc:dd:ee:ff");
        c.gateway_mac = *m;
        return {};
      }},
     {"source-mac", 0, "MAC", "source MAC address (default: the interface's)",
      [](ScanConfig& c, std::string_view v) -> Result<void> {
        auto m = parse_mac(v);
-       if (!m || m->is_zero() || (m->bytes[0] & 1)) return bad(v, "expected a unicast MAC address aa:bb:cc:dd:ee:ff");
+       if (!m || m->is_zero() || (m->bytes[0] & 1))
+         return bad(v, "expected a unicast MAC address aa:bb:cc:dd:ee:ff");
        c.source_mac = *m;
        return {};
      }},
-    {"source-port", 's', "PORTS", "source-port range for probes, FIRST-LAST or one port (default 32768-61000)",
+    {"source-port", 's', "PORTS",
+     "source-port range for probes, FIRST-LAST or one port (default 32768-61000)",
      [](ScanConfig& c, std::string_view v) -> Result<void> {
        const size_t dash = v.find('-');
        auto first = parse_decimal(v.substr(0, dash), 65535);
-       auto last = dash == std::string_view::npos ? first : parse_decimal(v.substr(dash + 1), 65535);
-       if (!first || !last || *first == 0 || *last < *first) return bad(v, "expected a port range FIRST-LAST within 1-65535");
+       auto last =
+           dash == std::string_view::npos ? first : parse_decimal(v.substr(dash + 1), 65535);
+       if (!first || !last || *first == 0 || *last < *first)
+         return bad(v, "expected a port range FIRST-LAST within 1-65535");
        c.source_port_first = static_cast<uint16_t>(*first);
        c.source_port_last = static_cast<uint16_t>(*last);
        return {};
      }},
     {"max-targets", 'n', "N", "probe at most N (address, port) targets of this shard",
-     [](ScanConfig& c, std::string_view v) { return assign_number(c.max_targets, v, UINT64_MAX, "a count"); }},
+     [](ScanConfig& c, std::string_view v) {
+       return assign_number(c.max_targets, v, UINT64_MAX, "a count");
+     }},
     {"max-results", 'N', "N", "stop after N results",
-     [](ScanConfig& c, std::string_view v) { return assign_number(c.max_results, v, UINT64_MAX, "a count"); }},
+     [](ScanConfig& c, std::string_view v) {
+       return assign_number(c.max_results, v, UINT64_MAX, "a count");
+     }},
     {"max-runtime", 't', "SECONDS", "stop sending after SECONDS",
-     [](ScanConfig& c, std::string_view v) { return assign_number(c.max_runtime_s, v, uint64_t{1} << 32, "seconds"); }},
+     [](ScanConfig& c, std::string_view v) {
+       return assign_number(c.max_runtime_s, v, uint64_t{1} << 32, "seconds");
+     }},
     {"cooldown-time", 'c', "SECONDS", "keep receiving this long after sending ends (default 8)",
-     [](ScanConfig& c, std::string_view v) { return assign_number(c.cooldown_s, v, 86400, "seconds"); }},
+     [](ScanConfig& c, std::string_view v) {
+       return assign_number(c.cooldown_s, v, 86400, "seconds");
+     }},
     {"probes", 'P', "N", "probes sent to each target (default 1)",
      [](ScanConfig& c, std::string_view v) -> Result<void> {
        auto n = number(v, 255, "probes per target");
@@ -154,7 +189,9 @@ const std::vector<OptionSpec> kOptions = {
        return {};
      }},
     {"retries", 0, "N", "retries of a failed send before the frame counts as failed (default 10)",
-     [](ScanConfig& c, std::string_view v) { return assign_number(c.retries, v, 1000000, "a count"); }},
+     [](ScanConfig& c, std::string_view v) {
+       return assign_number(c.retries, v, 1000000, "a count");
+     }},
     {"output-file", 'o', "FILE", "write results to FILE ('-' = stdout, the default)",
      [](ScanConfig& c, std::string_view v) -> Result<void> {
        if (v.empty()) return bad(v, "empty file name");
@@ -163,12 +200,16 @@ const std::vector<OptionSpec> kOptions = {
      }},
     {"output-format", 'O', "FORMAT", "csv (default) or json (JSON lines)",
      [](ScanConfig& c, std::string_view v) -> Result<void> {
-       if (v == "csv") c.output_format = OutputFormat::kCsv;
-       else if (v == "json") c.output_format = OutputFormat::kJson;
-       else return bad(v, "expected csv or json");
+       if (v == "csv")
+         c.output_format = OutputFormat::kCsv;
+       else if (v == "json")
+         c.output_format = OutputFormat::kJson;
+       else
+         return bad(v, "expected csv or json");
        return {};
      }},
-    {"output-fields", 'f', "FIELDS", "comma-separated result fields (default saddr,sport,classification,success,ttl,timestamp)",
+    {"output-fields", 'f', "FIELDS",
+     "comma-separated result fields (default saddr,sport,classification,success,ttl,timestamp)",
      [](ScanConfig& c, std::string_view v) -> Result<void> {
        auto fields = parse_output_fields(v);
        if (!fields) return tl::unexpected(fields.error());
@@ -176,9 +217,15 @@ const std::vector<OptionSpec> kOptions = {
        return {};
      }},
     {"metadata-file", 'm', "FILE", "write a JSON summary of the scan to FILE at the end",
-     [](ScanConfig& c, std::string_view v) -> Result<void> { c.metadata_file = std::string(v); return {}; }},
+     [](ScanConfig& c, std::string_view v) -> Result<void> {
+       c.metadata_file = std::string(v);
+       return {};
+     }},
     {"status-updates-file", 'u', "FILE", "append a CSV status record to FILE every second",
-     [](ScanConfig& c, std::string_view v) -> Result<void> { c.status_file = std::string(v); return {}; }},
+     [](ScanConfig& c, std::string_view v) -> Result<void> {
+       c.status_file = std::string(v);
+       return {};
+     }},
     {"seed", 'e', "N", "seed for the target order (and validation key): same seed, same order",
      [](ScanConfig& c, std::string_view v) -> Result<void> {
        auto n = number(v, UINT64_MAX, "a 64-bit number");
@@ -186,7 +233,8 @@ const std::vector<OptionSpec> kOptions = {
        c.seed = *n;
        return {};
      }},
-    {"shards", 0, "N", "split the scan into N disjoint shards (run one per host with the same seed)",
+    {"shards", 0, "N",
+     "split the scan into N disjoint shards (run one per host with the same seed)",
      [](ScanConfig& c, std::string_view v) -> Result<void> {
        auto n = number(v, kMaxShards, "a shard count");
        if (!n || *n == 0) return bad(v, "expected 1-65535 shards");
@@ -194,7 +242,9 @@ const std::vector<OptionSpec> kOptions = {
        return {};
      }},
     {"shard", 0, "I", "which shard this instance scans, 0-based",
-     [](ScanConfig& c, std::string_view v) { return assign_number(c.shard, v, kMaxShards - 1, "a shard index"); }},
+     [](ScanConfig& c, std::string_view v) {
+       return assign_number(c.shard, v, kMaxShards - 1, "a shard index");
+     }},
     {"sender-threads", 'T', "N", "sender threads (default: one per queue, at most the cores)",
      [](ScanConfig& c, std::string_view v) -> Result<void> {
        auto n = number(v, 64, "a thread count");
@@ -202,7 +252,9 @@ const std::vector<OptionSpec> kOptions = {
        c.sender_threads = static_cast<uint32_t>(*n);
        return {};
      }},
-    {"receiver-threads", 0, "N", "receiver threads, each serving some of the receive queues (default: one per queue, at most the cores)",
+    {"receiver-threads", 0, "N",
+     "receiver threads, each serving some of the receive queues (default: one per queue, at most "
+     "the cores)",
      [](ScanConfig& c, std::string_view v) -> Result<void> {
        auto n = number(v, 64, "a thread count");
        if (!n || *n == 0) return bad(v, "expected 1-64 threads");
@@ -212,36 +264,52 @@ const std::vector<OptionSpec> kOptions = {
     {"probe-module", 'M', "NAME", "probe module (default tcp_synscan; see --list-probe-modules)",
      [](ScanConfig& c, std::string_view v) -> Result<void> {
        if (find_probe_module(v) == nullptr)
-         return bad(v, "expected " + either(probe_modules(), [](const ProbeModuleInfo& m) { return m.name; }));
+         return bad(v, "expected " + either(probe_modules(),
+                                            [](const ProbeModuleInfo& m) { return m.name; }));
        c.probe_module = std::string(v);
        return {};
      }},
     {"io-engine", 0, "ENGINE", "packet I/O engine (default af_packet)",
      [](ScanConfig& c, std::string_view v) -> Result<void> {
        const auto kind = engine_kind(v);
-       if (!kind) return bad(v, "expected " + either(kEngineNames, [](const EngineName& e) { return e.name; }));
+       if (!kind)
+         return bad(v,
+                    "expected " + either(kEngineNames, [](const EngineName& e) { return e.name; }));
        c.io_engine = *kind;
        return {};
      }},
     {"xdp-mode", 0, "MODE", "AF_XDP attach mode: auto (default), native or skb",
      [](ScanConfig& c, std::string_view v) -> Result<void> {
-       if (v == "auto") c.xdp_mode = XdpMode::kAuto;
-       else if (v == "native") c.xdp_mode = XdpMode::kNative;
-       else if (v == "skb") c.xdp_mode = XdpMode::kSkb;
-       else return bad(v, "expected auto, native or skb");
+       if (v == "auto")
+         c.xdp_mode = XdpMode::kAuto;
+       else if (v == "native")
+         c.xdp_mode = XdpMode::kNative;
+       else if (v == "skb")
+         c.xdp_mode = XdpMode::kSkb;
+       else
+         return bad(v, "expected auto, native or skb");
        return {};
      }},
     {"xdp-zerocopy", 0, "WHEN", "AF_XDP zero-copy: auto (default), force or off",
      [](ScanConfig& c, std::string_view v) -> Result<void> {
-       if (v == "auto") c.xdp_zerocopy = XdpZeroCopy::kAuto;
-       else if (v == "force") c.xdp_zerocopy = XdpZeroCopy::kForce;
-       else if (v == "off") c.xdp_zerocopy = XdpZeroCopy::kOff;
-       else return bad(v, "expected auto, force or off");
+       if (v == "auto")
+         c.xdp_zerocopy = XdpZeroCopy::kAuto;
+       else if (v == "force")
+         c.xdp_zerocopy = XdpZeroCopy::kForce;
+       else if (v == "off")
+         c.xdp_zerocopy = XdpZeroCopy::kOff;
+       else
+         return bad(v, "expected auto, force or off");
        return {};
      }},
-    {"xdp-queues", 0, "N|all", "AF_XDP transmit queues (default all, one per sender thread); every receive queue is always bound",
+    {"xdp-queues", 0, "N|all",
+     "AF_XDP transmit queues (default all, one per sender thread); every receive queue is always "
+     "bound",
      [](ScanConfig& c, std::string_view v) -> Result<void> {
-       if (v == "all") { c.xdp_queues = 0; return {}; }
+       if (v == "all") {
+         c.xdp_queues = 0;
+         return {};
+       }
        auto n = number(v, 1024, "a queue count");
        if (!n || *n == 0) return bad(v, "expected a queue count 1-1024 or 'all'");
        c.xdp_queues = static_cast<uint32_t>(*n);
@@ -249,32 +317,53 @@ const std::vector<OptionSpec> kOptions = {
      }},
     {"dryrun", 0, nullptr, "build every frame but send nothing; print the frames to stdout",
      [](ScanConfig& c, std::string_view v) { return set_flag(c.dryrun, v); }},
-    {"dryrun-format", 0, "FORMAT", "text (default: summary + hex per frame) or pcap (binary, for tcpdump -r -)",
+    {"dryrun-format", 0, "FORMAT",
+     "text (default: summary + hex per frame) or pcap (binary, for tcpdump -r -)",
      [](ScanConfig& c, std::string_view v) -> Result<void> {
-       if (v == "text") c.dryrun_format = DryrunFormat::kText;
-       else if (v == "pcap") c.dryrun_format = DryrunFormat::kPcap;
-       else return bad(v, "expected text or pcap");
+       if (v == "text")
+         c.dryrun_format = DryrunFormat::kText;
+       else if (v == "pcap")
+         c.dryrun_format = DryrunFormat::kPcap;
+       else
+         return bad(v, "expected text or pcap");
        return {};
      }},
     {"quiet", 'q', nullptr, "no progress line on the terminal",
      [](ScanConfig& c, std::string_view v) { return set_flag(c.quiet, v); }},
     {"verbosity", 'v', "N", "log level 0 (fatal) to 5 (trace); default 3",
      [](ScanConfig& c, std::string_view v) { return assign_number(c.verbosity, v, 5, "a level"); }},
-    {"config", 'C', "FILE", "read options from a KEY=VALUE file (ANYSCAN_<OPTION>=value); flags override it",
-     [](ScanConfig& c, std::string_view v) -> Result<void> { c.config_file = std::string(v); return {}; }},
+    {"config", 'C', "FILE",
+     "read options from a KEY=VALUE file (ANYSCAN_<OPTION>=value); flags override it",
+     [](ScanConfig& c, std::string_view v) -> Result<void> {
+       c.config_file = std::string(v);
+       return {};
+     }},
     {"list-probe-modules", 0, nullptr, "list probe modules and exit",
-     [](ScanConfig& c, std::string_view) -> Result<void> { c.action = ConfigAction::kListProbeModules; return {}; }},
+     [](ScanConfig& c, std::string_view) -> Result<void> {
+       c.action = ConfigAction::kListProbeModules;
+       return {};
+     }},
     {"list-output-fields", 0, nullptr, "list output fields and exit",
-     [](ScanConfig& c, std::string_view) -> Result<void> { c.action = ConfigAction::kListOutputFields; return {}; }},
+     [](ScanConfig& c, std::string_view) -> Result<void> {
+       c.action = ConfigAction::kListOutputFields;
+       return {};
+     }},
     {"help", 'h', nullptr, "show this help and exit",
-     [](ScanConfig& c, std::string_view) -> Result<void> { c.action = ConfigAction::kHelp; return {}; }},
+     [](ScanConfig& c, std::string_view) -> Result<void> {
+       c.action = ConfigAction::kHelp;
+       return {};
+     }},
     {"version", 'V', nullptr, "show the version and exit",
-     [](ScanConfig& c, std::string_view) -> Result<void> { c.action = ConfigAction::kVersion; return {}; }},
+     [](ScanConfig& c, std::string_view) -> Result<void> {
+       c.action = ConfigAction::kVersion;
+       return {};
+     }},
 };
 
 // Options that make no sense in a file (they act, rather than configure).
 bool file_allowed(const OptionSpec& option) {
-  static const char* const kCliOnly[] = {"config", "help", "version", "list-probe-modules", "list-output-fields"};
+  static const char* const kCliOnly[] = {"config", "help", "version", "list-probe-modules",
+                                         "list-output-fields"};
   for (const char* name : kCliOnly)
     if (std::strcmp(option.long_name, name) == 0) return false;
   return true;
@@ -308,8 +397,10 @@ std::string usage_text() {
     left += option.short_name ? std::string("-") + option.short_name + ", " : std::string("    ");
     left += "--" + std::string(option.long_name);
     if (option.metavar) left += "=" + std::string(option.metavar);
-    if (left.size() < 32) left.resize(32, ' ');
-    else left += "\n" + std::string(32, ' ');
+    if (left.size() < 32)
+      left.resize(32, ' ');
+    else
+      left += "\n" + std::string(32, ' ');
     text += left + option.help + "\n";
   }
   text +=
@@ -321,16 +412,19 @@ std::string usage_text() {
   return text;
 }
 
-Result<void> apply_config_file(ScanConfig& config, std::string_view contents, const std::string& name) {
+Result<void> apply_config_file(ScanConfig& config, std::string_view contents,
+                               const std::string& name) {
   auto entries = parse_env_file(contents, name);
   if (!entries) return tl::unexpected(entries.error());
   for (const auto& entry : *entries) {
     const std::string where = name + ":" + std::to_string(entry.line) + ": " + entry.key;
-    const auto it = std::find_if(kOptions.begin(), kOptions.end(),
-                                 [&](const OptionSpec& o) { return config_key(o) == entry.key && file_allowed(o); });
+    const auto it = std::find_if(kOptions.begin(), kOptions.end(), [&](const OptionSpec& o) {
+      return config_key(o) == entry.key && file_allowed(o);
+    });
     if (it == kOptions.end()) {
       // Keys the launcher reads from the same files are not ours to refuse.
-      if (entry.key.rfind("ANYSCAN_SCANNER_", 0) == 0 || entry.key.rfind("ANYSCAN_AF_XDP_", 0) == 0) continue;
+      if (entry.key.rfind("ANYSCAN_SCANNER_", 0) == 0 || entry.key.rfind("ANYSCAN_AF_XDP_", 0) == 0)
+        continue;
       return make_error(ExitCode::kConfig, where + ": unknown key");
     }
     auto applied = it->apply(config, entry.value);
@@ -346,10 +440,14 @@ Result<ScanConfig> parse_command_line(int argc, char** argv) {
     const std::string_view arg = argv[i];
     if (arg == "--") break;
     std::string file;
-    if ((arg == "-C" || arg == "--config") && i + 1 < argc) file = argv[i + 1];
-    else if (arg.rfind("--config=", 0) == 0) file = std::string(arg.substr(9));
-    else if (arg.size() > 2 && arg.rfind("-C", 0) == 0) file = std::string(arg.substr(2));
-    else continue;
+    if ((arg == "-C" || arg == "--config") && i + 1 < argc)
+      file = argv[i + 1];
+    else if (arg.rfind("--config=", 0) == 0)
+      file = std::string(arg.substr(9));
+    else if (arg.size() > 2 && arg.rfind("-C", 0) == 0)
+      file = std::string(arg.substr(2));
+    else
+      continue;
     auto contents = read_small_file(file, 1 << 20);
     if (!contents) {
       Error error = contents.error();
@@ -382,21 +480,30 @@ Result<ScanConfig> parse_command_line(int argc, char** argv) {
     int index = -1;
     const int c = getopt_long(argc, argv, short_options.c_str(), long_options.data(), &index);
     if (c == -1) break;
-    if (c == 1) { positional.emplace_back(optarg); continue; }
+    if (c == 1) {
+      positional.emplace_back(optarg);
+      continue;
+    }
     if (c == '?') {
-      const std::string shown = optopt ? std::string("-") + static_cast<char>(optopt) : std::string(argv[optind - 1]);
+      const std::string shown =
+          optopt ? std::string("-") + static_cast<char>(optopt) : std::string(argv[optind - 1]);
       return make_error(ExitCode::kUsage, "unknown option " + shown + " (see --help)");
     }
     if (c == ':') {
-      const std::string shown = optopt ? std::string("-") + static_cast<char>(optopt) : std::string(argv[optind - 1]);
+      const std::string shown =
+          optopt ? std::string("-") + static_cast<char>(optopt) : std::string(argv[optind - 1]);
       return make_error(ExitCode::kUsage, "option " + shown + " needs a value");
     }
     const OptionSpec* spec = nullptr;
-    if (c >= 1000) spec = &kOptions[static_cast<size_t>(c - 1000)];
-    else for (const auto& o : kOptions) if (o.short_name == c) spec = &o;
+    if (c >= 1000)
+      spec = &kOptions[static_cast<size_t>(c - 1000)];
+    else
+      for (const auto& o : kOptions)
+        if (o.short_name == c) spec = &o;
     if (spec == nullptr) return make_error(ExitCode::kSoftware, "option table out of sync");
     auto applied = spec->apply(config, optarg ? std::string_view(optarg) : std::string_view());
-    if (!applied) return make_error(ExitCode::kUsage, flag_name(*spec) + " " + applied.error().message);
+    if (!applied)
+      return make_error(ExitCode::kUsage, flag_name(*spec) + " " + applied.error().message);
   }
   for (int i = optind; i < argc; ++i) positional.emplace_back(argv[i]);
   if (!positional.empty()) config.targets = positional;
@@ -406,19 +513,27 @@ Result<ScanConfig> parse_command_line(int argc, char** argv) {
 Result<void> validate_config(const ScanConfig& c) {
   if (c.action != ConfigAction::kScan) return {};
   const ProbeModuleInfo* module = find_probe_module(c.probe_module);
-  if (module == nullptr) return make_error(ExitCode::kUsage, "unknown probe module " + c.probe_module);
+  if (module == nullptr)
+    return make_error(ExitCode::kUsage, "unknown probe module " + c.probe_module);
   if (module->needs_ports && c.ports.empty())
-    return make_error(ExitCode::kUsage, c.probe_module + " needs ports: pass -p/--target-ports (e.g. -p 443)");
+    return make_error(ExitCode::kUsage,
+                      c.probe_module + " needs ports: pass -p/--target-ports (e.g. -p 443)");
   if (!module->needs_ports && !c.ports.empty())
-    return make_error(ExitCode::kUsage, c.probe_module + " probes addresses, not ports: drop -p/--target-ports");
+    return make_error(ExitCode::kUsage,
+                      c.probe_module + " probes addresses, not ports: drop -p/--target-ports");
   if (c.targets.empty() && c.list_of_ips_file.empty())
-    return make_error(ExitCode::kUsage, "no targets: pass TARGET arguments or -I/--list-of-ips FILE");
+    return make_error(ExitCode::kUsage,
+                      "no targets: pass TARGET arguments or -I/--list-of-ips FILE");
   if (c.shard >= c.shards)
-    return make_error(ExitCode::kUsage, "--shard " + std::to_string(c.shard) + " must be below --shards " + std::to_string(c.shards));
-  if (c.rate_given && c.bandwidth_bps != 0) return make_error(ExitCode::kUsage, "give -r/--rate or -B/--bandwidth, not both");
+    return make_error(ExitCode::kUsage, "--shard " + std::to_string(c.shard) +
+                                            " must be below --shards " + std::to_string(c.shards));
+  if (c.rate_given && c.bandwidth_bps != 0)
+    return make_error(ExitCode::kUsage, "give -r/--rate or -B/--bandwidth, not both");
   if (c.source_port_last - c.source_port_first + 1 < static_cast<int>(c.probes))
-    return make_error(ExitCode::kUsage, "-s/--source-port range must have at least as many ports as -P/--probes");
-  if (c.output_file == c.metadata_file && c.output_file != "-" ) return make_error(ExitCode::kUsage, "-o and -m name the same file");
+    return make_error(ExitCode::kUsage,
+                      "-s/--source-port range must have at least as many ports as -P/--probes");
+  if (c.output_file == c.metadata_file && c.output_file != "-")
+    return make_error(ExitCode::kUsage, "-o and -m name the same file");
   return {};
 }
 

@@ -14,8 +14,8 @@ namespace anyscan {
 // file and the command line all read this one table.
 struct OptionSpec {
   const char* long_name;
-  char short_name;          // 0 if none
-  const char* metavar;      // nullptr: a flag without value
+  char short_name;      // 0 if none
+  const char* metavar;  // nullptr: a flag without value
   const char* help;
   Result<void> (*apply)(ScanConfig& config, std::string_view value);
 };
@@ -27,7 +27,8 @@ std::string usage_text();
 // -C FILE is read first, then the command line overrides it. Errors: kUsage for the command
 // line, kConfig for the file, each naming the flag or FILE:LINE: KEY and the bad value.
 Result<ScanConfig> parse_command_line(int argc, char** argv);
-Result<void> apply_config_file(ScanConfig& config, std::string_view contents, const std::string& name);
+Result<void> apply_config_file(ScanConfig& config, std::string_view contents,
+                               const std::string& name);
 // Cross-option checks (ports needed by tcp, shard < shards, ...).
 Result<void> validate_config(const ScanConfig& config);
 

@@ -18,7 +18,9 @@ constexpr std::string_view kStatusHeader =
 
 Result<UniqueFd> create_output(const std::string& path, const char* flag) {
   UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-  if (!fd.valid()) return make_error(ExitCode::kCantCreate, errno_message(std::string(flag) + ": cannot create " + path, errno));
+  if (!fd.valid())
+    return make_error(ExitCode::kCantCreate,
+                      errno_message(std::string(flag) + ": cannot create " + path, errno));
   return fd;
 }
 
@@ -27,7 +29,8 @@ Result<UniqueFd> create_output(const std::string& path, const char* flag) {
 Result<ScanOutputs> ScanOutputs::open(const ScanConfig& config) {
   ScanOutputs outputs;
   if (!(config.dryrun && config.output_file == "-")) {
-    auto sink = open_result_sink(config.output_file, config.output_format == OutputFormat::kJson, config.output_fields);
+    auto sink = open_result_sink(config.output_file, config.output_format == OutputFormat::kJson,
+                                 config.output_fields);
     if (!sink) return tl::unexpected(with_context(sink.error(), "-o"));
     outputs.results_ = std::move(*sink);
   }

@@ -20,7 +20,8 @@ namespace {
 constexpr uint32_t kMaxDefaultSenderThreads = 8;
 
 Result<AddressSet> load_blocklist(const ScanConfig& config, std::string* source) {
-  if (config.blocklist_file == kDefaultBlocklistFile && ::access(kDefaultBlocklistFile, F_OK) != 0) {
+  if (config.blocklist_file == kDefaultBlocklistFile &&
+      ::access(kDefaultBlocklistFile, F_OK) != 0) {
     *source = "built-in (IANA special-purpose ranges)";
     logf(LogLevel::kDebug, "%s not found: using the built-in blocklist", kDefaultBlocklistFile);
     return parse_target_list(builtin_blocklist(), "built-in blocklist");
@@ -72,7 +73,8 @@ void plan_probe(const ScanConfig& config, ScanPlan& plan) {
   params.gateway_mac = plan.network.gateway_mac;
   params.source_ip = plan.network.source_ip;
   params.source_port_first = config.source_port_first;
-  params.source_port_count = static_cast<uint16_t>(config.source_port_last - config.source_port_first + 1);
+  params.source_port_count =
+      static_cast<uint16_t>(config.source_port_last - config.source_port_first + 1);
   params.probes_per_target = config.probes;
   params.key = plan.key;
   plan.probe = plan.module_info->create(params);
@@ -90,14 +92,18 @@ Result<void> plan_targets(const ScanConfig& config, ScanPlan& plan) {
   const uint64_t before = targets->size();
   plan.addresses = targets->minus(*block);
   if (plan.addresses.empty())
-    return make_error(ExitCode::kDataErr, before == 0 ? "no target addresses"
-                                                      : "all " + std::to_string(before) + " target addresses are excluded by the blocklist " +
-                                                            plan.blocklist_source + " or allowlist");
+    return make_error(ExitCode::kDataErr,
+                      before == 0 ? "no target addresses"
+                                  : "all " + std::to_string(before) +
+                                        " target addresses are excluded by the blocklist " +
+                                        plan.blocklist_source + " or allowlist");
   if (before != plan.addresses.size())
     logf(LogLevel::kInfo, "%llu of %llu target addresses excluded by allowlist/blocklist",
-         static_cast<unsigned long long>(before - plan.addresses.size()), static_cast<unsigned long long>(before));
+         static_cast<unsigned long long>(before - plan.addresses.size()),
+         static_cast<unsigned long long>(before));
   plan.ports = plan.module_info->needs_ports ? PortSet(config.ports) : PortSet({0});
-  if (plan.target_count() / plan.ports.size() != plan.addresses.size() || plan.target_count() > IndexPermutation::kMaxSize)
+  if (plan.target_count() / plan.ports.size() != plan.addresses.size() ||
+      plan.target_count() > IndexPermutation::kMaxSize)
     return make_error(ExitCode::kUsage, "target space too large");
   const uint64_t limit = config.max_targets == 0 ? UINT64_MAX : config.max_targets;
   plan.slice = shard_slice(plan.target_count(), config.shard, config.shards, limit);
@@ -106,7 +112,8 @@ Result<void> plan_targets(const ScanConfig& config, ScanPlan& plan) {
 
 Result<NetworkPlan> plan_network(const ScanConfig& config, Ipv4Address first_target) {
   NetworkPlan net;
-  const bool all_given = !config.interface.empty() && config.source_ip && config.gateway_mac && config.source_mac;
+  const bool all_given =
+      !config.interface.empty() && config.source_ip && config.gateway_mac && config.source_mac;
   if (all_given && config.dryrun) {
     // A dry run with everything given needs no interface to exist (root-free tests).
     net.interface = config.interface;
@@ -127,7 +134,9 @@ Result<NetworkPlan> plan_network(const ScanConfig& config, Ipv4Address first_tar
     if (auto r = netlink->route_to(first_target, interface.ifindex)) route = *r;
   } else {
     auto r = netlink->route_to(first_target);
-    if (!r) return make_error(ExitCode::kUnavailable, r.error().message + ": pass -i/--interface, -S and -G");
+    if (!r)
+      return make_error(ExitCode::kUnavailable,
+                        r.error().message + ": pass -i/--interface, -S and -G");
     route = *r;
     auto info = netlink->interface_by_index(route->ifindex);
     if (!info) return tl::unexpected(info.error());
@@ -140,17 +149,25 @@ Result<NetworkPlan> plan_network(const ScanConfig& config, Ipv4Address first_tar
     net.rx_queues = queues->rx;
     net.tx_queues = queues->tx;
   } else {
-    logf(LogLevel::kWarn, "%s: assuming one receive and one transmit queue", queues.error().message.c_str());
+    logf(LogLevel::kWarn, "%s: assuming one receive and one transmit queue",
+         queues.error().message.c_str());
   }
 
-  if (config.source_ip) net.source_ip = *config.source_ip;
-  else if (route && route->preferred_source) net.source_ip = *route->preferred_source;
-  else if (!interface.addresses.empty()) net.source_ip = interface.addresses.front();
-  else return make_error(ExitCode::kUnavailable, "interface " + interface.name + " has no IPv4 address: pass -S/--source-ip");
+  if (config.source_ip)
+    net.source_ip = *config.source_ip;
+  else if (route && route->preferred_source)
+    net.source_ip = *route->preferred_source;
+  else if (!interface.addresses.empty())
+    net.source_ip = interface.addresses.front();
+  else
+    return make_error(ExitCode::kUnavailable,
+                      "interface " + interface.name + " has no IPv4 address: pass -S/--source-ip");
 
   net.source_mac = config.source_mac ? *config.source_mac : interface.mac;
   if (net.source_mac.is_zero())
-    return make_error(ExitCode::kUnavailable, "interface " + interface.name + " has no MAC address (not Ethernet?): pass --source-mac");
+    return make_error(
+        ExitCode::kUnavailable,
+        "interface " + interface.name + " has no MAC address (not Ethernet?): pass --source-mac");
 
   if (config.gateway_mac) {
     net.gateway_mac = *config.gateway_mac;
@@ -163,8 +180,9 @@ Result<NetworkPlan> plan_network(const ScanConfig& config, Ipv4Address first_tar
   if (!mac) return tl::unexpected(mac.error());
   if (!*mac)
     return make_error(ExitCode::kUnavailable,
-                      "cannot find the gateway MAC: no neighbour entry for " + to_string(next_hop) + " on " +
-                          interface.name + "; pass -G/--gateway-mac (or ping " + to_string(next_hop) + " once first)");
+                      "cannot find the gateway MAC: no neighbour entry for " + to_string(next_hop) +
+                          " on " + interface.name + "; pass -G/--gateway-mac (or ping " +
+                          to_string(next_hop) + " once first)");
   net.gateway_mac = **mac;
   net.gateway_source = "neighbour table (" + to_string(next_hop) + ")";
   return net;
@@ -177,25 +195,31 @@ void plan_threads(const ScanConfig& config, uint32_t cores, ScanPlan& plan) {
     // AF_XDP sends on one queue per thread; a queue that can both send and receive.
     uint32_t queues = std::min(net.tx_queues, net.rx_queues);
     if (config.xdp_queues != 0) queues = std::min(queues, config.xdp_queues);
-    plan.sender_threads = config.sender_threads != 0 ? config.sender_threads : std::min(queues, cores);
+    plan.sender_threads =
+        config.sender_threads != 0 ? config.sender_threads : std::min(queues, cores);
     if (plan.sender_threads > queues) {
-      logf(LogLevel::kInfo, "-T %u: af_xdp sends on one queue per thread and %s has %u usable: using %u sender threads",
+      logf(LogLevel::kInfo,
+           "-T %u: af_xdp sends on one queue per thread and %s has %u usable: using %u sender "
+           "threads",
            plan.sender_threads, net.interface.c_str(), queues, queues);
       plan.sender_threads = queues;
     }
-    const uint32_t wanted = config.receiver_threads != 0 ? config.receiver_threads : std::min(net.rx_queues, cores);
+    const uint32_t wanted =
+        config.receiver_threads != 0 ? config.receiver_threads : std::min(net.rx_queues, cores);
     plan.receiver_threads = std::min(wanted, net.rx_queues);
     return;
   }
   // AF_PACKET sends on any queue (the kernel picks it per CPU): threads are a CPU choice.
-  plan.sender_threads = config.sender_threads != 0 ? config.sender_threads : std::min(cores, kMaxDefaultSenderThreads);
+  plan.sender_threads = config.sender_threads != 0 ? config.sender_threads
+                                                   : std::min(cores, kMaxDefaultSenderThreads);
   plan.receiver_threads = config.receiver_threads != 0 ? config.receiver_threads : 1;
 }
 
 Result<ScanPlan> build_scan_plan(const ScanConfig& config) {
   ScanPlan plan;
   plan.module_info = find_probe_module(config.probe_module);
-  if (plan.module_info == nullptr) return make_error(ExitCode::kUsage, "unknown probe module " + config.probe_module);
+  if (plan.module_info == nullptr)
+    return make_error(ExitCode::kUsage, "unknown probe module " + config.probe_module);
   plan.engine = config.io_engine;
   plan.dryrun = config.dryrun;
   if (auto targets = plan_targets(config, plan); !targets) return tl::unexpected(targets.error());
@@ -204,8 +228,9 @@ Result<ScanPlan> build_scan_plan(const ScanConfig& config) {
   if (!network) return tl::unexpected(network.error());
   plan.network = std::move(*network);
   plan_probe(config, plan);
-  plan.rate_pps = config.bandwidth_bps != 0 ? bandwidth_to_pps(config.bandwidth_bps, plan.probe->frame_bytes())
-                                            : config.rate_pps;
+  plan.rate_pps = config.bandwidth_bps != 0
+                      ? bandwidth_to_pps(config.bandwidth_bps, plan.probe->frame_bytes())
+                      : config.rate_pps;
   plan_threads(config, std::thread::hardware_concurrency(), plan);
   return plan;
 }

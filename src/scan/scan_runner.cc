@@ -16,26 +16,30 @@ constexpr uint64_t kSecondNs = 1000000000ULL;
 constexpr long kControlTickNs = 100 * 1000 * 1000;
 }  // namespace
 
-ScanRunner::ScanRunner(const ScanPlan& plan, const ScanConfig& config, IoEngine& engine, ScanOutputs& outputs)
+ScanRunner::ScanRunner(const ScanPlan& plan, const ScanConfig& config, IoEngine& engine,
+                       ScanOutputs& outputs)
     : plan_(plan),
       config_(config),
       engine_(engine),
-      outputs_(outputs),
       sender_count_(std::min<size_t>(plan.sender_threads, engine.sink_count())),
-      counters_(sender_count_, std::min<size_t>(std::max(plan.receiver_threads, 1u), engine.source_count())),
+      counters_(sender_count_,
+                std::min<size_t>(std::max(plan.receiver_threads, 1u), engine.source_count())),
       permutation_(plan.target_count(), plan.seed),
       work_(plan.slice),
       limiter_(plan.rate_pps, clock_.now_ns()),
-      reporter_(outputs, clock_.now_ns(), config.cooldown_s, !config.quiet && ::isatty(STDERR_FILENO)) {
+      reporter_(outputs, clock_.now_ns(), config.cooldown_s,
+                !config.quiet && ::isatty(STDERR_FILENO)) {
   collector_.sink = outputs.results();
   collector_.max_results = config.max_results;
 }
 
 void ScanRunner::start_receivers() {
-  const size_t threads = std::min<size_t>(std::max(plan_.receiver_threads, 1u), engine_.source_count());
+  const size_t threads =
+      std::min<size_t>(std::max(plan_.receiver_threads, 1u), engine_.source_count());
   for (size_t t = 0; t < threads; ++t) {
     std::vector<PacketSource*> sources;  // queues t, t + threads, t + 2 * threads, ...
-    for (size_t q = t; q < engine_.source_count(); q += threads) sources.push_back(&engine_.source(q));
+    for (size_t q = t; q < engine_.source_count(); q += threads)
+      sources.push_back(&engine_.source(q));
     Result<void>& result = thread_results_.emplace_back();
     receivers_.emplace_back([this, t, sources = std::move(sources), &result] {
       Receiver receiver(plan_, *plan_.probe, sources, collector_, counters_.receiver(t));
@@ -49,8 +53,8 @@ void ScanRunner::start_senders() {
   for (size_t t = 0; t < sender_count_; ++t) {
     Result<void>& result = thread_results_.emplace_back();
     senders_.emplace_back([this, t, &result] {
-      Sender sender(plan_, permutation_, work_, config_.probes, *plan_.probe, engine_.sink(t), limiter_, clock_,
-                    stop_sending_, counters_.sender(t));
+      Sender sender(plan_, permutation_, work_, config_.probes, *plan_.probe, engine_.sink(t),
+                    limiter_, clock_, stop_sending_, counters_.sender(t));
       result = sender.run();
       if (!result) stop_sending_.store(true);
     });
@@ -73,7 +77,8 @@ StatusSnapshot ScanRunner::snapshot(uint64_t now_ns) const {
 void ScanRunner::flush_results() {
   if (collector_.sink == nullptr) return;
   std::lock_guard<std::mutex> lock(collector_.mutex);
-  if (auto flushed = collector_.sink->flush(); !flushed) logf(LogLevel::kError, "%s", flushed.error().message.c_str());
+  if (auto flushed = collector_.sink->flush(); !flushed)
+    logf(LogLevel::kError, "%s", flushed.error().message.c_str());
 }
 
 bool ScanRunner::on_signal(int signal) {
@@ -99,8 +104,8 @@ void ScanRunner::control(const sigset_t& signals) {
     const uint64_t now = clock_.now_ns();
     if (signal > 0 && !on_signal(signal)) return;
     if (phase_ == ScanPhase::kSending) {
-      if (config_.max_runtime_s != 0 && now - summary_.start_ns >= config_.max_runtime_s * kSecondNs &&
-          !stop_sending_.load()) {
+      if (config_.max_runtime_s != 0 &&
+          now - summary_.start_ns >= config_.max_runtime_s * kSecondNs && !stop_sending_.load()) {
         summary_.stop_reason = "max runtime reached";
         stop_sending_.store(true);
       }
@@ -158,7 +163,8 @@ RunSummary ScanRunner::run() {
   for (auto& r : thread_results_)
     if (!r && summary_.outcome) summary_.outcome = r;
   if (collector_.sink != nullptr)
-    if (auto flushed = collector_.sink->flush(); !flushed && summary_.outcome) summary_.outcome = flushed;
+    if (auto flushed = collector_.sink->flush(); !flushed && summary_.outcome)
+      summary_.outcome = flushed;
   summary_.end_time = now_iso();
   return summary_;
 }

@@ -35,7 +35,8 @@ struct RunSummary {
 // the cooldown, a status report and a results flush every second.
 class ScanRunner {
  public:
-  ScanRunner(const ScanPlan& plan, const ScanConfig& config, IoEngine& engine, ScanOutputs& outputs);
+  ScanRunner(const ScanPlan& plan, const ScanConfig& config, IoEngine& engine,
+             ScanOutputs& outputs);
   RunSummary run();
 
  private:
@@ -51,7 +52,6 @@ class ScanRunner {
   const ScanPlan& plan_;
   const ScanConfig& config_;
   IoEngine& engine_;
-  ScanOutputs& outputs_;
   MonotonicClock clock_;
   size_t sender_count_;
   ScanCounters counters_;

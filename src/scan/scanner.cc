@@ -15,7 +15,8 @@ namespace {
 
 Result<std::unique_ptr<IoEngine>> open_engine(const ScanPlan& plan, const ScanConfig& config) {
   if (config.dryrun)
-    return std::unique_ptr<IoEngine>(std::make_unique<DryrunEngine>(stdout, config.dryrun_format, plan.sender_threads));
+    return std::unique_ptr<IoEngine>(
+        std::make_unique<DryrunEngine>(stdout, config.dryrun_format, plan.sender_threads));
   EngineConfig engine_config;
   engine_config.interface = plan.network.interface;
   engine_config.ifindex = plan.network.ifindex;
@@ -33,23 +34,31 @@ Result<std::unique_ptr<IoEngine>> open_engine(const ScanPlan& plan, const ScanCo
 void log_start(const ScanPlan& plan, const ScanConfig& config, IoEngine& engine) {
   const NetworkPlan& net = plan.network;
   logf(LogLevel::kInfo,
-       "scanning %" PRIu64 " addresses x %zu ports = %" PRIu64 " targets (shard %u/%u) on %s from %s, gateway %s via %s; "
+       "scanning %" PRIu64 " addresses x %zu ports = %" PRIu64
+       " targets (shard %u/%u) on %s from %s, gateway %s via %s; "
        "engine %s, %zu sender threads, rate %s, seed %" PRIu64,
        plan.addresses.size(), plan.ports.size(), plan.target_count(), config.shard, config.shards,
        net.interface.c_str(), to_string(net.source_ip).c_str(), to_string(net.gateway_mac).c_str(),
        net.gateway_source.c_str(), std::string(engine.name()).c_str(),
        std::min<size_t>(plan.sender_threads, engine.sink_count()),
-       plan.rate_pps == 0 ? "unlimited" : (std::to_string(plan.rate_pps) + " pps").c_str(), plan.seed);
+       plan.rate_pps == 0 ? "unlimited" : (std::to_string(plan.rate_pps) + " pps").c_str(),
+       plan.seed);
 }
 
 void warn_about_loss(const RunSummary& run) {
   const Totals& s = run.totals;
   if (s.dropped != 0)
-    logf(LogLevel::kWarn, "%" PRIu64 " replies were dropped by the kernel for want of receive-ring space: "
-         "lower -r, or add --receiver-threads", s.dropped);
+    logf(LogLevel::kWarn,
+         "%" PRIu64
+         " replies were dropped by the kernel for want of receive-ring space: "
+         "lower -r, or add --receiver-threads",
+         s.dropped);
   if (s.not_redirected != 0)
-    logf(LogLevel::kWarn, "%" PRIu64 " replies arrived on a receive queue without an AF_XDP socket and were lost "
-         "(did the queue count change during the scan?)", s.not_redirected);
+    logf(LogLevel::kWarn,
+         "%" PRIu64
+         " replies arrived on a receive queue without an AF_XDP socket and were lost "
+         "(did the queue count change during the scan?)",
+         s.not_redirected);
 }
 
 }  // namespace

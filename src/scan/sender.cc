@@ -7,11 +7,19 @@
 
 namespace anyscan {
 
-Sender::Sender(const ScanPlan& plan, const IndexPermutation& permutation, WorkQueue& work, uint32_t probes,
-               const ProbeModule& module, PacketSink& sink, RateLimiter& limiter, Clock& clock,
-               const std::atomic<bool>& stop, SenderCounters& counters)
-    : plan_(plan), permutation_(permutation), work_(work), probes_(probes), module_(module), sink_(sink),
-      limiter_(limiter), clock_(clock), stop_(stop), counters_(counters) {}
+Sender::Sender(const ScanPlan& plan, const IndexPermutation& permutation, WorkQueue& work,
+               uint32_t probes, const ProbeModule& module, PacketSink& sink, RateLimiter& limiter,
+               Clock& clock, const std::atomic<bool>& stop, SenderCounters& counters)
+    : plan_(plan),
+      permutation_(permutation),
+      work_(work),
+      probes_(probes),
+      module_(module),
+      sink_(sink),
+      limiter_(limiter),
+      clock_(clock),
+      stop_(stop),
+      counters_(counters) {}
 
 Result<void> Sender::run() {
   std::array<ProbeTarget, kMaxBatch> batch;
@@ -35,8 +43,9 @@ Result<void> Sender::run() {
         }
         const uint64_t index = permutation_.at(slice.first_position + k * slice.stride);
         const uint64_t address_index = index / port_count;
-        current = ProbeTarget{plan_.addresses.at(address_index),
-                              plan_.ports.at(static_cast<size_t>(index - address_index * port_count)), 0};
+        current =
+            ProbeTarget{plan_.addresses.at(address_index),
+                        plan_.ports.at(static_cast<size_t>(index - address_index * port_count)), 0};
       }
       batch[n] = current;
       batch[n++].probe_number = static_cast<uint16_t>(probe);

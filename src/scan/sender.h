@@ -1,7 +1,7 @@
 #pragma once
 
-#include <atomic>
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <utility>
 
@@ -35,7 +35,8 @@ class WorkQueue {
   const ShardSlice& slice() const { return slice_; }
   // [begin, end) of the next chunk of k; begin == end when everything is claimed.
   std::pair<uint64_t, uint64_t> claim() {
-    const uint64_t begin = std::min(next_.fetch_add(chunk_, std::memory_order_relaxed), slice_.count);
+    const uint64_t begin =
+        std::min(next_.fetch_add(chunk_, std::memory_order_relaxed), slice_.count);
     return {begin, std::min(begin + chunk_, slice_.count)};
   }
 
@@ -52,9 +53,9 @@ class Sender {
   static constexpr uint32_t kMaxBatch = 64;
   static constexpr int kFlushTimeoutMs = 2000;
 
-  Sender(const ScanPlan& plan, const IndexPermutation& permutation, WorkQueue& work, uint32_t probes,
-         const ProbeModule& module, PacketSink& sink, RateLimiter& limiter, Clock& clock,
-         const std::atomic<bool>& stop, SenderCounters& counters);
+  Sender(const ScanPlan& plan, const IndexPermutation& permutation, WorkQueue& work,
+         uint32_t probes, const ProbeModule& module, PacketSink& sink, RateLimiter& limiter,
+         Clock& clock, const std::atomic<bool>& stop, SenderCounters& counters);
 
   Result<void> run();
 

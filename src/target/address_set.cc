@@ -63,7 +63,10 @@ AddressSet AddressSet::intersect(const AddressSet& other) const {
     const uint32_t first = std::max(a.first, b.first);
     const uint32_t last = std::min(a.last, b.last);
     if (first <= last) out.push_back({first, last});
-    if (a.last < b.last) ++i; else ++j;
+    if (a.last < b.last)
+      ++i;
+    else
+      ++j;
   }
   return AddressSet(std::move(out));
 }
@@ -76,9 +79,8 @@ uint32_t AddressSet::at(uint64_t index) const {
 }
 
 std::optional<uint64_t> AddressSet::index_of(uint32_t address) const {
-  const auto it = std::upper_bound(
-      ranges_.begin(), ranges_.end(), address,
-      [](uint32_t a, const AddressRange& r) { return a < r.first; });
+  const auto it = std::upper_bound(ranges_.begin(), ranges_.end(), address,
+                                   [](uint32_t a, const AddressRange& r) { return a < r.first; });
   if (it == ranges_.begin()) return std::nullopt;
   const size_t r = static_cast<size_t>(it - ranges_.begin()) - 1;
   if (address > ranges_[r].last) return std::nullopt;

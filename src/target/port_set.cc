@@ -22,21 +22,28 @@ Result<PortSet> parse_ports(std::string_view text) {
     const size_t comma = text.find(',');
     const std::string_view item = text.substr(0, comma);
     const std::string shown = "'" + std::string(item.substr(0, 32)) + "'";
-    if (item.empty()) return make_error(ExitCode::kUsage, "bad port list: empty element between commas");
+    if (item.empty())
+      return make_error(ExitCode::kUsage, "bad port list: empty element between commas");
     uint64_t first = 0, last = 0;
     if (const size_t dash = item.find('-'); dash != std::string_view::npos) {
       const auto a = parse_decimal(item.substr(0, dash), 65535);
       const auto b = parse_decimal(item.substr(dash + 1), 65535);
-      if (!a || !b) return make_error(ExitCode::kUsage, "bad port range " + shown + ": expected FIRST-LAST with ports 1-65535");
+      if (!a || !b)
+        return make_error(ExitCode::kUsage,
+                          "bad port range " + shown + ": expected FIRST-LAST with ports 1-65535");
       first = *a;
       last = *b;
-      if (last < first) return make_error(ExitCode::kUsage, "bad port range " + shown + ": range ends before it starts");
+      if (last < first)
+        return make_error(ExitCode::kUsage,
+                          "bad port range " + shown + ": range ends before it starts");
     } else {
       const auto p = parse_decimal(item, 65535);
-      if (!p) return make_error(ExitCode::kUsage, "bad port " + shown + ": expected a number 1-65535");
+      if (!p)
+        return make_error(ExitCode::kUsage, "bad port " + shown + ": expected a number 1-65535");
       first = last = *p;
     }
-    if (first == 0) return make_error(ExitCode::kUsage, "bad port " + shown + ": port 0 cannot be probed");
+    if (first == 0)
+      return make_error(ExitCode::kUsage, "bad port " + shown + ": port 0 cannot be probed");
     for (uint64_t p = first; p <= last; ++p) wanted[p] = true;
     if (comma == std::string_view::npos) break;
     text.remove_prefix(comma + 1);

@@ -17,8 +17,10 @@ std::string quoted(std::string_view text) {
 }
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -27,9 +29,13 @@ std::string_view trim(std::string_view s) {
 Result<AddressRange> parse_target(std::string_view text) {
   if (const size_t slash = text.find('/'); slash != std::string_view::npos) {
     const auto address = parse_ipv4(text.substr(0, slash));
-    if (!address) return make_error(ExitCode::kDataErr, "bad target " + quoted(text) + ": not an IPv4 address before '/'");
+    if (!address)
+      return make_error(ExitCode::kDataErr,
+                        "bad target " + quoted(text) + ": not an IPv4 address before '/'");
     const auto prefix = parse_decimal(text.substr(slash + 1), 32);
-    if (!prefix) return make_error(ExitCode::kDataErr, "bad target " + quoted(text) + ": prefix length must be 0-32");
+    if (!prefix)
+      return make_error(ExitCode::kDataErr,
+                        "bad target " + quoted(text) + ": prefix length must be 0-32");
     const uint32_t mask = *prefix == 0 ? 0 : ~uint32_t{0} << (32 - *prefix);
     const uint32_t first = address->value & mask;
     return AddressRange{first, first | ~mask};
@@ -37,12 +43,20 @@ Result<AddressRange> parse_target(std::string_view text) {
   if (const size_t dash = text.find('-'); dash != std::string_view::npos) {
     const auto first = parse_ipv4(text.substr(0, dash));
     const auto last = parse_ipv4(text.substr(dash + 1));
-    if (!first || !last) return make_error(ExitCode::kDataErr, "bad target " + quoted(text) + ": a range is FIRST-LAST with two IPv4 addresses");
-    if (last->value < first->value) return make_error(ExitCode::kDataErr, "bad target " + quoted(text) + ": range ends before it starts");
+    if (!first || !last)
+      return make_error(ExitCode::kDataErr, "bad target " + quoted(text) +
+                                                ": a range is FIRST-LAST with two IPv4 addresses");
+    if (last->value < first->value)
+      return make_error(ExitCode::kDataErr,
+                        "bad target " + quoted(text) + ": range ends before it starts");
     return AddressRange{first->value, last->value};
   }
   const auto address = parse_ipv4(text);
-  if (!address) return make_error(ExitCode::kDataErr, "bad target " + quoted(text) + ": expected an IPv4 address, CIDR (a.b.c.d/n) or range (a.b.c.d-e.f.g.h)");
+  if (!address)
+    return make_error(
+        ExitCode::kDataErr,
+        "bad target " + quoted(text) +
+            ": expected an IPv4 address, CIDR (a.b.c.d/n) or range (a.b.c.d-e.f.g.h)");
   return AddressRange{address->value, address->value};
 }
 
@@ -54,11 +68,14 @@ Result<AddressSet> parse_target_list(std::string_view contents, const std::strin
     const size_t end = contents.find('\n');
     std::string_view line = contents.substr(0, end);
     contents.remove_prefix(end == std::string_view::npos ? contents.size() : end + 1);
-    if (const size_t hash = line.find('#'); hash != std::string_view::npos) line = line.substr(0, hash);
+    if (const size_t hash = line.find('#'); hash != std::string_view::npos)
+      line = line.substr(0, hash);
     line = trim(line);
     if (line.empty()) continue;
     auto range = parse_target(line);
-    if (!range) return make_error(ExitCode::kDataErr, name + ":" + std::to_string(line_number) + ": " + range.error().message);
+    if (!range)
+      return make_error(ExitCode::kDataErr,
+                        name + ":" + std::to_string(line_number) + ": " + range.error().message);
     ranges.push_back(*range);
   }
   return AddressSet(std::move(ranges));

@@ -12,7 +12,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const auto& table = anyscan::option_table();
   const auto& option = table[data[0] % table.size()];
   anyscan::ScanConfig config;
-  auto applied = option.apply(config, std::string_view(reinterpret_cast<const char*>(data + 1), size - 1));
+  auto applied =
+      option.apply(config, std::string_view(reinterpret_cast<const char*>(data + 1), size - 1));
   if (!applied && applied.error().message.empty()) std::abort();
   (void)anyscan::validate_config(config);
   return 0;

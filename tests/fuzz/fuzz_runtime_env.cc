@@ -14,7 +14,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);
   (void)anyscan::parse_kernel_release(text);
   const std::vector<std::pair<std::string, std::string>> updates = {
-      {anyscan::kKeyAvailable, "false"}, {anyscan::kKeyReason, text.substr(0, 80)}, {anyscan::kKeyProbedKernel, "6.1.0"}};
+      {anyscan::kKeyAvailable, "false"},
+      {anyscan::kKeyReason, text.substr(0, 80)},
+      {anyscan::kKeyProbedKernel, "6.1.0"}};
   const std::string rewritten = anyscan::rewrite_env(text, updates);
   const bool parsed_before = static_cast<bool>(anyscan::parse_env_file(text, "fuzz"));
   auto after = anyscan::parse_env_file(rewritten, "fuzz");
@@ -22,7 +24,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!after) std::abort();
     std::map<std::string, std::string> values;
     for (const auto& e : *after) values[e.key] = e.value;
-    if (values[anyscan::kKeyAvailable] != "false" || values[anyscan::kKeyProbedKernel] != "6.1.0") std::abort();
+    if (values[anyscan::kKeyAvailable] != "false" || values[anyscan::kKeyProbedKernel] != "6.1.0")
+      std::abort();
   }
   return 0;
 }

@@ -30,20 +30,34 @@ class AfXdp : public ::testing::Test {
   }
 
   std::vector<std::string> args(const std::string& engine, const std::vector<std::string>& extra) {
-    std::vector<std::string> a = {ANYSCAN_BINARY, "--io-engine", engine, "-i", pair_->scanner_if(), "-G", pair_->target_mac(),
-                                  "-b", "/dev/null", "-o", dir_ + "/results.csv", "-m", dir_ + "/meta.json",
-                                  "-f", "saddr,sport,classification", "-q"};
+    std::vector<std::string> a = {ANYSCAN_BINARY,
+                                  "--io-engine",
+                                  engine,
+                                  "-i",
+                                  pair_->scanner_if(),
+                                  "-G",
+                                  pair_->target_mac(),
+                                  "-b",
+                                  "/dev/null",
+                                  "-o",
+                                  dir_ + "/results.csv",
+                                  "-m",
+                                  dir_ + "/meta.json",
+                                  "-f",
+                                  "saddr,sport,classification",
+                                  "-q"};
     a.insert(a.end(), extra.begin(), extra.end());
     return a;
   }
 
   ProcessResult run(const std::vector<std::string>& argv, int timeout_s = 60) {
-    return wait_for(pair_->spawn_in_scanner(argv, dir_ + "/out", dir_ + "/err"), timeout_s, dir_ + "/out", dir_ + "/err");
+    return wait_for(pair_->spawn_in_scanner(argv, dir_ + "/out", dir_ + "/err"), timeout_s,
+                    dir_ + "/out", dir_ + "/err");
   }
 
   bool xdp_attached() {
-    return shell_output("ip -n " + pair_->scanner_ns() + " -d link show dev " + pair_->scanner_if()).find("prog/xdp") !=
-           std::string::npos;
+    return shell_output("ip -n " + pair_->scanner_ns() + " -d link show dev " + pair_->scanner_if())
+               .find("prog/xdp") != std::string::npos;
   }
 
   std::unique_ptr<NetnsPair> pair_;
@@ -54,7 +68,8 @@ TEST_F(AfXdp, SameSeedSameResultsOnBothEngines) {
   std::set<std::string> results[2];
   int i = 0;
   for (const char* engine : {"af_packet", "af_xdp"}) {
-    ProcessResult r = run(args(engine, {"-e", "99", "-p", "20-30,80,443", "-r", "3000", "-c", "1", "198.18.0.2-198.18.0.5"}));
+    ProcessResult r = run(args(engine, {"-e", "99", "-p", "20-30,80,443", "-r", "3000", "-c", "1",
+                                        "198.18.0.2-198.18.0.5"}));
     ASSERT_EQ(r.exit_code, 0) << engine << ": " << r.err;
     results[i++] = csv_rows(read_file(dir_ + "/results.csv"));
   }
@@ -78,7 +93,8 @@ TEST_F(AfXdp, HostTrafficKeepsFlowingDuringAScan) {
     UniqueFd c(::accept(server.get(), nullptr, nullptr));
     char buffer[64];
     ssize_t n;
-    while ((n = ::recv(c.get(), buffer, sizeof buffer, 0)) > 0) ::send(c.get(), buffer, static_cast<size_t>(n), 0);
+    while ((n = ::recv(c.get(), buffer, sizeof buffer, 0)) > 0)
+      ::send(c.get(), buffer, static_cast<size_t>(n), 0);
   });
   // ...and a client in the scanner namespace whose port (50000) is outside the scan's
   // source ports (40000-40999), connected before the XDP program is attached.
@@ -95,28 +111,36 @@ TEST_F(AfXdp, HostTrafficKeepsFlowingDuringAScan) {
     ::setsockopt(client.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
   });
   const pid_t scanner = pair_->spawn_in_scanner(
-      args("af_xdp", {"-s", "40000-40999", "-p", "1-200", "-r", "300", "-c", "1", "198.18.0.2-198.18.0.5"}),
+      args("af_xdp",
+           {"-s", "40000-40999", "-p", "1-200", "-r", "300", "-c", "1", "198.18.0.2-198.18.0.5"}),
       dir_ + "/out", dir_ + "/err");
   // Wait until the program is attached, then talk and ping while it scans.
-  for (int i = 0; i < 100 && !xdp_attached(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  for (int i = 0; i < 100 && !xdp_attached(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   ASSERT_TRUE(xdp_attached());
   const std::string ping_output = dir_ + "/ping";
   std::thread pinger([&] {
-    std::system(("ip netns exec " + pair_->scanner_ns() + " ping -c 15 -i 0.1 -W 1 198.18.0.3 >" + ping_output + " 2>&1").c_str());
+    std::system(("ip netns exec " + pair_->scanner_ns() + " ping -c 15 -i 0.1 -W 1 198.18.0.3 >" +
+                 ping_output + " 2>&1")
+                    .c_str());
   });
   int round_trips = 0;
   for (int i = 0; i < 30; ++i) {
     const std::string message = "hello " + std::to_string(i);
-    ASSERT_EQ(::send(client.get(), message.data(), message.size(), 0), static_cast<ssize_t>(message.size()));
+    ASSERT_EQ(::send(client.get(), message.data(), message.size(), 0),
+              static_cast<ssize_t>(message.size()));
     char buffer[64] = {};
     const ssize_t n = ::recv(client.get(), buffer, sizeof buffer, 0);
-    if (n == static_cast<ssize_t>(message.size()) && message == std::string(buffer, static_cast<size_t>(n))) ++round_trips;
+    if (n == static_cast<ssize_t>(message.size()) &&
+        message == std::string(buffer, static_cast<size_t>(n)))
+      ++round_trips;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   EXPECT_TRUE(xdp_attached()) << "the scan should still be running";
   pinger.join();
   EXPECT_EQ(round_trips, 30);
-  EXPECT_NE(read_file(ping_output).find(" 0% packet loss"), std::string::npos) << read_file(ping_output);
+  EXPECT_NE(read_file(ping_output).find(" 0% packet loss"), std::string::npos)
+      << read_file(ping_output);
   ProcessResult r = wait_for(scanner, 60, dir_ + "/out", dir_ + "/err");
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(csv_rows(read_file(dir_ + "/results.csv")).size(), 4u * 200);
@@ -125,9 +149,11 @@ TEST_F(AfXdp, HostTrafficKeepsFlowingDuringAScan) {
 }
 
 TEST_F(AfXdp, KillNineLeavesNoXdpProgramAndTrafficFlows) {
-  const pid_t scanner = pair_->spawn_in_scanner(args("af_xdp", {"-p", "1-1000", "-r", "200", "198.18.0.2-198.18.0.5"}),
-                                                dir_ + "/out", dir_ + "/err");
-  for (int i = 0; i < 100 && !xdp_attached(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  const pid_t scanner = pair_->spawn_in_scanner(
+      args("af_xdp", {"-p", "1-1000", "-r", "200", "198.18.0.2-198.18.0.5"}), dir_ + "/out",
+      dir_ + "/err");
+  for (int i = 0; i < 100 && !xdp_attached(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   ASSERT_TRUE(xdp_attached());
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   ASSERT_EQ(::kill(scanner, SIGKILL), 0);
@@ -139,8 +165,12 @@ TEST_F(AfXdp, KillNineLeavesNoXdpProgramAndTrafficFlows) {
     gone = !xdp_attached();
     if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  EXPECT_TRUE(gone) << shell_output("ip -n " + pair_->scanner_ns() + " -d link show dev " + pair_->scanner_if());
-  EXPECT_EQ(std::system(("ip netns exec " + pair_->scanner_ns() + " ping -c 3 -i 0.2 -W 1 198.18.0.2 >/dev/null").c_str()), 0);
+  EXPECT_TRUE(gone) << shell_output("ip -n " + pair_->scanner_ns() + " -d link show dev " +
+                                    pair_->scanner_if());
+  EXPECT_EQ(std::system(("ip netns exec " + pair_->scanner_ns() +
+                         " ping -c 3 -i 0.2 -W 1 198.18.0.2 >/dev/null")
+                            .c_str()),
+            0);
 }
 
 TEST_F(AfXdp, ExactlyThreeCapabilitiesSufficeAndWithoutCapBpfItExits69) {
@@ -148,9 +178,12 @@ TEST_F(AfXdp, ExactlyThreeCapabilitiesSufficeAndWithoutCapBpfItExits69) {
   for (const bool with_bpf : {true, false}) {
     SCOPED_TRACE(with_bpf ? "NET_RAW+NET_ADMIN+BPF" : "NET_RAW+NET_ADMIN, no BPF");
     const std::string caps = base + (with_bpf ? ",+bpf" : "");
-    std::vector<std::string> argv = {"/usr/bin/setpriv", "--reuid", "nobody", "--regid", "nogroup", "--clear-groups",
-                                     "--inh-caps", caps, "--ambient-caps", caps, "--bounding-set", caps};
-    const auto scan = args("af_xdp", {"-p", "22,80,443", "-r", "2000", "-c", "1", "198.18.0.2-198.18.0.5"});
+    std::vector<std::string> argv = {
+        "/usr/bin/setpriv", "--reuid",    "nobody", "--regid",        "nogroup",
+        "--clear-groups",   "--inh-caps", caps,     "--ambient-caps", caps,
+        "--bounding-set",   caps};
+    const auto scan =
+        args("af_xdp", {"-p", "22,80,443", "-r", "2000", "-c", "1", "198.18.0.2-198.18.0.5"});
     argv.insert(argv.end(), scan.begin(), scan.end());
     ::unlink((dir_ + "/results.csv").c_str());  // root-owned files from earlier tests
     ::unlink((dir_ + "/meta.json").c_str());
@@ -171,25 +204,28 @@ TEST_F(AfXdp, ExactlyThreeCapabilitiesSufficeAndWithoutCapBpfItExits69) {
 TEST_F(AfXdp, NativeAndSkbModesBothScanExactly) {
   for (const char* mode : {"native", "skb"}) {
     SCOPED_TRACE(mode);
-    ProcessResult r = run(args("af_xdp", {"--xdp-mode", mode, "-v", "3", "-p", "22,80,443", "-r", "2000", "-c", "1",
-                                          "198.18.0.2-198.18.0.5"}));
+    ProcessResult r = run(args("af_xdp", {"--xdp-mode", mode, "-v", "3", "-p", "22,80,443", "-r",
+                                          "2000", "-c", "1", "198.18.0.2-198.18.0.5"}));
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_NE(r.err.find(std::string("in ") + mode + ", copy mode"), std::string::npos) << r.err;
     const auto rows = csv_rows(read_file(dir_ + "/results.csv"));
     EXPECT_EQ(rows.size(), 12u);
-    EXPECT_TRUE(rows.count("198.18.0.2,443,synack") && rows.count("198.18.0.4,80,synack") && rows.count("198.18.0.3,22,rst"));
+    EXPECT_TRUE(rows.count("198.18.0.2,443,synack") && rows.count("198.18.0.4,80,synack") &&
+                rows.count("198.18.0.3,22,rst"));
   }
 }
 
 TEST_F(AfXdp, ZeroCopyForceFailsClearlyAndAutoStepsDown) {
-  ProcessResult forced = run(args("af_xdp", {"--xdp-zerocopy", "force", "-p", "22", "-c", "0", "198.18.0.2"}));
+  ProcessResult forced =
+      run(args("af_xdp", {"--xdp-zerocopy", "force", "-p", "22", "-c", "0", "198.18.0.2"}));
   EXPECT_EQ(forced.exit_code, 69);
   EXPECT_NE(forced.err.find("native, zero-copy"), std::string::npos) << forced.err;
   EXPECT_NE(forced.err.find("Operation not supported"), std::string::npos) << forced.err;
   EXPECT_FALSE(xdp_attached());
   ProcessResult automatic = run(args("af_xdp", {"-v", "4", "-p", "22", "-c", "0", "198.18.0.2"}));
   ASSERT_EQ(automatic.exit_code, 0) << automatic.err;
-  EXPECT_NE(automatic.err.find("(native, zero-copy): Operation not supported"), std::string::npos) << automatic.err;
+  EXPECT_NE(automatic.err.find("(native, zero-copy): Operation not supported"), std::string::npos)
+      << automatic.err;
   EXPECT_NE(automatic.err.find("in native, copy mode"), std::string::npos) << automatic.err;
 }
 

@@ -23,11 +23,22 @@ struct ScanRun {
   std::string metadata;
 };
 
-class EngineScan : public ::testing::TestWithParam<std::string> {
+// An engine as the user picks it, on a veth with `queues` TX and RX queues on both ends.
+struct ScanVariant {
+  std::string engine;    // --io-engine
+  std::string xdp_mode;  // --xdp-mode (af_xdp only; "" = auto, which is native on veth)
+  int queues;
+};
+
+std::string variant_name(const ScanVariant& v) {
+  return v.engine + (v.xdp_mode.empty() ? "" : "_" + v.xdp_mode) + "_q" + std::to_string(v.queues);
+}
+
+class EngineScan : public ::testing::TestWithParam<ScanVariant> {
  protected:
   void SetUp() override {
     if (::geteuid() != 0) GTEST_SKIP() << "needs root for network namespaces";
-    pair_ = std::make_unique<NetnsPair>(8);
+    pair_ = std::make_unique<NetnsPair>(8, GetParam().queues);
     ASSERT_TRUE(pair_->ok()) << pair_->error();
     std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
     std::replace(name.begin(), name.end(), '/', '_');
@@ -40,10 +51,25 @@ class EngineScan : public ::testing::TestWithParam<std::string> {
   // test subnet, so nothing outside it could be probed even by mistake.
   std::vector<std::string> scanner_args(const std::vector<std::string>& extra) {
     std::ofstream(dir_ + "/allow.conf") << "198.18.0.0/24\n";
-    std::vector<std::string> args = {ANYSCAN_BINARY, "--io-engine", GetParam(), "-i", pair_->scanner_if(),
-                                     "-G", pair_->target_mac(), "-b", "/dev/null", "-w", dir_ + "/allow.conf",
-                                     "-o", dir_ + "/results.csv", "-m", dir_ + "/meta.json",
-                                     "-f", "saddr,sport,classification,success", "-q"};
+    std::vector<std::string> args = {ANYSCAN_BINARY,
+                                     "--io-engine",
+                                     GetParam().engine,
+                                     "-i",
+                                     pair_->scanner_if(),
+                                     "-G",
+                                     pair_->target_mac(),
+                                     "-b",
+                                     "/dev/null",
+                                     "-w",
+                                     dir_ + "/allow.conf",
+                                     "-o",
+                                     dir_ + "/results.csv",
+                                     "-m",
+                                     dir_ + "/meta.json",
+                                     "-f",
+                                     "saddr,sport,classification,success",
+                                     "-q"};
+    if (!GetParam().xdp_mode.empty()) args.insert(args.end(), {"--xdp-mode", GetParam().xdp_mode});
     args.insert(args.end(), extra.begin(), extra.end());
     return args;
   }
@@ -60,11 +86,14 @@ class EngineScan : public ::testing::TestWithParam<std::string> {
     return run;
   }
 
-  ScanRun scan(const std::vector<std::string>& extra, int timeout_s = 60) { return finish(start(extra), timeout_s); }
+  ScanRun scan(const std::vector<std::string>& extra, int timeout_s = 60) {
+    return finish(start(extra), timeout_s);
+  }
 
   // A random set of open (address, port) pairs over `ports`, seeded from the test run and
   // printed on failure so it can be reproduced.
-  std::map<std::string, std::set<uint16_t>> random_open_set(const std::vector<uint16_t>& ports, uint32_t seed) {
+  std::map<std::string, std::set<uint16_t>> random_open_set(const std::vector<uint16_t>& ports,
+                                                            uint32_t seed) {
     std::mt19937 random(seed);
     std::map<std::string, std::set<uint16_t>> open;
     for (const auto& address : pair_->target_addresses())
@@ -119,12 +148,22 @@ TEST_P(EngineScan, ReportsExactlyTheOpenSetAtLowRate) {
   const auto ports = random_ports(40, seed);
   const auto open = random_open_set(ports, seed);
   pair_->listen_on(open);
-  ScanRun run = scan({"-p", port_list(ports), "-r", "2000", "-c", "1", "198.18.0.2-198.18.0.9"});
-  ASSERT_EQ(run.process.exit_code, 0) << run.process.err;
-  EXPECT_EQ(run.rows, expected_rows(open, ports));
-  EXPECT_EQ(metadata_count(run.metadata, "sent"), 8u * 40);
-  EXPECT_EQ(metadata_count(run.metadata, "validation_failed"), 0u);
-  EXPECT_NE(run.metadata.find("\"engine\":\"" + GetParam() + "\""), std::string::npos) << run.metadata;
+  for (const std::vector<std::string>& threads :
+       {std::vector<std::string>{"-T", "1"}, std::vector<std::string>{}}) {
+    SCOPED_TRACE(threads.empty() ? "default threads" : "-T 1");
+    std::vector<std::string> args = {"-p", port_list(ports),       "-r", "2000", "-c",
+                                     "1",  "198.18.0.2-198.18.0.9"};
+    args.insert(args.end(), threads.begin(), threads.end());
+    ScanRun run = scan(args);
+    ASSERT_EQ(run.process.exit_code, 0) << run.process.err;
+    EXPECT_EQ(run.rows, expected_rows(open, ports));
+    EXPECT_EQ(metadata_count(run.metadata, "sent"), 8u * 40);
+    EXPECT_EQ(metadata_count(run.metadata, "validation_failed"), 0u);
+    EXPECT_EQ(metadata_count(run.metadata, "not_redirected"), 0u) << run.metadata;
+    EXPECT_EQ(metadata_count(run.metadata, "dropped"), 0u) << run.metadata;
+    EXPECT_NE(run.metadata.find("\"engine\":\"" + GetParam().engine + "\""), std::string::npos)
+        << run.metadata;
+  }
 }
 
 TEST_P(EngineScan, ReportsExactlyTheOpenSetAtTopRate) {
@@ -133,23 +172,33 @@ TEST_P(EngineScan, ReportsExactlyTheOpenSetAtTopRate) {
   const auto ports = random_ports(500, seed);
   const auto open = random_open_set(ports, seed);
   pair_->listen_on(open);
-  ScanRun run = scan({"-p", port_list(ports), "-r", "0", "-c", "2", "198.18.0.2-198.18.0.9"});
-  ASSERT_EQ(run.process.exit_code, 0) << run.process.err;
-  EXPECT_EQ(metadata_count(run.metadata, "sent"), 8u * 500);
-  const auto expected = expected_rows(open, ports);
-  EXPECT_EQ(run.rows.size(), expected.size()) << run.metadata;
-  EXPECT_EQ(run.rows, expected);
+  for (const std::vector<std::string>& threads :
+       {std::vector<std::string>{"-T", "1"}, std::vector<std::string>{}}) {
+    SCOPED_TRACE(threads.empty() ? "default threads" : "-T 1");
+    std::vector<std::string> args = {"-p", port_list(ports),       "-r", "0", "-c",
+                                     "2",  "198.18.0.2-198.18.0.9"};
+    args.insert(args.end(), threads.begin(), threads.end());
+    ScanRun run = scan(args);
+    ASSERT_EQ(run.process.exit_code, 0) << run.process.err;
+    EXPECT_EQ(metadata_count(run.metadata, "sent"), 8u * 500);
+    const auto expected = expected_rows(open, ports);
+    EXPECT_EQ(run.rows.size(), expected.size()) << run.metadata;
+    EXPECT_EQ(run.rows, expected);
+    EXPECT_EQ(metadata_count(run.metadata, "not_redirected"), 0u) << run.metadata;
+  }
 }
 
 TEST_P(EngineScan, ForgedSynAcksAreCountedNeverReported) {
   const auto ports = random_ports(40, test_seed() + 2);
   std::map<std::string, std::set<uint16_t>> open;  // everything closed: any synack is forged
-  pid_t pid = start({"-p", port_list(ports), "-r", "200", "-c", "2", "-s", "40000-40999", "198.18.0.2-198.18.0.9"});
+  pid_t pid = start({"-p", port_list(ports), "-r", "200", "-c", "2", "-s", "40000-40999",
+                     "198.18.0.2-198.18.0.9"});
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   // SYN-ACKs from real targets and scanned ports to our source ports, with guessed acks.
   for (int i = 0; i < 100; ++i)
     pair_->send_tcp_from_target(pair_->target_addresses()[i % 8], ports[i % ports.size()],
-                                static_cast<uint16_t>(40000 + i * 7), 1000 + i, 0x12345678u + i, 0x12, 1);
+                                static_cast<uint16_t>(40000 + i * 7), 1000 + i, 0x12345678u + i,
+                                0x12, 1);
   ScanRun run = finish(pid, 60);
   ASSERT_EQ(run.process.exit_code, 0) << run.process.err;
   EXPECT_EQ(run.rows, expected_rows(open, ports));
@@ -180,7 +229,10 @@ TEST_P(EngineScan, SigtermStopsSendingAndStillWritesEveryReply) {
   for (const auto& row : run.rows) EXPECT_TRUE(all.count(row)) << row;
 }
 
-TEST_P(EngineScan, SameSeedSameProbeOrderAndSameResults) {
+// What does not depend on the queue count runs on the single-queue variants only.
+class SingleQueueScan : public EngineScan {};
+
+TEST_P(SingleQueueScan, SameSeedSameProbeOrderAndSameResults) {
   const uint32_t seed = test_seed() + 4;
   const auto ports = random_ports(20, seed);
   const auto open = random_open_set(ports, seed);
@@ -189,7 +241,8 @@ TEST_P(EngineScan, SameSeedSameProbeOrderAndSameResults) {
   std::vector<std::set<std::string>> results;
   for (const char* scan_seed : {"42", "42", "43"}) {
     SynCapture capture(*pair_);
-    ScanRun run = scan({"-p", port_list(ports), "-r", "5000", "-c", "1", "-T", "1", "-e", scan_seed, "198.18.0.2-198.18.0.9"});
+    ScanRun run = scan({"-p", port_list(ports), "-r", "5000", "-c", "1", "-T", "1", "-e", scan_seed,
+                        "198.18.0.2-198.18.0.9"});
     ASSERT_EQ(run.process.exit_code, 0) << run.process.err;
     orders.push_back(capture.drain());
     results.push_back(run.rows);
@@ -202,7 +255,7 @@ TEST_P(EngineScan, SameSeedSameProbeOrderAndSameResults) {
   EXPECT_EQ(results[0], expected_rows(open, ports));
 }
 
-TEST_P(EngineScan, EveryProbeLeavesEvenWithoutCooldown) {
+TEST_P(SingleQueueScan, EveryProbeLeavesEvenWithoutCooldown) {
   // Ring-based engines hold frames after submit: exiting at once (-c 0) must not drop them.
   SynCapture capture(*pair_);
   const auto ports = random_ports(500, test_seed() + 5);
@@ -214,17 +267,33 @@ TEST_P(EngineScan, EveryProbeLeavesEvenWithoutCooldown) {
   EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()).size(), 4000u);
 }
 
-TEST_P(EngineScan, IcmpEchoScanFindsEveryHost) {
-  ScanRun run = scan({"-M", "icmp_echoscan", "-r", "1000", "-c", "1", "-f", "saddr,classification,success",
-                      "198.18.0.1-198.18.0.12"});
+TEST_P(SingleQueueScan, IcmpEchoScanFindsEveryHost) {
+  ScanRun run = scan({"-M", "icmp_echoscan", "-r", "1000", "-c", "1", "-f",
+                      "saddr,classification,success", "198.18.0.1-198.18.0.12"});
   ASSERT_EQ(run.process.exit_code, 0) << run.process.err;
   std::set<std::string> expected;
   for (const auto& address : pair_->target_addresses()) expected.insert(address + ",echoreply,1");
   EXPECT_EQ(run.rows, expected);
 }
 
-INSTANTIATE_TEST_SUITE_P(Engines, EngineScan, ::testing::Values("af_packet", "af_xdp"),
-                         [](const auto& info) { return info.param; });
+// The exact-set suite on 1, 2, 4 and 8 queues: replies land on every RX queue (the target
+// kernel spreads them by flow hash), and every one must be captured.
+std::vector<ScanVariant> every_engine_and_queue_count() {
+  std::vector<ScanVariant> variants;
+  for (int queues : {1, 2, 4, 8})
+    for (const ScanVariant& v :
+         {ScanVariant{"af_packet", "", queues}, ScanVariant{"af_xdp", "native", queues},
+          ScanVariant{"af_xdp", "skb", queues}})
+      variants.push_back(v);
+  return variants;
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, EngineScan, ::testing::ValuesIn(every_engine_and_queue_count()),
+                         [](const auto& info) { return variant_name(info.param); });
+INSTANTIATE_TEST_SUITE_P(Engines, SingleQueueScan,
+                         ::testing::Values(ScanVariant{"af_packet", "", 1},
+                                           ScanVariant{"af_xdp", "", 1}),
+                         [](const auto& info) { return variant_name(info.param); });
 
 class HostFacts : public ::testing::Test {
  protected:
@@ -236,21 +305,25 @@ class HostFacts : public ::testing::Test {
     ASSERT_EQ(std::system(("mkdir -p '" + dir_ + "'").c_str()), 0);
   }
   ProcessResult run(const std::vector<std::string>& args) {
-    return wait_for(pair_->spawn_in_scanner(args, dir_ + "/hf.out", dir_ + "/hf.err"), 30, dir_ + "/hf.out", dir_ + "/hf.err");
+    return wait_for(pair_->spawn_in_scanner(args, dir_ + "/hf.out", dir_ + "/hf.err"), 30,
+                    dir_ + "/hf.out", dir_ + "/hf.err");
   }
   std::unique_ptr<NetnsPair> pair_;
   std::string dir_;
 };
 
 TEST_F(HostFacts, GatewayMacComesFromTheNeighbourTableOrTheErrorNamesG) {
-  const std::vector<std::string> args = {ANYSCAN_BINARY, "-q", "-b", "/dev/null", "-p", "9", "-c", "1", "198.18.0.2"};
+  const std::vector<std::string> args = {ANYSCAN_BINARY, "-q", "-b",        "/dev/null", "-p", "9",
+                                         "-c",           "1",  "198.18.0.2"};
   ProcessResult missing = run(args);
   EXPECT_EQ(missing.exit_code, 69);
   EXPECT_NE(missing.err.find("pass -G/--gateway-mac"), std::string::npos) << missing.err;
   EXPECT_EQ(std::count(missing.err.begin(), missing.err.end(), '\n'), 1);
 
-  ASSERT_EQ(std::system(("ip -n " + pair_->scanner_ns() + " neigh replace 198.18.0.2 lladdr " + pair_->target_mac() +
-                         " dev " + pair_->scanner_if() + " nud permanent").c_str()), 0);
+  ASSERT_EQ(std::system(("ip -n " + pair_->scanner_ns() + " neigh replace 198.18.0.2 lladdr " +
+                         pair_->target_mac() + " dev " + pair_->scanner_if() + " nud permanent")
+                            .c_str()),
+            0);
   ProcessResult found = run(args);
   ASSERT_EQ(found.exit_code, 0) << found.err;
   EXPECT_NE(found.out.find("198.18.0.2,9,rst,0"), std::string::npos) << found.out;
@@ -258,9 +331,29 @@ TEST_F(HostFacts, GatewayMacComesFromTheNeighbourTableOrTheErrorNamesG) {
 }
 
 TEST_F(HostFacts, WithoutCapNetRawExits77WithTheFix) {
-  ProcessResult r = run({"/usr/bin/setpriv", "--reuid", "nobody", "--regid", "nogroup", "--clear-groups",
-                         "--inh-caps", "-all", "--bounding-set", "-all", ANYSCAN_BINARY, "-q", "-b", "/dev/null",
-                         "-i", pair_->scanner_if(), "-G", pair_->target_mac(), "-o", "/dev/null", "-p", "9", "198.18.0.2"});
+  ProcessResult r = run({"/usr/bin/setpriv",
+                         "--reuid",
+                         "nobody",
+                         "--regid",
+                         "nogroup",
+                         "--clear-groups",
+                         "--inh-caps",
+                         "-all",
+                         "--bounding-set",
+                         "-all",
+                         ANYSCAN_BINARY,
+                         "-q",
+                         "-b",
+                         "/dev/null",
+                         "-i",
+                         pair_->scanner_if(),
+                         "-G",
+                         pair_->target_mac(),
+                         "-o",
+                         "/dev/null",
+                         "-p",
+                         "9",
+                         "198.18.0.2"});
   EXPECT_EQ(r.exit_code, 77) << r.err;
   EXPECT_NE(r.err.find("CAP_NET_RAW"), std::string::npos) << r.err;
 }

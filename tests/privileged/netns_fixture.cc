@@ -41,7 +41,7 @@ std::set<std::string> csv_rows(const std::string& text) {
   return rows;
 }
 
-NetnsPair::NetnsPair(int target_count) : target_count_(target_count) {
+NetnsPair::NetnsPair(int target_count, int queues) : target_count_(target_count), queues_(queues) {
   // Unique per process and per instance: parallel runs and leftovers never collide.
   static int instance = 0;
   const std::string id = std::to_string(::getpid() % 100000) + "x" + std::to_string(instance++);
@@ -49,14 +49,18 @@ NetnsPair::NetnsPair(int target_count) : target_count_(target_count) {
   target_ns_ = "anyscan-t" + id;
   scanner_if_ = "as" + id + "a";
   target_if_ = "as" + id + "b";
+  const std::string queue_args = queues_ > 1 ? " numtxqueues " + std::to_string(queues_) +
+                                                   " numrxqueues " + std::to_string(queues_)
+                                             : "";
   std::string commands =
       "ip netns add " + scanner_ns_ + " && ip netns add " + target_ns_ +
       // The veth pair is created inside the scanner namespace with its peer directly in the
       // target namespace: it never exists in the host's namespace.
-      " && ip -n " + scanner_ns_ + " link add " + scanner_if_ + " type veth peer name " + target_if_ + " netns " + target_ns_ +
-      " && ip -n " + scanner_ns_ + " link set lo up && ip -n " + target_ns_ + " link set lo up" +
-      " && ip -n " + scanner_ns_ + " addr add 198.18.0.1/24 dev " + scanner_if_ +
-      " && ip -n " + scanner_ns_ + " link set " + scanner_if_ + " up";
+      " && ip -n " + scanner_ns_ + " link add " + scanner_if_ + queue_args +
+      " type veth peer name " + target_if_ + queue_args + " netns " + target_ns_ + " && ip -n " +
+      scanner_ns_ + " link set lo up && ip -n " + target_ns_ + " link set lo up" + " && ip -n " +
+      scanner_ns_ + " addr add 198.18.0.1/24 dev " + scanner_if_ + " && ip -n " + scanner_ns_ +
+      " link set " + scanner_if_ + " up";
   for (const auto& address : target_addresses())
     commands += " && ip -n " + target_ns_ + " addr add " + address + "/24 dev " + target_if_;
   commands += " && ip -n " + target_ns_ + " link set " + target_if_ + " up";
@@ -67,7 +71,8 @@ NetnsPair::NetnsPair(int target_count) : target_count_(target_count) {
 NetnsPair::~NetnsPair() {
   listeners_.clear();
   // Deleting a namespace deletes the veth pair (and any XDP program attached to it).
-  sh("ip netns del " + scanner_ns_ + " 2>/dev/null; ip netns del " + target_ns_ + " 2>/dev/null; true");
+  sh("ip netns del " + scanner_ns_ + " 2>/dev/null; ip netns del " + target_ns_ +
+     " 2>/dev/null; true");
 }
 
 bool NetnsPair::sh(const std::string& command) {
@@ -102,7 +107,8 @@ void NetnsPair::in_namespace(const std::string& ns, const std::function<void()>&
   std::thread worker([&] {
     try {
       UniqueFd fd(::open(("/run/netns/" + ns).c_str(), O_RDONLY | O_CLOEXEC));
-      if (!fd.valid() || ::setns(fd.get(), CLONE_NEWNET) != 0) throw std::runtime_error("setns " + ns + ": " + std::strerror(errno));
+      if (!fd.valid() || ::setns(fd.get(), CLONE_NEWNET) != 0)
+        throw std::runtime_error("setns " + ns + ": " + std::strerror(errno));
       fn();
     } catch (...) {
       failure = std::current_exception();
@@ -123,15 +129,17 @@ void NetnsPair::listen_on(const std::map<std::string, std::set<uint16_t>>& open)
         sa.sin_family = AF_INET;
         sa.sin_port = htons(port);
         ::inet_pton(AF_INET, address.c_str(), &sa.sin_addr);
-        if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 || ::listen(fd.get(), 4096) != 0)
-          throw std::runtime_error("listen " + address + ":" + std::to_string(port) + ": " + std::strerror(errno));
+        if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 ||
+            ::listen(fd.get(), 4096) != 0)
+          throw std::runtime_error("listen " + address + ":" + std::to_string(port) + ": " +
+                                   std::strerror(errno));
         listeners_.push_back(std::move(fd));
       }
   });
 }
 
-void NetnsPair::send_tcp_from_target(const std::string& from, uint16_t from_port, uint16_t to_port, uint32_t seq,
-                                     uint32_t ack, uint8_t flags, int count) {
+void NetnsPair::send_tcp_from_target(const std::string& from, uint16_t from_port, uint16_t to_port,
+                                     uint32_t seq, uint32_t ack, uint8_t flags, int count) {
   in_namespace(target_ns_, [&] {
     UniqueFd fd(::socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW));
     if (!fd.valid()) throw std::runtime_error(std::string("raw socket: ") + std::strerror(errno));
@@ -155,19 +163,22 @@ void NetnsPair::send_tcp_from_target(const std::string& from, uint16_t from_port
     tcp[kTcpDataOffset] = 0x50;
     tcp[kTcpFlags] = flags;
     store_be16(tcp + kTcpWindow, 1024);
-    const uint32_t pseudo = pseudo_header_sum(load_be32(ip + 12), load_be32(ip + 16), kProtoTcp, 20);
-    store_be16(tcp + kTcpChecksum, static_cast<uint16_t>(~checksum_fold(checksum_partial(tcp, 20, pseudo))));
+    const uint32_t pseudo =
+        pseudo_header_sum(load_be32(ip + 12), load_be32(ip + 16), kProtoTcp, 20);
+    store_be16(tcp + kTcpChecksum,
+               static_cast<uint16_t>(~checksum_fold(checksum_partial(tcp, 20, pseudo))));
     sockaddr_in to{};
     to.sin_family = AF_INET;
     to.sin_addr = dst;
     for (int i = 0; i < count; ++i)
-      if (::sendto(fd.get(), packet, sizeof packet, 0, reinterpret_cast<sockaddr*>(&to), sizeof to) < 0)
+      if (::sendto(fd.get(), packet, sizeof packet, 0, reinterpret_cast<sockaddr*>(&to),
+                   sizeof to) < 0)
         throw std::runtime_error(std::string("sendto: ") + std::strerror(errno));
   });
 }
 
-pid_t NetnsPair::spawn_in_scanner(const std::vector<std::string>& argv, const std::string& stdout_path,
-                                  const std::string& stderr_path) {
+pid_t NetnsPair::spawn_in_scanner(const std::vector<std::string>& argv,
+                                  const std::string& stdout_path, const std::string& stderr_path) {
   const pid_t pid = ::fork();
   if (pid != 0) return pid;
   // Child: join the scanner namespace, redirect, exec. Only async-signal-safe calls.
@@ -187,7 +198,8 @@ pid_t NetnsPair::spawn_in_scanner(const std::vector<std::string>& argv, const st
   ::_exit(127);
 }
 
-ProcessResult wait_for(pid_t pid, int timeout_s, const std::string& stdout_path, const std::string& stderr_path) {
+ProcessResult wait_for(pid_t pid, int timeout_s, const std::string& stdout_path,
+                       const std::string& stderr_path) {
   ProcessResult result;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
   int status = 0;
@@ -213,7 +225,8 @@ ProcessResult wait_for(pid_t pid, int timeout_s, const std::string& stdout_path,
 SynCapture::SynCapture(const NetnsPair& pair) {
   NetnsPair::in_namespace(pair.target_ns(), [&] {
     fd_.reset(::socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, htons(ETH_P_IP)));
-    if (!fd_.valid()) throw std::runtime_error(std::string("capture socket: ") + std::strerror(errno));
+    if (!fd_.valid())
+      throw std::runtime_error(std::string("capture socket: ") + std::strerror(errno));
     sockaddr_ll sa{};
     sa.sll_family = AF_PACKET;
     sa.sll_protocol = htons(ETH_P_IP);
@@ -231,12 +244,13 @@ std::vector<std::string> SynCapture::drain() {
   sockaddr_ll from{};
   socklen_t from_length = sizeof from;
   while (true) {
-    const ssize_t n = ::recvfrom(fd_.get(), buffer, sizeof buffer, 0, reinterpret_cast<sockaddr*>(&from), &from_length);
+    const ssize_t n = ::recvfrom(fd_.get(), buffer, sizeof buffer, 0,
+                                 reinterpret_cast<sockaddr*>(&from), &from_length);
     if (n <= 0) break;
     if (from.sll_pkttype == PACKET_OUTGOING || n < 40) continue;
     using namespace frame;
-    if (buffer[9] != kProtoTcp || (buffer[0] & 0x0f) != 5 || (buffer[20 + kTcpFlags] & kTcpSyn) == 0 ||
-        (buffer[20 + kTcpFlags] & kTcpAckFlag) != 0)
+    if (buffer[9] != kProtoTcp || (buffer[0] & 0x0f) != 5 ||
+        (buffer[20 + kTcpFlags] & kTcpSyn) == 0 || (buffer[20 + kTcpFlags] & kTcpAckFlag) != 0)
       continue;
     char daddr[INET_ADDRSTRLEN];
     ::inet_ntop(AF_INET, buffer + 16, daddr, sizeof daddr);

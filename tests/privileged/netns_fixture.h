@@ -22,7 +22,9 @@ class NetnsPair {
  public:
   static constexpr const char* kScannerIp = "198.18.0.1";
 
-  explicit NetnsPair(int target_count = 8);
+  // queues > 1: both veth ends get that many TX and RX queues, the way a multi-queue NIC
+  // with RSS looks to the scanner (the target kernel spreads its replies over them).
+  explicit NetnsPair(int target_count = 8, int queues = 1);
   ~NetnsPair();
   NetnsPair(const NetnsPair&) = delete;
   NetnsPair& operator=(const NetnsPair&) = delete;
@@ -43,8 +45,8 @@ class NetnsPair {
   // Listening TCP sockets in the target namespace on exactly these (address, port) pairs.
   void listen_on(const std::map<std::string, std::set<uint16_t>>& open);
   // Raw TCP segments sent from the target namespace to the scanner.
-  void send_tcp_from_target(const std::string& from, uint16_t from_port, uint16_t to_port, uint32_t seq,
-                            uint32_t ack, uint8_t flags, int count);
+  void send_tcp_from_target(const std::string& from, uint16_t from_port, uint16_t to_port,
+                            uint32_t seq, uint32_t ack, uint8_t flags, int count);
 
   // Starts `argv` inside the scanner namespace; returns the PID (stdout/stderr to files).
   pid_t spawn_in_scanner(const std::vector<std::string>& argv, const std::string& stdout_path,
@@ -55,6 +57,7 @@ class NetnsPair {
 
   std::string scanner_ns_, target_ns_, scanner_if_, target_if_;
   int target_count_;
+  int queues_;
   bool ok_ = false;
   std::string error_;
   std::vector<UniqueFd> listeners_;
@@ -76,7 +79,8 @@ struct ProcessResult {
   std::string out, err;
 };
 // Waits for pid up to timeout_s (then SIGKILLs it, by PID) and collects its output files.
-ProcessResult wait_for(pid_t pid, int timeout_s, const std::string& stdout_path, const std::string& stderr_path);
+ProcessResult wait_for(pid_t pid, int timeout_s, const std::string& stdout_path,
+                       const std::string& stderr_path);
 
 // CSV rows (header dropped) as sets of lines.
 std::set<std::string> csv_rows(const std::string& text);

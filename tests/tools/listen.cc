@@ -18,7 +18,10 @@ int main(int argc, char** argv) {
   std::vector<int> fds;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
-    if (arg == "--timeout" && i + 1 < argc) { timeout_s = std::atoi(argv[++i]); continue; }
+    if (arg == "--timeout" && i + 1 < argc) {
+      timeout_s = std::atoi(argv[++i]);
+      continue;
+    }
     const size_t colon = arg.rfind(':');
     sockaddr_in sa{};
     sa.sin_family = AF_INET;
@@ -32,7 +35,8 @@ int main(int argc, char** argv) {
     const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     const int one = 1;
     ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 || ::listen(fd, 4096) != 0) {
+    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 ||
+        ::listen(fd, 4096) != 0) {
       std::fprintf(stderr, "anyscan-listen: %s: %s\n", arg.c_str(), std::strerror(errno));
       return 69;
     }

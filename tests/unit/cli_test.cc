@@ -2,9 +2,9 @@
 // prints it, so order, sharding, limits and blocklists are checked on the real output.
 #include <gtest/gtest.h>
 
-#include "support/test_shell.h"
 #include <sys/wait.h>
 #include <unistd.h>
+#include "support/test_shell.h"
 
 #include <algorithm>
 #include <fstream>
@@ -23,11 +23,14 @@ std::string temp_dir() {
   return dir;
 }
 
-CliRun run(const std::string& args) { return anyscan::testing_support::run_shell(std::string(ANYSCAN_BINARY) + " " + args); }
+CliRun run(const std::string& args) {
+  return anyscan::testing_support::run_shell(std::string(ANYSCAN_BINARY) + " " + args);
+}
 
 // Everything a dry run needs given on the command line: no interface, no root.
 const std::string kDry =
-    "--dryrun -q -c 0 -i veth-none -S 198.18.0.1 -G 02:00:00:00:00:02 --source-mac 02:00:00:00:00:01 -b /dev/null ";
+    "--dryrun -q -c 0 -i veth-none -S 198.18.0.1 -G 02:00:00:00:00:02 --source-mac "
+    "02:00:00:00:00:01 -b /dev/null ";
 
 std::vector<std::string> frame_lines(const std::string& out) {
   std::vector<std::string> lines;
@@ -43,7 +46,9 @@ std::string target_of(const std::string& line) {
   return line.substr(gt + 2, line.find(' ', gt + 2) - gt - 2);
 }
 
-int line_count(const std::string& text) { return static_cast<int>(std::count(text.begin(), text.end(), '\n')); }
+int line_count(const std::string& text) {
+  return static_cast<int>(std::count(text.begin(), text.end(), '\n'));
+}
 
 TEST(Cli, SameSeedSameFramesInSameOrder) {
   CliRun a = run(kDry + "-T 1 -e 77 -p 22,80,443 198.18.0.0/26");
@@ -65,7 +70,8 @@ TEST(Cli, ShardsSplitTheScanDisjointlyAndCompletely) {
   std::set<std::string> all;
   size_t total = 0;
   for (int shard = 0; shard < 3; ++shard) {
-    CliRun r = run(kDry + "-T 2 -e 5 --shards 3 --shard " + std::to_string(shard) + " -p 1-10 198.18.0.0/27");
+    CliRun r = run(kDry + "-T 2 -e 5 --shards 3 --shard " + std::to_string(shard) +
+                   " -p 1-10 198.18.0.0/27");
     ASSERT_EQ(r.exit_code, 0) << r.err;
     for (const auto& l : frame_lines(r.out)) all.insert(target_of(l));
     total += frame_lines(r.out).size();
@@ -87,7 +93,9 @@ TEST(Cli, BlocklistedAddressesCostNoProbes) {
 
 TEST(Cli, DefaultBlocklistIsEnforced) {
   // No -b: the benchmarking range is on the IANA list, so nothing is left to scan.
-  CliRun r = run("--dryrun -q -i veth-none -S 198.18.0.1 -G 02:00:00:00:00:02 --source-mac 02:00:00:00:00:01 -p 80 198.18.0.0/24 10.0.0.1");
+  CliRun r =
+      run("--dryrun -q -i veth-none -S 198.18.0.1 -G 02:00:00:00:00:02 --source-mac "
+          "02:00:00:00:00:01 -p 80 198.18.0.0/24 10.0.0.1");
   EXPECT_EQ(r.exit_code, 65);
   EXPECT_NE(r.err.find("excluded by the blocklist"), std::string::npos) << r.err;
   EXPECT_EQ(frame_lines(r.out).size(), 0u);
@@ -161,8 +169,9 @@ TEST(Cli, BadInputGetsOneLineAndSysexitsCode) {
 TEST(Cli, HelpAndVersion) {
   CliRun help = run("--help");
   EXPECT_EQ(help.exit_code, 0);
-  for (const char* flag : {"--target-ports", "--rate", "--bandwidth", "--seed", "--shards", "--dryrun", "--config",
-                           "--io-engine", "--xdp-mode", "--cooldown-time", "--metadata-file"})
+  for (const char* flag :
+       {"--target-ports", "--rate", "--bandwidth", "--seed", "--shards", "--dryrun", "--config",
+        "--io-engine", "--xdp-mode", "--cooldown-time", "--metadata-file"})
     EXPECT_NE(help.out.find(flag), std::string::npos) << flag;
   CliRun version = run("--version");
   EXPECT_EQ(version.exit_code, 0);

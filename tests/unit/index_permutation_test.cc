@@ -11,7 +11,8 @@ namespace anyscan {
 namespace {
 
 TEST(IndexPermutation, IsABijectionForManySizes) {
-  for (uint64_t size : {1ull, 2ull, 3ull, 4ull, 5ull, 17ull, 255ull, 256ull, 257ull, 1000ull, 4096ull, 65537ull, 300000ull}) {
+  for (uint64_t size : {1ull, 2ull, 3ull, 4ull, 5ull, 17ull, 255ull, 256ull, 257ull, 1000ull,
+                        4096ull, 65537ull, 300000ull}) {
     SCOPED_TRACE(size);
     IndexPermutation permutation(size, 42);
     std::vector<bool> seen(size, false);
@@ -73,8 +74,13 @@ TEST(ShardSlice, ShardsAreDisjointAndCompleteForAnyCountUpTo1024) {
         for (uint32_t thread = 0, active = threads; active > 0; thread = (thread + 1) % threads) {
           if (done[thread]) continue;
           const auto [begin, end] = work.claim();
-          if (begin == end) { done[thread] = true; --active; continue; }
-          for (uint64_t k = begin; k < end; ++k) ++hits[permutation.at(s.first_position + k * s.stride)];
+          if (begin == end) {
+            done[thread] = true;
+            --active;
+            continue;
+          }
+          for (uint64_t k = begin; k < end; ++k)
+            ++hits[permutation.at(s.first_position + k * s.stride)];
         }
       }
       for (uint64_t i = 0; i < size; ++i) ASSERT_EQ(hits[i], 1) << "target " << i;
@@ -84,7 +90,8 @@ TEST(ShardSlice, ShardsAreDisjointAndCompleteForAnyCountUpTo1024) {
 
 TEST(ShardSlice, MoreShardsThanTargetsLeavesSomeEmpty) {
   uint64_t total = 0;
-  for (uint32_t shard = 0; shard < 1024; ++shard) total += shard_slice(10, shard, 1024, UINT64_MAX).count;
+  for (uint32_t shard = 0; shard < 1024; ++shard)
+    total += shard_slice(10, shard, 1024, UINT64_MAX).count;
   EXPECT_EQ(total, 10u);
 }
 

@@ -16,8 +16,8 @@ TEST(Ipv4Parser, AcceptsDottedQuadsOnly) {
   EXPECT_EQ(parse_ipv4("198.18.0.1")->value, 0xc6120001u);
   EXPECT_EQ(parse_ipv4("0.0.0.0")->value, 0u);
   EXPECT_EQ(parse_ipv4("255.255.255.255")->value, 0xffffffffu);
-  for (const char* bad : {"", "1.2.3", "1.2.3.4.5", "256.1.1.1", "1.2.3.4 ", " 1.2.3.4", "01.2.3.4", "1..3.4",
-                          "a.b.c.d", "1.2.3.-4", "1.2.3.4/", "0x1.2.3.4", "1234.1.1.1"}) {
+  for (const char* bad : {"", "1.2.3", "1.2.3.4.5", "256.1.1.1", "1.2.3.4 ", " 1.2.3.4", "01.2.3.4",
+                          "1..3.4", "a.b.c.d", "1.2.3.-4", "1.2.3.4/", "0x1.2.3.4", "1234.1.1.1"}) {
     SCOPED_TRACE(bad);
     EXPECT_FALSE(parse_ipv4(bad));
   }
@@ -40,7 +40,9 @@ TEST(TargetParser, BadTargetsNameTheInput) {
       {"300.1.1.1/8", "bad target '300.1.1.1/8': not an IPv4 address before '/'"},
       {"198.18.0.9-198.18.0.1", "bad target '198.18.0.9-198.18.0.1': range ends before it starts"},
       {"198.18.0.1-", "bad target '198.18.0.1-': a range is FIRST-LAST with two IPv4 addresses"},
-      {"example.com", "bad target 'example.com': expected an IPv4 address, CIDR (a.b.c.d/n) or range (a.b.c.d-e.f.g.h)"},
+      {"example.com",
+       "bad target 'example.com': expected an IPv4 address, CIDR (a.b.c.d/n) or range "
+       "(a.b.c.d-e.f.g.h)"},
       {"", "bad target '': expected an IPv4 address, CIDR (a.b.c.d/n) or range (a.b.c.d-e.f.g.h)"},
   };
   for (const auto& [text, message] : cases) {
@@ -53,9 +55,11 @@ TEST(TargetParser, BadTargetsNameTheInput) {
 }
 
 TEST(TargetParser, FileErrorsNameFileAndLine) {
-  auto parsed = parse_target_list("# header\n198.18.0.0/24  # ok\n\n  198.18.1.1 \n198.18.2.0/99\n", "targets.txt");
+  auto parsed = parse_target_list("# header\n198.18.0.0/24  # ok\n\n  198.18.1.1 \n198.18.2.0/99\n",
+                                  "targets.txt");
   ASSERT_FALSE(parsed);
-  EXPECT_EQ(parsed.error().message, "targets.txt:5: bad target '198.18.2.0/99': prefix length must be 0-32");
+  EXPECT_EQ(parsed.error().message,
+            "targets.txt:5: bad target '198.18.2.0/99': prefix length must be 0-32");
   EXPECT_EQ(parsed.error().code, ExitCode::kDataErr);
   auto good = parse_target_list("# header\n198.18.0.0/24  # ok\n\n  198.18.1.1 \r\n", "t");
   ASSERT_TRUE(good);
@@ -107,8 +111,8 @@ TEST(PortParser, BadPortsNameTheElement) {
 TEST(MacParser, AcceptsColonOrDashHex) {
   EXPECT_EQ(to_string(*parse_mac("02:AB:cd:00:11:ff")), "02:ab:cd:00:11:ff");
   EXPECT_EQ(to_string(*parse_mac("02-ab-cd-00-11-ff")), "02:ab:cd:00:11:ff");
-  for (const char* bad : {"", "02:ab:cd:00:11", "02:ab:cd:00:11:ff:00", "02:ab:cd:00:11:fg", "02:ab-cd:00:11:ff",
-                          "2:ab:cd:00:11:ff:", "0x:ab:cd:00:11:ff"}) {
+  for (const char* bad : {"", "02:ab:cd:00:11", "02:ab:cd:00:11:ff:00", "02:ab:cd:00:11:fg",
+                          "02:ab-cd:00:11:ff", "2:ab:cd:00:11:ff:", "0x:ab:cd:00:11:ff"}) {
     SCOPED_TRACE(bad);
     EXPECT_FALSE(parse_mac(bad));
   }
@@ -132,7 +136,9 @@ TEST(OutputFieldParser, KnownFieldsOnlyOnce) {
   ASSERT_TRUE(fields);
   EXPECT_EQ(fields->size(), 3u);
   EXPECT_FALSE(parse_output_fields("saddr,bogus"));
-  EXPECT_EQ(parse_output_fields("saddr,bogus").error().message.rfind("unknown output field 'bogus'", 0), 0u);
+  EXPECT_EQ(
+      parse_output_fields("saddr,bogus").error().message.rfind("unknown output field 'bogus'", 0),
+      0u);
   EXPECT_FALSE(parse_output_fields("saddr,saddr"));
   EXPECT_FALSE(parse_output_fields(""));
 }

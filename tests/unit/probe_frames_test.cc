@@ -31,13 +31,17 @@ ProbeParams test_params() {
 std::string hex(const uint8_t* data, size_t n) {
   static const char digits[] = "0123456789abcdef";
   std::string out;
-  for (size_t i = 0; i < n; ++i) { out += digits[data[i] >> 4]; out += digits[data[i] & 15]; }
+  for (size_t i = 0; i < n; ++i) {
+    out += digits[data[i] >> 4];
+    out += digits[data[i] & 15];
+  }
   return out;
 }
 
 std::vector<uint8_t> unhex(const std::string& text) {
   std::vector<uint8_t> out;
-  for (size_t i = 0; i + 1 < text.size(); i += 2) out.push_back(static_cast<uint8_t>(std::stoi(text.substr(i, 2), nullptr, 16)));
+  for (size_t i = 0; i + 1 < text.size(); i += 2)
+    out.push_back(static_cast<uint8_t>(std::stoi(text.substr(i, 2), nullptr, 16)));
   return out;
 }
 
@@ -48,8 +52,10 @@ void expect_checksums_valid(const std::vector<uint8_t>& f) {
   const uint16_t l4_bytes = static_cast<uint16_t>(load_be16(f.data() + kIpTotalLength) - 20);
   uint32_t sum = 0;
   if (f[kIpProtocol] == kProtoTcp)
-    sum = pseudo_header_sum(load_be32(f.data() + kIpSrc), load_be32(f.data() + kIpDst), kProtoTcp, l4_bytes);
-  EXPECT_EQ(checksum_fold(checksum_partial(f.data() + kIp + 20, l4_bytes, sum)), 0xffff) << "L4 checksum";
+    sum = pseudo_header_sum(load_be32(f.data() + kIpSrc), load_be32(f.data() + kIpDst), kProtoTcp,
+                            l4_bytes);
+  EXPECT_EQ(checksum_fold(checksum_partial(f.data() + kIp + 20, l4_bytes, sum)), 0xffff)
+      << "L4 checksum";
 }
 
 TEST(ValidationCookie, MatchesSipHashReferenceVector) {
@@ -73,13 +79,37 @@ TEST(TcpSynProbe, FrameMatchesGoldenBytes) {
   ASSERT_EQ(slots[0].length, 58u);
   // eth dst | eth src | type | IPv4 20 bytes (id 54321, TTL 255, TCP) | TCP 24 bytes with MSS 1460
   const std::string golden0 =
-      "020000000002" "020000000001" "0800"
-      "4500002cd4310000ff06" "5b6f" "c6120001" "c6120005"
-      "9d3e" "0050" "e0b8f91e" "00000000" "6002ffff" "9495" "0000" "020405b4";
+      "020000000002"
+      "020000000001"
+      "0800"
+      "4500002cd4310000ff06"
+      "5b6f"
+      "c6120001"
+      "c6120005"
+      "9d3e"
+      "0050"
+      "e0b8f91e"
+      "00000000"
+      "6002ffff"
+      "9495"
+      "0000"
+      "020405b4";
   const std::string golden1 =
-      "020000000002" "020000000001" "0800"
-      "4500002cd4310000ff06" "57ac" "c6120001" "c61203c8"
-      "9cfe" "ffff" "c57971d6" "00000000" "6002ffff" "33ea" "0000" "020405b4";
+      "020000000002"
+      "020000000001"
+      "0800"
+      "4500002cd4310000ff06"
+      "57ac"
+      "c6120001"
+      "c61203c8"
+      "9cfe"
+      "ffff"
+      "c57971d6"
+      "00000000"
+      "6002ffff"
+      "33ea"
+      "0000"
+      "020405b4";
   EXPECT_EQ(hex(buffers[0], slots[0].length), golden0);
   EXPECT_EQ(hex(buffers[1], slots[1].length), golden1);
   for (const std::string& golden : {golden0, golden1}) {
@@ -88,14 +118,17 @@ TEST(TcpSynProbe, FrameMatchesGoldenBytes) {
   }
   // The validation fields are the cookie's, as documented.
   EXPECT_EQ(load_be32(buffers[0] + kIp + 20 + kTcpSeq), probe.sequence_for(targets[0].daddr, 80));
-  EXPECT_EQ(load_be16(buffers[0] + kIp + 20 + kTcpSrcPort), probe.source_port_for(targets[0].daddr, 80, 0));
-  EXPECT_EQ(load_be16(buffers[1] + kIp + 20 + kTcpSrcPort), probe.source_port_for(targets[1].daddr, 65535, 1));
+  EXPECT_EQ(load_be16(buffers[0] + kIp + 20 + kTcpSrcPort),
+            probe.source_port_for(targets[0].daddr, 80, 0));
+  EXPECT_EQ(load_be16(buffers[1] + kIp + 20 + kTcpSrcPort),
+            probe.source_port_for(targets[1].daddr, 65535, 1));
 }
 
 TEST(TcpSynProbe, ChecksumsHoldForManyTargets) {
   TcpSynProbe probe(test_params());
   for (uint32_t i = 0; i < 5000; ++i) {
-    const ProbeTarget target{0xc6120000u + i * 7919u, static_cast<uint16_t>(1 + i * 13), static_cast<uint16_t>(i % 2)};
+    const ProbeTarget target{0xc6120000u + i * 7919u, static_cast<uint16_t>(1 + i * 13),
+                             static_cast<uint16_t>(i % 2)};
     uint8_t buffer[128];
     FrameSlot slot{buffer, 0};
     probe.build(&target, 1, &slot);
@@ -105,8 +138,8 @@ TEST(TcpSynProbe, ChecksumsHoldForManyTargets) {
 }
 
 // A reply as the target's kernel would send it, built independently of the module.
-std::vector<uint8_t> tcp_reply(uint32_t from, uint16_t from_port, uint32_t to, uint16_t to_port, uint32_t ack,
-                               uint8_t flags, size_t truncate_to = 0) {
+std::vector<uint8_t> tcp_reply(uint32_t from, uint16_t from_port, uint32_t to, uint16_t to_port,
+                               uint32_t ack, uint8_t flags, size_t truncate_to = 0) {
   std::vector<uint8_t> f(14 + 20 + 20, 0);
   store_be16(f.data() + kEthType, kEthTypeIpv4);
   f[kIpVersionIhl] = 0x45;
@@ -150,20 +183,47 @@ TEST(TcpSynProbe, AcceptsGenuineRepliesAndRejectsForgedOnes) {
     Classification classification;
   };
   const Case cases[] = {
-      {"synack", tcp_reply(target, 443, us, port0, seq + 1, synack), ReplyVerdict::kValid, Classification::kSynAck},
-      {"rst", tcp_reply(target, 443, us, port0, seq + 1, rst), ReplyVerdict::kValid, Classification::kRst},
-      {"second probe's port", tcp_reply(target, 443, us, port1, seq + 1, synack), ReplyVerdict::kValid, Classification::kSynAck},
+      {"synack", tcp_reply(target, 443, us, port0, seq + 1, synack), ReplyVerdict::kValid,
+       Classification::kSynAck},
+      {"rst", tcp_reply(target, 443, us, port0, seq + 1, rst), ReplyVerdict::kValid,
+       Classification::kRst},
+      {"second probe's port", tcp_reply(target, 443, us, port1, seq + 1, synack),
+       ReplyVerdict::kValid, Classification::kSynAck},
       {"wrong ack", tcp_reply(target, 443, us, port0, seq + 2, synack), ReplyVerdict::kInvalid, {}},
       {"ack = seq", tcp_reply(target, 443, us, port0, seq, synack), ReplyVerdict::kInvalid, {}},
-      {"wrong target port", tcp_reply(target, 444, us, port0, seq + 1, synack), ReplyVerdict::kInvalid, {}},
-      {"wrong target address", tcp_reply(target + 1, 443, us, port0, seq + 1, synack), ReplyVerdict::kInvalid, {}},
-      {"port of a probe not sent", tcp_reply(target, 443, us, not_ours, seq + 1, synack), ReplyVerdict::kInvalid, {}},
+      {"wrong target port",
+       tcp_reply(target, 444, us, port0, seq + 1, synack),
+       ReplyVerdict::kInvalid,
+       {}},
+      {"wrong target address",
+       tcp_reply(target + 1, 443, us, port0, seq + 1, synack),
+       ReplyVerdict::kInvalid,
+       {}},
+      {"port of a probe not sent",
+       tcp_reply(target, 443, us, not_ours, seq + 1, synack),
+       ReplyVerdict::kInvalid,
+       {}},
       {"bare SYN", tcp_reply(target, 443, us, port0, seq + 1, kTcpSyn), ReplyVerdict::kInvalid, {}},
-      {"bare ACK", tcp_reply(target, 443, us, port0, seq + 1, kTcpAckFlag), ReplyVerdict::kInvalid, {}},
-      {"not to us", tcp_reply(target, 443, us + 1, port0, seq + 1, synack), ReplyVerdict::kUnrelated, {}},
-      {"outside source ports", tcp_reply(target, 443, us, 39999, seq + 1, synack), ReplyVerdict::kUnrelated, {}},
-      {"truncated TCP header", tcp_reply(target, 443, us, port0, seq + 1, synack, 14 + 20 + 10), ReplyVerdict::kInvalid, {}},
-      {"truncated IP header", tcp_reply(target, 443, us, port0, seq + 1, synack, 14 + 12), ReplyVerdict::kUnrelated, {}},
+      {"bare ACK",
+       tcp_reply(target, 443, us, port0, seq + 1, kTcpAckFlag),
+       ReplyVerdict::kInvalid,
+       {}},
+      {"not to us",
+       tcp_reply(target, 443, us + 1, port0, seq + 1, synack),
+       ReplyVerdict::kUnrelated,
+       {}},
+      {"outside source ports",
+       tcp_reply(target, 443, us, 39999, seq + 1, synack),
+       ReplyVerdict::kUnrelated,
+       {}},
+      {"truncated TCP header",
+       tcp_reply(target, 443, us, port0, seq + 1, synack, 14 + 20 + 10),
+       ReplyVerdict::kInvalid,
+       {}},
+      {"truncated IP header",
+       tcp_reply(target, 443, us, port0, seq + 1, synack, 14 + 12),
+       ReplyVerdict::kUnrelated,
+       {}},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
@@ -183,8 +243,9 @@ TEST(TcpSynProbe, ReplyFromAnotherScanKeyIsRejected) {
   other.key.words[0] ^= 1;
   TcpSynProbe ours(test_params()), theirs(other);
   const uint32_t target = parse_ipv4("198.18.0.5")->value;
-  auto f = tcp_reply(target, 80, test_params().source_ip.value, theirs.source_port_for(target, 80, 0),
-                     theirs.sequence_for(target, 80) + 1, kTcpSyn | kTcpAckFlag);
+  auto f =
+      tcp_reply(target, 80, test_params().source_ip.value, theirs.source_port_for(target, 80, 0),
+                theirs.sequence_for(target, 80) + 1, kTcpSyn | kTcpAckFlag);
   Reply reply;
   EXPECT_NE(classify(ours, f, &reply), ReplyVerdict::kValid);
 }
@@ -241,7 +302,8 @@ TEST(ProbeRegistry, KnowsBothModulesAndRejectsOthers) {
   EXPECT_TRUE(make_probe_module("icmp_echoscan", test_params()));
   auto bad = make_probe_module("udp_magic", test_params());
   ASSERT_FALSE(bad);
-  EXPECT_EQ(bad.error().message, "unknown probe module 'udp_magic' (known: tcp_synscan, icmp_echoscan)");
+  EXPECT_EQ(bad.error().message,
+            "unknown probe module 'udp_magic' (known: tcp_synscan, icmp_echoscan)");
 }
 
 }  // namespace

@@ -14,6 +14,7 @@ class FakeClock final : public Clock {
   uint64_t now_ns() override { return now_; }
   void sleep_until_ns(uint64_t deadline) override { now_ = std::max(now_, deadline); }
   void advance(uint64_t ns) { now_ += ns; }
+
  private:
   uint64_t now_ = 1000000000ULL;
 };

@@ -17,7 +17,10 @@ using namespace frame;
 
 class RecordingSink final : public ResultSink {
  public:
-  Result<void> write(const ResultRecord& record) override { records.push_back(record); return {}; }
+  Result<void> write(const ResultRecord& record) override {
+    records.push_back(record);
+    return {};
+  }
   Result<void> flush() override { return {}; }
   std::vector<ResultRecord> records;
 };
@@ -35,6 +38,7 @@ class ScriptedSource final : public PacketSource {
   }
   void release() override {}
   SourceStats stats() override { return {}; }
+
  private:
   std::vector<std::vector<uint8_t>> frames_;
   size_t next_ = 0;
@@ -53,7 +57,8 @@ struct Fixture {
     params.key = cookie_key_from_seed(11);
     probe = std::make_unique<TcpSynProbe>(params);
   }
-  std::vector<uint8_t> reply(uint32_t from, uint16_t port, uint8_t flags, int32_t ack_delta = 1) const {
+  std::vector<uint8_t> reply(uint32_t from, uint16_t port, uint8_t flags,
+                             int32_t ack_delta = 1) const {
     std::vector<uint8_t> f(54, 0);
     store_be16(f.data() + kEthType, kEthTypeIpv4);
     f[kIpVersionIhl] = 0x45;
@@ -64,7 +69,8 @@ struct Fixture {
     store_be32(f.data() + kIpDst, params.source_ip.value);
     store_be16(f.data() + 34 + kTcpSrcPort, port);
     store_be16(f.data() + 34 + kTcpDstPort, probe->source_port_for(from, port, 0));
-    store_be32(f.data() + 34 + kTcpAck, probe->sequence_for(from, port) + static_cast<uint32_t>(ack_delta));
+    store_be32(f.data() + 34 + kTcpAck,
+               probe->sequence_for(from, port) + static_cast<uint32_t>(ack_delta));
     f[34 + kTcpDataOffset] = 0x50;
     f[34 + kTcpFlags] = flags;
     return f;
@@ -76,13 +82,11 @@ TEST(Receiver, ReportsEachValidReplyOnceAndCountsTheRest) {
   const uint32_t a = parse_ipv4("198.18.0.3")->value, b = parse_ipv4("198.18.0.9")->value;
   const uint8_t synack = kTcpSyn | kTcpAckFlag, rst = kTcpRst | kTcpAckFlag;
   ScriptedSource source({
-      fx.reply(a, 80, synack),
-      fx.reply(a, 80, synack),          // retransmitted SYN-ACK: duplicate
-      fx.reply(b, 22, rst),
-      fx.reply(a, 80, synack, 2),       // forged: wrong ack
-      fx.reply(a, 8080, synack),        // valid cookie, but port not scanned
+      fx.reply(a, 80, synack), fx.reply(a, 80, synack),  // retransmitted SYN-ACK: duplicate
+      fx.reply(b, 22, rst), fx.reply(a, 80, synack, 2),  // forged: wrong ack
+      fx.reply(a, 8080, synack),                         // valid cookie, but port not scanned
       fx.reply(parse_ipv4("198.18.0.200")->value, 80, synack),  // address not scanned
-      fx.reply(a, 80, rst),             // same target, other classification: its own record
+      fx.reply(a, 80, rst),  // same target, other classification: its own record
   });
   RecordingSink sink;
   ResultCollector collector;
@@ -108,7 +112,8 @@ TEST(Receiver, ReportsEachValidReplyOnceAndCountsTheRest) {
 TEST(Receiver, MaxResultsStopsReportingAndRaisesTheFlag) {
   Fixture fx;
   std::vector<std::vector<uint8_t>> frames;
-  for (uint32_t i = 0; i < 10; ++i) frames.push_back(fx.reply(0xc6120000u + i, 443, kTcpSyn | kTcpAckFlag));
+  for (uint32_t i = 0; i < 10; ++i)
+    frames.push_back(fx.reply(0xc6120000u + i, 443, kTcpSyn | kTcpAckFlag));
   ScriptedSource source(frames);
   RecordingSink sink;
   ResultCollector collector;

@@ -15,13 +15,17 @@ namespace {
 using namespace frame;
 
 ReplyFilterSpec tcp_spec(uint32_t us, uint16_t first, uint16_t last) {
-  return ReplyFilterSpec{Ipv4Address{us}, Ipv4Address{us}, {ReplyFilterRule{kProtoTcp, first, last, 0}}};
+  return ReplyFilterSpec{
+      Ipv4Address{us}, Ipv4Address{us}, {ReplyFilterRule{kProtoTcp, first, last, 0}}};
 }
 
 uint32_t run(const std::vector<sock_filter>& program, const std::vector<uint8_t>& packet) {
   uint32_t a = 0, x = 0;
   auto load = [&](size_t offset, size_t bytes, bool* ok) -> uint32_t {
-    if (offset + bytes > packet.size()) { *ok = false; return 0; }
+    if (offset + bytes > packet.size()) {
+      *ok = false;
+      return 0;
+    }
     uint32_t v = 0;
     for (size_t i = 0; i < bytes; ++i) v = v << 8 | packet[offset + i];
     return v;
@@ -30,21 +34,50 @@ uint32_t run(const std::vector<sock_filter>& program, const std::vector<uint8_t>
     const sock_filter& i = program[pc];
     bool ok = true;
     switch (i.code) {
-      case BPF_LD | BPF_H | BPF_ABS: a = load(i.k, 2, &ok); break;
-      case BPF_LD | BPF_W | BPF_ABS: a = load(i.k, 4, &ok); break;
-      case BPF_LD | BPF_B | BPF_ABS: a = load(i.k, 1, &ok); break;
-      case BPF_LD | BPF_H | BPF_IND: a = load(x + i.k, 2, &ok); break;
-      case BPF_LD | BPF_B | BPF_IND: a = load(x + i.k, 1, &ok); break;
-      case BPF_LD | BPF_IMM: a = i.k; break;
-      case BPF_MISC | BPF_TAX: x = a; break;
-      case BPF_ALU | BPF_LSH | BPF_X: a = x < 32 ? a << x : 0; break;
-      case BPF_LDX | BPF_B | BPF_MSH: x = (load(i.k, 1, &ok) & 0xf) * 4; break;
-      case BPF_JMP | BPF_JEQ | BPF_K: pc += (a == i.k) ? i.jt : i.jf; break;
-      case BPF_JMP | BPF_JGE | BPF_K: pc += (a >= i.k) ? i.jt : i.jf; break;
-      case BPF_JMP | BPF_JGT | BPF_K: pc += (a > i.k) ? i.jt : i.jf; break;
-      case BPF_JMP | BPF_JSET | BPF_K: pc += (a & i.k) ? i.jt : i.jf; break;
-      case BPF_RET | BPF_K: return i.k;
-      default: ADD_FAILURE() << "unexpected opcode " << i.code; return 0;
+      case BPF_LD | BPF_H | BPF_ABS:
+        a = load(i.k, 2, &ok);
+        break;
+      case BPF_LD | BPF_W | BPF_ABS:
+        a = load(i.k, 4, &ok);
+        break;
+      case BPF_LD | BPF_B | BPF_ABS:
+        a = load(i.k, 1, &ok);
+        break;
+      case BPF_LD | BPF_H | BPF_IND:
+        a = load(x + i.k, 2, &ok);
+        break;
+      case BPF_LD | BPF_B | BPF_IND:
+        a = load(x + i.k, 1, &ok);
+        break;
+      case BPF_LD | BPF_IMM:
+        a = i.k;
+        break;
+      case BPF_MISC | BPF_TAX:
+        x = a;
+        break;
+      case BPF_ALU | BPF_LSH | BPF_X:
+        a = x < 32 ? a << x : 0;
+        break;
+      case BPF_LDX | BPF_B | BPF_MSH:
+        x = (load(i.k, 1, &ok) & 0xf) * 4;
+        break;
+      case BPF_JMP | BPF_JEQ | BPF_K:
+        pc += (a == i.k) ? i.jt : i.jf;
+        break;
+      case BPF_JMP | BPF_JGE | BPF_K:
+        pc += (a >= i.k) ? i.jt : i.jf;
+        break;
+      case BPF_JMP | BPF_JGT | BPF_K:
+        pc += (a > i.k) ? i.jt : i.jf;
+        break;
+      case BPF_JMP | BPF_JSET | BPF_K:
+        pc += (a & i.k) ? i.jt : i.jf;
+        break;
+      case BPF_RET | BPF_K:
+        return i.k;
+      default:
+        ADD_FAILURE() << "unexpected opcode " << i.code;
+        return 0;
     }
     if (!ok) return 0;  // the kernel drops on an out-of-bounds load
   }
@@ -52,7 +85,8 @@ uint32_t run(const std::vector<sock_filter>& program, const std::vector<uint8_t>
   return 0;
 }
 
-std::vector<uint8_t> packet(uint8_t protocol, uint32_t daddr, uint16_t dport, uint8_t ihl = 5, uint16_t fragment = 0) {
+std::vector<uint8_t> packet(uint8_t protocol, uint32_t daddr, uint16_t dport, uint8_t ihl = 5,
+                            uint16_t fragment = 0) {
   std::vector<uint8_t> f(14 + ihl * 4 + 20, 0);
   store_be16(f.data() + kEthType, kEthTypeIpv4);
   f[kIpVersionIhl] = static_cast<uint8_t>(0x40 | ihl);
@@ -66,7 +100,11 @@ std::vector<uint8_t> packet(uint8_t protocol, uint32_t daddr, uint16_t dport, ui
 TEST(ReplyBpfFilter, TcpAcceptsOnlyOurAddressAndPortRange) {
   const uint32_t us = 0xc6120001u;
   const auto program = reply_bpf_filter(tcp_spec(us, 40000, 40999), 256);
-  struct Case { const char* name; std::vector<uint8_t> frame; bool accepted; };
+  struct Case {
+    const char* name;
+    std::vector<uint8_t> frame;
+    bool accepted;
+  };
   std::vector<uint8_t> arp = packet(6, us, 40000);
   store_be16(arp.data() + kEthType, 0x0806);
   const Case cases[] = {
@@ -91,8 +129,11 @@ TEST(ReplyBpfFilter, TcpAcceptsOnlyOurAddressAndPortRange) {
 TEST(ReplyBpfFilter, IcmpAcceptsIcmpToUs) {
   const uint32_t us = 0xc6120001u;
   const auto program = reply_bpf_filter(
-      ReplyFilterSpec{Ipv4Address{us}, Ipv4Address{us},
-                      {ReplyFilterRule{kProtoIcmp, 0, 0, icmp_type_bit(kIcmpEchoReply) | icmp_type_bit(kIcmpUnreachable)}}},
+      ReplyFilterSpec{
+          Ipv4Address{us},
+          Ipv4Address{us},
+          {ReplyFilterRule{kProtoIcmp, 0, 0,
+                           icmp_type_bit(kIcmpEchoReply) | icmp_type_bit(kIcmpUnreachable)}}},
       256);
   EXPECT_EQ(run(program, packet(1, us, 0)), 256u);
   EXPECT_EQ(run(program, packet(6, us, 0)), 0u);
@@ -109,7 +150,8 @@ namespace {
 // an ICMP type outside the set.
 TEST(ReplyBpfFilter, SeveralRulesAndAnAddressRange) {
   const uint32_t first = 0xc6120001u, last = 0xc6120008u;
-  const ReplyFilterSpec spec{Ipv4Address{first}, Ipv4Address{last},
+  const ReplyFilterSpec spec{Ipv4Address{first},
+                             Ipv4Address{last},
                              {ReplyFilterRule{kProtoUdp, 40000, 40999, 0},
                               ReplyFilterRule{kProtoIcmp, 0, 0, icmp_type_bit(kIcmpUnreachable)}}};
   const auto program = reply_bpf_filter(spec, 256);
@@ -118,7 +160,11 @@ TEST(ReplyBpfFilter, SeveralRulesAndAnAddressRange) {
     f[14 + 20 + kIcmpType] = type;
     return f;
   };
-  struct Case { const char* name; std::vector<uint8_t> frame; bool accepted; };
+  struct Case {
+    const char* name;
+    std::vector<uint8_t> frame;
+    bool accepted;
+  };
   const Case cases[] = {
       {"udp to first address", packet(kProtoUdp, first, 40000), true},
       {"udp to last address", packet(kProtoUdp, last, 40999), true},

@@ -27,13 +27,16 @@ ResultRecord sample() {
 TEST(ResultFormat, CsvAndJsonWithDefaultFields) {
   const auto fields = default_output_fields();
   EXPECT_EQ(csv_header(fields), "saddr,sport,classification,success,ttl,timestamp");
-  EXPECT_EQ(format_record(sample(), false, fields), "198.18.0.7,443,synack,1,64,2026-11-23T22:52:52.001234Z");
+  EXPECT_EQ(format_record(sample(), false, fields),
+            "198.18.0.7,443,synack,1,64,2026-11-23T22:52:52.001234Z");
   EXPECT_EQ(format_record(sample(), true, fields),
-            "{\"saddr\":\"198.18.0.7\",\"sport\":443,\"classification\":\"synack\",\"success\":true,\"ttl\":64,"
+            "{\"saddr\":\"198.18.0.7\",\"sport\":443,\"classification\":\"synack\",\"success\":"
+            "true,\"ttl\":64,"
             "\"timestamp\":\"2026-11-23T22:52:52.001234Z\"}");
   ResultRecord closed = sample();
   closed.reply.classification = Classification::kRst;
-  EXPECT_EQ(format_record(closed, false, {OutputField::kSaddr, OutputField::kSuccess, OutputField::kTimestampTs}),
+  EXPECT_EQ(format_record(closed, false,
+                          {OutputField::kSaddr, OutputField::kSuccess, OutputField::kTimestampTs}),
             "198.18.0.7,0,1795474372");
 }
 
@@ -42,7 +45,8 @@ TEST(ResultFormat, JsonEscapesControlAndQuotes) {
 }
 
 TEST(ResultSink, WritesHeaderAndRecordsToFile) {
-  const std::string path = testing::TempDir() + "/" + std::to_string(::getpid()) + "-anyscan-results.csv";
+  const std::string path =
+      testing::TempDir() + "/" + std::to_string(::getpid()) + "-anyscan-results.csv";
   {
     auto sink = open_result_sink(path, false, {OutputField::kSaddr, OutputField::kSport});
     ASSERT_TRUE(sink);

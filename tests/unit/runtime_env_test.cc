@@ -15,7 +15,9 @@ namespace anyscan {
 namespace {
 
 const std::vector<std::pair<std::string, std::string>> kVerdict = {
-    {kKeyAvailable, "true"}, {kKeyReason, "kernel 6.1.0 >= 5.10, libxdp loads"}, {kKeyProbedKernel, "6.1.0-13-amd64"}};
+    {kKeyAvailable, "true"},
+    {kKeyReason, "kernel 6.1.0 >= 5.10, libxdp loads"},
+    {kKeyProbedKernel, "6.1.0-13-amd64"}};
 
 TEST(RewriteEnv, KeepsEveryOtherLineByteForByte) {
   const std::string old_text =
@@ -41,8 +43,11 @@ TEST(RewriteEnv, KeepsEveryOtherLineByteForByte) {
 }
 
 TEST(RewriteEnv, WritesFalseExplicitlyAndQuotesSafely) {
-  const std::string text = rewrite_env("", {{kKeyAvailable, "false"}, {kKeyReason, "say \"no\" $HOME `x` \\ \n end"}});
-  EXPECT_EQ(text, "ANYSCAN_AF_XDP_AVAILABLE=false\nANYSCAN_AF_XDP_PROBE_REASON=\"say \\\"no\\\" \\$HOME \\`x\\` \\\\   end\"\n");
+  const std::string text =
+      rewrite_env("", {{kKeyAvailable, "false"}, {kKeyReason, "say \"no\" $HOME `x` \\ \n end"}});
+  EXPECT_EQ(text,
+            "ANYSCAN_AF_XDP_AVAILABLE=false\nANYSCAN_AF_XDP_PROBE_REASON=\"say \\\"no\\\" \\$HOME "
+            "\\`x\\` \\\\   end\"\n");
   // What we write parses back to what we meant (newline flattened to a space).
   const RuntimeEnv env = [&] {
     const std::string path = testing::TempDir() + std::to_string(::getpid()) + "-quoted.env";
@@ -54,9 +59,13 @@ TEST(RewriteEnv, WritesFalseExplicitlyAndQuotesSafely) {
 }
 
 TEST(RewriteEnv, LinesInsideAnotherKeysQuotedValueAreNotAssignments) {
-  const std::string old_text = "NOTE='copied from the docs:\nANYSCAN_AF_XDP_AVAILABLE=true\n'\nANYSCAN_AF_XDP_AVAILABLE=x\\\ny\n";
+  const std::string old_text =
+      "NOTE='copied from the "
+      "docs:\nANYSCAN_AF_XDP_AVAILABLE=true\n'\nANYSCAN_AF_XDP_AVAILABLE=x\\\ny\n";
   const std::string text = rewrite_env(old_text, {{kKeyAvailable, "false"}});
-  EXPECT_EQ(text, "NOTE='copied from the docs:\nANYSCAN_AF_XDP_AVAILABLE=true\n'\nANYSCAN_AF_XDP_AVAILABLE=false\n");
+  EXPECT_EQ(text,
+            "NOTE='copied from the "
+            "docs:\nANYSCAN_AF_XDP_AVAILABLE=true\n'\nANYSCAN_AF_XDP_AVAILABLE=false\n");
 }
 
 TEST(RewriteEnv, AppendedKeysDoNotContinueABackslashEndedLine) {
@@ -81,7 +90,9 @@ TEST(UpdateEnvFile, ReplacesAtomicallyAndKeepsMode) {
   std::string note;
   ASSERT_TRUE(update_env_file(path, kVerdict, &note));
   EXPECT_TRUE(note.empty());
-  EXPECT_EQ(read_file(path).rfind("# keep me\nANYSCAN_SCANNER_IO_ENGINE=auto\nANYSCAN_AF_XDP_AVAILABLE=true\n", 0), 0u);
+  EXPECT_EQ(read_file(path).rfind(
+                "# keep me\nANYSCAN_SCANNER_IO_ENGINE=auto\nANYSCAN_AF_XDP_AVAILABLE=true\n", 0),
+            0u);
   struct stat st {};
   ASSERT_EQ(::stat(path.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0640u);
@@ -89,14 +100,20 @@ TEST(UpdateEnvFile, ReplacesAtomicallyAndKeepsMode) {
 
 TEST(UpdateEnvFile, BinaryOrHugeFileIsMovedAsideAndReplaced) {
   const std::string path = testing::TempDir() + std::to_string(::getpid()) + "-binary.env";
-  std::ofstream(path, std::ios::binary) << std::string("\x7f" "ELF\0\0garbage", 12);
+  std::ofstream(path, std::ios::binary) << std::string(
+      "\x7f"
+      "ELF\0\0garbage",
+      12);
   std::string note;
   ASSERT_TRUE(update_env_file(path, kVerdict, &note));
   EXPECT_NE(note.find("moved to " + path + ".invalid"), std::string::npos) << note;
   EXPECT_EQ(read_runtime_env(path).get(kKeyAvailable), "true");
   EXPECT_EQ(read_file(path + ".invalid").size(), 12u);
 
-  { std::ofstream huge(path, std::ios::binary); huge << std::string(2 << 20, '#'); }
+  {
+    std::ofstream huge(path, std::ios::binary);
+    huge << std::string(2 << 20, '#');
+  }
   note.clear();
   ASSERT_TRUE(update_env_file(path, kVerdict, &note));
   EXPECT_NE(note.find("larger than 1 MiB"), std::string::npos) << note;
@@ -122,10 +139,14 @@ TEST(ReadRuntimeEnv, StatesForMissingGarbageAndGood) {
 }
 
 TEST(AfXdpProbe, KernelVersionGate) {
-  struct Case { const char* release; bool available; };
-  for (const Case& c : {Case{"5.4.0-150-generic", false}, Case{"5.9.16", false}, Case{"5.10.0-26-amd64", true},
-                        Case{"6.1.0-13-amd64", true}, Case{"6.18.44-fc-v595", true}, Case{"4.19.0", false},
-                        Case{"10.0", true}, Case{"garbage", false}, Case{"", false}}) {
+  struct Case {
+    const char* release;
+    bool available;
+  };
+  for (const Case& c :
+       {Case{"5.4.0-150-generic", false}, Case{"5.9.16", false}, Case{"5.10.0-26-amd64", true},
+        Case{"6.1.0-13-amd64", true}, Case{"6.18.44-fc-v595", true}, Case{"4.19.0", false},
+        Case{"10.0", true}, Case{"garbage", false}, Case{"", false}}) {
     SCOPED_TRACE(c.release);
     ProbeFacts facts{c.release, true, "", true, ""};
     EXPECT_EQ(decide_af_xdp(facts).available, c.available) << decide_af_xdp(facts).reason;
@@ -136,9 +157,11 @@ TEST(AfXdpProbe, KernelVersionGate) {
 TEST(AfXdpProbe, EveryCheckMustPass) {
   ProbeFacts no_libxdp{"6.1.0", false, "libxdp.so.1: cannot open shared object file", true, ""};
   EXPECT_FALSE(decide_af_xdp(no_libxdp).available);
-  EXPECT_EQ(decide_af_xdp(no_libxdp).reason, "libxdp cannot be loaded: libxdp.so.1: cannot open shared object file");
+  EXPECT_EQ(decide_af_xdp(no_libxdp).reason,
+            "libxdp cannot be loaded: libxdp.so.1: cannot open shared object file");
   ProbeFacts no_socket{"6.1.0", true, "", false, "Address family not supported by protocol"};
-  EXPECT_EQ(decide_af_xdp(no_socket).reason, "socket(AF_XDP) failed: Address family not supported by protocol");
+  EXPECT_EQ(decide_af_xdp(no_socket).reason,
+            "socket(AF_XDP) failed: Address family not supported by protocol");
 }
 
 }  // namespace

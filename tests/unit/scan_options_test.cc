@@ -17,8 +17,10 @@ Result<ScanConfig> parse(std::vector<std::string> args) {
 }
 
 TEST(ScanOptions, ZmapStyleFlags) {
-  auto c = parse({"-p", "22,443", "-r", "5000", "-T", "2", "-e", "9", "--shards", "4", "--shard", "3",
-                  "-o", "out.csv", "-O", "json", "-c", "2", "198.18.0.0/24", "198.18.1.1"});
+  auto c = parse({"-p",      "22,443", "-r", "5000",          "-T",
+                  "2",       "-e",     "9",  "--shards",      "4",
+                  "--shard", "3",      "-o", "out.csv",       "-O",
+                  "json",    "-c",     "2",  "198.18.0.0/24", "198.18.1.1"});
   ASSERT_TRUE(c) << c.error().message;
   EXPECT_EQ(c->ports, (std::vector<uint16_t>{22, 443}));
   EXPECT_EQ(c->rate_pps, 5000u);
@@ -35,12 +37,14 @@ TEST(ScanOptions, ZmapStyleFlags) {
 TEST(ScanOptions, BadFlagValuesNameTheFlag) {
   const std::pair<std::vector<std::string>, std::string> cases[] = {
       {{"-r", "fast"}, "-r/--rate 'fast': expected packets per second, e.g. 10000 or 1M"},
-      {{"-G", "ff:ff:ff:ff:ff:ff"}, "-G/--gateway-mac 'ff:ff:ff:ff:ff:ff': expected a unicast MAC address aa:bb:cc:dd:ee:ff"},
+      {{"-G", "ff:ff:ff:ff:ff:ff"},
+       "-G/--gateway-mac 'ff:ff:ff:ff:ff:ff': expected a unicast MAC address aa:bb:cc:dd:ee:ff"},
       {{"-S", "198.18.0.256"}, "-S/--source-ip '198.18.0.256': expected an IPv4 address"},
       {{"-p", "80,x"}, "-p/--target-ports bad port 'x': expected a number 1-65535"},
       {{"--shards", "0"}, "--shards '0': expected 1-65535 shards"},
       {{"-P", "0"}, "-P/--probes '0': expected 1-255 probes per target"},
-      {{"-s", "100-50"}, "-s/--source-port '100-50': expected a port range FIRST-LAST within 1-65535"},
+      {{"-s", "100-50"},
+       "-s/--source-port '100-50': expected a port range FIRST-LAST within 1-65535"},
       {{"-O", "xml"}, "-O/--output-format 'xml': expected csv or json"},
       {{"--io-engine", "dpdk"}, "--io-engine 'dpdk': expected af_packet or af_xdp"},
       {{"--bogus"}, "unknown option --bogus (see --help)"},
@@ -60,10 +64,14 @@ TEST(ScanOptions, CrossOptionChecks) {
   const std::pair<std::vector<std::string>, std::string> cases[] = {
       {{"198.18.0.1"}, "tcp_synscan needs ports: pass -p/--target-ports (e.g. -p 443)"},
       {{"-p", "80"}, "no targets: pass TARGET arguments or -I/--list-of-ips FILE"},
-      {{"-p", "80", "--shards", "2", "--shard", "2", "198.18.0.1"}, "--shard 2 must be below --shards 2"},
-      {{"-p", "80", "-r", "10", "-B", "1M", "198.18.0.1"}, "give -r/--rate or -B/--bandwidth, not both"},
-      {{"-M", "icmp_echoscan", "-p", "80", "198.18.0.1"}, "icmp_echoscan probes addresses, not ports: drop -p/--target-ports"},
-      {{"-p", "80", "-s", "40000", "-P", "2", "198.18.0.1"}, "-s/--source-port range must have at least as many ports as -P/--probes"},
+      {{"-p", "80", "--shards", "2", "--shard", "2", "198.18.0.1"},
+       "--shard 2 must be below --shards 2"},
+      {{"-p", "80", "-r", "10", "-B", "1M", "198.18.0.1"},
+       "give -r/--rate or -B/--bandwidth, not both"},
+      {{"-M", "icmp_echoscan", "-p", "80", "198.18.0.1"},
+       "icmp_echoscan probes addresses, not ports: drop -p/--target-ports"},
+      {{"-p", "80", "-s", "40000", "-P", "2", "198.18.0.1"},
+       "-s/--source-port range must have at least as many ports as -P/--probes"},
   };
   for (const auto& [args, message] : cases) {
     SCOPED_TRACE(message);
@@ -76,10 +84,13 @@ TEST(ScanOptions, CrossOptionChecks) {
 }
 
 TEST(ScanOptions, ConfigFileSetsEveryOptionAndFlagsOverride) {
-  const std::string path = testing::TempDir() + "/" + std::to_string(::getpid()) + "-anyscan-test.conf";
+  const std::string path =
+      testing::TempDir() + "/" + std::to_string(::getpid()) + "-anyscan-test.conf";
   {
     std::ofstream out(path);
-    out << "# weekly job\nANYSCAN_TARGET_PORTS=22,80\nANYSCAN_RATE=2000\nANYSCAN_TARGETS=\"198.18.0.0/24 198.18.2.0/24\"\n"
+    out << "# weekly "
+           "job\nANYSCAN_TARGET_PORTS=22,80\nANYSCAN_RATE=2000\nANYSCAN_TARGETS=\"198.18.0.0/24 "
+           "198.18.2.0/24\"\n"
            "ANYSCAN_OUTPUT_FORMAT=json\nANYSCAN_QUIET=yes\nANYSCAN_SCANNER_IO_ENGINE=auto\n";
   }
   auto c = parse({"-C", path, "-r", "300"});
@@ -95,10 +106,12 @@ TEST(ScanOptions, ConfigFileSetsEveryOptionAndFlagsOverride) {
 }
 
 TEST(ScanOptions, ConfigFileErrorsNameFileLineAndKey) {
-  const std::string path = testing::TempDir() + "/" + std::to_string(::getpid()) + "-anyscan-bad.conf";
+  const std::string path =
+      testing::TempDir() + "/" + std::to_string(::getpid()) + "-anyscan-bad.conf";
   const std::pair<std::string, std::string> cases[] = {
       {"ANYSCAN_RATE=2000\nANYSCAN_RATEE=5\n", path + ":2: ANYSCAN_RATEE: unknown key"},
-      {"ANYSCAN_RATE=lots\n", path + ":1: ANYSCAN_RATE: 'lots': expected packets per second, e.g. 10000 or 1M"},
+      {"ANYSCAN_RATE=lots\n",
+       path + ":1: ANYSCAN_RATE: 'lots': expected packets per second, e.g. 10000 or 1M"},
       {"ANYSCAN_CONFIG=/etc/other\n", path + ":1: ANYSCAN_CONFIG: unknown key"},
       {"ANYSCAN_QUIET=maybe\n", path + ":1: ANYSCAN_QUIET: 'maybe': expected true or false"},
       {"garbage line\n", path + ":1: expected KEY=VALUE"},

@@ -1,6 +1,5 @@
 #include "engine/af_packet/af_packet_sink.h"
 
-
 #include <cerrno>
 #include <cstring>
 
@@ -11,13 +10,15 @@ Result<std::unique_ptr<AfPacketSink>> AfPacketSink::open(int ifindex, const std:
   UniqueFd fd(::socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0));
   if (!fd.valid()) {
     const int err = errno;
-    const ExitCode code = (err == EPERM || err == EACCES) ? ExitCode::kNoPerm : ExitCode::kUnavailable;
+    const ExitCode code =
+        (err == EPERM || err == EACCES) ? ExitCode::kNoPerm : ExitCode::kUnavailable;
     return make_error(code, errno_message("creating AF_PACKET send socket", err) +
                                 (code == ExitCode::kNoPerm ? " (needs CAP_NET_RAW)" : ""));
   }
   const int one = 1;
   if (::setsockopt(fd.get(), SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof one) != 0)
-    return make_error(ExitCode::kUnavailable, errno_message("PACKET_QDISC_BYPASS on " + interface, errno));
+    return make_error(ExitCode::kUnavailable,
+                      errno_message("PACKET_QDISC_BYPASS on " + interface, errno));
   // Bound with protocol 0: sends need no per-message address (less to copy per frame in
   // sendmmsg), and the socket is still registered for no protocol, so it receives nothing.
   sockaddr_ll address{};
@@ -25,7 +26,8 @@ Result<std::unique_ptr<AfPacketSink>> AfPacketSink::open(int ifindex, const std:
   address.sll_protocol = 0;
   address.sll_ifindex = ifindex;
   if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0)
-    return make_error(ExitCode::kUnavailable, errno_message("binding send socket to " + interface, errno));
+    return make_error(ExitCode::kUnavailable,
+                      errno_message("binding send socket to " + interface, errno));
   return std::unique_ptr<AfPacketSink>(new AfPacketSink(std::move(fd), interface, retries));
 }
 
@@ -58,7 +60,8 @@ Result<SendReport> AfPacketSink::submit(size_t count) {
   size_t done = 0;
   uint32_t failures = 0;
   while (done < count) {
-    const int sent = ::sendmmsg(fd_.get(), messages_.data() + done, static_cast<unsigned>(count - done), 0);
+    const int sent =
+        ::sendmmsg(fd_.get(), messages_.data() + done, static_cast<unsigned>(count - done), 0);
     if (sent > 0) {
       done += static_cast<size_t>(sent);
       report.sent += static_cast<size_t>(sent);

@@ -14,27 +14,31 @@
 
 namespace anyscan {
 
-Result<std::unique_ptr<AfPacketSource>> AfPacketSource::open(int ifindex, const std::string& interface,
+Result<std::unique_ptr<AfPacketSource>> AfPacketSource::open(int ifindex,
+                                                             const std::string& interface,
                                                              const ReplyFilterSpec& filter) {
   // Protocol 0 at socket(): nothing is queued before the filter and ring are in place and
   // bind() names the protocol.
   UniqueFd fd(::socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0));
   if (!fd.valid()) {
     const int err = errno;
-    const ExitCode code = (err == EPERM || err == EACCES) ? ExitCode::kNoPerm : ExitCode::kUnavailable;
+    const ExitCode code =
+        (err == EPERM || err == EACCES) ? ExitCode::kNoPerm : ExitCode::kUnavailable;
     return make_error(code, errno_message("creating AF_PACKET receive socket", err) +
                                 (code == ExitCode::kNoPerm ? " (needs CAP_NET_RAW)" : ""));
   }
   auto program = reply_bpf_filter(filter, kSnapBytes);
   sock_fprog fprog{static_cast<unsigned short>(program.size()), program.data()};
   if (::setsockopt(fd.get(), SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof fprog) != 0)
-    return make_error(ExitCode::kUnavailable, errno_message("attaching reply filter on " + interface, errno));
+    return make_error(ExitCode::kUnavailable,
+                      errno_message("attaching reply filter on " + interface, errno));
   const int version = TPACKET_V3;
   if (::setsockopt(fd.get(), SOL_PACKET, PACKET_VERSION, &version, sizeof version) != 0)
     return make_error(ExitCode::kUnavailable, errno_message("TPACKET_V3 on " + interface, errno));
   const int one = 1;
   if (::setsockopt(fd.get(), SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one) != 0)
-    return make_error(ExitCode::kUnavailable, errno_message("PACKET_IGNORE_OUTGOING on " + interface, errno));
+    return make_error(ExitCode::kUnavailable,
+                      errno_message("PACKET_IGNORE_OUTGOING on " + interface, errno));
   tpacket_req3 request{};
   request.tp_block_size = kBlockBytes;
   request.tp_block_nr = kBlockCount;
@@ -42,27 +46,34 @@ Result<std::unique_ptr<AfPacketSource>> AfPacketSource::open(int ifindex, const 
   request.tp_frame_nr = kBlockBytes / kFrameBytes * kBlockCount;
   request.tp_retire_blk_tov = kBlockTimeoutMs;
   if (::setsockopt(fd.get(), SOL_PACKET, PACKET_RX_RING, &request, sizeof request) != 0)
-    return make_error(ExitCode::kUnavailable, errno_message("PACKET_RX_RING on " + interface, errno));
+    return make_error(ExitCode::kUnavailable,
+                      errno_message("PACKET_RX_RING on " + interface, errno));
   const size_t ring_bytes = size_t{kBlockBytes} * kBlockCount;
-  void* ring = ::mmap(nullptr, ring_bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_LOCKED, fd.get(), 0);
+  void* ring =
+      ::mmap(nullptr, ring_bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_LOCKED, fd.get(), 0);
   if (ring == MAP_FAILED)  // MAP_LOCKED can exceed RLIMIT_MEMLOCK: it only avoids page faults
     ring = ::mmap(nullptr, ring_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
   if (ring == MAP_FAILED)
-    return make_error(ExitCode::kUnavailable, errno_message("mapping receive ring on " + interface, errno));
+    return make_error(ExitCode::kUnavailable,
+                      errno_message("mapping receive ring on " + interface, errno));
   MappedMemory mapping(ring, ring_bytes);
   sockaddr_ll address{};
   address.sll_family = AF_PACKET;
   address.sll_protocol = htons(ETH_P_IP);
   address.sll_ifindex = ifindex;
   if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0)
-    return make_error(ExitCode::kUnavailable, errno_message("binding receive socket to " + interface, errno));
+    return make_error(ExitCode::kUnavailable,
+                      errno_message("binding receive socket to " + interface, errno));
   return std::unique_ptr<AfPacketSource>(new AfPacketSource(std::move(fd), std::move(mapping)));
 }
 
-AfPacketSource::AfPacketSource(UniqueFd fd, MappedMemory ring) : fd_(std::move(fd)), ring_(std::move(ring)) {}
+AfPacketSource::AfPacketSource(UniqueFd fd, MappedMemory ring)
+    : fd_(std::move(fd)), ring_(std::move(ring)) {}
 
 namespace {
-tpacket_block_desc* descriptor(uint8_t* block) { return reinterpret_cast<tpacket_block_desc*>(block); }
+tpacket_block_desc* descriptor(uint8_t* block) {
+  return reinterpret_cast<tpacket_block_desc*>(block);
+}
 uint32_t block_status(uint8_t* block) {
   return __atomic_load_n(&descriptor(block)->hdr.bh1.block_status, __ATOMIC_ACQUIRE);
 }
@@ -74,7 +85,8 @@ Result<size_t> AfPacketSource::receive(std::span<FrameView> out, int timeout_ms)
     if ((block_status(block(current_block_)) & TP_STATUS_USER) == 0) {
       pollfd p{fd_.get(), POLLIN | POLLERR, 0};
       const int ready = ::poll(&p, 1, timeout_ms);
-      if (ready < 0 && errno != EINTR) return make_error(ExitCode::kUnavailable, errno_message("poll on receive socket", errno));
+      if (ready < 0 && errno != EINTR)
+        return make_error(ExitCode::kUnavailable, errno_message("poll on receive socket", errno));
       if ((block_status(block(current_block_)) & TP_STATUS_USER) == 0) return 0;
     }
     tpacket_block_desc* desc = descriptor(block(current_block_));
@@ -98,7 +110,8 @@ Result<size_t> AfPacketSource::receive(std::span<FrameView> out, int timeout_ms)
 
 void AfPacketSource::release() {
   if (!block_open_ || !block_done_) return;
-  __atomic_store_n(&descriptor(block(current_block_))->hdr.bh1.block_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+  __atomic_store_n(&descriptor(block(current_block_))->hdr.bh1.block_status, TP_STATUS_KERNEL,
+                   __ATOMIC_RELEASE);
   current_block_ = (current_block_ + 1) % kBlockCount;
   block_open_ = false;
   block_done_ = false;

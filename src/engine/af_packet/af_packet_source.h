@@ -9,8 +9,8 @@
 #include "base/mapped_memory.h"
 #include "base/relaxed_counter.h"
 #include "base/unique_fd.h"
-#include "net/reply_filter_spec.h"
 #include "engine/packet_source.h"
+#include "net/reply_filter_spec.h"
 
 namespace anyscan {
 
@@ -34,17 +34,19 @@ class AfPacketSource final : public PacketSource {
 
  private:
   AfPacketSource(UniqueFd fd, MappedMemory ring);
-  uint8_t* block(uint32_t index) const { return static_cast<uint8_t*>(ring_.get()) + size_t{index} * kBlockBytes; }
+  uint8_t* block(uint32_t index) const {
+    return static_cast<uint8_t*>(ring_.get()) + size_t{index} * kBlockBytes;
+  }
 
   UniqueFd fd_;
   MappedMemory ring_;
   uint32_t current_block_ = 0;
-  uint32_t packets_left_ = 0;      // in the current block, not yet handed out
+  uint32_t packets_left_ = 0;  // in the current block, not yet handed out
   uint8_t* next_packet_ = nullptr;
-  bool block_open_ = false;        // current block is ours (TP_STATUS_USER)
-  bool block_done_ = false;        // ...and every packet in it was handed out
-  RelaxedCounter received_;             // written by the receiver thread only
-  std::atomic<uint64_t> dropped_{0};    // the kernel's drop counts, summed (reading resets them)
+  bool block_open_ = false;           // current block is ours (TP_STATUS_USER)
+  bool block_done_ = false;           // ...and every packet in it was handed out
+  RelaxedCounter received_;           // written by the receiver thread only
+  std::atomic<uint64_t> dropped_{0};  // the kernel's drop counts, summed (reading resets them)
 };
 
 }  // namespace anyscan

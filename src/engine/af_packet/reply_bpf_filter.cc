@@ -17,7 +17,9 @@ class Assembler {
   Label new_label() { return static_cast<Label>(++labels_); }
   void bind(Label label) { bound_.push_back({label, code_.size()}); }
   void op(uint16_t code, uint32_t k) { code_.push_back({code, kNext, kNext, k}); }
-  void jump(uint16_t code, uint32_t k, Label if_true, Label if_false) { code_.push_back({code, if_true, if_false, k}); }
+  void jump(uint16_t code, uint32_t k, Label if_true, Label if_false) {
+    code_.push_back({code, if_true, if_false, k});
+  }
 
   std::vector<sock_filter> finish() const {
     std::vector<sock_filter> out;

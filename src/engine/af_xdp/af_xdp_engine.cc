@@ -51,7 +51,8 @@ std::vector<std::pair<std::string, uint64_t>> AfXdpEngine::counters() {
 
 EngineLoss AfXdpEngine::loss() {
   EngineLoss loss = IoEngine::loss();
-  for (uint32_t q = 0; q <= XdpProgram::kMaxQueues; ++q) loss.not_redirected += program_.queue_counters(q).no_socket;
+  for (uint32_t q = 0; q <= XdpProgram::kMaxQueues; ++q)
+    loss.not_redirected += program_.queue_counters(q).no_socket;
   return loss;
 }
 
@@ -81,7 +82,8 @@ uint32_t transmit_queues(const EngineConfig& config, uint32_t rx_queues) {
 
 }  // namespace
 
-Result<void> AfXdpEngine::bind_queues(const EngineConfig& config, const Attempt& attempt, int* bind_errno) {
+Result<void> AfXdpEngine::bind_queues(const EngineConfig& config, const Attempt& attempt,
+                                      int* bind_errno) {
   queues_.clear();
   const uint32_t rx_queues = std::max(config.rx_queues, 1u);
   for (uint32_t id = 0; id < rx_queues; ++id) {
@@ -101,12 +103,15 @@ Result<std::unique_ptr<IoEngine>> AfXdpEngine::open(const EngineConfig& config) 
   route_libbpf_messages_to_log();
   const std::vector<Attempt> ladder = bind_ladder(config.xdp_mode, config.xdp_zerocopy);
   if (ladder.empty())
-    return make_error(ExitCode::kUsage, "--xdp-zerocopy force needs native mode (zero-copy is not possible with --xdp-mode skb)");
+    return make_error(
+        ExitCode::kUsage,
+        "--xdp-zerocopy force needs native mode (zero-copy is not possible with --xdp-mode skb)");
   const uint32_t rx_queues = std::max(config.rx_queues, 1u);
   if (rx_queues > XdpProgram::kMaxQueues)
-    return make_error(ExitCode::kUnavailable, "AF_XDP: " + config.interface + " has " + std::to_string(rx_queues) +
-                                                  " receive queues; the XDP program serves at most " +
-                                                  std::to_string(XdpProgram::kMaxQueues));
+    return make_error(ExitCode::kUnavailable,
+                      "AF_XDP: " + config.interface + " has " + std::to_string(rx_queues) +
+                          " receive queues; the XDP program serves at most " +
+                          std::to_string(XdpProgram::kMaxQueues));
   auto program = XdpProgram::load(config.filter);
   if (!program) return tl::unexpected(program.error());
   std::unique_ptr<AfXdpEngine> engine(new AfXdpEngine(std::move(*program)));
@@ -118,13 +123,16 @@ Result<std::unique_ptr<IoEngine>> AfXdpEngine::open(const EngineConfig& config) 
   if (!umem) return tl::unexpected(umem.error());
   engine->umem_ = *umem;
   if (umem->limited_by_memlock)
-    logf(LogLevel::kInfo, "AF_XDP: no CAP_IPC_LOCK: %u frames per ring (%llu KiB of UMEM) to fit RLIMIT_MEMLOCK %llu KiB",
+    logf(LogLevel::kInfo,
+         "AF_XDP: no CAP_IPC_LOCK: %u frames per ring (%llu KiB of UMEM) to fit RLIMIT_MEMLOCK "
+         "%llu KiB",
          umem->rx_frames, static_cast<unsigned long long>(umem->total_bytes / 1024),
          static_cast<unsigned long long>(memlock / 1024));
 
   std::string last_error;
   for (const Attempt& attempt : ladder) {
-    if (auto attached = engine->program_.attach(config.ifindex, config.interface, attempt.xdp_flags, attempt.name);
+    if (auto attached = engine->program_.attach(config.ifindex, config.interface, attempt.xdp_flags,
+                                                attempt.name);
         !attached) {
       last_error = attached.error().message;
       logf(LogLevel::kInfo, "AF_XDP: %s", last_error.c_str());
@@ -134,16 +142,20 @@ Result<std::unique_ptr<IoEngine>> AfXdpEngine::open(const EngineConfig& config) 
     auto bound = engine->bind_queues(config, attempt, &bind_errno);
     if (!bound) {
       if (bind_errno == EPERM || bind_errno == EACCES)
-        return make_error(ExitCode::kUnavailable, "AF_XDP: creating the AF_XDP socket: " + std::string(std::strerror(bind_errno)) + " (needs CAP_NET_RAW)");
+        return make_error(ExitCode::kUnavailable, "AF_XDP: creating the AF_XDP socket: " +
+                                                      std::string(std::strerror(bind_errno)) +
+                                                      " (needs CAP_NET_RAW)");
       if (bind_errno == 0) return tl::unexpected(bound.error());
-      last_error = "binding an AF_XDP socket to " + config.interface + " queue " + std::to_string(engine->queues_.size()) +
-                   " (" + attempt.name + "): " + std::strerror(bind_errno);
+      last_error = "binding an AF_XDP socket to " + config.interface + " queue " +
+                   std::to_string(engine->queues_.size()) + " (" + attempt.name +
+                   "): " + std::strerror(bind_errno);
       logf(LogLevel::kDebug, "AF_XDP: %s", last_error.c_str());
       continue;
     }
     engine->bind_mode_ = attempt.name;
     logf(LogLevel::kInfo,
-         "AF_XDP: bound %u queue(s) of %s (every receive queue, %zu sending) in %s mode; UMEM %llu KiB in total "
+         "AF_XDP: bound %u queue(s) of %s (every receive queue, %zu sending) in %s mode; UMEM %llu "
+         "KiB in total "
          "(%u frames per ring)",
          rx_queues, config.interface.c_str(), engine->tx_queues_, attempt.name,
          static_cast<unsigned long long>(umem->total_bytes / 1024), umem->rx_frames);
@@ -151,7 +163,8 @@ Result<std::unique_ptr<IoEngine>> AfXdpEngine::open(const EngineConfig& config) 
   }
   std::string wanted;
   for (const Attempt& a : ladder) wanted += (wanted.empty() ? "" : ", then ") + std::string(a.name);
-  return make_error(ExitCode::kUnavailable, "AF_XDP: no bind mode worked (tried " + wanted + "); last: " + last_error);
+  return make_error(ExitCode::kUnavailable,
+                    "AF_XDP: no bind mode worked (tried " + wanted + "); last: " + last_error);
 }
 
 }  // namespace anyscan

@@ -16,6 +16,8 @@
 #include <linux/if_ether.h>
 #include <linux/in.h>
 #include <linux/ip.h>
+
+// libbpf's helpers need the kernel types above: a block of their own, after them.
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
@@ -71,34 +73,34 @@ struct icmp_header {
 // Adds 1 to one counter. The empty asm makes the field's address opaque in each branch, so
 // the compiler cannot merge two such adds into one with a computed offset: the verifier
 // without CAP_PERFMON refuses pointer arithmetic whose offset depends on the path.
-#define COUNT(field)                          \
-  do {                                        \
-    __u64 *counter_ = &(field);               \
-    asm volatile("" : "+r"(counter_));        \
-    __sync_fetch_and_add(counter_, 1);        \
+#define COUNT(field)                   \
+  do {                                 \
+    __u64* counter_ = &(field);        \
+    asm volatile("" : "+r"(counter_)); \
+    __sync_fetch_and_add(counter_, 1); \
   } while (0)
 
-static __always_inline int matches_rule(__u32 i, __u8 protocol, void *l4, void *data_end) {
+static __always_inline int matches_rule(__u32 i, __u8 protocol, void* l4, void* data_end) {
   if (cfg_rule_protocol[i] != protocol) return 0;
   if (protocol == IPPROTO_ICMP) {
-    struct icmp_header *icmp = l4;
-    if ((void *)(icmp + 1) > data_end || icmp->type >= 32) return 0;
+    struct icmp_header* icmp = l4;
+    if ((void*)(icmp + 1) > data_end || icmp->type >= 32) return 0;
     return (cfg_rule_icmp_types[i] >> icmp->type) & 1;
   }
-  struct l4_ports *ports = l4;
-  if ((void *)(ports + 1) > data_end) return 0;
+  struct l4_ports* ports = l4;
+  if ((void*)(ports + 1) > data_end) return 0;
   __u16 port = bpf_ntohs(ports->dest);
   return port >= cfg_rule_port_first[i] && port <= cfg_rule_port_last[i];
 }
 
 SEC("xdp")
-int anyscan_reply_filter(struct xdp_md *ctx) {
-  void *data = (void *)(long)ctx->data;
-  void *data_end = (void *)(long)ctx->data_end;
-  struct ethhdr *eth = data;
-  if ((void *)(eth + 1) > data_end || eth->h_proto != bpf_htons(ETH_P_IP)) return XDP_PASS;
-  struct iphdr *ip = (void *)(eth + 1);
-  if ((void *)(ip + 1) > data_end) return XDP_PASS;
+int anyscan_reply_filter(struct xdp_md* ctx) {
+  void* data = (void*)(long)ctx->data;
+  void* data_end = (void*)(long)ctx->data_end;
+  struct ethhdr* eth = data;
+  if ((void*)(eth + 1) > data_end || eth->h_proto != bpf_htons(ETH_P_IP)) return XDP_PASS;
+  struct iphdr* ip = (void*)(eth + 1);
+  if ((void*)(ip + 1) > data_end) return XDP_PASS;
   __u32 daddr = bpf_ntohl(ip->daddr);
   if (daddr < cfg_local_first || daddr > cfg_local_last || ip->ihl != 5 ||
       (ip->frag_off & bpf_htons(0x1fff)) != 0)
@@ -106,7 +108,7 @@ int anyscan_reply_filter(struct xdp_md *ctx) {
 
   __u32 queue = ctx->rx_queue_index;
   __u32 slot = queue < MAX_QUEUES ? queue : MAX_QUEUES;
-  struct queue_counters *counters = bpf_map_lookup_elem(&queue_counters, &slot);
+  struct queue_counters* counters = bpf_map_lookup_elem(&queue_counters, &slot);
   if (!counters) return XDP_PASS;  // cannot happen: slot < max_entries
   int matched = 0;
 #pragma unroll

@@ -38,6 +38,7 @@ struct UmemLimits {
 // Pure: frames per ring for `rx_queues` receiving queues of which `tx_queues` also send.
 // Without ipc_lock the total must fit memlock_bytes (UINT64_MAX = unlimited); when even
 // kMinFrames per ring does not fit, the error (kUnavailable) gives the numbers.
-Result<UmemPlan> plan_umem(uint32_t rx_queues, uint32_t tx_queues, bool ipc_lock, uint64_t memlock_bytes);
+Result<UmemPlan> plan_umem(uint32_t rx_queues, uint32_t tx_queues, bool ipc_lock,
+                           uint64_t memlock_bytes);
 
 }  // namespace anyscan

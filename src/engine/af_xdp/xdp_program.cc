@@ -57,8 +57,8 @@ int print_libxdp(enum libxdp_print_level level, const char* format, va_list args
 }
 
 tl::unexpected<Error> fail(const std::string& step, int err, const std::string& hint) {
-  return make_error(ExitCode::kUnavailable,
-                    "AF_XDP: " + step + ": " + std::strerror(err) + (hint.empty() ? "" : " (" + hint + ")"));
+  return make_error(ExitCode::kUnavailable, "AF_XDP: " + step + ": " + std::strerror(err) +
+                                                (hint.empty() ? "" : " (" + hint + ")"));
 }
 
 // bpf_link_create carries no extended ack; a netlink attach of the same program in the
@@ -67,7 +67,8 @@ tl::unexpected<Error> fail(const std::string& step, int err, const std::string& 
 std::string kernel_explanation(int ifindex, int program_fd, uint32_t xdp_flags) {
   std::string message;
   g_kernel_message = &message;
-  const int err = bpf_xdp_attach(ifindex, program_fd, xdp_flags | XDP_FLAGS_UPDATE_IF_NOEXIST, nullptr);
+  const int err =
+      bpf_xdp_attach(ifindex, program_fd, xdp_flags | XDP_FLAGS_UPDATE_IF_NOEXIST, nullptr);
   g_kernel_message = nullptr;
   if (err == 0) bpf_xdp_detach(ifindex, xdp_flags, nullptr);
   return message;
@@ -80,9 +81,12 @@ void route_libbpf_messages_to_log() {
   libxdp_set_print(print_libxdp);
 }
 
-void XdpProgram::SkeletonDeleter::operator()(reply_filter* skeleton) const { reply_filter__destroy(skeleton); }
+void XdpProgram::SkeletonDeleter::operator()(reply_filter* skeleton) const {
+  reply_filter__destroy(skeleton);
+}
 
-XdpProgram::XdpProgram(std::unique_ptr<reply_filter, SkeletonDeleter> skeleton, MappedMemory counters)
+XdpProgram::XdpProgram(std::unique_ptr<reply_filter, SkeletonDeleter> skeleton,
+                       MappedMemory counters)
     : skeleton_(std::move(skeleton)), counters_(std::move(counters)) {}
 XdpProgram::XdpProgram(XdpProgram&&) noexcept = default;
 XdpProgram& XdpProgram::operator=(XdpProgram&&) noexcept = default;
@@ -92,7 +96,8 @@ Result<XdpProgram> XdpProgram::load(const ReplyFilterSpec& spec) {
   if (spec.rules.empty() || spec.rules.size() > ReplyFilterSpec::kMaxRules)
     return make_error(ExitCode::kSoftware, "AF_XDP: the probe module's reply filter has " +
                                                std::to_string(spec.rules.size()) + " rules (1-" +
-                                               std::to_string(ReplyFilterSpec::kMaxRules) + " fit the XDP program)");
+                                               std::to_string(ReplyFilterSpec::kMaxRules) +
+                                               " fit the XDP program)");
   std::unique_ptr<reply_filter, SkeletonDeleter> skeleton(reply_filter__open());
   if (!skeleton) return fail("opening the embedded XDP program", errno, "");
   auto* config = skeleton->rodata;
@@ -109,12 +114,14 @@ Result<XdpProgram> XdpProgram::load(const ReplyFilterSpec& spec) {
     return fail("loading the XDP program", -err, "needs CAP_BPF and CAP_NET_ADMIN");
   const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
   const size_t bytes = (sizeof(XdpQueueCounters) * (kMaxQueues + 1) + page - 1) / page * page;
-  void* counters = ::mmap(nullptr, bytes, PROT_READ, MAP_SHARED, bpf_map__fd(skeleton->maps.queue_counters), 0);
+  void* counters =
+      ::mmap(nullptr, bytes, PROT_READ, MAP_SHARED, bpf_map__fd(skeleton->maps.queue_counters), 0);
   if (counters == MAP_FAILED) return fail("mapping the XDP program's counters", errno, "");
   return XdpProgram(std::move(skeleton), MappedMemory(counters, bytes));
 }
 
-Result<void> XdpProgram::attach(int ifindex, const std::string& interface, uint32_t xdp_flags, const char* mode_name) {
+Result<void> XdpProgram::attach(int ifindex, const std::string& interface, uint32_t xdp_flags,
+                                const char* mode_name) {
   if (attached_flags_ == xdp_flags) return {};
   detach();
   const int program_fd = bpf_program__fd(skeleton_->progs.anyscan_reply_filter);
@@ -125,9 +132,10 @@ Result<void> XdpProgram::attach(int ifindex, const std::string& interface, uint3
   if (link < 0) {
     const int err = errno;
     const std::string kernel = kernel_explanation(ifindex, program_fd, xdp_flags);
-    return make_error(ExitCode::kUnavailable,
-                      "attaching the XDP program to " + interface + " (" + mode_name + "): " + std::strerror(err) +
-                          (kernel.empty() ? "" : " - kernel: " + kernel) + " (needs CAP_NET_ADMIN and CAP_BPF)");
+    return make_error(ExitCode::kUnavailable, "attaching the XDP program to " + interface + " (" +
+                                                  mode_name + "): " + std::strerror(err) +
+                                                  (kernel.empty() ? "" : " - kernel: " + kernel) +
+                                                  " (needs CAP_NET_ADMIN and CAP_BPF)");
   }
   link_.reset(link);
   attached_flags_ = xdp_flags;

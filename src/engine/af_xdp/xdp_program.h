@@ -37,7 +37,8 @@ class XdpProgram {
   // Attaches in the mode of xdp_flags (XDP_FLAGS_DRV_MODE or XDP_FLAGS_SKB_MODE), replacing
   // an attachment of this program in another mode. On failure the message carries the
   // kernel's own explanation where it gives one (e.g. a driver's channel or MTU limit).
-  Result<void> attach(int ifindex, const std::string& interface, uint32_t xdp_flags, const char* mode_name);
+  Result<void> attach(int ifindex, const std::string& interface, uint32_t xdp_flags,
+                      const char* mode_name);
   void detach();
   uint32_t attached_flags() const { return attached_flags_; }
 

@@ -22,7 +22,9 @@ constexpr int kRxIdleSleepUs = 500;
 constexpr int kBusyRetries = 50;
 constexpr int kBusyRetryUs = 20000;
 
-bool transient_send_error(int err) { return err == EAGAIN || err == EBUSY || err == ENOBUFS || err == EINTR; }
+bool transient_send_error(int err) {
+  return err == EAGAIN || err == EBUSY || err == ENOBUFS || err == EINTR;
+}
 
 }  // namespace
 
@@ -46,12 +48,14 @@ uint8_t* XskQueue::frame(uint64_t address) const {
 class XskQueue::Sink final : public PacketSink {
  public:
   explicit Sink(XskQueue& q) : q_(q), rings_(*q.rings_), slots_(kBatch) {
-    for (uint32_t i = 0; i < q.tx_frames_; ++i) free_.push_back(uint64_t{q.rx_frames_ + i} * q.frame_bytes_);
+    for (uint32_t i = 0; i < q.tx_frames_; ++i)
+      free_.push_back(uint64_t{q.rx_frames_ + i} * q.frame_bytes_);
   }
 
   std::span<FrameSlot> reserve(size_t max_frames) override {
     reclaim();
-    const uint32_t want = static_cast<uint32_t>(std::min<size_t>({max_frames, kBatch, free_.size()}));
+    const uint32_t want =
+        static_cast<uint32_t>(std::min<size_t>({max_frames, kBatch, free_.size()}));
     if (want == 0 || xsk_ring_prod__reserve(&rings_.tx, want, &tx_index_) != want) {
       if (want != 0) q_.counters_.tx_ring_full.add(1);
       (void)kick();
@@ -69,10 +73,13 @@ class XskQueue::Sink final : public PacketSink {
 
   Result<SendReport> submit(size_t count) override {
     for (size_t i = 0; i < count; ++i)
-      xsk_ring_prod__tx_desc(&rings_.tx, tx_index_ + static_cast<uint32_t>(i))->len = slots_[i].length;
+      xsk_ring_prod__tx_desc(&rings_.tx, tx_index_ + static_cast<uint32_t>(i))->len =
+          slots_[i].length;
     for (size_t i = count; i < reserved_; ++i)
-      free_.push_back(xsk_ring_prod__tx_desc(&rings_.tx, tx_index_ + static_cast<uint32_t>(i))->addr);
-    rings_.tx.cached_prod -= static_cast<uint32_t>(reserved_ - count);  // un-reserve what was not used
+      free_.push_back(
+          xsk_ring_prod__tx_desc(&rings_.tx, tx_index_ + static_cast<uint32_t>(i))->addr);
+    rings_.tx.cached_prod -=
+        static_cast<uint32_t>(reserved_ - count);  // un-reserve what was not used
     reserved_ = 0;
     xsk_ring_prod__submit(&rings_.tx, static_cast<uint32_t>(count));
     q_.counters_.sent.add(count);
@@ -88,8 +95,10 @@ class XskQueue::Sink final : public PacketSink {
     for (int waited_us = 0; waited_us < timeout_ms * 1000; waited_us += 50) {
       reclaim();
       if (free_.size() == q_.tx_frames_) return SendReport{};
-      if (::sendto(q_.fd(), nullptr, 0, MSG_DONTWAIT, nullptr, 0) < 0 && !transient_send_error(errno))
-        return make_error(ExitCode::kUnavailable, errno_message("AF_XDP: transmit on " + q_.interface_, errno));
+      if (::sendto(q_.fd(), nullptr, 0, MSG_DONTWAIT, nullptr, 0) < 0 &&
+          !transient_send_error(errno))
+        return make_error(ExitCode::kUnavailable,
+                          errno_message("AF_XDP: transmit on " + q_.interface_, errno));
       ::usleep(50);
     }
     reclaim();
@@ -101,7 +110,8 @@ class XskQueue::Sink final : public PacketSink {
     uint32_t index = 0;
     const uint32_t done = xsk_ring_cons__peek(&rings_.completion, q_.tx_frames_, &index);
     if (done == 0) return;
-    for (uint32_t i = 0; i < done; ++i) free_.push_back(*xsk_ring_cons__comp_addr(&rings_.completion, index + i));
+    for (uint32_t i = 0; i < done; ++i)
+      free_.push_back(*xsk_ring_cons__comp_addr(&rings_.completion, index + i));
     xsk_ring_cons__release(&rings_.completion, done);
     q_.counters_.completed.add(done);
   }
@@ -110,9 +120,12 @@ class XskQueue::Sink final : public PacketSink {
   // XDP_RING_NEED_WAKEUP in zero-copy mode).
   Result<void> kick() {
     if (!xsk_ring_prod__needs_wakeup(&rings_.tx)) return {};
-    if (::sendto(q_.fd(), nullptr, 0, MSG_DONTWAIT, nullptr, 0) >= 0 || transient_send_error(errno)) return {};
-    return make_error(ExitCode::kUnavailable, errno_message("AF_XDP: transmit on " + q_.interface_ + " queue " +
-                                                                std::to_string(q_.queue_id_), errno));
+    if (::sendto(q_.fd(), nullptr, 0, MSG_DONTWAIT, nullptr, 0) >= 0 || transient_send_error(errno))
+      return {};
+    return make_error(ExitCode::kUnavailable,
+                      errno_message("AF_XDP: transmit on " + q_.interface_ + " queue " +
+                                        std::to_string(q_.queue_id_),
+                                    errno));
   }
 
   XskQueue& q_;
@@ -157,7 +170,8 @@ class XskQueue::Source final : public PacketSource {
     if (xsk_ring_prod__reserve(&rings_.fill, n, &index) != n) {
       q_.counters_.fill_ring_short.add(1);  // cannot happen: the fill ring holds every RX frame
     } else {
-      for (uint32_t i = 0; i < n; ++i) *xsk_ring_prod__fill_addr(&rings_.fill, index + i) = pending_[i];
+      for (uint32_t i = 0; i < n; ++i)
+        *xsk_ring_prod__fill_addr(&rings_.fill, index + i) = pending_[i];
       xsk_ring_prod__submit(&rings_.fill, n);
     }
     pending_.clear();
@@ -182,22 +196,25 @@ XskQueue::KernelStats XskQueue::kernel_stats() const {
   xdp_statistics stats{};
   socklen_t length = sizeof stats;
   ::getsockopt(fd(), SOL_XDP, XDP_STATISTICS, &stats, &length);
-  return KernelStats{stats.rx_dropped, stats.rx_invalid_descs, stats.tx_invalid_descs, stats.rx_ring_full,
-                     stats.rx_fill_ring_empty_descs, stats.tx_ring_empty_descs};
+  return KernelStats{stats.rx_dropped,   stats.rx_invalid_descs,         stats.tx_invalid_descs,
+                     stats.rx_ring_full, stats.rx_fill_ring_empty_descs, stats.tx_ring_empty_descs};
 }
 
 Result<void> XskQueue::create_umem() {
   const size_t bytes = size_t{rx_frames_ + tx_frames_} * frame_bytes_;
   void* area = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (area == MAP_FAILED) return make_error(ExitCode::kUnavailable, errno_message("AF_XDP: allocating the UMEM", errno));
+  if (area == MAP_FAILED)
+    return make_error(ExitCode::kUnavailable, errno_message("AF_XDP: allocating the UMEM", errno));
   area_ = MappedMemory(area, bytes);
   // The completion ring must exist even on a receive-only queue; it stays empty there.
   const xsk_umem_config config{rx_frames_, std::max(tx_frames_, 64u), frame_bytes_, 0, 0};
   xsk_umem* umem = nullptr;
-  if (int err = xsk_umem__create(&umem, area, bytes, &rings_->fill, &rings_->completion, &config); err != 0)
-    return make_error(ExitCode::kUnavailable, "AF_XDP: registering a " + std::to_string(bytes / 1024) +
-                                                  " KiB UMEM for queue " + std::to_string(queue_id_) + ": " +
-                                                  std::strerror(-err));
+  if (int err = xsk_umem__create(&umem, area, bytes, &rings_->fill, &rings_->completion, &config);
+      err != 0)
+    return make_error(ExitCode::kUnavailable,
+                      "AF_XDP: registering a " + std::to_string(bytes / 1024) +
+                          " KiB UMEM for queue " + std::to_string(queue_id_) + ": " +
+                          std::strerror(-err));
   umem_.reset(umem);
   return {};
 }
@@ -207,7 +224,8 @@ Result<void> XskQueue::create_socket(const XskBind& bind, int* bind_errno) {
   config.rx_size = rx_frames_;
   config.tx_size = std::max(tx_frames_, 64u);
   config.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD;
-  config.bind_flags = static_cast<uint16_t>(XDP_USE_NEED_WAKEUP | (bind.zerocopy ? XDP_ZEROCOPY : XDP_COPY));
+  config.bind_flags =
+      static_cast<uint16_t>(XDP_USE_NEED_WAKEUP | (bind.zerocopy ? XDP_ZEROCOPY : XDP_COPY));
   int err = 0;
   // A socket torn down by the previous rung of the bind ladder releases its queue
   // asynchronously: EBUSY for a few milliseconds is not a verdict.
@@ -223,8 +241,9 @@ Result<void> XskQueue::create_socket(const XskBind& bind, int* bind_errno) {
     ::usleep(kBusyRetryUs);
   }
   *bind_errno = -err;
-  return make_error(ExitCode::kUnavailable, "binding an AF_XDP socket to " + interface_ + " queue " +
-                                                std::to_string(queue_id_) + ": " + std::strerror(-err));
+  return make_error(ExitCode::kUnavailable, "binding an AF_XDP socket to " + interface_ +
+                                                " queue " + std::to_string(queue_id_) + ": " +
+                                                std::strerror(-err));
 }
 
 Result<std::unique_ptr<XskQueue>> XskQueue::open(const XskBind& bind, int* bind_errno) {
@@ -240,7 +259,8 @@ Result<std::unique_ptr<XskQueue>> XskQueue::open(const XskBind& bind, int* bind_
   // Every receive frame goes to the kernel's fill ring up front.
   uint32_t index = 0;
   if (xsk_ring_prod__reserve(&q->rings_->fill, q->rx_frames_, &index) != q->rx_frames_)
-    return make_error(ExitCode::kUnavailable, "AF_XDP: filling the fill ring of queue " + std::to_string(bind.queue_id));
+    return make_error(ExitCode::kUnavailable,
+                      "AF_XDP: filling the fill ring of queue " + std::to_string(bind.queue_id));
   for (uint32_t i = 0; i < q->rx_frames_; ++i)
     *xsk_ring_prod__fill_addr(&q->rings_->fill, index + i) = uint64_t{i} * q->frame_bytes_;
   xsk_ring_prod__submit(&q->rings_->fill, q->rx_frames_);
@@ -251,8 +271,9 @@ Result<std::unique_ptr<XskQueue>> XskQueue::open(const XskBind& bind, int* bind_
 
 Result<void> XskQueue::insert_into(int xsk_map_fd) {
   if (int err = xsk_socket__update_xskmap(socket_.get(), xsk_map_fd); err != 0)
-    return make_error(ExitCode::kUnavailable, "AF_XDP: inserting the socket of queue " + std::to_string(queue_id_) +
-                                                  " into the XSK map: " + std::strerror(-err) + " (needs CAP_BPF)");
+    return make_error(ExitCode::kUnavailable,
+                      "AF_XDP: inserting the socket of queue " + std::to_string(queue_id_) +
+                          " into the XSK map: " + std::strerror(-err) + " (needs CAP_BPF)");
   return {};
 }
 

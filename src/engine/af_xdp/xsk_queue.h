@@ -52,7 +52,8 @@ class XskQueue {
   const XskQueueCounters& counters() const { return counters_; }
   // The kernel's XDP_STATISTICS of the socket (getsockopt on our own fd: no capability).
   struct KernelStats {
-    uint64_t rx_dropped = 0, rx_invalid = 0, tx_invalid = 0, rx_ring_full = 0, fill_ring_empty = 0, tx_ring_empty = 0;
+    uint64_t rx_dropped = 0, rx_invalid = 0, tx_invalid = 0, rx_ring_full = 0, fill_ring_empty = 0,
+             tx_ring_empty = 0;
   };
   KernelStats kernel_stats() const;
 

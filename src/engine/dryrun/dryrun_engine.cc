@@ -32,8 +32,9 @@ Result<void> DryrunEngine::Writer::write(const FrameSlot* slots, size_t count) {
   ::gettimeofday(&now, nullptr);
   for (size_t i = 0; i < count; ++i) {
     if (format_ == DryrunFormat::kPcap) {
-      const uint32_t record[4] = {static_cast<uint32_t>(now.tv_sec), static_cast<uint32_t>(now.tv_usec),
-                                  slots[i].length, slots[i].length};
+      const uint32_t record[4] = {static_cast<uint32_t>(now.tv_sec),
+                                  static_cast<uint32_t>(now.tv_usec), slots[i].length,
+                                  slots[i].length};
       std::fwrite(record, sizeof record, 1, out_);
       std::fwrite(slots[i].data, 1, slots[i].length, out_);
     } else {
@@ -42,7 +43,8 @@ Result<void> DryrunEngine::Writer::write(const FrameSlot* slots, size_t count) {
       std::fputc('\n', out_);
     }
   }
-  if (std::ferror(out_)) return make_error(ExitCode::kIoErr, errno_message("writing dry-run frames", errno));
+  if (std::ferror(out_))
+    return make_error(ExitCode::kIoErr, errno_message("writing dry-run frames", errno));
   return {};
 }
 
@@ -55,8 +57,9 @@ std::string DryrunEngine::describe(const uint8_t* f, size_t length) {
     format_ipv4(Ipv4Address{ip->daddr}, dst);
     const uint8_t* l4 = f + ip->l4_offset;
     if (ip->protocol == kProtoTcp && ip->l4_bytes >= kTcpMinHeaderBytes) {
-      std::snprintf(summary, sizeof summary, "tcp %s:%u > %s:%u flags=0x%02x seq=%" PRIu32 " ttl=%u",
-                    src, load_be16(l4 + kTcpSrcPort), dst, load_be16(l4 + kTcpDstPort), l4[kTcpFlags],
+      std::snprintf(summary, sizeof summary,
+                    "tcp %s:%u > %s:%u flags=0x%02x seq=%" PRIu32 " ttl=%u", src,
+                    load_be16(l4 + kTcpSrcPort), dst, load_be16(l4 + kTcpDstPort), l4[kTcpFlags],
                     load_be32(l4 + kTcpSeq), ip->ttl);
     } else if (ip->protocol == kProtoIcmp && ip->l4_bytes >= kIcmpHeaderBytes) {
       std::snprintf(summary, sizeof summary, "icmp %s > %s type=%u id=%u seq=%u ttl=%u", src, dst,
@@ -75,8 +78,10 @@ std::string DryrunEngine::describe(const uint8_t* f, size_t length) {
   return out;
 }
 
-DryrunEngine::Sink::Sink(Writer& writer) : writer_(writer), buffers_(kBatch * kFrameCapacity), slots_(kBatch) {
-  for (size_t i = 0; i < kBatch; ++i) slots_[i] = FrameSlot{buffers_.data() + i * kFrameCapacity, 0};
+DryrunEngine::Sink::Sink(Writer& writer)
+    : writer_(writer), buffers_(kBatch * kFrameCapacity), slots_(kBatch) {
+  for (size_t i = 0; i < kBatch; ++i)
+    slots_[i] = FrameSlot{buffers_.data() + i * kFrameCapacity, 0};
 }
 
 std::span<FrameSlot> DryrunEngine::Sink::reserve(size_t max_frames) {

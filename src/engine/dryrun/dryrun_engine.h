@@ -33,6 +33,7 @@ class DryrunEngine final : public IoEngine {
    public:
     Writer(std::FILE* out, DryrunFormat format);
     Result<void> write(const FrameSlot* slots, size_t count);
+
    private:
     std::mutex mutex_;
     std::FILE* out_;
@@ -44,6 +45,7 @@ class DryrunEngine final : public IoEngine {
     std::span<FrameSlot> reserve(size_t max_frames) override;
     Result<SendReport> submit(size_t count) override;
     size_t frame_capacity() const override { return kFrameCapacity; }
+
    private:
     static constexpr size_t kBatch = 64;
     static constexpr size_t kFrameCapacity = 256;
