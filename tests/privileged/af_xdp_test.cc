@@ -231,3 +231,67 @@ TEST_F(AfXdp, ZeroCopyForceFailsClearlyAndAutoStepsDown) {
 
 }  // namespace
 }  // namespace anyscan::testing_support
+
+namespace anyscan::testing_support {
+namespace {
+
+// A reply on a receive queue whose socket is gone is counted (XDP program), shown in the
+// metadata and warned about: the loss counters cannot rot silently. The test removes
+// queue 1's socket from the program's XSK map with bpftool while the scan runs.
+TEST(AfXdpQueues, RepliesOnAQueueWithoutASocketAreCountedAndWarnedAbout) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root for network namespaces";
+  NetnsPair pair(4, 4);
+  ASSERT_TRUE(pair.ok()) << pair.error();
+  const std::string dir = ::testing::TempDir() + "anyscan-xdpq-" + std::to_string(::getpid());
+  ASSERT_EQ(std::system(("mkdir -p '" + dir + "'").c_str()), 0);
+  const std::vector<std::string> argv = {ANYSCAN_BINARY,
+                                         "--io-engine",
+                                         "af_xdp",
+                                         "-i",
+                                         pair.scanner_if(),
+                                         "-G",
+                                         pair.target_mac(),
+                                         "-b",
+                                         "/dev/null",
+                                         "-o",
+                                         dir + "/results.csv",
+                                         "-m",
+                                         dir + "/meta.json",
+                                         "-q",
+                                         "-T",
+                                         "1",
+                                         "-r",
+                                         "300",
+                                         "-c",
+                                         "1",
+                                         "-p",
+                                         "1-150",
+                                         "198.18.0.2-198.18.0.5"};
+  const pid_t pid = pair.spawn_in_scanner(argv, dir + "/out", dir + "/err");
+  // Wait for the program, then delete queue 1 from its XSK map.
+  const std::string remove_queue_1 =
+      "for i in $(seq 50); do "
+      "prog=$(ip netns exec " +
+      pair.scanner_ns() + " bpftool -j net show dev " + pair.scanner_if() +
+      " | python3 -c 'import json,sys; d=json.load(sys.stdin); x=d[0][\"xdp\"]; print(x[0][\"id\"] "
+      "if x else \"\")'); "
+      "[ -n \"$prog\" ] && break; sleep 0.05; done; "
+      "for m in $(bpftool -j prog show id $prog | python3 -c 'import json,sys; "
+      "print(*json.load(sys.stdin)[\"map_ids\"])'); do "
+      "if bpftool -j map show id $m | grep -q '\"type\":\"xskmap\"'; then bpftool map delete id $m "
+      "key 1 0 0 0 && echo deleted; fi; "
+      "done";
+  EXPECT_NE(shell_output(remove_queue_1).find("deleted"), std::string::npos);
+  ProcessResult r = wait_for(pid, 60, dir + "/out", dir + "/err");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string metadata = read_file(dir + "/meta.json");
+  const size_t at = metadata.find("\"not_redirected\":");
+  ASSERT_NE(at, std::string::npos) << metadata;
+  EXPECT_GT(std::stoull(metadata.substr(at + 17)), 0u) << metadata;
+  EXPECT_NE(metadata.find("\"queue1.xdp_no_socket\":"), std::string::npos) << metadata;
+  EXPECT_NE(r.err.find("without an AF_XDP socket"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("not redirected"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace anyscan::testing_support

@@ -33,6 +33,7 @@ struct ScanVariant {
 std::string variant_name(const ScanVariant& v) {
   return v.engine + (v.xdp_mode.empty() ? "" : "_" + v.xdp_mode) + "_q" + std::to_string(v.queues);
 }
+void PrintTo(const ScanVariant& v, std::ostream* out) { *out << variant_name(v); }
 
 class EngineScan : public ::testing::TestWithParam<ScanVariant> {
  protected:
