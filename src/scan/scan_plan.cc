@@ -212,7 +212,10 @@ void plan_threads(const ScanConfig& config, uint32_t cores, ScanPlan& plan) {
   // AF_PACKET sends on any queue (the kernel picks it per CPU): threads are a CPU choice.
   plan.sender_threads = config.sender_threads != 0 ? config.sender_threads
                                                    : std::min(cores, kMaxDefaultSenderThreads);
-  plan.receiver_threads = config.receiver_threads != 0 ? config.receiver_threads : 1;
+  plan.receiver_threads = 1;
+  if (config.receiver_threads > 1)
+    logf(LogLevel::kInfo, "--receiver-threads %u: af_packet receives every queue on one ring, with one thread",
+         config.receiver_threads);
 }
 
 Result<ScanPlan> build_scan_plan(const ScanConfig& config) {
