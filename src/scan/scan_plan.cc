@@ -214,7 +214,8 @@ void plan_threads(const ScanConfig& config, uint32_t cores, ScanPlan& plan) {
                                                    : std::min(cores, kMaxDefaultSenderThreads);
   plan.receiver_threads = 1;
   if (config.receiver_threads > 1)
-    logf(LogLevel::kInfo, "--receiver-threads %u: af_packet receives every queue on one ring, with one thread",
+    logf(LogLevel::kInfo,
+         "--receiver-threads %u: af_packet receives every queue on one ring, with one thread",
          config.receiver_threads);
 }
 
