@@ -1,5 +1,6 @@
 #include "launcher/engine_plan.h"
 
+#include "base/either.h"
 #include "engine/engine_kind.h"
 
 namespace anyscan {
@@ -26,11 +27,10 @@ EnginePlan plan_engine(const EnginePlanInput& in) {
       af_xdp(engine_name(EngineKind::kAfXdp));
   std::string requested = in.requested.empty() ? "auto" : in.requested;
   if (requested != "auto" && !engine_kind(requested)) {
-    std::string known = "auto";
-    for (const auto& e : kEngineNames)
-      known += (&e == &kEngineNames.back() ? " or " : ", ") + std::string(e.name);
+    std::vector<std::string_view> choices = engine_names();
+    choices.insert(choices.begin(), "auto");
     plan.warnings.push_back("ANYSCAN_SCANNER_IO_ENGINE='" + in.requested.substr(0, 40) +
-                            "' is not " + known + ": using auto");
+                            "' is not " + either(choices) + ": using auto");
     requested = "auto";
   }
   if (!in.held.net_raw) {

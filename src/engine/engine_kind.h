@@ -3,6 +3,7 @@
 #include <array>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 namespace anyscan {
 
@@ -25,6 +26,12 @@ inline constexpr std::string_view engine_name(EngineKind kind) {
   for (const auto& e : kEngineNames)
     if (e.kind == kind) return e.name;
   return "?";
+}
+
+inline std::vector<std::string_view> engine_names() {
+  std::vector<std::string_view> names;
+  for (const auto& e : kEngineNames) names.push_back(e.name);
+  return names;
 }
 
 inline std::optional<EngineKind> engine_kind(std::string_view name) {

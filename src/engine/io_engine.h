@@ -27,7 +27,6 @@ struct EngineConfig {
   ReplyFilterSpec filter;       // from the probe module; engines enforce it in the kernel
   XdpMode xdp_mode = XdpMode::kAuto;
   XdpZeroCopy xdp_zerocopy = XdpZeroCopy::kAuto;
-  uint32_t xdp_queues = 0;  // AF_XDP transmit queues (0 = one per sender thread)
 };
 
 // Replies the engine knows it lost before user space saw them.

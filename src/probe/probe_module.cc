@@ -21,18 +21,20 @@ const ProbeModuleInfo* find_probe_module(std::string_view name) {
   return nullptr;
 }
 
-std::string probe_module_names(std::string_view separator) {
-  std::string names;
-  for (const auto& info : probe_modules())
-    names += (names.empty() ? "" : std::string(separator)) + std::string(info.name);
+std::vector<std::string_view> probe_module_names() {
+  std::vector<std::string_view> names;
+  for (const auto& info : probe_modules()) names.push_back(info.name);
   return names;
 }
 
 Result<std::unique_ptr<ProbeModule>> make_probe_module(std::string_view name,
                                                        const ProbeParams& params) {
   if (const ProbeModuleInfo* info = find_probe_module(name)) return info->create(params);
-  return make_error(ExitCode::kUsage, "unknown probe module '" + std::string(name) +
-                                          "' (known: " + probe_module_names(", ") + ")");
+  std::string known;
+  for (std::string_view n : probe_module_names())
+    known += (known.empty() ? "" : ", ") + std::string(n);
+  return make_error(ExitCode::kUsage,
+                    "unknown probe module '" + std::string(name) + "' (known: " + known + ")");
 }
 
 }  // namespace anyscan

@@ -68,7 +68,7 @@ struct ProbeModuleInfo {
 // The only source of module names: help text, option validation and error lists read it.
 const std::vector<ProbeModuleInfo>& probe_modules();
 const ProbeModuleInfo* find_probe_module(std::string_view name);
-std::string probe_module_names(std::string_view separator);  // "tcp_synscan, icmp_echoscan"
+std::vector<std::string_view> probe_module_names();
 Result<std::unique_ptr<ProbeModule>> make_probe_module(std::string_view name,
                                                        const ProbeParams& params);
 

@@ -15,8 +15,7 @@ namespace anyscan {
 
 namespace {
 
-std::string counts_json(const ScanPlan& plan, const ScanConfig& config, size_t sender_threads,
-                        const RunSummary& run) {
+std::string counts_json(const ScanPlan& plan, const ScanConfig& config, const RunSummary& run) {
   rusage usage{};
   ::getrusage(RUSAGE_SELF, &usage);
   auto seconds = [](const timeval& tv) {
@@ -33,13 +32,13 @@ std::string counts_json(const ScanPlan& plan, const ScanConfig& config, size_t s
       "},"
       "\"duration_s\":%.3f,\"cpu_user_s\":%.3f,\"cpu_system_s\":%.3f,\"max_rss_kib\":%ld,"
       "\"rate_pps\":%" PRIu64
-      ",\"sender_threads\":%zu,\"receiver_threads\":%u,\"probes\":%u,\"cooldown_s\":%u,"
+      ",\"sender_threads\":%zu,\"receiver_threads\":%zu,\"probes\":%u,\"cooldown_s\":%u,"
       "\"shard\":%u,\"shards\":%u",
       s.targets_total, s.targets_done, s.sent, s.failed, s.received, s.validation_failed,
       s.unrelated, s.results, s.success, s.duplicates, s.dropped, s.not_redirected,
       static_cast<double>(run.end_ns - run.start_ns) / 1e9, seconds(usage.ru_utime),
-      seconds(usage.ru_stime), usage.ru_maxrss, plan.rate_pps, sender_threads,
-      plan.receiver_threads, config.probes, config.cooldown_s, config.shard, config.shards);
+      seconds(usage.ru_stime), usage.ru_maxrss, plan.rate_pps, run.sender_threads,
+      run.receiver_threads, config.probes, config.cooldown_s, config.shard, config.shards);
   return numbers;
 }
 
@@ -73,8 +72,7 @@ std::string scan_metadata_json(const ScanPlan& plan, const ScanConfig& config, I
   json += quoted("start", run.start_time) + quoted("end", run.end_time);
   json += ",\"interrupted\":" + std::string(run.interrupted ? "true" : "false");
   json += quoted("stop_reason", run.stop_reason) + ",";
-  json +=
-      counts_json(plan, config, std::min<size_t>(plan.sender_threads, engine.sink_count()), run);
+  json += counts_json(plan, config, run);
   json += ",\"engine_counters\":{";
   bool first = true;
   for (const auto& [name, value] : engine.counters()) {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "base/either.h"
 #include "base/env_file.h"
 #include "base/parse_number.h"
 #include "probe/probe_module.h"
@@ -20,15 +21,6 @@ tl::unexpected<Error> bad(std::string_view value, const std::string& what) {
   for (char& c : shown)
     if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) c = '?';
   return make_error(ExitCode::kUsage, "'" + shown + "': " + what);
-}
-
-// "a or b", "a, b or c": the alternatives of a registry, for messages.
-template <class List, class Name>
-std::string either(const List& list, Name name) {
-  std::string out;
-  for (size_t i = 0; i < list.size(); ++i)
-    out += (i == 0 ? "" : i + 1 == list.size() ? " or " : ", ") + std::string(name(list[i]));
-  return out;
 }
 
 Result<uint64_t> number(std::string_view value, uint64_t max, const char* what) {
@@ -264,17 +256,14 @@ const std::vector<OptionSpec> kOptions = {
     {"probe-module", 'M', "NAME", "probe module (default tcp_synscan; see --list-probe-modules)",
      [](ScanConfig& c, std::string_view v) -> Result<void> {
        if (find_probe_module(v) == nullptr)
-         return bad(v, "expected " + either(probe_modules(),
-                                            [](const ProbeModuleInfo& m) { return m.name; }));
+         return bad(v, "expected " + either(probe_module_names()));
        c.probe_module = std::string(v);
        return {};
      }},
     {"io-engine", 0, "ENGINE", "packet I/O engine (default af_packet)",
      [](ScanConfig& c, std::string_view v) -> Result<void> {
        const auto kind = engine_kind(v);
-       if (!kind)
-         return bad(v,
-                    "expected " + either(kEngineNames, [](const EngineName& e) { return e.name; }));
+       if (!kind) return bad(v, "expected " + either(engine_names()));
        c.io_engine = *kind;
        return {};
      }},

@@ -68,7 +68,7 @@ Result<void> plan_seed(const ScanConfig& config, ScanPlan& plan) {
 }
 
 void plan_probe(const ScanConfig& config, ScanPlan& plan) {
-  ProbeParams& params = plan.probe_params;
+  ProbeParams params;
   params.source_mac = plan.network.source_mac;
   params.gateway_mac = plan.network.gateway_mac;
   params.source_ip = plan.network.source_ip;
@@ -191,7 +191,7 @@ Result<NetworkPlan> plan_network(const ScanConfig& config, Ipv4Address first_tar
 void plan_threads(const ScanConfig& config, uint32_t cores, ScanPlan& plan) {
   const NetworkPlan& net = plan.network;
   cores = std::max(cores, 1u);
-  if (plan.engine == EngineKind::kAfXdp && !plan.dryrun) {
+  if (plan.engine == EngineKind::kAfXdp && !config.dryrun) {
     // AF_XDP sends on one queue per thread; a queue that can both send and receive.
     uint32_t queues = std::min(net.tx_queues, net.rx_queues);
     if (config.xdp_queues != 0) queues = std::min(queues, config.xdp_queues);
@@ -225,7 +225,6 @@ Result<ScanPlan> build_scan_plan(const ScanConfig& config) {
   if (plan.module_info == nullptr)
     return make_error(ExitCode::kUsage, "unknown probe module " + config.probe_module);
   plan.engine = config.io_engine;
-  plan.dryrun = config.dryrun;
   if (auto targets = plan_targets(config, plan); !targets) return tl::unexpected(targets.error());
   if (auto seeded = plan_seed(config, plan); !seeded) return tl::unexpected(seeded.error());
   auto network = plan_network(config, Ipv4Address{plan.addresses.at(0)});

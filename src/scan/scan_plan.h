@@ -41,11 +41,9 @@ struct ScanPlan {
 
   NetworkPlan network;
   const ProbeModuleInfo* module_info = nullptr;
-  ProbeParams probe_params;
   std::shared_ptr<const ProbeModule> probe;  // immutable; shared by every thread
 
   EngineKind engine = EngineKind::kAfPacket;
-  bool dryrun = false;
   uint32_t sender_threads = 1;
   uint32_t receiver_threads = 1;
   uint64_t rate_pps = 0;  // resolved from -r/-B; 0 = unlimited

@@ -16,14 +16,20 @@ constexpr uint64_t kSecondNs = 1000000000ULL;
 constexpr long kControlTickNs = 100 * 1000 * 1000;
 }  // namespace
 
+size_t running_sender_threads(const ScanPlan& plan, const IoEngine& engine) {
+  return std::min<size_t>(plan.sender_threads, engine.sink_count());
+}
+
+size_t running_receiver_threads(const ScanPlan& plan, const IoEngine& engine) {
+  return std::min<size_t>(std::max(plan.receiver_threads, 1u), engine.source_count());
+}
+
 ScanRunner::ScanRunner(const ScanPlan& plan, const ScanConfig& config, IoEngine& engine,
                        ScanOutputs& outputs)
     : plan_(plan),
       config_(config),
       engine_(engine),
-      sender_count_(std::min<size_t>(plan.sender_threads, engine.sink_count())),
-      counters_(sender_count_,
-                std::min<size_t>(std::max(plan.receiver_threads, 1u), engine.source_count())),
+      counters_(running_sender_threads(plan, engine), running_receiver_threads(plan, engine)),
       permutation_(plan.target_count(), plan.seed),
       work_(plan.slice),
       limiter_(plan.rate_pps, clock_.now_ns()),
@@ -31,11 +37,12 @@ ScanRunner::ScanRunner(const ScanPlan& plan, const ScanConfig& config, IoEngine&
                 !config.quiet && ::isatty(STDERR_FILENO)) {
   collector_.sink = outputs.results();
   collector_.max_results = config.max_results;
+  summary_.sender_threads = running_sender_threads(plan, engine);
+  summary_.receiver_threads = running_receiver_threads(plan, engine);
 }
 
 void ScanRunner::start_receivers() {
-  const size_t threads =
-      std::min<size_t>(std::max(plan_.receiver_threads, 1u), engine_.source_count());
+  const size_t threads = summary_.receiver_threads;
   for (size_t t = 0; t < threads; ++t) {
     std::vector<PacketSource*> sources;  // queues t, t + threads, t + 2 * threads, ...
     for (size_t q = t; q < engine_.source_count(); q += threads)
@@ -50,7 +57,7 @@ void ScanRunner::start_receivers() {
 }
 
 void ScanRunner::start_senders() {
-  for (size_t t = 0; t < sender_count_; ++t) {
+  for (size_t t = 0; t < summary_.sender_threads; ++t) {
     Result<void>& result = thread_results_.emplace_back();
     senders_.emplace_back([this, t, &result] {
       Sender sender(plan_, permutation_, work_, config_.probes, *plan_.probe, engine_.sink(t),
@@ -148,7 +155,8 @@ RunSummary ScanRunner::run() {
 
   summary_.start_ns = clock_.now_ns();
   summary_.start_time = now_iso();
-  thread_results_.reserve(sender_count_ + engine_.source_count());  // references into it stay valid
+  // Each thread holds a reference to its slot: no reallocation after this.
+  thread_results_.reserve(summary_.sender_threads + summary_.receiver_threads);
   start_receivers();
   start_senders();
   sd_notify(0, "READY=1\nSTATUS=sending probes");

@@ -19,8 +19,14 @@
 
 namespace anyscan {
 
+// Threads a run starts: the plan's counts within the queues the engine opened (a sink
+// per sender thread; receiver threads share the sources among them).
+size_t running_sender_threads(const ScanPlan& plan, const IoEngine& engine);
+size_t running_receiver_threads(const ScanPlan& plan, const IoEngine& engine);
+
 // How a run ended, for the done line and the metadata.
 struct RunSummary {
+  size_t sender_threads = 0, receiver_threads = 0;
   std::string stop_reason = "completed";
   bool interrupted = false;
   uint64_t start_ns = 0, end_ns = 0;
@@ -53,7 +59,6 @@ class ScanRunner {
   const ScanConfig& config_;
   IoEngine& engine_;
   MonotonicClock clock_;
-  size_t sender_count_;
   ScanCounters counters_;
   ResultCollector collector_;
   IndexPermutation permutation_;

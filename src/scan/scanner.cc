@@ -27,7 +27,6 @@ Result<std::unique_ptr<IoEngine>> open_engine(const ScanPlan& plan, const ScanCo
   engine_config.filter = plan.probe->reply_filter();
   engine_config.xdp_mode = config.xdp_mode;
   engine_config.xdp_zerocopy = config.xdp_zerocopy;
-  engine_config.xdp_queues = config.xdp_queues;
   return open_io_engine(plan.engine, engine_config);
 }
 
@@ -40,7 +39,7 @@ void log_start(const ScanPlan& plan, const ScanConfig& config, IoEngine& engine)
        plan.addresses.size(), plan.ports.size(), plan.target_count(), config.shard, config.shards,
        net.interface.c_str(), to_string(net.source_ip).c_str(), to_string(net.gateway_mac).c_str(),
        net.gateway_source.c_str(), std::string(engine.name()).c_str(),
-       std::min<size_t>(plan.sender_threads, engine.sink_count()),
+       running_sender_threads(plan, engine),
        plan.rate_pps == 0 ? "unlimited" : (std::to_string(plan.rate_pps) + " pps").c_str(),
        plan.seed);
 }

@@ -138,6 +138,17 @@ class EngineScan : public ::testing::TestWithParam<ScanVariant> {
   std::string dir_;
 };
 
+// The exact-set scans run with one sender thread and with the default (one per queue).
+struct ThreadChoice {
+  const char* name;
+  std::vector<std::string> flags;
+  std::vector<std::string> with(std::vector<std::string> args) const {
+    args.insert(args.end(), flags.begin(), flags.end());
+    return args;
+  }
+};
+const ThreadChoice kThreadChoices[] = {{"-T 1", {"-T", "1"}}, {"default threads", {}}};
+
 uint32_t test_seed() {
   static const uint32_t seed = std::random_device{}();
   return seed;
@@ -149,13 +160,10 @@ TEST_P(EngineScan, ReportsExactlyTheOpenSetAtLowRate) {
   const auto ports = random_ports(40, seed);
   const auto open = random_open_set(ports, seed);
   pair_->listen_on(open);
-  for (const std::vector<std::string>& threads :
-       {std::vector<std::string>{"-T", "1"}, std::vector<std::string>{}}) {
-    SCOPED_TRACE(threads.empty() ? "default threads" : "-T 1");
-    std::vector<std::string> args = {"-p", port_list(ports),       "-r", "2000", "-c",
-                                     "1",  "198.18.0.2-198.18.0.9"};
-    args.insert(args.end(), threads.begin(), threads.end());
-    ScanRun run = scan(args);
+  for (const ThreadChoice& threads : kThreadChoices) {
+    SCOPED_TRACE(threads.name);
+    ScanRun run = scan(
+        threads.with({"-p", port_list(ports), "-r", "2000", "-c", "1", "198.18.0.2-198.18.0.9"}));
     ASSERT_EQ(run.process.exit_code, 0) << run.process.err;
     EXPECT_EQ(run.rows, expected_rows(open, ports));
     EXPECT_EQ(metadata_count(run.metadata, "sent"), 8u * 40);
@@ -173,13 +181,10 @@ TEST_P(EngineScan, ReportsExactlyTheOpenSetAtTopRate) {
   const auto ports = random_ports(500, seed);
   const auto open = random_open_set(ports, seed);
   pair_->listen_on(open);
-  for (const std::vector<std::string>& threads :
-       {std::vector<std::string>{"-T", "1"}, std::vector<std::string>{}}) {
-    SCOPED_TRACE(threads.empty() ? "default threads" : "-T 1");
-    std::vector<std::string> args = {"-p", port_list(ports),       "-r", "0", "-c",
-                                     "2",  "198.18.0.2-198.18.0.9"};
-    args.insert(args.end(), threads.begin(), threads.end());
-    ScanRun run = scan(args);
+  for (const ThreadChoice& threads : kThreadChoices) {
+    SCOPED_TRACE(threads.name);
+    ScanRun run =
+        scan(threads.with({"-p", port_list(ports), "-r", "0", "-c", "2", "198.18.0.2-198.18.0.9"}));
     ASSERT_EQ(run.process.exit_code, 0) << run.process.err;
     EXPECT_EQ(metadata_count(run.metadata, "sent"), 8u * 500);
     const auto expected = expected_rows(open, ports);

@@ -72,11 +72,10 @@ std::vector<AfXdpEngine::Attempt> bind_ladder(XdpMode mode, XdpZeroCopy zerocopy
   return ladder;
 }
 
-// Transmitting queues: one per sender thread, within what the interface can send on (and
-// --xdp-queues, when given). Receiving queues: all of them.
+// Transmitting queues: one per sender thread (the plan already applied --xdp-queues), within
+// what the interface can send on. Receiving queues: all of them.
 uint32_t transmit_queues(const EngineConfig& config, uint32_t rx_queues) {
   uint32_t tx = std::min({config.sender_threads, std::max(config.tx_queues, 1u), rx_queues});
-  if (config.xdp_queues != 0) tx = std::min(tx, config.xdp_queues);
   return std::max(tx, 1u);
 }
 

@@ -89,8 +89,7 @@ XdpProgram::XdpProgram(std::unique_ptr<reply_filter, SkeletonDeleter> skeleton,
                        MappedMemory counters)
     : skeleton_(std::move(skeleton)), counters_(std::move(counters)) {}
 XdpProgram::XdpProgram(XdpProgram&&) noexcept = default;
-XdpProgram& XdpProgram::operator=(XdpProgram&&) noexcept = default;
-XdpProgram::~XdpProgram() { detach(); }
+XdpProgram::~XdpProgram() = default;  // members go in reverse order: link, counters, skeleton
 
 Result<XdpProgram> XdpProgram::load(const ReplyFilterSpec& spec) {
   if (spec.rules.empty() || spec.rules.size() > ReplyFilterSpec::kMaxRules)

@@ -31,7 +31,7 @@ class XdpProgram {
   // Opens and loads the program for `spec` (needs CAP_BPF; CAP_NET_ADMIN to attach).
   static Result<XdpProgram> load(const ReplyFilterSpec& spec);
   XdpProgram(XdpProgram&&) noexcept;
-  XdpProgram& operator=(XdpProgram&&) noexcept;
+  XdpProgram& operator=(XdpProgram&&) = delete;  // would free the skeleton before the link
   ~XdpProgram();
 
   // Attaches in the mode of xdp_flags (XDP_FLAGS_DRV_MODE or XDP_FLAGS_SKB_MODE), replacing
