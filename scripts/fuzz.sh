@@ -5,7 +5,7 @@ set -eu
 cd "$(dirname "$0")/.."
 seconds=${1:-10}
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DANYSCAN_FUZZ=ON -DANYSCAN_BUILD_TESTS=OFF -DANYSCAN_WERROR=ON >/dev/null
+  -DANYSCAN_FUZZ=ON -DANYSCAN_BUILD_TESTS=OFF -DANYSCAN_BUILD_BENCH=OFF -DANYSCAN_WERROR=ON >/dev/null
 ninja -C build-fuzz fuzzers
 for fuzzer in build-fuzz/tests/fuzz/fuzz_*; do
   name=$(basename "$fuzzer")

@@ -1,169 +1,172 @@
 #include "output/result_sink.h"
 
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <ctime>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <thread>
 
 #include "base/unique_fd.h"
-#include "net/ipv4_address.h"
 
 namespace anyscan {
 namespace {
 
-void append_field(std::string& out, const ResultRecord& r, OutputField field, bool json) {
-  char buffer[40];
-  auto quoted = [&](const std::string& s) { out += json ? "\"" + s + "\"" : s; };
-  switch (field) {
-    case OutputField::kSaddr:
-      format_ipv4(Ipv4Address{r.reply.saddr}, buffer);
-      quoted(buffer);
-      break;
-    case OutputField::kDaddr:
-      format_ipv4(Ipv4Address{r.reply.daddr}, buffer);
-      quoted(buffer);
-      break;
-    case OutputField::kSport:
-      out += std::to_string(r.reply.sport);
-      break;
-    case OutputField::kDport:
-      out += std::to_string(r.reply.dport);
-      break;
-    case OutputField::kSeqnum:
-      out += std::to_string(r.reply.seq);
-      break;
-    case OutputField::kAcknum:
-      out += std::to_string(r.reply.ack);
-      break;
-    case OutputField::kWindow:
-      out += std::to_string(r.reply.window);
-      break;
-    case OutputField::kClassification:
-      quoted(std::string(classification_name(r.reply.classification)));
-      break;
-    case OutputField::kSuccess:
-      out += json ? (classification_success(r.reply.classification) ? "true" : "false")
-                  : (classification_success(r.reply.classification) ? "1" : "0");
-      break;
-    case OutputField::kTtl:
-      out += std::to_string(r.reply.ttl);
-      break;
-    case OutputField::kTimestamp:
-      quoted(format_timestamp(r.time_s, r.time_us));
-      break;
-    case OutputField::kTimestampTs:
-      out += std::to_string(r.time_s);
-      break;
-    case OutputField::kTimestampUs:
-      out += std::to_string(r.time_us);
-      break;
-  }
-}
+constexpr size_t kBufferBytes = size_t{1} << 20;
+constexpr size_t kBuffers = 8;
 
+struct Buffer {
+  std::unique_ptr<char[]> bytes{new char[kBufferBytes]};
+  size_t used = 0;
+};
+
+// Formatting happens on the caller's thread into the current buffer; full (or submitted)
+// buffers queue for the writer thread, which writes them in order and returns them to the
+// free list. Offsets count bytes handed over (`submitted_`) and bytes in the file
+// (`written_`); a record never straddles two buffers, so every buffer boundary is a record
+// boundary.
 class FileResultSink final : public ResultSink {
  public:
-  FileResultSink(UniqueFd fd, bool json, std::vector<OutputField> fields)
-      : fd_(std::move(fd)), json_(json), fields_(std::move(fields)) {
-    buffer_.reserve(kFlushBytes * 2);
-    if (!json_) buffer_ = csv_header(fields_) + "\n";
+  FileResultSink(UniqueFd fd, std::string path, bool json, std::vector<OutputField> fields)
+      : fd_(std::move(fd)), path_(std::move(path)), formatter_(json, std::move(fields)) {
+    for (size_t i = 1; i < kBuffers; ++i) free_.push_back(std::make_unique<Buffer>());
+    current_ = std::make_unique<Buffer>();
+    const std::string header = formatter_.header();
+    std::memcpy(current_->bytes.get(), header.data(), header.size());
+    current_->used = header.size();
+    start_writer();
   }
-  ~FileResultSink() override { (void)flush(); }
-  Result<void> write(const ResultRecord& record) override {
-    buffer_ += format_record(record, json_, fields_);
-    buffer_ += '\n';
-    if (buffer_.size() >= kFlushBytes) return flush();
-    return {};
-  }
-  Result<void> flush() override {
-    size_t done = 0;
-    while (done < buffer_.size()) {
-      const ssize_t n = ::write(fd_.get(), buffer_.data() + done, buffer_.size() - done);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        const int err = errno;
-        buffer_.erase(0, done);
-        return make_error(ExitCode::kIoErr, errno_message("writing results", err));
-      }
-      done += static_cast<size_t>(n);
+
+  ~FileResultSink() override {
+    (void)flush();
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stopping_ = true;
     }
-    buffer_.clear();
+    wake_writer_.notify_one();
+    writer_.join();
+  }
+
+  Result<void> write(const ResultRecord& record) override {
+    if (kBufferBytes - current_->used < RecordFormatter::kMaxRecordBytes) {
+      if (auto handed = hand_over(); !handed) return handed;
+    }
+    current_->used += formatter_.format(record, current_->bytes.get() + current_->used);
     return {};
+  }
+
+  uint64_t submit() override {
+    if (current_->used != 0) (void)hand_over();  // an error shows in wait_written()
+    std::lock_guard<std::mutex> lock(mutex_);
+    return submitted_;
+  }
+
+  Result<void> wait_written(uint64_t offset, bool durable) override {
+    std::unique_lock<std::mutex> lock(mutex_);
+    progress_.wait(lock, [&] { return written_ >= offset || !error_.empty(); });
+    if (!error_.empty()) return make_error(ExitCode::kIoErr, error_);
+    lock.unlock();
+    if (durable && ::fdatasync(fd_.get()) != 0 && errno != EINVAL)  // EINVAL: a pipe
+      return fail(errno_message("syncing results to " + path_, errno));
+    return {};
+  }
+
+  Result<void> health() const override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!error_.empty()) return make_error(ExitCode::kIoErr, error_);
+    return {};
+  }
+
+  uint64_t stalls() const override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return stalls_;
   }
 
  private:
-  static constexpr size_t kFlushBytes = 1 << 16;
+  // Queues the current buffer and takes a free one (waiting for the writer if none is).
+  Result<void> hand_over() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (!error_.empty()) return make_error(ExitCode::kIoErr, error_);
+    submitted_ += current_->used;
+    queue_.push_back(std::move(current_));
+    wake_writer_.notify_one();
+    if (free_.empty()) {
+      ++stalls_;
+      progress_.wait(lock, [&] { return !free_.empty() || !error_.empty(); });
+      if (!error_.empty()) return make_error(ExitCode::kIoErr, error_);
+    }
+    current_ = std::move(free_.back());
+    free_.pop_back();
+    current_->used = 0;
+    return {};
+  }
+
+  Result<void> fail(std::string message) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (error_.empty()) error_ = std::move(message);
+    progress_.notify_all();
+    return make_error(ExitCode::kIoErr, error_);
+  }
+
+  // The writer blocks every signal: SIGINT/SIGTERM belong to the thread that waits for them.
+  void start_writer() {
+    sigset_t all, previous;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &previous);
+    writer_ = std::thread([this] { write_loop(); });
+    pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  }
+
+  void write_loop() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    while (true) {
+      wake_writer_.wait(lock, [&] { return !queue_.empty() || stopping_; });
+      if (queue_.empty()) return;
+      std::unique_ptr<Buffer> buffer = std::move(queue_.front());
+      queue_.pop_front();
+      const bool failed = !error_.empty();
+      lock.unlock();
+      std::string error = failed ? std::string() : write_out(*buffer);
+      lock.lock();
+      if (!error.empty() && error_.empty()) error_ = std::move(error);
+      if (error_.empty()) written_ += buffer->used;
+      free_.push_back(std::move(buffer));
+      progress_.notify_all();
+    }
+  }
+
+  // Empty on success, else what failed.
+  std::string write_out(const Buffer& buffer) {
+    size_t done = 0;
+    while (done < buffer.used) {
+      const ssize_t n = ::write(fd_.get(), buffer.bytes.get() + done, buffer.used - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return errno_message("writing results to " + path_, errno);
+      done += static_cast<size_t>(n);
+    }
+    return {};
+  }
+
   UniqueFd fd_;  // for stdout, a duplicate: closing it leaves stdout open
-  bool json_;
-  std::vector<OutputField> fields_;
-  std::string buffer_;
+  std::string path_;
+  RecordFormatter formatter_;        // caller's thread only
+  std::unique_ptr<Buffer> current_;  // caller's thread only
+  mutable std::mutex mutex_;         // guards everything below
+  std::condition_variable wake_writer_, progress_;
+  std::deque<std::unique_ptr<Buffer>> queue_;
+  std::vector<std::unique_ptr<Buffer>> free_;
+  uint64_t submitted_ = 0, written_ = 0, stalls_ = 0;
+  std::string error_;  // the first failure; nothing is written after it
+  bool stopping_ = false;
+  std::thread writer_;  // last: started once everything above exists
 };
 
 }  // namespace
-
-std::string format_timestamp(int64_t time_s, int32_t time_us) {
-  const time_t t = static_cast<time_t>(time_s);
-  tm utc{};
-  ::gmtime_r(&t, &utc);
-  char buffer[96];
-  std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", utc.tm_year + 1900,
-                utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, time_us);
-  return buffer;
-}
-
-std::string csv_header(const std::vector<OutputField>& fields) {
-  std::string header;
-  for (size_t i = 0; i < fields.size(); ++i) {
-    if (i) header += ',';
-    header += output_field_name(fields[i]);
-  }
-  return header;
-}
-
-std::string format_record(const ResultRecord& record, bool json,
-                          const std::vector<OutputField>& fields) {
-  std::string out;
-  if (json) out += '{';
-  for (size_t i = 0; i < fields.size(); ++i) {
-    if (i) out += ',';
-    if (json) out += "\"" + std::string(output_field_name(fields[i])) + "\":";
-    append_field(out, record, fields[i], json);
-  }
-  if (json) out += '}';
-  return out;
-}
-
-std::string json_escape(const std::string& text) {
-  std::string out;
-  for (unsigned char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (c < 0x20) {
-          char buffer[8];
-          std::snprintf(buffer, sizeof buffer, "\\u%04x", c);
-          out += buffer;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out;
-}
 
 Result<std::unique_ptr<ResultSink>> open_result_sink(const std::string& path, bool json,
                                                      const std::vector<OutputField>& fields) {
@@ -172,7 +175,8 @@ Result<std::unique_ptr<ResultSink>> open_result_sink(const std::string& path, bo
   if (!fd.valid())
     return make_error(ExitCode::kCantCreate,
                       errno_message("cannot create output file " + path, errno));
-  return std::unique_ptr<ResultSink>(new FileResultSink(std::move(fd), json, fields));
+  return std::unique_ptr<ResultSink>(
+      new FileResultSink(std::move(fd), path == "-" ? "stdout" : path, json, fields));
 }
 
 }  // namespace anyscan

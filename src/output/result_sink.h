@@ -1,42 +1,41 @@
 #pragma once
 
 #include <cstdint>
-#include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "base/result.h"
-#include "net/reply.h"
 #include "output/output_field.h"
+#include "output/record_formatter.h"
 
 namespace anyscan {
 
-struct ResultRecord {
-  Reply reply;
-  int64_t time_s = 0;  // receive time, UTC
-  int32_t time_us = 0;
-};
-
-// Where results go. Records are formatted into an internal buffer and written in large
-// blocks; flush() pushes everything to the file (called every second and at the end).
+// Where results go. write() is called by the receivers (one at a time, under their lock);
+// submit() and wait_written() by the thread that reports progress.
 class ResultSink {
  public:
   virtual ~ResultSink() = default;
+  // Adds one record. Never drops one: when the file falls behind, this waits for it.
   virtual Result<void> write(const ResultRecord& record) = 0;
-  virtual Result<void> flush() = 0;
+  // Hands everything written so far to the file without waiting; returns the file offset
+  // just past the last record handed over.
+  virtual uint64_t submit() = 0;
+  // Waits until the bytes before `offset` are in the file (and on disk, if `durable`).
+  // Errors: kIoErr naming the file when a write or sync failed.
+  virtual Result<void> wait_written(uint64_t offset, bool durable) = 0;
+  // Everything written so far is in the file.
+  Result<void> flush() { return wait_written(submit(), false); }
+  // The first write or sync failure so far, without waiting (kIoErr), else success.
+  virtual Result<void> health() const { return {}; }
+  // Times a writer waited because the file fell a whole buffer pool behind.
+  virtual uint64_t stalls() const { return 0; }
 };
 
-// path "-" = stdout. Errors: kCantCreate when the file cannot be created.
+// path "-" = stdout. Records are formatted into 1 MiB buffers that a writer thread of its
+// own writes out, so a slow disk does not stall the receivers until 8 MiB are pending.
+// Errors: kCantCreate when the file cannot be created.
 Result<std::unique_ptr<ResultSink>> open_result_sink(const std::string& path, bool json,
                                                      const std::vector<OutputField>& fields);
-
-// Exposed for tests: the text of one record (CSV line or JSON object, no newline).
-std::string format_record(const ResultRecord& record, bool json,
-                          const std::vector<OutputField>& fields);
-std::string csv_header(const std::vector<OutputField>& fields);
-// ISO 8601 UTC with microseconds: 2026-11-23T22:52:52.123456Z
-std::string format_timestamp(int64_t time_s, int32_t time_us);
-std::string json_escape(const std::string& text);
 
 }  // namespace anyscan

@@ -27,8 +27,9 @@ struct alignas(64) ReceiverCounters {
 // Shared by all receiver threads: the exact dedup and the result sink, behind one lock
 // taken per batch.
 struct ResultCollector {
+  explicit ResultCollector(uint64_t dedup_key) : dedup(kClassificationCount, dedup_key) {}
   std::mutex mutex;
-  ResultDedup dedup{kClassificationCount};
+  ResultDedup dedup;
   ResultSink* sink = nullptr;  // null in a dry run writing frames to stdout
   uint64_t max_results = 0;
   std::atomic<bool> limit_reached{false};

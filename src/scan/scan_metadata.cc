@@ -5,6 +5,7 @@
 #include <cinttypes>
 #include <cstdio>
 
+#include "host/process_memory.h"
 #include "output/result_sink.h"
 
 #ifndef ANYSCAN_VERSION
@@ -18,6 +19,9 @@ namespace {
 std::string counts_json(const ScanPlan& plan, const ScanConfig& config, const RunSummary& run) {
   rusage usage{};
   ::getrusage(RUSAGE_SELF, &usage);
+  // ru_maxrss survives execve (it could be a parent's peak): VmHWM where /proc is mounted.
+  const auto hwm = peak_rss_kib();
+  const uint64_t peak_kib = hwm ? *hwm : static_cast<uint64_t>(usage.ru_maxrss);
   auto seconds = [](const timeval& tv) {
     return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6;
   };
@@ -30,15 +34,18 @@ std::string counts_json(const ScanPlan& plan, const ScanConfig& config, const Ru
       ",\"unrelated\":%" PRIu64 ",\"results\":%" PRIu64 ",\"success\":%" PRIu64
       ",\"duplicates\":%" PRIu64 ",\"dropped\":%" PRIu64 ",\"not_redirected\":%" PRIu64
       "},"
-      "\"duration_s\":%.3f,\"cpu_user_s\":%.3f,\"cpu_system_s\":%.3f,\"max_rss_kib\":%ld,"
+      "\"duration_s\":%.3f,\"cpu_user_s\":%.3f,\"cpu_system_s\":%.3f,\"max_rss_kib\":%" PRIu64
+      ",\"dedup_kib\":%" PRIu64 ",\"output_stalls\":%" PRIu64
+      ","
       "\"rate_pps\":%" PRIu64
       ",\"sender_threads\":%zu,\"receiver_threads\":%zu,\"probes\":%u,\"cooldown_s\":%u,"
       "\"shard\":%u,\"shards\":%u",
       s.targets_total, s.targets_done, s.sent, s.failed, s.received, s.validation_failed,
       s.unrelated, s.results, s.success, s.duplicates, s.dropped, s.not_redirected,
       static_cast<double>(run.end_ns - run.start_ns) / 1e9, seconds(usage.ru_utime),
-      seconds(usage.ru_stime), usage.ru_maxrss, plan.rate_pps, run.sender_threads,
-      run.receiver_threads, config.probes, config.cooldown_s, config.shard, config.shards);
+      seconds(usage.ru_stime), peak_kib, run.dedup_bytes / 1024, run.output_stalls, plan.rate_pps,
+      run.sender_threads, run.receiver_threads, config.probes, config.cooldown_s, config.shard,
+      config.shards);
   return numbers;
 }
 
@@ -51,9 +58,7 @@ std::string quoted(const std::string& key, const std::string& value) {
 std::string scan_metadata_json(const ScanPlan& plan, const ScanConfig& config, IoEngine& engine,
                                const RunSummary& run) {
   const NetworkPlan& net = plan.network;
-  std::string ports;
-  for (size_t i = 0; i < plan.ports.size() && plan.module_info->needs_ports; ++i)
-    ports += (i ? "," : "") + std::to_string(plan.ports.at(i));
+  const std::string ports = plan.module_info->needs_ports ? format_ports(plan.ports) : "";
   std::string json = "{\"scanner\":\"anyscan\",\"version\":\"" ANYSCAN_VERSION "\"";
   json += quoted("engine", std::string(engine.name()));
   json += quoted("probe_module", std::string(plan.module_info->name));

@@ -30,11 +30,15 @@ ScanRunner::ScanRunner(const ScanPlan& plan, const ScanConfig& config, IoEngine&
       config_(config),
       engine_(engine),
       counters_(running_sender_threads(plan, engine), running_receiver_threads(plan, engine)),
+      collector_(plan.key.words[0] ^ plan.key.words[1]),
       permutation_(plan.target_count(), plan.seed),
       work_(plan.slice),
       limiter_(plan.rate_pps, clock_.now_ns()),
       reporter_(outputs, clock_.now_ns(), config.cooldown_s,
                 !config.quiet && ::isatty(STDERR_FILENO)) {
+  // Room for the first 2^20 results up front (~19 MiB at most): the receiver grows no
+  // table before then, and a small scan reserves only what it can use.
+  collector_.dedup.reserve(std::min<uint64_t>(plan.target_count(), uint64_t{1} << 20));
   collector_.sink = outputs.results();
   collector_.max_results = config.max_results;
   summary_.sender_threads = running_sender_threads(plan, engine);
@@ -81,11 +85,21 @@ StatusSnapshot ScanRunner::snapshot(uint64_t now_ns) const {
   return snap;
 }
 
-void ScanRunner::flush_results() {
-  if (collector_.sink == nullptr) return;
-  std::lock_guard<std::mutex> lock(collector_.mutex);
-  if (auto flushed = collector_.sink->flush(); !flushed)
-    logf(LogLevel::kError, "%s", flushed.error().message.c_str());
+// Once a second: what the receivers formatted goes to the writer thread (no waiting), so
+// results reach the file within about a second. False when the file failed: the scan ends
+// at once (no cooldown: nothing more can be recorded).
+bool ScanRunner::flush_results() {
+  if (collector_.sink == nullptr) return true;
+  {
+    std::lock_guard<std::mutex> lock(collector_.mutex);
+    collector_.sink->submit();
+  }
+  auto health = collector_.sink->health();
+  if (health) return true;
+  logf(LogLevel::kError, "%s: stopping the scan", health.error().message.c_str());
+  summary_.stop_reason = "results file failed";
+  if (summary_.outcome) summary_.outcome = health;
+  return false;
 }
 
 bool ScanRunner::on_signal(int signal) {
@@ -130,7 +144,7 @@ void ScanRunner::control(const sigset_t& signals) {
     }
     if (now >= next_status_ns) {
       reporter_.report(snapshot(now), false);
-      flush_results();
+      if (!flush_results()) return;
       next_status_ns += kSecondNs;
     }
   }
@@ -170,9 +184,12 @@ RunSummary ScanRunner::run() {
 
   for (auto& r : thread_results_)
     if (!r && summary_.outcome) summary_.outcome = r;
-  if (collector_.sink != nullptr)
+  if (collector_.sink != nullptr) {
     if (auto flushed = collector_.sink->flush(); !flushed && summary_.outcome)
       summary_.outcome = flushed;
+    summary_.output_stalls = collector_.sink->stalls();
+  }
+  summary_.dedup_bytes = collector_.dedup.memory_bytes();
   summary_.end_time = now_iso();
   return summary_;
 }

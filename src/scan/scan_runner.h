@@ -32,7 +32,9 @@ struct RunSummary {
   uint64_t start_ns = 0, end_ns = 0;
   std::string start_time, end_time;  // ISO 8601 UTC
   Totals totals;
-  Result<void> outcome;  // the first thread error, or a failed final flush
+  uint64_t dedup_bytes = 0;    // what the exact dedup holds at the end
+  uint64_t output_stalls = 0;  // times a receiver waited for the results file
+  Result<void> outcome;        // the first thread error, or a failed final flush
 };
 
 // The running part of a scan: receiver threads (started first, so no early reply is
@@ -53,7 +55,7 @@ class ScanRunner {
   bool on_signal(int signal);  // false: leave the loop at once
   void stop_and_join();
   StatusSnapshot snapshot(uint64_t now_ns) const;
-  void flush_results();
+  bool flush_results();
 
   const ScanPlan& plan_;
   const ScanConfig& config_;

@@ -54,4 +54,18 @@ Result<PortSet> parse_ports(std::string_view text) {
   return PortSet(std::move(ports));
 }
 
+std::string format_ports(const PortSet& ports) {
+  std::string text;
+  const std::vector<uint16_t>& list = ports.ports();
+  for (size_t i = 0; i < list.size();) {
+    size_t last = i;
+    while (last + 1 < list.size() && list[last + 1] == list[last] + 1) ++last;
+    if (!text.empty()) text += ',';
+    text += std::to_string(list[i]);
+    if (last > i) text += '-' + std::to_string(list[last]);
+    i = last + 1;
+  }
+  return text;
+}
+
 }  // namespace anyscan

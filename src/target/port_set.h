@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -31,5 +32,8 @@ class PortSet {
 // "22,80,8000-8100": comma-separated ports and inclusive ranges, 1-65535 ("-" alone or
 // "1-65535" is every port). Errors name the bad element (kUsage).
 Result<PortSet> parse_ports(std::string_view text);
+// The set in that syntax, consecutive ports as ranges: parse_ports(format_ports(s)) == s,
+// and every port is "1-65535", not 65,535 numbers.
+std::string format_ports(const PortSet& ports);
 
 }  // namespace anyscan

@@ -42,6 +42,12 @@ class NetnsPair {
   // Runs fn with the calling thread inside the named namespace (setns on a helper thread).
   static void in_namespace(const std::string& ns, const std::function<void()>& fn);
 
+  // Makes every address of `cidr` (inside 198.18.0.0/15) local to the target namespace
+  // (`ip route add local CIDR dev lo`): its kernel then answers every SYN to any of them,
+  // with a RST as no socket listens, and every ICMP echo. A scan where every probe is
+  // answered.
+  bool answer_everything_in(const std::string& cidr);
+
   // Listening TCP sockets in the target namespace on exactly these (address, port) pairs.
   void listen_on(const std::map<std::string, std::set<uint16_t>>& open);
   // Raw TCP segments sent from the target namespace to the scanner.

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "base/parse_number.h"
+#include "host/process_memory.h"
 #include "net/ipv4_address.h"
 #include "net/mac_address.h"
 #include "output/output_field.h"
@@ -84,6 +85,27 @@ TEST(PortParser, ListsAndRanges) {
   EXPECT_EQ(ports->index_of(444), -1);
   EXPECT_EQ(parse_ports("-")->size(), 65535u);
   EXPECT_EQ(parse_ports("1-65535")->size(), 65535u);
+}
+
+TEST(ProcessMemory, PeakRssIsVmHwmOfThisProcess) {
+  EXPECT_EQ(*parse_vm_hwm_kib("\nName:\tanyscan\nVmPeak:\t  99999 kB\nVmHWM:\t   23456 kB\n"),
+            23456u);
+  EXPECT_FALSE(parse_vm_hwm_kib("\nVmRSS:\t 1 kB\n"));
+  EXPECT_FALSE(parse_vm_hwm_kib("\nVmHWM:\t lots kB\n"));
+  EXPECT_FALSE(parse_vm_hwm_kib("\nVmHWM:\t 12 MB\n"));
+  auto own = peak_rss_kib();
+  ASSERT_TRUE(own) << own.error().message;
+  EXPECT_GT(*own, 1000u);
+}
+
+TEST(PortParser, FormatsRangesAndRoundTrips) {
+  EXPECT_EQ(format_ports(*parse_ports("-")), "1-65535");
+  EXPECT_EQ(format_ports(*parse_ports("443,22,8000-8002,22,80,81")), "22,80-81,443,8000-8002");
+  EXPECT_EQ(format_ports(*parse_ports("65535,1,3")), "1,3,65535");
+  for (const char* text : {"1,3-9,11,65534-65535", "7", "100-200,202"}) {
+    SCOPED_TRACE(text);
+    EXPECT_EQ(format_ports(*parse_ports(text)), text);
+  }
 }
 
 TEST(PortParser, BadPortsNameTheElement) {

@@ -21,7 +21,8 @@ class RecordingSink final : public ResultSink {
     records.push_back(record);
     return {};
   }
-  Result<void> flush() override { return {}; }
+  uint64_t submit() override { return records.size(); }
+  Result<void> wait_written(uint64_t, bool) override { return {}; }
   std::vector<ResultRecord> records;
 };
 
@@ -89,7 +90,7 @@ TEST(Receiver, ReportsEachValidReplyOnceAndCountsTheRest) {
       fx.reply(a, 80, rst),  // same target, other classification: its own record
   });
   RecordingSink sink;
-  ResultCollector collector;
+  ResultCollector collector{42};
   collector.sink = &sink;
   ReceiverCounters counters;
   Receiver receiver(fx.plan, *fx.probe, source, collector, counters);
@@ -116,7 +117,7 @@ TEST(Receiver, MaxResultsStopsReportingAndRaisesTheFlag) {
     frames.push_back(fx.reply(0xc6120000u + i, 443, kTcpSyn | kTcpAckFlag));
   ScriptedSource source(frames);
   RecordingSink sink;
-  ResultCollector collector;
+  ResultCollector collector{42};
   collector.sink = &sink;
   collector.max_results = 4;
   ReceiverCounters counters;
@@ -137,7 +138,7 @@ TEST(Receiver, ReportsTheKernelReceiveTimeWhenTheEngineHasIt) {
   };
   ScriptedSource unused({});
   RecordingSink sink;
-  ResultCollector collector;
+  ResultCollector collector{42};
   collector.sink = &sink;
   ReceiverCounters counters;
   Receiver receiver(fx.plan, *fx.probe, unused, collector, counters);
@@ -149,7 +150,7 @@ TEST(Receiver, ReportsTheKernelReceiveTimeWhenTheEngineHasIt) {
 }
 
 TEST(ResultDedup, ExactAcrossPagesAndClasses) {
-  ResultDedup dedup(4);
+  ResultDedup dedup(4, 42);
   const uint64_t far = (uint64_t{1} << 32) * 65535 - 1;
   for (uint64_t i : {uint64_t{0}, uint64_t{1}, uint64_t{65536}, uint64_t{1} << 20, far}) {
     EXPECT_TRUE(dedup.insert(i, 0));
@@ -159,6 +160,36 @@ TEST(ResultDedup, ExactAcrossPagesAndClasses) {
   }
   for (uint64_t i = 0; i < 200000; ++i) dedup.insert(i, 3);
   for (uint64_t i = 0; i < 200000; ++i) ASSERT_FALSE(dedup.insert(i, 3));
+}
+
+// The bar: exact, and ~16 bytes per distinct result at 10^7 results, whatever the
+// target space. Target indexes spread over 2^32 addresses x 65535 ports, as in a sparse
+// internet-wide multi-port scan (the former paged bitmap needed ~14 KiB per such result).
+TEST(ResultDedup, TenMillionSparseResultsTakeAtMostSixteenBytesEach) {
+  constexpr uint64_t kResults = 10000000;
+  constexpr uint64_t kSpace = (uint64_t{1} << 32) * 65535;
+  const uint64_t stride = kSpace / kResults - 7;  // distinct, spread, not aligned
+  ResultDedup dedup(kClassificationCount, 0x5eed);
+  for (uint64_t i = 0; i < kResults; ++i) ASSERT_TRUE(dedup.insert(i * stride, i % 2));
+  EXPECT_EQ(dedup.size(), kResults);
+  for (uint64_t i = 0; i < kResults; i += 997) {
+    ASSERT_FALSE(dedup.insert(i * stride, i % 2));
+    ASSERT_TRUE(dedup.insert(i * stride, 2 + i % 2)) << "another classification is a result";
+  }
+  const double bytes_per_result =
+      static_cast<double>(dedup.memory_bytes()) / static_cast<double>(dedup.size());
+  RecordProperty("bytes_per_result", std::to_string(bytes_per_result));
+  EXPECT_LE(bytes_per_result, 16.0);
+  EXPECT_GE(bytes_per_result, 9.0) << "memory_bytes() must count the slots it holds";
+}
+
+TEST(ResultDedup, ReservedRoomIsNotOutgrown) {
+  ResultDedup dedup(kClassificationCount, 1);
+  dedup.reserve(1 << 20);
+  const uint64_t reserved = dedup.memory_bytes();
+  EXPECT_LE(reserved, uint64_t{20} << 20) << "the up-front reservation stays small";
+  for (uint64_t i = 0; i < (1 << 20); ++i) dedup.insert(i * 104729, 0);
+  EXPECT_EQ(dedup.memory_bytes(), reserved) << "a table grew: the receiver allocated";
 }
 
 }  // namespace

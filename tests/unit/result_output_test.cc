@@ -1,4 +1,5 @@
 #include "output/result_sink.h"
+#include "output/record_formatter.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

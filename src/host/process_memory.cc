@@ -1,0 +1,45 @@
+#include "host/process_memory.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <string>
+
+#include "base/parse_number.h"
+#include "base/unique_fd.h"
+
+namespace anyscan {
+
+Result<uint64_t> parse_vm_hwm_kib(std::string_view status) {
+  constexpr std::string_view kKey = "\nVmHWM:";
+  const size_t at = status.find(kKey);
+  if (at == std::string_view::npos)
+    return make_error(ExitCode::kSoftware, "/proc/self/status has no VmHWM line");
+  std::string_view rest = status.substr(at + kKey.size());
+  rest = rest.substr(0, rest.find('\n'));
+  while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\t')) rest.remove_prefix(1);
+  const size_t unit = rest.find(" kB");
+  if (unit == std::string_view::npos)
+    return make_error(ExitCode::kSoftware, "/proc/self/status: VmHWM is not in kB");
+  const auto kib = parse_decimal(rest.substr(0, unit), UINT64_MAX / 1024);
+  if (!kib) return make_error(ExitCode::kSoftware, "/proc/self/status: VmHWM is not a number");
+  return *kib;
+}
+
+Result<uint64_t> peak_rss_kib() {
+  UniqueFd fd(::open("/proc/self/status", O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return make_error(ExitCode::kIoErr, errno_message("/proc/self/status", errno));
+  std::string text(8192, '\0');
+  size_t used = 0;
+  while (used < text.size()) {
+    const ssize_t n = ::read(fd.get(), text.data() + used, text.size() - used);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    used += static_cast<size_t>(n);
+  }
+  text.resize(used);
+  return parse_vm_hwm_kib("\n" + text);
+}
+
+}  // namespace anyscan
