@@ -19,7 +19,7 @@ packages="
   debhelper dpkg-dev devscripts fakeroot lintian
   systemd systemd-container debootstrap piuparts
   zmap masscan man-db time
-  libseccomp-dev libbenchmark-dev clang-tidy-14 clang-format-14
+  libseccomp-dev libbenchmark-dev libabsl-dev libroaring-dev clang-tidy-14 clang-format-14
   podman buildah
   snmpd snmp dnsmasq-base chrony memcached python3-dnspython
 "

@@ -1,10 +1,12 @@
 # Sourced by the demo and the benchmarks: makes a throw-away namespace pair joined by one
 # veth and nothing else (no default route, no bridge), addresses in 198.18.0.0/15 only,
 # and removes it on exit, also on failure or Ctrl-C.
-#   netns_pair_create TARGET_ADDRESS_COUNT [TARGET_PREFIX]
-# sets SCANNER_NS, TARGET_NS, SCANNER_IF, TARGET_IF, TARGET_MAC.
+#   netns_pair_create TARGET_ADDRESS_COUNT [TARGET_PREFIX [QUEUES]]
+# sets SCANNER_NS, TARGET_NS, SCANNER_IF, TARGET_IF, TARGET_MAC. QUEUES > 1 gives both veth
+# ends that many RX and TX queues (a multi-queue NIC, as the scanner sees it).
 netns_pair_create() {
-  local count=${1:-4} prefix=${2:-24} id="$$"
+  local count=${1:-4} prefix=${2:-24} queues=${3:-1} id="$$" queue_args=""
+  [ "$queues" -gt 1 ] && queue_args="numtxqueues $queues numrxqueues $queues"
   SCANNER_NS="anyscan-demo-s$id"
   TARGET_NS="anyscan-demo-t$id"
   SCANNER_IF="asd${id}a"
@@ -12,7 +14,9 @@ netns_pair_create() {
   trap netns_pair_delete EXIT INT TERM
   ip netns add "$SCANNER_NS"
   ip netns add "$TARGET_NS"
-  ip -n "$SCANNER_NS" link add "$SCANNER_IF" type veth peer name "$TARGET_IF" netns "$TARGET_NS"
+  # shellcheck disable=SC2086 # queue_args is two words or none
+  ip -n "$SCANNER_NS" link add "$SCANNER_IF" $queue_args type veth peer name "$TARGET_IF" $queue_args \
+    netns "$TARGET_NS"
   ip -n "$SCANNER_NS" link set lo up
   ip -n "$TARGET_NS" link set lo up
   ip -n "$SCANNER_NS" addr add 198.18.0.1/$prefix dev "$SCANNER_IF"

@@ -210,6 +210,12 @@ Result<InterfaceInfo> NetlinkClient::interface_query(int ifindex, const std::str
       if (a->rta_type == IFLA_ADDRESS && RTA_PAYLOAD(a) == 6)
         std::memcpy(info.mac.bytes.data(), RTA_DATA(a), 6);
       if (a->rta_type == IFLA_MTU) std::memcpy(&info.mtu, RTA_DATA(a), 4);
+      if (a->rta_type == IFLA_STATS64 && RTA_PAYLOAD(a) >= sizeof(rtnl_link_stats64)) {
+        rtnl_link_stats64 stats{};
+        std::memcpy(&stats, RTA_DATA(a), sizeof stats);
+        info.rx_dropped =
+            stats.rx_dropped + stats.rx_missed_errors + stats.rx_fifo_errors + stats.rx_over_errors;
+      }
     }
   }
   {

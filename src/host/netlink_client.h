@@ -24,6 +24,9 @@ struct InterfaceInfo {
   uint32_t mtu = 0;
   bool up = false;
   std::vector<Ipv4Address> addresses;
+  // Frames the interface (NIC ring overflow, missed, FIFO) or the stack dropped before any
+  // socket saw them, since the interface came up (IFLA_STATS64).
+  uint64_t rx_dropped = 0;
 };
 
 // Active queues of an interface (ETHTOOL_GCHANNELS: rx + combined, tx + combined), which

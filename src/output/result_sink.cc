@@ -118,7 +118,10 @@ class FileResultSink final : public ResultSink {
     sigset_t all, previous;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &previous);
-    writer_ = std::thread([this] { write_loop(); });
+    writer_ = std::thread([this] {
+      ::pthread_setname_np(::pthread_self(), "anyscan-write");
+      write_loop();
+    });
     pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   }
 

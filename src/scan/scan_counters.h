@@ -16,6 +16,9 @@ struct Totals {
            success = 0;
   uint64_t dropped = 0;         // by the kernel for want of ring space
   uint64_t not_redirected = 0;  // AF_XDP: replies on a queue without a socket
+  // Frames the interface itself dropped during the scan (NIC ring overflow, missed, FIFO),
+  // before any socket: an upper bound on replies lost there (other traffic counts too).
+  uint64_t interface_dropped = 0;
 };
 
 // Per-thread counters (each written by its thread only), read by the status reporter.

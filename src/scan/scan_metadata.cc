@@ -33,6 +33,7 @@ std::string counts_json(const ScanPlan& plan, const ScanConfig& config, const Ru
       ",\"send_failed\":%" PRIu64 ",\"received\":%" PRIu64 ",\"validation_failed\":%" PRIu64
       ",\"unrelated\":%" PRIu64 ",\"results\":%" PRIu64 ",\"success\":%" PRIu64
       ",\"duplicates\":%" PRIu64 ",\"dropped\":%" PRIu64 ",\"not_redirected\":%" PRIu64
+      ",\"interface_dropped\":%" PRIu64
       "},"
       "\"duration_s\":%.3f,\"cpu_user_s\":%.3f,\"cpu_system_s\":%.3f,\"max_rss_kib\":%" PRIu64
       ",\"dedup_kib\":%" PRIu64 ",\"output_stalls\":%" PRIu64
@@ -42,10 +43,10 @@ std::string counts_json(const ScanPlan& plan, const ScanConfig& config, const Ru
       "\"shard\":%u,\"shards\":%u",
       s.targets_total, s.targets_done, s.sent, s.failed, s.received, s.validation_failed,
       s.unrelated, s.results, s.success, s.duplicates, s.dropped, s.not_redirected,
-      static_cast<double>(run.end_ns - run.start_ns) / 1e9, seconds(usage.ru_utime),
-      seconds(usage.ru_stime), peak_kib, run.dedup_bytes / 1024, run.output_stalls, plan.rate_pps,
-      run.sender_threads, run.receiver_threads, config.probes, config.cooldown_s, config.shard,
-      config.shards);
+      s.interface_dropped, static_cast<double>(run.end_ns - run.start_ns) / 1e9,
+      seconds(usage.ru_utime), seconds(usage.ru_stime), peak_kib, run.dedup_bytes / 1024,
+      run.output_stalls, plan.rate_pps, run.sender_threads, run.receiver_threads, config.probes,
+      config.cooldown_s, config.shard, config.shards);
   return numbers;
 }
 
@@ -104,6 +105,8 @@ std::string done_line(const RunSummary& run) {
   if (s.not_redirected != 0)
     text += ", " + std::to_string(s.not_redirected) +
             " not redirected (no AF_XDP socket on their queue)";
+  if (s.interface_dropped != 0)
+    text += ", " + std::to_string(s.interface_dropped) + " dropped by the interface";
   return text;
 }
 

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 
 #include "base/log.h"
 
@@ -14,6 +15,13 @@ namespace anyscan {
 namespace {
 constexpr uint64_t kSecondNs = 1000000000ULL;
 constexpr long kControlTickNs = 100 * 1000 * 1000;
+// "anyscan-send0", as top -H, perf and /proc/PID/task show it (15 characters at most).
+void name_thread(const char* role, size_t index) {
+  char name[16];
+  std::snprintf(name, sizeof name, "anyscan-%s%zu", role, index);
+  ::pthread_setname_np(::pthread_self(), name);
+}
+
 }  // namespace
 
 size_t running_sender_threads(const ScanPlan& plan, const IoEngine& engine) {
@@ -53,6 +61,7 @@ void ScanRunner::start_receivers() {
       sources.push_back(&engine_.source(q));
     Result<void>& result = thread_results_.emplace_back();
     receivers_.emplace_back([this, t, sources = std::move(sources), &result] {
+      name_thread("recv", t);
       Receiver receiver(plan_, *plan_.probe, sources, collector_, counters_.receiver(t));
       result = receiver.run(finish_receiving_);
       if (!result) stop_sending_.store(true);
@@ -64,6 +73,7 @@ void ScanRunner::start_senders() {
   for (size_t t = 0; t < summary_.sender_threads; ++t) {
     Result<void>& result = thread_results_.emplace_back();
     senders_.emplace_back([this, t, &result] {
+      name_thread("send", t);
       Sender sender(plan_, permutation_, work_, config_.probes, *plan_.probe, engine_.sink(t),
                     limiter_, clock_, stop_sending_, counters_.sender(t));
       result = sender.run();

@@ -1,9 +1,11 @@
 #include "scan/scanner.h"
 
 #include <cinttypes>
+#include <optional>
 
 #include "base/log.h"
 #include "engine/dryrun/dryrun_engine.h"
+#include "host/netlink_client.h"
 #include "scan/scan_metadata.h"
 #include "scan/scan_outputs.h"
 #include "scan/scan_plan.h"
@@ -44,8 +46,25 @@ void log_start(const ScanPlan& plan, const ScanConfig& config, IoEngine& engine)
        plan.seed);
 }
 
-void warn_about_loss(const RunSummary& run) {
+// The interface's own receive drops so far, which no socket counter sees; nullopt in a dry
+// run or when the link cannot be read.
+std::optional<uint64_t> interface_rx_dropped(const ScanPlan& plan, const ScanConfig& config) {
+  if (config.dryrun || plan.network.ifindex == 0) return std::nullopt;
+  auto netlink = NetlinkClient::open();
+  if (!netlink) return std::nullopt;
+  auto info = netlink->interface_by_index(plan.network.ifindex);
+  if (!info) return std::nullopt;
+  return info->rx_dropped;
+}
+
+void warn_about_loss(const RunSummary& run, const std::string& interface) {
   const Totals& s = run.totals;
+  if (s.interface_dropped != 0)
+    logf(LogLevel::kWarn,
+         "%" PRIu64
+         " frames were dropped by %s itself during the scan (receive ring or FIFO full, before "
+         "any socket); replies may be among them: lower -r, or enlarge the ring (ethtool -G)",
+         s.interface_dropped, interface.c_str());
   if (s.dropped != 0)
     logf(LogLevel::kWarn,
          "%" PRIu64
@@ -73,9 +92,13 @@ Result<void> run_scan(const ScanConfig& config) {
   log_start(*plan, config, **engine);
 
   ScanRunner runner(*plan, config, **engine, *outputs);
-  const RunSummary run = runner.run();
+  const auto dropped_before = interface_rx_dropped(*plan, config);
+  RunSummary run = runner.run();
+  const auto dropped_after = interface_rx_dropped(*plan, config);
+  if (dropped_before && dropped_after && *dropped_after > *dropped_before)
+    run.totals.interface_dropped = *dropped_after - *dropped_before;
   log_message(LogLevel::kInfo, done_line(run));
-  warn_about_loss(run);
+  warn_about_loss(run, plan->network.interface);
   Result<void> outcome = run.outcome;
   auto written = outputs->write_metadata(scan_metadata_json(*plan, config, **engine, run));
   if (!written && outcome) outcome = written;

@@ -124,6 +124,12 @@ bool NetnsPair::answer_everything_in(const std::string& cidr) {
              : false;
 }
 
+uint64_t NetnsPair::target_tx_dropped() const {
+  const std::string text = shell_output("ip netns exec " + target_ns_ + " cat /sys/class/net/" +
+                                        target_if_ + "/statistics/tx_dropped");
+  return text.empty() ? UINT64_MAX : std::stoull(text);
+}
+
 void NetnsPair::listen_on(const std::map<std::string, std::set<uint16_t>>& open) {
   in_namespace(target_ns_, [&] {
     for (const auto& [address, ports] : open)

@@ -48,6 +48,11 @@ class NetnsPair {
   // answered.
   bool answer_everything_in(const std::string& cidr);
 
+  // Frames the target's veth end could not hand to the scanner's end: with an XDP program
+  // on the scanner's end, veth queues them in a 256-entry ring per queue, which overflows
+  // like a NIC's receive ring (the loss a real NIC counts in its rx_missed_errors).
+  uint64_t target_tx_dropped() const;
+
   // Listening TCP sockets in the target namespace on exactly these (address, port) pairs.
   void listen_on(const std::map<std::string, std::set<uint16_t>>& open);
   // Raw TCP segments sent from the target namespace to the scanner.

@@ -123,9 +123,10 @@ Result<std::unique_ptr<IoEngine>> AfXdpEngine::open(const EngineConfig& config) 
   engine->umem_ = *umem;
   if (umem->limited_by_memlock)
     logf(LogLevel::kInfo,
-         "AF_XDP: no CAP_IPC_LOCK: %u frames per ring (%llu KiB of UMEM) to fit RLIMIT_MEMLOCK "
-         "%llu KiB",
-         umem->rx_frames, static_cast<unsigned long long>(umem->total_bytes / 1024),
+         "AF_XDP: no CAP_IPC_LOCK: %u receive and %u transmit frames per queue (%llu KiB of "
+         "UMEM) to fit RLIMIT_MEMLOCK %llu KiB",
+         umem->rx_frames, umem->tx_frames,
+         static_cast<unsigned long long>(umem->total_bytes / 1024),
          static_cast<unsigned long long>(memlock / 1024));
 
   std::string last_error;
@@ -155,9 +156,10 @@ Result<std::unique_ptr<IoEngine>> AfXdpEngine::open(const EngineConfig& config) 
     logf(LogLevel::kInfo,
          "AF_XDP: bound %u queue(s) of %s (every receive queue, %zu sending) in %s mode; UMEM %llu "
          "KiB in total "
-         "(%u frames per ring)",
+         "(%u receive, %u transmit frames per queue)",
          rx_queues, config.interface.c_str(), engine->tx_queues_, attempt.name,
-         static_cast<unsigned long long>(umem->total_bytes / 1024), umem->rx_frames);
+         static_cast<unsigned long long>(umem->total_bytes / 1024), umem->rx_frames,
+         umem->tx_frames);
     return std::unique_ptr<IoEngine>(std::move(engine));
   }
   std::string wanted;

@@ -34,13 +34,28 @@ Result<UmemPlan> plan_umem(uint32_t rx_queues, uint32_t tx_queues, bool ipc_lock
                             " KiB (3/4 of RLIMIT_MEMLOCK " + std::to_string(memlock_bytes / 1024) +
                             " KiB) can be locked") +
             ": grant CAP_IPC_LOCK or raise LimitMEMLOCK=");
+  // Wanted: kRxFramesTotal receive frames spread over the queues and kTxFrames per sender;
+  // when that does not fit, receive frames shrink first (down to the transmit count), then
+  // both, halving, so every ring stays a power of two.
   UmemPlan plan;
   plan.frame_bytes = L::kFrameBytes;
-  plan.rx_frames = plan.tx_frames = std::min(L::kMaxFrames, power_of_two_floor(fit));
-  plan.total_bytes = rings * plan.rx_frames * L::kFrameBytes;
-  plan.limited_by_memlock = plan.rx_frames < L::kMaxFrames && !ipc_lock &&
-                            rings * L::kMaxFrames * L::kFrameBytes > memlock_share &&
-                            memlock_share < L::kTotalBudgetBytes;
+  plan.tx_frames = L::kTxFrames;
+  plan.rx_frames = std::max(L::kTxFrames, power_of_two_floor(L::kRxFramesTotal / rx_queues));
+  auto bytes = [&] {
+    return (uint64_t{rx_queues} * plan.rx_frames + uint64_t{tx_queues} * plan.tx_frames) *
+           L::kFrameBytes;
+  };
+  const uint64_t wanted = bytes();
+  while (bytes() > budget) {
+    if (plan.rx_frames > plan.tx_frames) {
+      plan.rx_frames /= 2;
+    } else {
+      plan.rx_frames /= 2;
+      plan.tx_frames /= 2;
+    }
+  }
+  plan.total_bytes = bytes();
+  plan.limited_by_memlock = !ipc_lock && memlock_share < std::min(wanted, L::kTotalBudgetBytes);
   return plan;
 }
 
