@@ -10,14 +10,15 @@ namespace anyscan {
 // Exact duplicate filter over (target index, classification), in memory proportional to
 // the distinct results (about 10-20 bytes each, 15 at 10^7), whatever the size of the
 // target space. Keys are spread by a keyed bijective mix, so the set stores the mixed
-// value itself; the top bits pick one of 4096 open-addressing tables (Abseil's
-// flat_hash_set), so a table that grows rehashes 1/4096 of the results, not all of them:
-// the receiver never stalls for a whole-set rehash. bench/micro/dedup_bench.cc compares
+// value itself; the top bits pick one of 16384 open-addressing tables (Abseil's
+// flat_hash_set), so a table that grows rehashes 1/16384 of the results, not all of them:
+// the receiver never stalls for a whole-set rehash (at 10^8 results the longest insert
+// measured 3 ms; with 4096 tables, 15 ms, mostly the kernel mapping the larger tables). bench/micro/dedup_bench.cc compares
 // this with one flat_hash_set, CRoaring's Roaring64Map and the former paged bitmap.
 // Single-threaded (callers lock).
 class ResultDedup {
  public:
-  static constexpr unsigned kShardBits = 12;
+  static constexpr unsigned kShardBits = 14;
 
   // `classes`: classifications per target; `key`: the scan's secret, so no reply can pick
   // which table its result lands in.

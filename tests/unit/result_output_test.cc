@@ -1,11 +1,15 @@
-#include "output/result_sink.h"
 #include "output/record_formatter.h"
+#include "output/result_sink.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
+#include <chrono>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "net/ipv4_address.h"
 
@@ -58,6 +62,77 @@ TEST(ResultSink, WritesHeaderAndRecordsToFile) {
   std::stringstream text;
   text << in.rdbuf();
   EXPECT_EQ(text.str(), "saddr,sport\n198.18.0.7,443\n");
+}
+
+// More records than the whole buffer pool holds (8 x 1 MiB): every one arrives, in order.
+TEST(ResultSink, ManyBuffersArriveWholeAndInOrder) {
+  const std::string path =
+      testing::TempDir() + "/" + std::to_string(::getpid()) + "-anyscan-many.csv";
+  constexpr uint32_t kRecords = 600000;  // ~12 MiB of CSV
+  {
+    auto sink = open_result_sink(path, false, {OutputField::kSaddr, OutputField::kSeqnum});
+    ASSERT_TRUE(sink);
+    ResultRecord r = sample();
+    for (uint32_t i = 0; i < kRecords; ++i) {
+      r.reply.seq = i;
+      ASSERT_TRUE((*sink)->write(r));
+    }
+    ASSERT_TRUE((*sink)->flush());
+  }
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  ASSERT_EQ(line, "saddr,seqnum");
+  uint32_t expected = 0;
+  while (std::getline(in, line)) {
+    ASSERT_EQ(line, "198.18.0.7," + std::to_string(expected)) << "record " << expected;
+    ++expected;
+  }
+  EXPECT_EQ(expected, kRecords);
+  ::unlink(path.c_str());
+}
+
+// A full disk ends the scan with EX_IOERR naming the file, never silently.
+TEST(ResultSink, FullDiskIsIoErrNamingTheFile) {
+  auto sink = open_result_sink("/dev/full", false, default_output_fields());
+  ASSERT_TRUE(sink);
+  Result<void> outcome;
+  for (int i = 0; i < 100000 && outcome; ++i) outcome = (*sink)->write(sample());
+  if (outcome) outcome = (*sink)->flush();
+  ASSERT_FALSE(outcome);
+  EXPECT_EQ(outcome.error().code, ExitCode::kIoErr);
+  EXPECT_NE(outcome.error().message.find("/dev/full"), std::string::npos)
+      << outcome.error().message;
+  EXPECT_FALSE((*sink)->health());
+}
+
+// A reader slower than the receivers: the writer waits (and counts it), nothing is dropped.
+TEST(ResultSink, SlowFileMakesWritersWaitNeverDrop) {
+  const std::string path =
+      testing::TempDir() + "/" + std::to_string(::getpid()) + "-anyscan-slow.fifo";
+  ::unlink(path.c_str());
+  ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
+  uint64_t lines = 0;
+  std::thread reader([&] {
+    std::ifstream in(path);
+    std::string line;
+    while (std::getline(in, line)) {
+      if (++lines % 20000 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  });
+  constexpr uint32_t kRecords = 500000;  // ~28 MiB: more than the pool
+  uint64_t stalls = 0;
+  {
+    auto sink = open_result_sink(path, false, default_output_fields());
+    ASSERT_TRUE(sink);
+    for (uint32_t i = 0; i < kRecords; ++i) ASSERT_TRUE((*sink)->write(sample()));
+    ASSERT_TRUE((*sink)->flush());
+    stalls = (*sink)->stalls();
+  }
+  reader.join();
+  EXPECT_EQ(lines, kRecords + 1);  // and the header
+  EXPECT_GT(stalls, 0u);
+  ::unlink(path.c_str());
 }
 
 TEST(ResultSink, UncreatableFileIsCantCreate) {
