@@ -38,7 +38,7 @@ Result<void> Sender::run() {
     while (n < batch_frames) {
       if (probe == 0) {
         if (k == end) {
-          std::tie(k, end) = work_.claim();
+          std::tie(k, end) = work_.claim(counters_);
           if (k == end) break;
         }
         const uint64_t index = permutation_.at(slice.first_position + k * slice.stride);
@@ -79,6 +79,8 @@ Result<void> Sender::run() {
     counters_.sent.store(sent, std::memory_order_relaxed);
     counters_.failed.store(failed, std::memory_order_relaxed);
     counters_.targets_done.fetch_add(targets_in_batch, std::memory_order_relaxed);
+    // What is left of the chunk (target k, maybe partly probed) is still pending.
+    counters_.pending_from.store(k < end || probe != 0 ? k : UINT64_MAX, std::memory_order_relaxed);
   }
   // Frames still queued in a ring are not sent yet: wait for them before reporting done.
   auto flushed = sink_.flush(kFlushTimeoutMs);

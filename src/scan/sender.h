@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <mutex>
 #include <utility>
 
 #include "base/result.h"
@@ -20,30 +21,53 @@ struct alignas(64) SenderCounters {
   std::atomic<uint64_t> failed{0};
   std::atomic<uint64_t> targets_done{0};
   std::atomic<bool> finished{false};
+  // The lowest shard position this sender has claimed and not yet submitted (UINT64_MAX:
+  // none); written under the work queue's lock when claiming, by the sender after a batch.
+  std::atomic<uint64_t> pending_from{UINT64_MAX};
 };
 
 // The targets of this shard (positions first + k * stride, k < count), handed out to the
 // sender threads in chunks: a thread that is ahead takes the next chunk, so no core idles
 // at the end while another still works through a fixed half. With one thread the order is
 // exactly the shard's order.
+//
+// A resumed scan starts at `first`: positions below it are done. The low-water mark (every
+// position below it submitted by some sender) is what a checkpoint records; claims take a
+// lock (one per 4096 targets), so a claimed chunk is always visible to low_water().
 class WorkQueue {
  public:
   static constexpr uint64_t kChunkTargets = 4096;
 
-  explicit WorkQueue(ShardSlice slice, uint64_t chunk_targets = kChunkTargets)
-      : slice_(slice), chunk_(chunk_targets) {}
+  explicit WorkQueue(ShardSlice slice, uint64_t first = 0, uint64_t chunk_targets = kChunkTargets)
+      : slice_(slice), chunk_(chunk_targets), next_(std::min(first, slice.count)) {}
   const ShardSlice& slice() const { return slice_; }
-  // [begin, end) of the next chunk of k; begin == end when everything is claimed.
-  std::pair<uint64_t, uint64_t> claim() {
-    const uint64_t begin =
-        std::min(next_.fetch_add(chunk_, std::memory_order_relaxed), slice_.count);
-    return {begin, std::min(begin + chunk_, slice_.count)};
+  // [begin, end) of the next chunk of k; begin == end when everything is claimed. The
+  // claimer's pending_from drops to begin (it may still hold unsent targets of its last).
+  std::pair<uint64_t, uint64_t> claim(SenderCounters& claimer) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const uint64_t begin = next_;
+    next_ = std::min(next_ + chunk_, slice_.count);
+    if (begin < next_)
+      claimer.pending_from.store(
+          std::min(claimer.pending_from.load(std::memory_order_relaxed), begin),
+          std::memory_order_relaxed);
+    return {begin, next_};
+  }
+  // Every position below the result has been submitted (counters: every sender's).
+  template <typename Counters>
+  uint64_t low_water(const Counters& senders) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    uint64_t low = next_;
+    for (const SenderCounters* c : senders)
+      low = std::min(low, c->pending_from.load(std::memory_order_relaxed));
+    return low;
   }
 
  private:
   ShardSlice slice_;
   uint64_t chunk_;
-  std::atomic<uint64_t> next_{0};
+  mutable std::mutex mutex_;
+  uint64_t next_;
 };
 
 // One sender thread: walks its slice of the permutation, builds probes into the sink's

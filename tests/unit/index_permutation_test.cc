@@ -69,11 +69,12 @@ TEST(ShardSlice, ShardsAreDisjointAndCompleteForAnyCountUpTo1024) {
       for (uint32_t shard = 0; shard < shards; ++shard) {
         // Sender threads take turns claiming small chunks of the shard, as in a scan.
         const ShardSlice s = shard_slice(size, shard, shards, UINT64_MAX);
-        WorkQueue work(s, 7);
+        WorkQueue work(s, 0, 7);
+        std::vector<SenderCounters> senders(threads);
         std::vector<bool> done(threads, false);
         for (uint32_t thread = 0, active = threads; active > 0; thread = (thread + 1) % threads) {
           if (done[thread]) continue;
-          const auto [begin, end] = work.claim();
+          const auto [begin, end] = work.claim(senders[thread]);
           if (begin == end) {
             done[thread] = true;
             --active;
@@ -96,13 +97,38 @@ TEST(ShardSlice, MoreShardsThanTargetsLeavesSomeEmpty) {
 }
 
 TEST(ShardSlice, LimitCapsTheShardNotEachThread) {
-  WorkQueue work(shard_slice(1000, 0, 1, 10), 3);
+  WorkQueue work(shard_slice(1000, 0, 1, 10), 0, 3);
+  SenderCounters sender;
   uint64_t total = 0;
   for (int thread = 0; thread < 4 * 10; ++thread) {  // four threads claiming in turn, until empty
-    const auto [begin, end] = work.claim();
+    const auto [begin, end] = work.claim(sender);
     total += end - begin;
   }
   EXPECT_EQ(total, 10u);
+}
+
+// The checkpoint's progress: below the low-water mark every position was submitted, even
+// when threads finish their chunks out of order; a resumed queue starts there.
+TEST(WorkQueue, LowWaterTrailsTheSlowestSenderAndAResumeStartsThere) {
+  WorkQueue work(shard_slice(100, 0, 1, UINT64_MAX), 0, 10);
+  SenderCounters a, b;
+  const std::vector<const SenderCounters*> both = {&a, &b};
+  EXPECT_EQ(work.low_water(both), 0u);
+  EXPECT_EQ(work.claim(a), std::make_pair(uint64_t{0}, uint64_t{10}));
+  EXPECT_EQ(work.claim(b), std::make_pair(uint64_t{10}, uint64_t{20}));
+  EXPECT_EQ(work.low_water(both), 0u);
+  a.pending_from = 4;           // a submitted 0..3
+  b.pending_from = UINT64_MAX;  // b finished its chunk
+  EXPECT_EQ(work.low_water(both), 4u);
+  a.pending_from = UINT64_MAX;
+  EXPECT_EQ(work.low_water(both), 20u);  // nothing claimed is pending: the next claim
+  EXPECT_EQ(work.claim(b), std::make_pair(uint64_t{20}, uint64_t{30}));
+  EXPECT_EQ(work.low_water(both), 20u);
+
+  WorkQueue resumed(shard_slice(100, 0, 1, UINT64_MAX), 95, 10);
+  SenderCounters c;
+  EXPECT_EQ(resumed.claim(c), std::make_pair(uint64_t{95}, uint64_t{100}));
+  EXPECT_EQ(resumed.claim(c).first, resumed.claim(c).second);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include <sys/stat.h>
 
+#include <atomic>
 #include <chrono>
 #include <fstream>
 #include <sstream>
@@ -106,28 +107,36 @@ TEST(ResultSink, FullDiskIsIoErrNamingTheFile) {
   EXPECT_FALSE((*sink)->health());
 }
 
-// A reader slower than the receivers: the writer waits (and counts it), nothing is dropped.
+// A file that takes nothing for a while (a FIFO nobody reads yet): the receivers' writes
+// wait once the buffer pool is full (and it is counted), and nothing is dropped.
 TEST(ResultSink, SlowFileMakesWritersWaitNeverDrop) {
   const std::string path =
       testing::TempDir() + "/" + std::to_string(::getpid()) + "-anyscan-slow.fifo";
   ::unlink(path.c_str());
   ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
+  std::atomic<ResultSink*> sink_seen{nullptr};
   uint64_t lines = 0;
   std::thread reader([&] {
-    std::ifstream in(path);
-    std::string line;
-    while (std::getline(in, line)) {
-      if (++lines % 20000 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    std::ifstream in(path);  // opens once the sink has opened its end
+    // Read nothing until the writing side has had to wait (10 s at most).
+    for (int i = 0; i < 1000; ++i) {
+      ResultSink* sink = sink_seen.load();
+      if (sink != nullptr && sink->stalls() > 0) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
+    std::string line;
+    while (std::getline(in, line)) ++lines;
   });
-  constexpr uint32_t kRecords = 500000;  // ~28 MiB: more than the pool
+  constexpr uint32_t kRecords = 500000;  // ~28 MiB: more than the pool and the pipe
   uint64_t stalls = 0;
   {
     auto sink = open_result_sink(path, false, default_output_fields());
     ASSERT_TRUE(sink);
+    sink_seen = sink->get();
     for (uint32_t i = 0; i < kRecords; ++i) ASSERT_TRUE((*sink)->write(sample()));
     ASSERT_TRUE((*sink)->flush());
     stalls = (*sink)->stalls();
+    sink_seen = nullptr;
   }
   reader.join();
   EXPECT_EQ(lines, kRecords + 1);  // and the header
