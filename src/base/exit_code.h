@@ -12,6 +12,7 @@ enum class ExitCode : int {
   kSoftware = 70,     // EX_SOFTWARE: internal error
   kCantCreate = 73,   // EX_CANTCREAT: cannot create an output file
   kIoErr = 74,        // EX_IOERR: write to an output failed
+  kTempFail = 75,     // EX_TEMPFAIL: another run holds the results file; try again later
   kNoPerm = 77,       // EX_NOPERM: missing capability
   kConfig = 78,       // EX_CONFIG: bad configuration file
 };

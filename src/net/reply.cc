@@ -16,4 +16,12 @@ std::string_view classification_name(Classification c) {
   return "unknown";
 }
 
+std::optional<Classification> classification_from_name(std::string_view name) {
+  for (int i = 0; i < kClassificationCount; ++i) {
+    const auto c = static_cast<Classification>(i);
+    if (classification_name(c) == name) return c;
+  }
+  return std::nullopt;
+}
+
 }  // namespace anyscan

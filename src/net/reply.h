@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 namespace anyscan {
@@ -16,6 +17,8 @@ enum class Classification : uint8_t {
 inline constexpr int kClassificationCount = 4;
 
 std::string_view classification_name(Classification c);
+// The inverse of classification_name; nullopt for any other text.
+std::optional<Classification> classification_from_name(std::string_view name);
 inline bool classification_success(Classification c) {
   return c == Classification::kSynAck || c == Classification::kEchoReply;
 }

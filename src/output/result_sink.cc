@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -32,13 +34,21 @@ struct Buffer {
 // boundary.
 class FileResultSink final : public ResultSink {
  public:
-  FileResultSink(UniqueFd fd, std::string path, bool json, std::vector<OutputField> fields)
-      : fd_(std::move(fd)), path_(std::move(path)), formatter_(json, std::move(fields)) {
+  // `offset`: bytes already in the file (a resume), else 0 and the header is written first.
+  FileResultSink(UniqueFd fd, std::string path, bool json, std::vector<OutputField> fields,
+                 uint64_t offset)
+      : fd_(std::move(fd)),
+        path_(std::move(path)),
+        formatter_(json, std::move(fields)),
+        submitted_(offset),
+        written_(offset) {
     for (size_t i = 1; i < kBuffers; ++i) free_.push_back(std::make_unique<Buffer>());
     current_ = std::make_unique<Buffer>();
-    const std::string header = formatter_.header();
-    std::memcpy(current_->bytes.get(), header.data(), header.size());
-    current_->used = header.size();
+    if (offset == 0) {
+      const std::string header = formatter_.header();
+      std::memcpy(current_->bytes.get(), header.data(), header.size());
+      current_->used = header.size();
+    }
     start_writer();
   }
 
@@ -172,14 +182,42 @@ class FileResultSink final : public ResultSink {
 }  // namespace
 
 Result<std::unique_ptr<ResultSink>> open_result_sink(const std::string& path, bool json,
-                                                     const std::vector<OutputField>& fields) {
-  UniqueFd fd(path == "-" ? ::fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 0)
-                          : ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+                                                     const std::vector<OutputField>& fields,
+                                                     std::optional<uint64_t> resume_offset) {
+  if (path == "-") {
+    UniqueFd fd(::fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 0));
+    if (!fd.valid()) return make_error(ExitCode::kCantCreate, errno_message("stdout", errno));
+    return std::unique_ptr<ResultSink>(
+        new FileResultSink(std::move(fd), "stdout", json, fields, 0));
+  }
+  // Not O_TRUNC: the file is cut only once it is open, to 0 or to the resume offset.
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
   if (!fd.valid())
     return make_error(ExitCode::kCantCreate,
                       errno_message("cannot create output file " + path, errno));
-  return std::unique_ptr<ResultSink>(
-      new FileResultSink(std::move(fd), path == "-" ? "stdout" : path, json, fields));
+  const uint64_t offset = resume_offset.value_or(0);
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0)
+    return make_error(ExitCode::kIoErr, errno_message("stat " + path, errno));
+  if (S_ISREG(st.st_mode)) {
+    // One run per results file: a second (a unit restarted while the first still runs, a
+    // resume racing a scan) would interleave records and cut what the first wrote.
+    if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0)
+      return make_error(
+          errno == EWOULDBLOCK ? ExitCode::kTempFail : ExitCode::kIoErr,
+          errno_message("results file " + path + " is in use by another anyscan run", errno));
+    if (static_cast<uint64_t>(st.st_size) < offset)
+      return make_error(ExitCode::kDataErr,
+                        "results file " + path + " has " + std::to_string(st.st_size) +
+                            " bytes, fewer than the checkpoint records (" + std::to_string(offset) +
+                            "): it was cut or replaced");
+    if (::ftruncate(fd.get(), static_cast<off_t>(offset)) != 0 ||
+        ::lseek(fd.get(), static_cast<off_t>(offset), SEEK_SET) < 0)
+      return make_error(ExitCode::kIoErr, errno_message("cutting " + path, errno));
+  } else if (offset != 0) {
+    return make_error(ExitCode::kDataErr, "results file " + path + " is not a regular file");
+  }
+  return std::unique_ptr<ResultSink>(new FileResultSink(std::move(fd), path, json, fields, offset));
 }
 
 }  // namespace anyscan

@@ -7,7 +7,9 @@
 #include <vector>
 
 #include "base/result.h"
+#include "scan/scan_config.h"
 #include "scan/scan_counters.h"
+#include "scan/scan_plan.h"
 
 namespace anyscan {
 
@@ -57,6 +59,9 @@ std::string format_checkpoint(const Checkpoint& checkpoint);
 // Errors (kDataErr) say what is wrong: "not an anyscan checkpoint", "version 7 is not 1",
 // "checksum mismatch (damaged or truncated)", "line 4: ...".
 Result<Checkpoint> parse_checkpoint(std::string_view text);
+// The identity of the scan a plan and its configuration describe.
+ScanIdentity scan_identity(const ScanPlan& plan, const ScanConfig& config);
+
 // "ports: the checkpoint has 80, this run 443", or nullopt when they are the same scan.
 std::optional<std::string> identity_difference(const ScanIdentity& saved, const ScanIdentity& now);
 

@@ -13,9 +13,9 @@ namespace anyscan {
 // value itself; the top bits pick one of 16384 open-addressing tables (Abseil's
 // flat_hash_set), so a table that grows rehashes 1/16384 of the results, not all of them:
 // the receiver never stalls for a whole-set rehash (at 10^8 results the longest insert
-// measured 3 ms; with 4096 tables, 15 ms, mostly the kernel mapping the larger tables). bench/micro/dedup_bench.cc compares
-// this with one flat_hash_set, CRoaring's Roaring64Map and the former paged bitmap.
-// Single-threaded (callers lock).
+// measured 3 ms; with 4096 tables, 15 ms, mostly the kernel mapping the larger tables).
+// bench/micro/dedup_bench.cc compares this with one flat_hash_set, CRoaring's Roaring64Map and the
+// former paged bitmap. Single-threaded (callers lock).
 class ResultDedup {
  public:
   static constexpr unsigned kShardBits = 14;

@@ -59,6 +59,8 @@ struct ScanConfig {
   std::vector<OutputField> output_fields = default_output_fields();
   std::string metadata_file;
   std::string status_file;
+  std::string checkpoint_file;  // --checkpoint-file: "" = none
+  bool resume = false;          // --resume: continue what checkpoint_file records
 
   std::optional<uint64_t> seed;
   uint32_t shards = 1;

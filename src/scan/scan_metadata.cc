@@ -77,7 +77,18 @@ std::string scan_metadata_json(const ScanPlan& plan, const ScanConfig& config, I
   json += quoted("blocklist", plan.blocklist_source);
   json += quoted("start", run.start_time) + quoted("end", run.end_time);
   json += ",\"interrupted\":" + std::string(run.interrupted ? "true" : "false");
-  json += quoted("stop_reason", run.stop_reason) + ",";
+  json += quoted("stop_reason", run.stop_reason);
+  // A resumed scan: the first run's start and where each resume continued from.
+  if (!config.checkpoint_file.empty()) {
+    json += quoted("checkpoint", config.checkpoint_file) + quoted("scan_start", run.scan_start);
+    json += ",\"resumes\":[";
+    for (size_t i = 0; i < run.resumes.size(); ++i)
+      json += std::string(i ? "," : "") + "{\"time\":\"" + run.resumes[i].time +
+              "\",\"from_position\":" + std::to_string(run.resumes[i].from_target) +
+              ",\"results_offset\":" + std::to_string(run.resumes[i].results_offset) + "}";
+    json += "]";
+  }
+  json += ",";
   json += counts_json(plan, config, run);
   json += ",\"engine_counters\":{";
   bool first = true;
@@ -107,6 +118,10 @@ std::string done_line(const RunSummary& run) {
             " not redirected (no AF_XDP socket on their queue)";
   if (s.interface_dropped != 0)
     text += ", " + std::to_string(s.interface_dropped) + " dropped by the interface";
+  if (!run.resumes.empty())
+    text += "; counts over " + std::to_string(run.resumes.size() + 1) +
+            " runs (this one resumed from position " +
+            std::to_string(run.resumes.back().from_target) + ")";
   return text;
 }
 

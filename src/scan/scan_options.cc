@@ -218,6 +218,15 @@ const std::vector<OptionSpec> kOptions = {
        c.status_file = std::string(v);
        return {};
      }},
+    {"checkpoint-file", 0, "FILE",
+     "record progress in FILE (atomically, every second and at exit) so --resume can continue",
+     [](ScanConfig& c, std::string_view v) -> Result<void> {
+       c.checkpoint_file = std::string(v);
+       return {};
+     }},
+    {"resume", 0, nullptr,
+     "continue the scan --checkpoint-file records (a fresh start if FILE does not exist)",
+     [](ScanConfig& c, std::string_view v) { return set_flag(c.resume, v); }},
     {"seed", 'e', "N", "seed for the target order (and validation key): same seed, same order",
      [](ScanConfig& c, std::string_view v) -> Result<void> {
        auto n = number(v, UINT64_MAX, "a 64-bit number");
@@ -499,6 +508,35 @@ Result<ScanConfig> parse_command_line(int argc, char** argv) {
   return config;
 }
 
+namespace {
+
+// A checkpoint names an offset in a results file it can cut back and read again: a regular
+// file, holding what identifies each result (to rebuild the dedup on resume).
+Result<void> validate_checkpoint_options(const ScanConfig& c, const ProbeModuleInfo& module) {
+  if (c.checkpoint_file.empty()) {
+    if (c.resume) return make_error(ExitCode::kUsage, "--resume needs --checkpoint-file FILE");
+    return {};
+  }
+  if (c.dryrun) return make_error(ExitCode::kUsage, "--checkpoint-file does not go with --dryrun");
+  if (c.output_file == "-")
+    return make_error(ExitCode::kUsage,
+                      "--checkpoint-file needs -o FILE: results on stdout cannot be resumed");
+  if (c.checkpoint_file == c.output_file || c.checkpoint_file == c.metadata_file ||
+      c.checkpoint_file == c.status_file)
+    return make_error(ExitCode::kUsage, "--checkpoint-file names the same file as -o, -m or -u");
+  std::vector<OutputField> needed = {OutputField::kSaddr, OutputField::kClassification};
+  if (module.needs_ports) needed.push_back(OutputField::kSport);
+  for (OutputField field : needed)
+    if (std::find(c.output_fields.begin(), c.output_fields.end(), field) == c.output_fields.end())
+      return make_error(ExitCode::kUsage,
+                        "--checkpoint-file needs the output field " +
+                            std::string(output_field_name(field)) +
+                            " (-f): a resume reads the results back to know what was found");
+  return {};
+}
+
+}  // namespace
+
 Result<void> validate_config(const ScanConfig& c) {
   if (c.action != ConfigAction::kScan) return {};
   const ProbeModuleInfo* module = find_probe_module(c.probe_module);
@@ -523,7 +561,7 @@ Result<void> validate_config(const ScanConfig& c) {
                       "-s/--source-port range must have at least as many ports as -P/--probes");
   if (c.output_file == c.metadata_file && c.output_file != "-")
     return make_error(ExitCode::kUsage, "-o and -m name the same file");
-  return {};
+  return validate_checkpoint_options(c, *module);
 }
 
 }  // namespace anyscan

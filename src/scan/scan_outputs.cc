@@ -1,6 +1,7 @@
 #include "scan/scan_outputs.h"
 
 #include <fcntl.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <string>
@@ -16,8 +17,9 @@ constexpr std::string_view kStatusHeader =
     "sent-last-one-sec,sent-avg-per-sec,recv-success-total,recv-total,validation-failed-total,"
     "drop-total,sendto-fail-total\n";
 
+// Not O_TRUNC: every output is opened before any is cut (see open()).
 Result<UniqueFd> create_output(const std::string& path, const char* flag) {
-  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
   if (!fd.valid())
     return make_error(ExitCode::kCantCreate,
                       errno_message(std::string(flag) + ": cannot create " + path, errno));
@@ -26,14 +28,11 @@ Result<UniqueFd> create_output(const std::string& path, const char* flag) {
 
 }  // namespace
 
-Result<ScanOutputs> ScanOutputs::open(const ScanConfig& config) {
+Result<ScanOutputs> ScanOutputs::open(const ScanConfig& config,
+                                      std::optional<uint64_t> resume_offset) {
+  // Every file is opened (created if missing) before any is cut: a run that cannot open
+  // one of them leaves the others as they were.
   ScanOutputs outputs;
-  if (!(config.dryrun && config.output_file == "-")) {
-    auto sink = open_result_sink(config.output_file, config.output_format == OutputFormat::kJson,
-                                 config.output_fields);
-    if (!sink) return tl::unexpected(with_context(sink.error(), "-o"));
-    outputs.results_ = std::move(*sink);
-  }
   if (!config.metadata_file.empty()) {
     auto fd = create_output(config.metadata_file, "-m");
     if (!fd) return tl::unexpected(fd.error());
@@ -43,9 +42,19 @@ Result<ScanOutputs> ScanOutputs::open(const ScanConfig& config) {
     auto fd = create_output(config.status_file, "-u");
     if (!fd) return tl::unexpected(fd.error());
     outputs.status_ = std::move(*fd);
+  }
+  if (!(config.dryrun && config.output_file == "-")) {
+    auto sink = open_result_sink(config.output_file, config.output_format == OutputFormat::kJson,
+                                 config.output_fields, resume_offset);
+    if (!sink) return tl::unexpected(with_context(sink.error(), "-o"));
+    outputs.results_ = std::move(*sink);
+  }
+  for (const UniqueFd* fd : {&outputs.metadata_, &outputs.status_})
+    if (fd->valid() && ::ftruncate(fd->get(), 0) != 0 && errno != EINVAL)  // EINVAL: a FIFO
+      return make_error(ExitCode::kIoErr, errno_message("emptying an output file", errno));
+  if (outputs.status_.valid())
     if (auto header = write_all(outputs.status_.get(), kStatusHeader, "-u status file"); !header)
       return tl::unexpected(header.error());
-  }
   return outputs;
 }
 

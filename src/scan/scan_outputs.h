@@ -1,6 +1,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string_view>
 
 #include "base/result.h"
@@ -15,7 +16,9 @@ namespace anyscan {
 // that fails before it sends leaves existing files as they were.
 class ScanOutputs {
  public:
-  static Result<ScanOutputs> open(const ScanConfig& config);
+  // resume_offset: a resumed scan keeps that much of its results file and appends.
+  static Result<ScanOutputs> open(const ScanConfig& config,
+                                  std::optional<uint64_t> resume_offset = std::nullopt);
 
   // Null in a dry run that prints its frames to stdout.
   ResultSink* results() const { return results_.get(); }

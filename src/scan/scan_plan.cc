@@ -219,14 +219,19 @@ void plan_threads(const ScanConfig& config, uint32_t cores, ScanPlan& plan) {
          config.receiver_threads);
 }
 
-Result<ScanPlan> build_scan_plan(const ScanConfig& config) {
+Result<ScanPlan> build_scan_plan(const ScanConfig& config, std::optional<SeedAndKey> resumed) {
   ScanPlan plan;
   plan.module_info = find_probe_module(config.probe_module);
   if (plan.module_info == nullptr)
     return make_error(ExitCode::kUsage, "unknown probe module " + config.probe_module);
   plan.engine = config.io_engine;
   if (auto targets = plan_targets(config, plan); !targets) return tl::unexpected(targets.error());
-  if (auto seeded = plan_seed(config, plan); !seeded) return tl::unexpected(seeded.error());
+  if (resumed) {
+    plan.seed = resumed->seed;
+    plan.key = resumed->key;
+  } else if (auto seeded = plan_seed(config, plan); !seeded) {
+    return tl::unexpected(seeded.error());
+  }
   auto network = plan_network(config, Ipv4Address{plan.addresses.at(0)});
   if (!network) return tl::unexpected(network.error());
   plan.network = std::move(*network);

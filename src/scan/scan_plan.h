@@ -1,6 +1,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "base/result.h"
@@ -54,7 +55,14 @@ struct ScanPlan {
 // Resolves everything: targets and lists, ports, seed and key, interface and addresses
 // (rtnetlink, ethtool), the probe module, rate and thread counts. Opens nothing that
 // outlives the call. Errors name the option or file at fault.
-Result<ScanPlan> build_scan_plan(const ScanConfig& config);
+// `resumed`: the seed and key of the scan a checkpoint records (a resume keeps them, so the
+// replies to probes of the interrupted run still validate).
+struct SeedAndKey {
+  uint64_t seed;
+  CookieKey key;
+};
+Result<ScanPlan> build_scan_plan(const ScanConfig& config,
+                                 std::optional<SeedAndKey> resumed = std::nullopt);
 
 // The parts, exposed for tests. Targets, ports, allowlist and blocklist (CLI target errors
 // are kUsage; file errors kDataErr).

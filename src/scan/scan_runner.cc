@@ -8,13 +8,32 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "base/atomic_file.h"
 #include "base/log.h"
+#include "output/record_reader.h"
+#include "scan/result_file.h"
 
 namespace anyscan {
 
 namespace {
 constexpr uint64_t kSecondNs = 1000000000ULL;
 constexpr long kControlTickNs = 100 * 1000 * 1000;
+// Counts of the earlier runs of a resumed scan, added to this run's.
+void add_carried(Totals& t, const Totals& carried) {
+  t.sent += carried.sent;
+  t.failed += carried.failed;
+  t.targets_done += carried.targets_done;
+  t.received += carried.received;
+  t.validation_failed += carried.validation_failed;
+  t.unrelated += carried.unrelated;
+  t.results += carried.results;
+  t.duplicates += carried.duplicates;
+  t.success += carried.success;
+  t.dropped += carried.dropped;
+  t.not_redirected += carried.not_redirected;
+  t.interface_dropped += carried.interface_dropped;
+}
+
 // "anyscan-send0", as top -H, perf and /proc/PID/task show it (15 characters at most).
 void name_thread(const char* role, size_t index) {
   char name[16];
@@ -33,14 +52,17 @@ size_t running_receiver_threads(const ScanPlan& plan, const IoEngine& engine) {
 }
 
 ScanRunner::ScanRunner(const ScanPlan& plan, const ScanConfig& config, IoEngine& engine,
-                       ScanOutputs& outputs)
+                       ScanOutputs& outputs, RunStart start,
+                       std::optional<CheckpointTarget> checkpoint)
     : plan_(plan),
       config_(config),
       engine_(engine),
+      start_(start),
+      checkpoint_(std::move(checkpoint)),
       counters_(running_sender_threads(plan, engine), running_receiver_threads(plan, engine)),
       collector_(plan.key.words[0] ^ plan.key.words[1]),
       permutation_(plan.target_count(), plan.seed),
-      work_(plan.slice),
+      work_(plan.slice, start.first_position),
       limiter_(plan.rate_pps, clock_.now_ns()),
       reporter_(outputs, clock_.now_ns(), config.cooldown_s,
                 !config.quiet && ::isatty(STDERR_FILENO)) {
@@ -49,6 +71,10 @@ ScanRunner::ScanRunner(const ScanPlan& plan, const ScanConfig& config, IoEngine&
   collector_.dedup.reserve(std::min<uint64_t>(plan.target_count(), uint64_t{1} << 20));
   collector_.sink = outputs.results();
   collector_.max_results = config.max_results;
+  if (checkpoint_) {
+    summary_.scan_start = checkpoint_->record.started;
+    summary_.resumes = checkpoint_->record.resumes;
+  }
   summary_.sender_threads = running_sender_threads(plan, engine);
   summary_.receiver_threads = running_receiver_threads(plan, engine);
 }
@@ -88,6 +114,7 @@ StatusSnapshot ScanRunner::snapshot(uint64_t now_ns) const {
   const EngineLoss loss = engine_.loss();
   snap.totals.dropped = loss.kernel_dropped;
   snap.totals.not_redirected = loss.not_redirected;
+  add_carried(snap.totals, start_.carried);
   snap.now_ns = now_ns;
   snap.phase = phase_;
   snap.cooldown_end_ns = cooldown_end_ns_;
@@ -133,6 +160,7 @@ void ScanRunner::control(const sigset_t& signals) {
     siginfo_t info{};
     const int signal = ::sigtimedwait(&signals, &info, &wait);
     const uint64_t now = clock_.now_ns();
+    if (checkpoint_) sample_low_water(now);  // every tick: a resume loses at most 100 ms more
     if (signal > 0 && !on_signal(signal)) return;
     if (phase_ == ScanPhase::kSending) {
       if (config_.max_runtime_s != 0 &&
@@ -155,6 +183,7 @@ void ScanRunner::control(const sigset_t& signals) {
     if (now >= next_status_ns) {
       reporter_.report(snapshot(now), false);
       if (!flush_results()) return;
+      if (!write_checkpoint(now, false)) return;
       next_status_ns += kSecondNs;
     }
   }
@@ -179,6 +208,7 @@ RunSummary ScanRunner::run() {
 
   summary_.start_ns = clock_.now_ns();
   summary_.start_time = now_iso();
+  if (checkpoint_) sample_low_water(summary_.start_ns);
   // Each thread holds a reference to its slot: no reallocation after this.
   thread_results_.reserve(summary_.sender_threads + summary_.receiver_threads);
   start_receivers();
@@ -200,8 +230,75 @@ RunSummary ScanRunner::run() {
     summary_.output_stalls = collector_.sink->stalls();
   }
   summary_.dedup_bytes = collector_.dedup.memory_bytes();
+  if (summary_.outcome) write_checkpoint(summary_.end_ns, true);
   summary_.end_time = now_iso();
   return summary_;
+}
+
+void ScanRunner::sample_low_water(uint64_t now_ns) {
+  std::vector<const SenderCounters*> senders;
+  for (size_t t = 0; t < summary_.sender_threads; ++t) senders.push_back(&counters_.sender(t));
+  low_water_history_.emplace_back(now_ns, work_.low_water(senders));
+}
+
+uint64_t ScanRunner::resumable_position(uint64_t now_ns) {
+  sample_low_water(now_ns);
+  const uint64_t cooldown_ns = uint64_t{config_.cooldown_s} * kSecondNs;
+  const uint64_t horizon = now_ns > cooldown_ns ? now_ns - cooldown_ns : 0;
+  // Keep the newest sample at or before the horizon and everything after it.
+  while (low_water_history_.size() >= 2 && low_water_history_[1].first <= horizon)
+    low_water_history_.pop_front();
+  const auto& oldest = low_water_history_.front();
+  return oldest.first <= horizon ? oldest.second : start_.first_position;
+}
+
+bool ScanRunner::write_checkpoint(uint64_t now_ns, bool final) {
+  if (!checkpoint_ || collector_.sink == nullptr) return true;
+  // Done for good: everything sent and its cooldown over, or the result limit reached.
+  const bool finished =
+      final && !summary_.interrupted &&
+      (summary_.stop_reason == "completed" || summary_.stop_reason == "max results reached");
+  const uint64_t position = finished ? plan_.slice.count : resumable_position(now_ns);
+  uint64_t offset = 0;
+  Totals totals;
+  {
+    // Under the receivers' lock: the counts match the records handed to the file.
+    std::lock_guard<std::mutex> lock(collector_.mutex);
+    offset = collector_.sink->submit();
+    totals = snapshot(now_ns).totals;
+  }
+  Result<void> done = collector_.sink->wait_written(offset, true);
+  Checkpoint& record = checkpoint_->record;
+  if (done) {
+    record.finished = finished;
+    record.resume_from = position;
+    record.slice_count = plan_.slice.count;
+    record.results_offset = offset;
+    record.counts = totals;
+    done = write_file_atomically(checkpoint_->path, format_checkpoint(record), 0600);
+  }
+  if (done) return true;
+  logf(LogLevel::kError, "--checkpoint-file %s: %s: stopping the scan", checkpoint_->path.c_str(),
+       done.error().message.c_str());
+  summary_.stop_reason = "checkpoint failed";
+  if (summary_.outcome) summary_.outcome = done;
+  return false;
+}
+
+Result<uint64_t> ScanRunner::reload_results(const std::string& path, uint64_t offset) {
+  const RecordReader reader(config_.output_format == OutputFormat::kJson, config_.output_fields);
+  const bool header = config_.output_format != OutputFormat::kJson;
+  return read_result_lines(path, offset, header, [&](std::string_view line) -> Result<void> {
+    auto key = reader.parse(line);
+    if (!key) return tl::unexpected(key.error());
+    const auto address_index = plan_.addresses.index_of(key->saddr);
+    const int32_t port_index = plan_.probe->uses_ports() ? plan_.ports.index_of(key->sport) : 0;
+    if (!address_index || port_index < 0)
+      return make_error(ExitCode::kDataErr, "a target this scan does not probe");
+    collector_.dedup.insert(*address_index * plan_.ports.size() + static_cast<uint64_t>(port_index),
+                            static_cast<uint32_t>(key->classification));
+    return {};
+  });
 }
 
 }  // namespace anyscan

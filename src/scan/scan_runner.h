@@ -2,12 +2,15 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "base/result.h"
 #include "engine/io_engine.h"
+#include "scan/checkpoint.h"
 #include "scan/rate_limiter.h"
 #include "scan/receiver.h"
 #include "scan/scan_counters.h"
@@ -24,6 +27,20 @@ namespace anyscan {
 size_t running_sender_threads(const ScanPlan& plan, const IoEngine& engine);
 size_t running_receiver_threads(const ScanPlan& plan, const IoEngine& engine);
 
+// Where a run starts: the shard position to continue from, and the counts of the earlier
+// runs of the same scan (a resume).
+struct RunStart {
+  uint64_t first_position = 0;
+  Totals carried;
+};
+
+// --checkpoint-file: where to keep the record, and its fixed part for this run (identity,
+// seed, key, results path, start, resumes); the runner fills in progress and counts.
+struct CheckpointTarget {
+  std::string path;
+  Checkpoint record;
+};
+
 // How a run ended, for the done line and the metadata.
 struct RunSummary {
   size_t sender_threads = 0, receiver_threads = 0;
@@ -32,9 +49,11 @@ struct RunSummary {
   uint64_t start_ns = 0, end_ns = 0;
   std::string start_time, end_time;  // ISO 8601 UTC
   Totals totals;
-  uint64_t dedup_bytes = 0;    // what the exact dedup holds at the end
-  uint64_t output_stalls = 0;  // times a receiver waited for the results file
-  Result<void> outcome;        // the first thread error, or a failed final flush
+  std::string scan_start;             // first run's start (checkpointed scans)
+  std::vector<ResumeRecord> resumes;  // each resume of a checkpointed scan, oldest first
+  uint64_t dedup_bytes = 0;           // what the exact dedup holds at the end
+  uint64_t output_stalls = 0;         // times a receiver waited for the results file
+  Result<void> outcome;               // the first thread error, or a failed final flush
 };
 
 // The running part of a scan: receiver threads (started first, so no early reply is
@@ -43,8 +62,11 @@ struct RunSummary {
 // the cooldown, a status report and a results flush every second.
 class ScanRunner {
  public:
-  ScanRunner(const ScanPlan& plan, const ScanConfig& config, IoEngine& engine,
-             ScanOutputs& outputs);
+  ScanRunner(const ScanPlan& plan, const ScanConfig& config, IoEngine& engine, ScanOutputs& outputs,
+             RunStart start = {}, std::optional<CheckpointTarget> checkpoint = std::nullopt);
+  // A resume: the results already in `path` (its first `offset` bytes) go into the dedup, so
+  // a re-sent probe's reply is not reported twice. kDataErr names a line that is not one.
+  Result<uint64_t> reload_results(const std::string& path, uint64_t offset);
   RunSummary run();
 
  private:
@@ -56,11 +78,22 @@ class ScanRunner {
   void stop_and_join();
   StatusSnapshot snapshot(uint64_t now_ns) const;
   bool flush_results();
+  // Writes the checkpoint (results synced first); `final` at the end of the run. Errors are
+  // logged and make the run fail: a scan that cannot checkpoint must not pretend it can.
+  bool write_checkpoint(uint64_t now_ns, bool final);
+  // The shard position a resume may start from: the low-water mark of cooldown_s ago (what
+  // was sent since may have replies not yet read).
+  uint64_t resumable_position(uint64_t now_ns);
+  void sample_low_water(uint64_t now_ns);
 
   const ScanPlan& plan_;
   const ScanConfig& config_;
   IoEngine& engine_;
   MonotonicClock clock_;
+  RunStart start_;
+  std::optional<CheckpointTarget> checkpoint_;
+  std::deque<std::pair<uint64_t, uint64_t>> low_water_history_;  // (time ns, position)
+  uint64_t last_checkpoint_ns_ = 0;
   ScanCounters counters_;
   ResultCollector collector_;
   IndexPermutation permutation_;

@@ -1,11 +1,16 @@
 #include "scan/scanner.h"
 
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <cinttypes>
 #include <optional>
 
+#include "base/env_file.h"
 #include "base/log.h"
 #include "engine/dryrun/dryrun_engine.h"
 #include "host/netlink_client.h"
+#include "scan/checkpoint.h"
 #include "scan/scan_metadata.h"
 #include "scan/scan_outputs.h"
 #include "scan/scan_plan.h"
@@ -14,6 +19,8 @@
 namespace anyscan {
 
 namespace {
+
+constexpr size_t kMaxCheckpointBytes = 1 << 20;
 
 Result<std::unique_ptr<IoEngine>> open_engine(const ScanPlan& plan, const ScanConfig& config) {
   if (config.dryrun)
@@ -79,19 +86,130 @@ void warn_about_loss(const RunSummary& run, const std::string& interface) {
          s.not_redirected);
 }
 
+// The record --checkpoint-file holds, if any (nullopt: no such file, a fresh start).
+Result<std::optional<Checkpoint>> read_checkpoint(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 && errno == ENOENT) return std::optional<Checkpoint>();
+  auto text = read_small_file(path, kMaxCheckpointBytes);
+  if (!text) return tl::unexpected(with_context(text.error(), "--checkpoint-file"));
+  auto parsed = parse_checkpoint(*text);
+  if (!parsed)
+    return make_error(ExitCode::kDataErr,
+                      "checkpoint " + path + " is damaged: " + parsed.error().message);
+  return std::optional<Checkpoint>(std::move(*parsed));
+}
+
+// A resume continues only the same scan into the same results file.
+Result<void> check_resume(const Checkpoint& saved, const ScanIdentity& now,
+                          const ScanConfig& config) {
+  if (auto difference = identity_difference(saved.identity, now))
+    return make_error(ExitCode::kDataErr, "checkpoint " + config.checkpoint_file +
+                                              " records another scan: " + *difference);
+  if (saved.results_path != config.output_file)
+    return make_error(ExitCode::kDataErr, "checkpoint " + config.checkpoint_file +
+                                              " records results in " + saved.results_path +
+                                              ", not " + config.output_file);
+  return {};
+}
+
+// The plan, and for a resume what the run continues from (checkpoint found and matching).
+struct ResumablePlan {
+  ScanPlan plan;
+  std::optional<Checkpoint> resume;
+};
+
+Result<ResumablePlan> plan_with_checkpoint(const ScanConfig& config) {
+  std::optional<Checkpoint> saved;
+  if (!config.checkpoint_file.empty()) {
+    auto read = read_checkpoint(config.checkpoint_file);
+    if (!read) return tl::unexpected(read.error());
+    saved = std::move(*read);
+  }
+  if (saved && !config.resume && !saved->finished)
+    return make_error(ExitCode::kUsage, "checkpoint " + config.checkpoint_file +
+                                            " records an unfinished scan: pass --resume to "
+                                            "continue it, or remove the file to start over");
+  if (!config.resume) saved.reset();
+  std::optional<SeedAndKey> seed_and_key;
+  if (saved) {
+    if (config.seed && *config.seed != saved->seed)
+      return make_error(ExitCode::kDataErr, "checkpoint " + config.checkpoint_file +
+                                                " records another scan: seed: the checkpoint has " +
+                                                std::to_string(saved->seed) + ", this run " +
+                                                std::to_string(*config.seed));
+    seed_and_key = SeedAndKey{saved->seed, CookieKey{{saved->key[0], saved->key[1]}}};
+  }
+  auto plan = build_scan_plan(config, seed_and_key);
+  if (!plan) return tl::unexpected(plan.error());
+  if (saved) {
+    if (auto same = check_resume(*saved, scan_identity(*plan, config), config); !same)
+      return tl::unexpected(same.error());
+  }
+  return ResumablePlan{std::move(*plan), std::move(saved)};
+}
+
+// The checkpoint this run keeps: the scan's identity, seed and key, and its history.
+CheckpointTarget checkpoint_target(const ScanConfig& config, const ScanPlan& plan,
+                                   const std::optional<Checkpoint>& resume) {
+  CheckpointTarget target;
+  target.path = config.checkpoint_file;
+  Checkpoint& c = target.record;
+  c.identity = scan_identity(plan, config);
+  c.seed = plan.seed;
+  c.key[0] = plan.key.words[0];
+  c.key[1] = plan.key.words[1];
+  c.results_path = config.output_file;
+  c.slice_count = plan.slice.count;
+  c.started = resume ? resume->started : now_iso();
+  if (resume) {
+    c.resumes = resume->resumes;
+    c.resumes.push_back({now_iso(), resume->resume_from, resume->results_offset});
+  }
+  return target;
+}
+
 }  // namespace
 
 Result<void> run_scan(const ScanConfig& config) {
   // Everything that can fail before sending happens before any output file is touched.
-  auto plan = build_scan_plan(config);
-  if (!plan) return tl::unexpected(plan.error());
+  auto planned = plan_with_checkpoint(config);
+  if (!planned) return tl::unexpected(planned.error());
+  const ScanPlan* plan = &planned->plan;
+  const std::optional<Checkpoint>& resume = planned->resume;
+  if (resume && resume->finished) {
+    logf(LogLevel::kInfo,
+         "checkpoint %s: the scan finished (%" PRIu64 " results in %s): nothing to do",
+         config.checkpoint_file.c_str(), resume->counts.results, resume->results_path.c_str());
+    return {};
+  }
   auto engine = open_engine(*plan, config);
   if (!engine) return tl::unexpected(engine.error());
-  auto outputs = ScanOutputs::open(config);
+  auto outputs = ScanOutputs::open(
+      config, resume ? std::optional<uint64_t>(resume->results_offset) : std::nullopt);
   if (!outputs) return tl::unexpected(outputs.error());
   log_start(*plan, config, **engine);
 
-  ScanRunner runner(*plan, config, **engine, *outputs);
+  RunStart start;
+  if (resume) {
+    start.first_position = resume->resume_from;
+    start.carried = resume->counts;
+    start.carried.targets_done = resume->resume_from;
+  }
+  std::optional<CheckpointTarget> checkpoint;
+  if (!config.checkpoint_file.empty()) checkpoint = checkpoint_target(config, *plan, resume);
+  ScanRunner runner(*plan, config, **engine, *outputs, start, std::move(checkpoint));
+  if (resume) {
+    auto reloaded = runner.reload_results(config.output_file, resume->results_offset);
+    if (!reloaded) return tl::unexpected(reloaded.error());
+    logf(LogLevel::kInfo,
+         "resuming from position %" PRIu64 " of %" PRIu64 " (%.1f%% done), %" PRIu64
+         " results kept in %s, resume %zu",
+         resume->resume_from, plan->slice.count,
+         plan->slice.count ? 100.0 * static_cast<double>(resume->resume_from) /
+                                 static_cast<double>(plan->slice.count)
+                           : 100.0,
+         *reloaded, config.output_file.c_str(), resume->resumes.size() + 1);
+  }
   const auto dropped_before = interface_rx_dropped(*plan, config);
   RunSummary run = runner.run();
   const auto dropped_after = interface_rx_dropped(*plan, config);
