@@ -13,6 +13,7 @@
 #include <set>
 
 #include "netns_fixture.h"
+#include "scan_expectations.h"
 
 namespace anyscan::testing_support {
 namespace {
@@ -32,12 +33,6 @@ void PrintTo(const StormVariant& v, std::ostream* out) { *out << storm_name(v); 
 std::string counts_of(const std::string& metadata) {
   const size_t at = metadata.find("\"counts\"");
   return at == std::string::npos ? metadata : metadata.substr(at);
-}
-
-uint64_t metadata_count(const std::string& metadata, const std::string& key) {
-  const size_t at = metadata.find("\"" + key + "\":");
-  if (at == std::string::npos) return UINT64_MAX;
-  return std::stoull(metadata.substr(at + key.size() + 3));
 }
 
 // The budget stated in anyscan(8), RESOURCES: 64 MiB, plus the AF_XDP UMEM (its own

@@ -1,0 +1,28 @@
+// The checkpoint reader (a file a crash, a full disk or another program may have left) and
+// the results-line reader a resume feeds the dedup from: never a crash, only kDataErr, and
+// whatever is accepted writes back to the same text.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+
+#include "output/record_reader.h"
+#include "scan/checkpoint.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const std::string_view text(reinterpret_cast<const char*>(data), size);
+  auto parsed = anyscan::parse_checkpoint(text);
+  if (parsed) {
+    if (anyscan::format_checkpoint(*parsed) != text) std::abort();
+  } else if (parsed.error().code != anyscan::ExitCode::kDataErr) {
+    std::abort();
+  }
+  std::vector<anyscan::OutputField> every;
+  for (const auto& info : anyscan::output_fields()) every.push_back(info.field);
+  for (bool json : {false, true})
+    for (const auto& fields : {anyscan::default_output_fields(), every}) {
+      auto key = anyscan::RecordReader(json, fields).parse(text);
+      if (!key && key.error().code != anyscan::ExitCode::kDataErr) std::abort();
+    }
+  return 0;
+}

@@ -1,0 +1,307 @@
+// Lose nothing: scans killed at random moments (SIGKILL), stopped (SIGTERM), or out of disk
+// space, then resumed with --resume, end with exactly the result set of an uninterrupted
+// scan of the same listeners: each open and closed port once, no duplicate, no torn line.
+// And a run that fails before it sends never touches existing outputs.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <random>
+#include <thread>
+
+#include "netns_fixture.h"
+#include "scan_expectations.h"
+
+namespace anyscan::testing_support {
+namespace {
+
+struct ResumeVariant {
+  std::string engine;
+  bool one_thread;
+};
+std::string resume_name(const ResumeVariant& v) {
+  return v.engine + (v.one_thread ? "_T1" : "_default");
+}
+void PrintTo(const ResumeVariant& v, std::ostream* out) { *out << resume_name(v); }
+
+class ResumeScan : public ::testing::TestWithParam<ResumeVariant> {
+ protected:
+  static constexpr int kQueues = 2;
+
+  void SetUp() override {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root for network namespaces";
+    pair_ = std::make_unique<NetnsPair>(8, kQueues);
+    ASSERT_TRUE(pair_->ok()) << pair_->error();
+    dir_ = process_temp_dir("anyscan-resume") + "/" + resume_name(GetParam()) + "-" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    ASSERT_EQ(std::system(("mkdir -p '" + dir_ + "'").c_str()), 0);
+    std::ofstream(dir_ + "/allow.conf") << "198.18.0.0/24\n";
+    seed_ = std::random_device{}();
+    ports_ = random_ports(250, seed_);  // 8 x 250 = 2000 targets
+    open_ = random_open_set(pair_->target_addresses(), ports_, seed_);
+    pair_->listen_on(open_);
+  }
+
+  void TearDown() override {
+    if (!results_dir_.empty()) ::umount2(results_dir_.c_str(), MNT_DETACH);
+    if (!dir_.empty()) std::system(("rm -rf '" + dir_ + "'").c_str());
+  }
+
+  // One run of the scan; `results` in `results_dir()` (a small tmpfs in the disk test).
+  pid_t start(const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> args = {ANYSCAN_BINARY,
+                                     "--io-engine",
+                                     GetParam().engine,
+                                     "-i",
+                                     pair_->scanner_if(),
+                                     "-G",
+                                     pair_->target_mac(),
+                                     "-b",
+                                     "/dev/null",
+                                     "-w",
+                                     dir_ + "/allow.conf",
+                                     "-o",
+                                     results_dir() + "/results.csv",
+                                     "-m",
+                                     dir_ + "/meta.json",
+                                     "--checkpoint-file",
+                                     dir_ + "/scan.checkpoint",
+                                     "--resume",
+                                     "-f",
+                                     "saddr,sport,classification,success",
+                                     "-p",
+                                     port_list(ports_),
+                                     "-r",
+                                     "800",
+                                     "-c",
+                                     "1",
+                                     "-q",
+                                     "198.18.0.2-198.18.0.9"};
+    if (GetParam().one_thread) args.insert(args.end(), {"-T", "1"});
+    args.insert(args.end(), extra.begin(), extra.end());
+    return pair_->spawn_in_scanner(args, dir_ + "/stdout", dir_ + "/stderr");
+  }
+
+  ProcessResult finish(pid_t pid) { return wait_for(pid, 60, dir_ + "/stdout", dir_ + "/stderr"); }
+
+  std::string results_dir() const { return results_dir_.empty() ? dir_ : results_dir_; }
+
+  // The result lines as written: every line must be a whole record, each only once.
+  void expect_exact_results(const std::string& why) {
+    std::ifstream in(results_dir() + "/results.csv");
+    std::string line;
+    std::getline(in, line);
+    EXPECT_EQ(line, "saddr,sport,classification,success") << why;
+    std::multiset<std::string> rows;
+    while (std::getline(in, line)) rows.insert(line);
+    const auto expected = expected_rows(pair_->target_addresses(), open_, ports_);
+    EXPECT_EQ(rows.size(), expected.size()) << why << ": lines (a duplicate or a torn line?)";
+    EXPECT_EQ(std::set<std::string>(rows.begin(), rows.end()), expected) << why;
+  }
+
+  std::string checkpoint() const { return read_file(dir_ + "/scan.checkpoint"); }
+
+  std::unique_ptr<NetnsPair> pair_;
+  std::string dir_, results_dir_;
+  uint32_t seed_ = 0;
+  std::vector<uint16_t> ports_;
+  std::map<std::string, std::set<uint16_t>> open_;
+};
+
+TEST_P(ResumeScan, KilledAtRandomMomentsThenResumedFindsExactlyTheOpenSet) {
+  SCOPED_TRACE(::testing::Message() << "seed " << seed_);
+  std::mt19937 random(seed_);
+  int resumes = 0;
+  for (int kill = 0; kill < 3; ++kill) {
+    const pid_t pid = start();
+    const int after_ms = 1200 + static_cast<int>(random() % 1300);
+    std::this_thread::sleep_for(std::chrono::milliseconds(after_ms));
+    ::kill(pid, SIGKILL);
+    const ProcessResult killed = finish(pid);
+    if (killed.exit_code == 0) break;  // finished before the kill
+    ASSERT_EQ(killed.exit_code, 128 + SIGKILL) << killed.err;
+    if (checkpoint().find("state=running") != std::string::npos) ++resumes;
+  }
+  const ProcessResult last = finish(start());
+  ASSERT_EQ(last.exit_code, 0) << last.err;
+  expect_exact_results("after " + std::to_string(resumes) + " kills");
+  EXPECT_NE(checkpoint().find("state=finished"), std::string::npos) << checkpoint();
+  const std::string metadata = read_file(dir_ + "/meta.json");
+  EXPECT_EQ(metadata_count(metadata, "results"), 2000u) << metadata;
+  EXPECT_GE(metadata_count(metadata, "sent"), 2000u);
+  // Started again after it finished: nothing is sent, nothing is touched.
+  const std::string before = read_file(results_dir() + "/results.csv");
+  const ProcessResult again = finish(start());
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.err.find("nothing to do"), std::string::npos) << again.err;
+  EXPECT_EQ(read_file(results_dir() + "/results.csv"), before);
+}
+
+TEST_P(ResumeScan, SigtermThenResumeFindsExactlyTheOpenSet) {
+  const pid_t pid = start();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  ::kill(pid, SIGTERM);
+  const ProcessResult stopped = finish(pid);
+  ASSERT_EQ(stopped.exit_code, 0) << stopped.err;
+  ASSERT_NE(checkpoint().find("state=running"), std::string::npos) << checkpoint();
+  const ProcessResult resumed = finish(start());
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+  EXPECT_NE(resumed.err.find("resuming from position"), std::string::npos) << resumed.err;
+  expect_exact_results("after SIGTERM");
+  EXPECT_NE(read_file(dir_ + "/meta.json").find("\"resumes\":[{"), std::string::npos);
+}
+
+TEST_P(ResumeScan, FullDiskIsExit74AndAResumeAfterFreeingSpaceCompletes) {
+  results_dir_ = dir_ + "/small";
+  ASSERT_EQ(std::system(("mkdir -p '" + results_dir_ + "'").c_str()), 0);
+  // 20 KiB: room for about half of the ~60 KiB of results.
+  ASSERT_EQ(::mount("tmpfs", results_dir_.c_str(), "tmpfs", 0, "size=20k"), 0);
+  const ProcessResult full = finish(start());
+  ASSERT_EQ(full.exit_code, 74) << full.err;
+  EXPECT_NE(full.err.find(results_dir_ + "/results.csv"), std::string::npos) << full.err;
+  ASSERT_NE(checkpoint().find("state=running"), std::string::npos) << checkpoint();
+  ASSERT_EQ(::mount("tmpfs", results_dir_.c_str(), "tmpfs", MS_REMOUNT, "size=16m"), 0);
+  const ProcessResult resumed = finish(start());
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+  expect_exact_results("after a full disk");
+}
+
+std::vector<ResumeVariant> resume_variants() {
+  return {{"af_packet", true}, {"af_packet", false}, {"af_xdp", true}, {"af_xdp", false}};
+}
+INSTANTIATE_TEST_SUITE_P(Engines, ResumeScan, ::testing::ValuesIn(resume_variants()),
+                         [](const auto& info) { return resume_name(info.param); });
+
+// Refusals: each leaves the results file byte for byte as it was.
+class ResumeRefusal : public ResumeScan {};
+
+TEST_P(ResumeRefusal, DamagedForeignOrMismatchedCheckpointsAreExit65) {
+  const ProcessResult first = finish(start());
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  const std::string results = read_file(dir_ + "/results.csv");
+  std::string saved = checkpoint();
+  saved.replace(saved.find("state=finished"), 14, "state=running\n");  // now damaged
+  const std::pair<std::string, std::string> cases[] = {
+      {saved, "checksum mismatch"},
+      {checkpoint().substr(0, checkpoint().size() / 2), "damaged"},
+      {"saddr,sport\n", "not an anyscan checkpoint"},
+  };
+  const std::string good = checkpoint();
+  for (const auto& [contents, message] : cases) {
+    SCOPED_TRACE(message);
+    std::ofstream(dir_ + "/scan.checkpoint", std::ios::trunc) << contents;
+    const ProcessResult refused = finish(start());
+    EXPECT_EQ(refused.exit_code, 65) << refused.err;
+    EXPECT_NE(refused.err.find(message), std::string::npos) << refused.err;
+    EXPECT_EQ(std::count(refused.err.begin(), refused.err.end(), '\n'), 1) << refused.err;
+    EXPECT_EQ(read_file(dir_ + "/results.csv"), results);
+  }
+  // Another scan (other ports) against this checkpoint, marked unfinished and re-sealed by
+  // a real interrupted run.
+  std::ofstream(dir_ + "/scan.checkpoint", std::ios::trunc) << good;
+  std::remove((dir_ + "/scan.checkpoint").c_str());
+  const pid_t pid = start();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  ::kill(pid, SIGKILL);
+  finish(pid);
+  ASSERT_NE(checkpoint().find("state=running"), std::string::npos);
+  const std::string partial = read_file(dir_ + "/results.csv");
+  const ProcessResult other = finish(start({"-p", "7"}));  // -p again: the last one counts
+  EXPECT_EQ(other.exit_code, 65) << other.err;
+  EXPECT_NE(other.err.find("records another scan: ports"), std::string::npos) << other.err;
+  // Without --resume an unfinished checkpoint is not overwritten.
+  std::vector<std::string> no_resume = {ANYSCAN_BINARY,
+                                        "--io-engine",
+                                        GetParam().engine,
+                                        "-i",
+                                        pair_->scanner_if(),
+                                        "-G",
+                                        pair_->target_mac(),
+                                        "-b",
+                                        "/dev/null",
+                                        "-o",
+                                        dir_ + "/results.csv",
+                                        "--checkpoint-file",
+                                        dir_ + "/scan.checkpoint",
+                                        "-p",
+                                        "7",
+                                        "-q",
+                                        "198.18.0.2"};
+  const ProcessResult fresh =
+      finish(pair_->spawn_in_scanner(no_resume, dir_ + "/stdout", dir_ + "/stderr"));
+  EXPECT_EQ(fresh.exit_code, 64) << fresh.err;
+  EXPECT_NE(fresh.err.find("pass --resume"), std::string::npos) << fresh.err;
+  // A results file shorter than the checkpoint says.
+  ::truncate((dir_ + "/results.csv").c_str(), 10);
+  const ProcessResult short_file = finish(start());
+  EXPECT_EQ(short_file.exit_code, 65) << short_file.err;
+  EXPECT_NE(short_file.err.find("fewer than the checkpoint records"), std::string::npos)
+      << short_file.err;
+  EXPECT_EQ(read_file(dir_ + "/results.csv").size(), 10u);
+  (void)partial;
+}
+
+TEST_P(ResumeRefusal, ARunThatFailsBeforeSendingLeavesOutputsAsTheyWere) {
+  const std::string results = dir_ + "/prev.csv", metadata = dir_ + "/prev.json";
+  std::ofstream(results) << "saddr,sport\n198.18.0.2,80\n";
+  std::ofstream(metadata) << "{\"previous\":true}\n";
+  const std::vector<std::string> common = {
+      "-b", "/dev/null", "-i", pair_->scanner_if(), "-G", pair_->target_mac(), "-p", "80", "-q"};
+  auto run = [&](std::vector<std::string> args) {
+    args.insert(args.end(), common.begin(), common.end());
+    args.push_back("198.18.0.2");
+    return finish(pair_->spawn_in_scanner(args, dir_ + "/stdout", dir_ + "/stderr"));
+  };
+  // No CAP_NET_RAW: exit 77.
+  const ProcessResult no_caps = run({"/usr/bin/setpriv", "--reuid", "nobody", "--regid", "nogroup",
+                                     "--clear-groups", "--inh-caps", "-all", "--bounding-set",
+                                     "-all", ANYSCAN_BINARY, "-o", results, "-m", metadata});
+  EXPECT_EQ(no_caps.exit_code, 77) << no_caps.err;
+  // -m cannot be created: exit 73.
+  const ProcessResult no_metadata =
+      run({ANYSCAN_BINARY, "-o", results, "-m", "/nonexistent/m.json"});
+  EXPECT_EQ(no_metadata.exit_code, 73) << no_metadata.err;
+  // -o cannot be created: exit 73, and -m is untouched.
+  const ProcessResult no_results =
+      run({ANYSCAN_BINARY, "-o", "/nonexistent/r.csv", "-m", metadata});
+  EXPECT_EQ(no_results.exit_code, 73) << no_results.err;
+  EXPECT_EQ(read_file(results), "saddr,sport\n198.18.0.2,80\n");
+  EXPECT_EQ(read_file(metadata), "{\"previous\":true}\n");
+}
+
+TEST_P(ResumeRefusal, ASecondRunOnTheSameResultsFileIsExit75) {
+  const pid_t first = start({"-r", "200"});
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+  std::vector<std::string> args = {ANYSCAN_BINARY,
+                                   "--io-engine",
+                                   "af_packet",
+                                   "-i",
+                                   pair_->scanner_if(),
+                                   "-G",
+                                   pair_->target_mac(),
+                                   "-b",
+                                   "/dev/null",
+                                   "-o",
+                                   dir_ + "/results.csv",
+                                   "-p",
+                                   "7",
+                                   "-q",
+                                   "198.18.0.2"};
+  const ProcessResult second =
+      wait_for(pair_->spawn_in_scanner(args, dir_ + "/stdout2", dir_ + "/stderr2"), 30,
+               dir_ + "/stdout2", dir_ + "/stderr2");
+  EXPECT_EQ(second.exit_code, 75) << second.err;
+  EXPECT_NE(second.err.find("in use by another anyscan run"), std::string::npos) << second.err;
+  ::kill(first, SIGKILL);
+  finish(first);
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, ResumeRefusal,
+                         ::testing::Values(ResumeVariant{"af_packet", false}),
+                         [](const auto& info) { return resume_name(info.param); });
+
+}  // namespace
+}  // namespace anyscan::testing_support
