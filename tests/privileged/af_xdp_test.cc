@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "netns_fixture.h"
+#include "scan_expectations.h"
 
 namespace anyscan::testing_support {
 namespace {
@@ -291,6 +292,64 @@ TEST(AfXdpQueues, RepliesOnAQueueWithoutASocketAreCountedAndWarnedAbout) {
   EXPECT_NE(metadata.find("\"queue1.xdp_no_socket\":"), std::string::npos) << metadata;
   EXPECT_NE(r.err.find("without an AF_XDP socket"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("not redirected"), std::string::npos) << r.err;
+}
+
+// `ethtool -L` raising the queue count during a scan: replies RSS puts on the new queues
+// have no socket. They must be counted (xdp_no_socket_other_queues, counts.not_redirected)
+// and warned about, and the next run binds every queue again.
+TEST(AfXdpQueues, QueuesAddedByEthtoolDuringAScanAreCountedAndTheNextRunBindsThem) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root for network namespaces";
+  NetnsPair pair(4, 4);
+  ASSERT_TRUE(pair.ok()) << pair.error();
+  const std::string channels =
+      "ip netns exec " + pair.scanner_ns() + " ethtool -L " + pair.scanner_if();
+  if (run_shell(channels + " rx 2 tx 2").exit_code != 0)
+    GTEST_SKIP() << "this kernel's veth cannot change its channel count (ethtool -L)";
+  const std::string dir = process_temp_dir("anyscan-xdp-ethtool");
+  const std::vector<std::string> argv = {ANYSCAN_BINARY,
+                                         "--io-engine",
+                                         "af_xdp",
+                                         "-i",
+                                         pair.scanner_if(),
+                                         "-G",
+                                         pair.target_mac(),
+                                         "-b",
+                                         "/dev/null",
+                                         "-o",
+                                         dir + "/results.csv",
+                                         "-m",
+                                         dir + "/meta.json",
+                                         "-q",
+                                         "-r",
+                                         "400",
+                                         "-c",
+                                         "1",
+                                         "-p",
+                                         "1-200",
+                                         "198.18.0.2-198.18.0.5"};
+  const pid_t pid = pair.spawn_in_scanner(argv, dir + "/out", dir + "/err");
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  const ShellResult raised = run_shell(channels + " rx 4 tx 4");
+  ProcessResult r = wait_for(pid, 60, dir + "/out", dir + "/err");
+  if (raised.exit_code != 0)
+    GTEST_SKIP() << "this kernel refuses ethtool -L on a veth with XDP attached: " << raised.err;
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("bound 2 queue(s)"), std::string::npos) << r.err;
+  const std::string metadata = read_file(dir + "/meta.json");
+  EXPECT_GT(metadata_count(metadata, "not_redirected"), 0u) << metadata;
+  EXPECT_GT(metadata_count(metadata, "xdp_no_socket_other_queues"), 0u) << metadata;
+  EXPECT_NE(r.err.find("without an AF_XDP socket"), std::string::npos) << r.err;
+  // Every reply is either reported or counted as lost: nothing silent.
+  EXPECT_EQ(metadata_count(metadata, "results") + metadata_count(metadata, "not_redirected"), 800u)
+      << metadata;
+
+  ProcessResult next = wait_for(pair.spawn_in_scanner(argv, dir + "/out", dir + "/err"), 60,
+                                dir + "/out", dir + "/err");
+  ASSERT_EQ(next.exit_code, 0) << next.err;
+  EXPECT_NE(next.err.find("bound 4 queue(s)"), std::string::npos) << next.err;
+  const std::string second = read_file(dir + "/meta.json");
+  EXPECT_EQ(metadata_count(second, "results"), 800u) << second;
+  EXPECT_EQ(metadata_count(second, "not_redirected"), 0u) << second;
 }
 
 }  // namespace
