@@ -8,6 +8,8 @@
 # increase), CPU seconds per probe and peak RSS from GNU time. Prints medians and ratios.
 # Not a test: never gates CI. Usage: sudo bench/run.sh [RUNS] (default 3)
 #   ANYSCAN_BENCH_ENGINES="af_packet af_xdp" selects anyscan engines.
+#   ANYSCAN_BENCH_QUEUES=2 gives the veth pair that many RX/TX queues (default 1).
+#   ANYSCAN_BENCH_CHECKPOINT=1 adds anyscan runs with --checkpoint-file (its cost).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-3}
@@ -21,7 +23,8 @@ ninja -C build-bench anyscan >/dev/null
 ANYSCAN=$PWD/build-bench/anyscan
 
 . scripts/netns-pair.sh
-netns_pair_create 1 15
+QUEUES=${ANYSCAN_BENCH_QUEUES:-1}
+netns_pair_create 1 15 "$QUEUES"
 work=$(mktemp -d)
 NETNS_PAIR_PIDS=""
 cleanup_all() { netns_pair_delete; rm -rf "$work"; }
@@ -58,7 +61,7 @@ run_case() {
   tail -n 1 "$work/results" | awk '{printf "  %-28s %9.0f pps  %6.3f us CPU/probe  %6.1f MiB  (%d frames)\n", $1, $2, $3, $4, $5}'
 }
 
-echo "workload: 198.18.0.0/15 x 40 ports = $PROBES probes; $RUNS runs each, alternating; $(nproc) cores"
+echo "workload: 198.18.0.0/15 x 40 ports = $PROBES probes; $RUNS runs each, alternating; $(nproc) cores; $QUEUES-queue veth"
 for run in $(seq 1 "$RUNS"); do
   echo "run $run"
   for engine in $ENGINES; do
@@ -78,6 +81,19 @@ for run in $(seq 1 "$RUNS"); do
   done
   run_case zmap-T2 zmap -q -b /dev/null -i "$SCANNER_IF" -S 198.18.0.1 -G "$TARGET_MAC" -p 1000 -P 40 -r 0 -c 0 \
     -T 2 --max-sendto-failures 100000000 -o /dev/null 198.18.0.0/15
+  if [ "${ANYSCAN_BENCH_CHECKPOINT:-0}" = 1 ]; then
+    for engine in $ENGINES; do
+      for threads in T1 default; do
+        thread_args=""
+        [ "$threads" = T1 ] && thread_args="-T 1"
+        rm -f "$work/scan.checkpoint"
+        # shellcheck disable=SC2086 # thread_args is two words or none
+        run_case "anyscan-$engine-$threads-checkpoint" "$ANYSCAN" -q -b /dev/null --io-engine "$engine" \
+          -i "$SCANNER_IF" -S 198.18.0.1 -G "$TARGET_MAC" -p "$PORTS" -r 0 -c 0 $thread_args \
+          -o "$work/results.csv" --checkpoint-file "$work/scan.checkpoint" 198.18.0.0/15
+      done
+    done
+  fi
 done
 
 echo

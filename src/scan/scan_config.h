@@ -61,6 +61,8 @@ struct ScanConfig {
   std::string status_file;
   std::string checkpoint_file;  // --checkpoint-file: "" = none
   bool resume = false;          // --resume: continue what checkpoint_file records
+  std::string run_directory;    // --run-directory: per-run files, resumed after a restart
+  uint32_t keep_runs = 10;      // --keep-runs: runs kept in run_directory
 
   std::optional<uint64_t> seed;
   uint32_t shards = 1;

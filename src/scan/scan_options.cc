@@ -227,6 +227,21 @@ const std::vector<OptionSpec> kOptions = {
     {"resume", 0, nullptr,
      "continue the scan --checkpoint-file records (a fresh start if FILE does not exist)",
      [](ScanConfig& c, std::string_view v) { return set_flag(c.resume, v); }},
+    {"run-directory", 0, "DIR",
+     "a job's directory: each run writes DIR/RUNTIME.csv|json and .meta.json (DIR/latest is "
+     "the newest), checkpoints in DIR/checkpoint and resumes an unfinished run",
+     [](ScanConfig& c, std::string_view v) -> Result<void> {
+       if (v.empty()) return bad(v, "expected a directory");
+       c.run_directory = std::string(v);
+       return {};
+     }},
+    {"keep-runs", 0, "N", "with --run-directory: keep the newest N runs' files (default 10)",
+     [](ScanConfig& c, std::string_view v) -> Result<void> {
+       auto n = number(v, 100000, "a count");
+       if (!n || *n == 0) return bad(v, "expected a run count 1-100000");
+       c.keep_runs = static_cast<uint32_t>(*n);
+       return {};
+     }},
     {"seed", 'e', "N", "seed for the target order (and validation key): same seed, same order",
      [](ScanConfig& c, std::string_view v) -> Result<void> {
        auto n = number(v, UINT64_MAX, "a 64-bit number");
@@ -513,6 +528,18 @@ namespace {
 // A checkpoint names an offset in a results file it can cut back and read again: a regular
 // file, holding what identifies each result (to rebuild the dedup on resume).
 Result<void> validate_checkpoint_options(const ScanConfig& c, const ProbeModuleInfo& module) {
+  if (!c.run_directory.empty() &&
+      (c.output_file != "-" || !c.metadata_file.empty() || !c.checkpoint_file.empty()))
+    return make_error(ExitCode::kUsage,
+                      "--run-directory names the results, metadata and checkpoint files itself: "
+                      "drop -o, -m and --checkpoint-file");
+  if (!c.run_directory.empty()) {
+    ScanConfig in_directory = c;
+    in_directory.output_file = c.run_directory + "/results";
+    in_directory.checkpoint_file = c.run_directory + "/checkpoint";
+    in_directory.run_directory.clear();
+    return validate_checkpoint_options(in_directory, module);
+  }
   if (c.checkpoint_file.empty()) {
     if (c.resume) return make_error(ExitCode::kUsage, "--resume needs --checkpoint-file FILE");
     return {};

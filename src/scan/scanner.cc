@@ -11,6 +11,7 @@
 #include "engine/dryrun/dryrun_engine.h"
 #include "host/netlink_client.h"
 #include "scan/checkpoint.h"
+#include "scan/run_directory.h"
 #include "scan/scan_metadata.h"
 #include "scan/scan_outputs.h"
 #include "scan/scan_plan.h"
@@ -170,7 +171,16 @@ CheckpointTarget checkpoint_target(const ScanConfig& config, const ScanPlan& pla
 
 }  // namespace
 
-Result<void> run_scan(const ScanConfig& config) {
+Result<void> run_scan(const ScanConfig& given) {
+  // --run-directory: this run's files (a new run, or the unfinished one it resumes).
+  std::optional<RunFiles> run_files;
+  if (!given.run_directory.empty()) {
+    auto files = plan_run_directory(given, run_id_now());
+    if (!files) return tl::unexpected(files.error());
+    run_files = std::move(*files);
+  }
+  const ScanConfig config = run_files ? with_run_files(given, *run_files) : given;
+
   // Everything that can fail before sending happens before any output file is touched.
   auto planned = plan_with_checkpoint(config);
   if (!planned) return tl::unexpected(planned.error());
@@ -187,6 +197,16 @@ Result<void> run_scan(const ScanConfig& config) {
   auto outputs = ScanOutputs::open(
       config, resume ? std::optional<uint64_t>(resume->results_offset) : std::nullopt);
   if (!outputs) return tl::unexpected(outputs.error());
+  if (run_files) {
+    auto removed = commit_run_directory(*run_files, given.keep_runs, config);
+    if (!removed) return tl::unexpected(removed.error());
+    logf(LogLevel::kInfo, "run %s in %s (%s)%s", run_files->run.c_str(),
+         run_files->directory.c_str(), run_files->resumes ? "resuming it" : "a new run",
+         removed->empty() ? ""
+                          : (", removed " + std::to_string(removed->size()) +
+                             " files of runs beyond --keep-runs")
+                                .c_str());
+  }
   log_start(*plan, config, **engine);
 
   RunStart start;

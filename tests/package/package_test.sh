@@ -114,8 +114,7 @@ ANYSCAN_GATEWAY_MAC=$TARGET_MAC
 ANYSCAN_BLOCKLIST_FILE=/dev/null
 ANYSCAN_RATE=20
 ANYSCAN_COOLDOWN_TIME=1
-ANYSCAN_OUTPUT_FILE=/var/lib/anyscan/results/demo.csv
-ANYSCAN_METADATA_FILE=/var/lib/anyscan/results/demo.meta.json
+ANYSCAN_RUN_DIRECTORY=/var/lib/anyscan/results/demo
 ANYSCAN_OUTPUT_FIELDS=saddr,sport,classification
 ANYSCAN_QUIET=yes
 JOB
@@ -144,14 +143,19 @@ JOB
   if [ "$engine" = af_packet ]; then
     check "[$name] journal names the missing capabilities" grep -q "ANYSCAN_ENGINE_REASON=.*missing: CAP_NET_ADMIN CAP_BPF" <<<"$journal"
   fi
-  local results; results=$(in_ct cat /var/lib/anyscan/results/demo.csv 2>/dev/null || true)
-  check "[$name] results under /var/lib/anyscan/results: 80 records" test "$(tail -n +2 <<<"$results" | wc -l)" = 80
+  local results; results=$(in_ct cat /var/lib/anyscan/results/demo/latest 2>/dev/null || true)
+  check "[$name] results of the run under /var/lib/anyscan/results/demo: 80 records" test "$(tail -n +2 <<<"$results" | wc -l)" = 80
   check "[$name] open port reported as synack" grep -q '^198.18.0.2,22,synack$' <<<"$results"
   check "[$name] closed port reported as rst" grep -q '^198.18.0.3,22,rst$' <<<"$results"
 
+  # A start after a finished run is a new run; the first run's files stay as they were.
+  local first; first=$(in_ct readlink /var/lib/anyscan/results/demo/latest)
   # Purge while a scan is running: the worker must be stopped and nothing left behind.
   in_ct sed -i 's/^ANYSCAN_RATE=.*/ANYSCAN_RATE=1/' /etc/anyscan/jobs/demo.conf
   in_ct systemctl start anyscan-worker@demo.service
+  sleep 1
+  check "[$name] a second start is a new run" test "$(in_ct readlink /var/lib/anyscan/results/demo/latest)" != "$first"
+  check "[$name] the first run's results are untouched" test "$(in_ct cat "/var/lib/anyscan/results/demo/$first")" = "$results"
   check "[$name] apt-get purge succeeds" in_ct env DEBIAN_FRONTEND=noninteractive apt-get purge -y anyscan-worker
   check "[$name] purge stopped the worker" test -z "$(in_ct pgrep -x anyscan || true)"
   check "[$name] purge removed /etc/anyscan and /var/lib/anyscan" test -z "$(in_ct ls -d /etc/anyscan /var/lib/anyscan 2>/dev/null || true)"

@@ -299,6 +299,67 @@ TEST_P(ResumeRefusal, ASecondRunOnTheSameResultsFileIsExit75) {
   finish(first);
 }
 
+// The service's way (ANYSCAN_RUN_DIRECTORY): a killed run is resumed by the next start into
+// the same files; after it finished, the next start is a new run and the first stays as it was.
+TEST_P(ResumeRefusal, RunDirectoryResumesTheInterruptedRunThenStartsANewOne) {
+  const std::string runs = dir_ + "/runs";
+  auto run_args = [&] {
+    return std::vector<std::string>{ANYSCAN_BINARY,
+                                    "--io-engine",
+                                    GetParam().engine,
+                                    "-i",
+                                    pair_->scanner_if(),
+                                    "-G",
+                                    pair_->target_mac(),
+                                    "-b",
+                                    "/dev/null",
+                                    "-w",
+                                    dir_ + "/allow.conf",
+                                    "--run-directory",
+                                    runs,
+                                    "-f",
+                                    "saddr,sport,classification,success",
+                                    "-p",
+                                    port_list(ports_),
+                                    "-r",
+                                    "800",
+                                    "-c",
+                                    "1",
+                                    "-q",
+                                    "198.18.0.2-198.18.0.9"};
+  };
+  auto start_run = [&] {
+    return pair_->spawn_in_scanner(run_args(), dir_ + "/stdout", dir_ + "/stderr");
+  };
+  const pid_t pid = start_run();
+  std::this_thread::sleep_for(std::chrono::milliseconds(2200));
+  ::kill(pid, SIGKILL);
+  finish(pid);
+  const std::string first = shell_output("readlink " + runs + "/latest");
+  ASSERT_FALSE(first.empty());
+  const ProcessResult resumed = finish(start_run());
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+  EXPECT_NE(resumed.err.find("resuming from position"), std::string::npos) << resumed.err;
+  EXPECT_EQ(shell_output("readlink " + runs + "/latest"), first);
+  results_dir_ = runs;  // expect_exact_results reads results.csv there
+  ASSERT_EQ(
+      std::system(("ln -sf '" + first.substr(0, first.find('\n')) + "' '" + runs + "/results.csv'")
+                      .c_str()),
+      0);
+  expect_exact_results("a run directory after a kill");
+  const std::string first_results = read_file(runs + "/results.csv");
+  results_dir_.clear();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // a new second: a new run id
+  const ProcessResult second = finish(start_run());
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  const std::string latest = shell_output("readlink " + runs + "/latest");
+  EXPECT_NE(latest, first);
+  EXPECT_EQ(read_file(runs + "/" + first.substr(0, first.find('\n'))), first_results);
+  const std::string stem = first.substr(0, first.find('.'));
+  EXPECT_EQ(shell_output("ls " + runs + " | grep -c '^" + stem + "\\.checkpoint$'"), "1\n")
+      << shell_output("ls " + runs);
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, ResumeRefusal,
                          ::testing::Values(ResumeVariant{"af_packet", false}),
                          [](const auto& info) { return resume_name(info.param); });
