@@ -93,7 +93,6 @@ class ScanRunner {
   RunStart start_;
   std::optional<CheckpointTarget> checkpoint_;
   std::deque<std::pair<uint64_t, uint64_t>> low_water_history_;  // (time ns, position)
-  uint64_t last_checkpoint_ns_ = 0;
   ScanCounters counters_;
   ResultCollector collector_;
   IndexPermutation permutation_;
