@@ -31,6 +31,10 @@ trap cleanup EXIT INT TERM
 echo "== build"
 scripts/build-deb.sh "$WORK/debs"
 DEB=$(ls "$WORK"/debs/anyscan-worker_*_amd64.deb)
+# The same build with its version bumped: what an unattended upgrade installs.
+dpkg-deb -R "$DEB" "$WORK/next"
+sed -i 's/^Version: \(.*\)$/Version: \1+next1/' "$WORK/next/DEBIAN/control"
+dpkg-deb --root-owner-group -b "$WORK/next" "$WORK/anyscan-worker-next.deb" >/dev/null
 
 echo "== lintian"
 check "lintian --fail-on error,warning is clean" lintian --fail-on error,warning "$DEB" || true
@@ -61,6 +65,7 @@ boot() {  # boot ROOT joined to the scanner namespace; extra nspawn args follow
   rm -rf "$WORK/root"; mkdir "$WORK/root"
   tar -C "$WORK/root" -xf "$ROOT_TAR"
   cp "$DEB" "$WORK/root/root/anyscan-worker.deb"  # not /tmp: a tmpfs covers it once booted
+  cp "$WORK/anyscan-worker-next.deb" "$WORK/root/root/anyscan-worker-next.deb"
   systemd-nspawn -D "$WORK/root" -M "anyscan-test-$$" -b --register=no --keep-unit --console=pipe \
     --network-namespace-path="/run/netns/$SCANNER_NS" "$@" </dev/null >"$WORK/nspawn.log" 2>&1 &
   NSPAWN_PID=$!
@@ -148,8 +153,39 @@ JOB
   check "[$name] open port reported as synack" grep -q '^198.18.0.2,22,synack$' <<<"$results"
   check "[$name] closed port reported as rst" grep -q '^198.18.0.3,22,rst$' <<<"$results"
 
-  # A start after a finished run is a new run; the first run's files stay as they were.
   local first; first=$(in_ct readlink /var/lib/anyscan/results/demo/latest)
+
+  # An upgrade in the middle of a scan (postinst try-restarts the worker) and then a SIGKILL
+  # (Restart=on-failure): both times the run resumes, and its one results file ends up with
+  # exactly what an uninterrupted run found.
+  in_ct sed -i 's/^ANYSCAN_RATE=.*/ANYSCAN_RATE=5/' /etc/anyscan/jobs/demo.conf
+  local since; since=$(in_ct date +%s)
+  sleep 1  # a new second: a new run id
+  in_ct systemctl start anyscan-worker@demo.service
+  sleep 4
+  local run; run=$(in_ct readlink /var/lib/anyscan/results/demo/latest)
+  check "[$name] upgrade during a scan (dpkg -i of the same build, version bumped)" \
+    in_ct env DEBIAN_FRONTEND=noninteractive dpkg -i /root/anyscan-worker-next.deb
+  sleep 4
+  check "[$name] the worker runs again after the upgrade" \
+    test "$(in_ct systemctl is-active anyscan-worker@demo.service || true)" = active
+  in_ct systemctl kill -s KILL anyscan-worker@demo.service
+  for _ in $(seq 120); do
+    [ "$(in_ct systemctl show -P NRestarts anyscan-worker@demo.service)" -ge 1 ] \
+      && [ "$(in_ct systemctl show -P ActiveState anyscan-worker@demo.service)" = inactive ] && break
+    sleep 0.5
+  done
+  check "[$name] after the kill systemd restarted the scan and it finished" \
+    test "$(in_ct systemctl show -P Result anyscan-worker@demo.service)" = success
+  check "[$name] the upgraded and killed run kept its one results file" \
+    test "$(in_ct readlink /var/lib/anyscan/results/demo/latest)" = "$run"
+  local resumed; resumed=$(in_ct cat "/var/lib/anyscan/results/demo/$run" 2>/dev/null || true)
+  check "[$name] ... holding exactly what the uninterrupted run found" \
+    test "$(sort <<<"$resumed")" = "$(sort <<<"$results")"
+  local resumes; resumes=$(in_ct journalctl -u anyscan-worker@demo.service --since "@$since" --no-pager 2>/dev/null | grep -c 'resuming from position' || true)
+  check "[$name] the journal shows both resumes with their position ($resumes)" test "$resumes" -ge 2
+
+  # A start after a finished run is a new run; the first run's files stay as they were.
   # Purge while a scan is running: the worker must be stopped and nothing left behind.
   in_ct sed -i 's/^ANYSCAN_RATE=.*/ANYSCAN_RATE=1/' /etc/anyscan/jobs/demo.conf
   in_ct systemctl start anyscan-worker@demo.service
