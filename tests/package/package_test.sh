@@ -51,9 +51,9 @@ echo "== booted systemd in nspawn"
 # From here on every step is a check that records its outcome; no early exit.
 set +e
 # Bump the name when the package list changes: the cache is keyed by it.
-ROOT_TAR=$CACHE/bookworm-nspawn-v2.tar
+ROOT_TAR=$CACHE/bookworm-nspawn-v3.tar
 if [ ! -s "$ROOT_TAR" ]; then
-  debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,iproute2,adduser,man-db,procps,libcap-ng0,libsystemd0,libxdp1,libbpf1 \
+  debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,iproute2,adduser,man-db,procps,libcap-ng0,libsystemd0,libxdp1,libbpf1,libabsl20220623 \
     bookworm "$WORK/seed" "$MIRROR" >"$WORK/debootstrap.log" 2>&1 || { tail "$WORK/debootstrap.log"; exit 1; }
   tar -C "$WORK/seed" -cf "$ROOT_TAR.new" . && mv "$ROOT_TAR.new" "$ROOT_TAR"
   rm -rf "$WORK/seed"
