@@ -299,6 +299,52 @@ TEST_P(ResumeRefusal, ASecondRunOnTheSameResultsFileIsExit75) {
   finish(first);
 }
 
+// A shard (--shards 2 --shard 1) killed twice and resumed ends with exactly the results of
+// the same shard scanned without interruption (same seed): the progress is the shard's.
+TEST_P(ResumeRefusal, AShardKilledAndResumedEqualsTheUninterruptedShard) {
+  const std::vector<std::string> shard = {"--shards", "2", "--shard", "1", "-e", "99"};
+  std::vector<std::string> reference = {ANYSCAN_BINARY,
+                                        "--io-engine",
+                                        GetParam().engine,
+                                        "-i",
+                                        pair_->scanner_if(),
+                                        "-G",
+                                        pair_->target_mac(),
+                                        "-b",
+                                        "/dev/null",
+                                        "-w",
+                                        dir_ + "/allow.conf",
+                                        "-o",
+                                        dir_ + "/reference.csv",
+                                        "-f",
+                                        "saddr,sport,classification,success",
+                                        "-p",
+                                        port_list(ports_),
+                                        "-r",
+                                        "800",
+                                        "-c",
+                                        "1",
+                                        "-q",
+                                        "198.18.0.2-198.18.0.9"};
+  reference.insert(reference.end(), shard.begin(), shard.end());
+  const ProcessResult whole =
+      finish(pair_->spawn_in_scanner(reference, dir_ + "/stdout", dir_ + "/stderr"));
+  ASSERT_EQ(whole.exit_code, 0) << whole.err;
+  for (int kill = 0; kill < 2; ++kill) {
+    const pid_t pid = start(shard);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1600));
+    ::kill(pid, SIGKILL);
+    finish(pid);
+  }
+  const ProcessResult last = finish(start(shard));
+  ASSERT_EQ(last.exit_code, 0) << last.err;
+  const auto reference_rows = csv_rows(read_file(dir_ + "/reference.csv"));
+  EXPECT_EQ(reference_rows.size(), 1000u);
+  const std::string resumed = read_file(dir_ + "/results.csv");
+  EXPECT_EQ(csv_rows(resumed), reference_rows);
+  EXPECT_EQ(std::count(resumed.begin(), resumed.end(), '\n'), 1001) << "a duplicate line";
+}
+
 // The service's way (ANYSCAN_RUN_DIRECTORY): a killed run is resumed by the next start into
 // the same files; after it finished, the next start is a new run and the first stays as it was.
 TEST_P(ResumeRefusal, RunDirectoryResumesTheInterruptedRunThenStartsANewOne) {
