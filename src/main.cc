@@ -39,14 +39,14 @@ int main(int argc, char** argv) {
       break;
   }
   set_log_level(static_cast<LogLevel>(config->verbosity));
-  if (auto valid = validate_config(*config); !valid) {
-    log_message(LogLevel::kError, valid.error().message);
-    return static_cast<int>(valid.error().code);
-  }
+  // Why the scanner gives up is always printed, whatever -v says (-v 0 included).
+  auto fail = [](const Error& error) {
+    if (log_level() < LogLevel::kError) set_log_level(LogLevel::kError);
+    log_message(LogLevel::kError, error.message);
+    return static_cast<int>(error.code);
+  };
+  if (auto valid = validate_config(*config); !valid) return fail(valid.error());
   auto scanned = run_scan(*config);
-  if (!scanned) {
-    log_message(LogLevel::kError, scanned.error().message);
-    return static_cast<int>(scanned.error().code);
-  }
+  if (!scanned) return fail(scanned.error());
   return 0;
 }

@@ -8,7 +8,8 @@ std::optional<uint64_t> parse_decimal(std::string_view text, uint64_t max_value)
   for (char c : text) {
     if (c < '0' || c > '9') return std::nullopt;
     const uint64_t digit = static_cast<uint64_t>(c - '0');
-    if (value > (max_value - digit) / 10) return std::nullopt;
+    // digit > max_value first: max_value - digit would wrap (max 5, "9" passed before).
+    if (digit > max_value || value > (max_value - digit) / 10) return std::nullopt;
     value = value * 10 + digit;
   }
   return value;

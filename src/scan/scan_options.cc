@@ -23,6 +23,11 @@ tl::unexpected<Error> bad(std::string_view value, const std::string& what) {
   return make_error(ExitCode::kUsage, "'" + shown + "': " + what);
 }
 
+// The option as the user typed it, for an error: getopt reports a long option by the code
+// it has in the table (1000 + index), a short one by its letter, an unknown long one not at
+// all (then the argument itself, without any "=VALUE", with control bytes shown as '?').
+std::string typed_option(int code, char* const argv[], int next);
+
 Result<uint64_t> number(std::string_view value, uint64_t max, const char* what) {
   auto n = parse_decimal(value, max);
   if (!n) return bad(value, std::string("expected ") + what + " (0-" + std::to_string(max) + ")");
@@ -33,7 +38,7 @@ Result<bool> boolean(std::string_view value) {
   if (value.empty() || value == "1" || value == "true" || value == "yes" || value == "on")
     return true;
   if (value == "0" || value == "false" || value == "no" || value == "off") return false;
-  return bad(value, "expected true or false");
+  return bad(value, "expected true or false (also yes/no, on/off, 1/0)");
 }
 
 template <class T>
@@ -446,9 +451,12 @@ Result<void> apply_config_file(ScanConfig& config, std::string_view contents,
   return {};
 }
 
-Result<ScanConfig> parse_command_line(int argc, char** argv) {
-  ScanConfig config;
-  // -C first, so the command line overrides the file whatever the order.
+namespace {
+
+// -C/--config, applied before every other flag, so the command line overrides the file
+// whatever the order. One file per run: a second -C is refused rather than silently ignored.
+Result<void> apply_config_flag(int argc, char** argv, ScanConfig& config) {
+  std::string config_file;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     if (arg == "--") break;
@@ -461,6 +469,10 @@ Result<ScanConfig> parse_command_line(int argc, char** argv) {
       file = std::string(arg.substr(2));
     else
       continue;
+    if (!config_file.empty())
+      return make_error(ExitCode::kUsage, "-C/--config given twice (" + config_file + ", " + file +
+                                              "): one configuration file per run");
+    config_file = file;
     auto contents = read_small_file(file, 1 << 20);
     if (!contents) {
       Error error = contents.error();
@@ -469,8 +481,15 @@ Result<ScanConfig> parse_command_line(int argc, char** argv) {
     }
     auto applied = apply_config_file(config, *contents, file);
     if (!applied) return tl::unexpected(applied.error());
-    break;
   }
+  return {};
+}
+
+}  // namespace
+
+Result<ScanConfig> parse_command_line(int argc, char** argv) {
+  ScanConfig config;
+  if (auto file = apply_config_flag(argc, argv, config); !file) return tl::unexpected(file.error());
 
   std::vector<option> long_options;
   std::string short_options = "+:";  // stop at "--", report missing values
@@ -498,15 +517,16 @@ Result<ScanConfig> parse_command_line(int argc, char** argv) {
       continue;
     }
     if (c == '?') {
-      const std::string shown =
-          optopt ? std::string("-") + static_cast<char>(optopt) : std::string(argv[optind - 1]);
-      return make_error(ExitCode::kUsage, "unknown option " + shown + " (see --help)");
+      // A known long option that came with "=VALUE" but takes none is reported by its code.
+      if (optopt >= 1000)
+        return make_error(ExitCode::kUsage,
+                          "option " + typed_option(optopt, argv, optind) + " takes no value");
+      return make_error(ExitCode::kUsage,
+                        "unknown option " + typed_option(optopt, argv, optind) + " (see --help)");
     }
-    if (c == ':') {
-      const std::string shown =
-          optopt ? std::string("-") + static_cast<char>(optopt) : std::string(argv[optind - 1]);
-      return make_error(ExitCode::kUsage, "option " + shown + " needs a value");
-    }
+    if (c == ':')
+      return make_error(ExitCode::kUsage,
+                        "option " + typed_option(optopt, argv, optind) + " needs a value");
     const OptionSpec* spec = nullptr;
     if (c >= 1000)
       spec = &kOptions[static_cast<size_t>(c - 1000)];
@@ -562,6 +582,17 @@ Result<void> validate_checkpoint_options(const ScanConfig& c, const ProbeModuleI
   return {};
 }
 
+std::string typed_option(int code, char* const argv[], int next) {
+  if (code >= 1000 && static_cast<size_t>(code - 1000) < kOptions.size())
+    return std::string("--") + kOptions[static_cast<size_t>(code - 1000)].long_name;
+  if (code > 0x20 && code < 0x7f) return std::string("-") + static_cast<char>(code);
+  std::string typed = next > 0 && argv[next - 1] != nullptr ? argv[next - 1] : "?";
+  typed = typed.substr(0, std::min(typed.find('='), size_t{64}));
+  for (char& ch : typed)
+    if (static_cast<unsigned char>(ch) < 0x20 || static_cast<unsigned char>(ch) >= 0x7f) ch = '?';
+  return typed;
+}
+
 }  // namespace
 
 Result<void> validate_config(const ScanConfig& c) {
@@ -588,6 +619,13 @@ Result<void> validate_config(const ScanConfig& c) {
                       "-s/--source-port range must have at least as many ports as -P/--probes");
   if (c.output_file == c.metadata_file && c.output_file != "-")
     return make_error(ExitCode::kUsage, "-o and -m name the same file");
+  // An output opened for writing would empty the target list before it is read.
+  if (!c.list_of_ips_file.empty() && c.list_of_ips_file != "-")
+    for (const std::string* out :
+         {&c.output_file, &c.metadata_file, &c.status_file, &c.checkpoint_file})
+      if (*out == c.list_of_ips_file)
+        return make_error(ExitCode::kUsage, "-I " + c.list_of_ips_file +
+                                                " is also an output file: it would be overwritten");
   return validate_checkpoint_options(c, *module);
 }
 

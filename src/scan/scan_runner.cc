@@ -174,7 +174,8 @@ void ScanRunner::control(const sigset_t& signals) {
       }
       if (counters_.all_senders_finished()) {
         phase_ = ScanPhase::kCooldown;
-        cooldown_end_ns_ = now + uint64_t{config_.cooldown_s} * kSecondNs;
+        // A dry run sends nothing, so no reply can come: no cooldown.
+        cooldown_end_ns_ = now + (config_.dryrun ? 0 : uint64_t{config_.cooldown_s} * kSecondNs);
         sd_notify(0, "STATUS=cooldown");
       }
     } else if (now >= cooldown_end_ns_ || collector_.limit_reached.load()) {

@@ -2,6 +2,8 @@
 // prints it, so order, sharding, limits and blocklists are checked on the real output.
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include <sys/wait.h>
 #include <unistd.h>
 #include "support/test_shell.h"
@@ -91,6 +93,18 @@ TEST(Cli, BlocklistedAddressesCostNoProbes) {
   EXPECT_NE(r.err.find("128 of 256 target addresses excluded"), std::string::npos);
 }
 
+// Nothing is sent in a dry run, so nothing can answer: it does not wait the (default 8 s)
+// cooldown.
+TEST(Cli, DryRunSkipsTheCooldown) {
+  const auto started = std::chrono::steady_clock::now();
+  CliRun r =
+      run("--dryrun -q -b /dev/null -i veth-none -S 198.18.0.1 -G 02:00:00:00:00:02 "
+          "--source-mac 02:00:00:00:00:01 -p 80 198.18.0.0/30");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(frame_lines(r.out).size(), 4u);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(4));
+}
+
 TEST(Cli, DefaultBlocklistIsEnforced) {
   // No -b: the benchmarking range is on the IANA list, so nothing is left to scan.
   CliRun r =
@@ -156,6 +170,9 @@ TEST(Cli, BadInputGetsOneLineAndSysexitsCode) {
       {"-C " + dir + "/bad.conf 198.18.0.1", 78},
       {kDry + "-p 80 -o /nonexistent-dir/out.csv 198.18.0.1", 73},
       {kDry + "-p 80 -m /nonexistent-dir/meta.json 198.18.0.1", 73},
+      // -v 0 (fatal only) still says why the scan fails.
+      {"-v 0 -p 80 198.18.0.0/33", 64},
+      {"--dryrun=yes -p 80 198.18.0.1", 64},
   };
   for (const auto& [args, code] : cases) {
     SCOPED_TRACE(args);

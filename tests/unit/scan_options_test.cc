@@ -50,6 +50,16 @@ TEST(ScanOptions, BadFlagValuesNameTheFlag) {
       {{"--bogus"}, "unknown option --bogus (see --help)"},
       {{"-p"}, "option -p needs a value"},
       {{"-x"}, "unknown option -x (see --help)"},
+      // Long-only options are named as typed, never by their internal code.
+      {{"--rate"}, "option --rate needs a value"},
+      {{"--shards"}, "option --shards needs a value"},
+      {{"--dryrun=yes"}, "option --dryrun takes no value"},
+      {{"--bogus=1"}, "unknown option --bogus (see --help)"},
+      {{"--b\x01"
+        "d"},
+       "unknown option --b?d (see --help)"},
+      {{"-v", "9"}, "-v/--verbosity '9': expected a level (0-5)"},
+      {{"-v", "99999999999"}, "-v/--verbosity '99999999999': expected a level (0-5)"},
   };
   for (const auto& [args, message] : cases) {
     SCOPED_TRACE(message);
@@ -72,6 +82,17 @@ TEST(ScanOptions, CrossOptionChecks) {
        "icmp_echoscan probes addresses, not ports: drop -p/--target-ports"},
       {{"-p", "80", "-s", "40000", "-P", "2", "198.18.0.1"},
        "-s/--source-port range must have at least as many ports as -P/--probes"},
+      {{"-p", "80", "-I", "list.txt", "-o", "list.txt"},
+       "-I list.txt is also an output file: it would be overwritten"},
+      {{"-p", "80", "-o", "r.csv", "--checkpoint-file", "c", "-f", "saddr,sport", "198.18.0.1"},
+       "--checkpoint-file needs the output field classification (-f): a resume reads the "
+       "results back to know what was found"},
+      {{"-p", "80", "--resume", "198.18.0.1"}, "--resume needs --checkpoint-file FILE"},
+      {{"-p", "80", "--checkpoint-file", "c", "198.18.0.1"},
+       "--checkpoint-file needs -o FILE: results on stdout cannot be resumed"},
+      {{"-p", "80", "--run-directory", "runs", "-o", "r.csv", "198.18.0.1"},
+       "--run-directory names the results, metadata and checkpoint files itself: drop -o, -m "
+       "and --checkpoint-file"},
   };
   for (const auto& [args, message] : cases) {
     SCOPED_TRACE(message);
@@ -113,7 +134,8 @@ TEST(ScanOptions, ConfigFileErrorsNameFileLineAndKey) {
       {"ANYSCAN_RATE=lots\n",
        path + ":1: ANYSCAN_RATE: 'lots': expected packets per second, e.g. 10000 or 1M"},
       {"ANYSCAN_CONFIG=/etc/other\n", path + ":1: ANYSCAN_CONFIG: unknown key"},
-      {"ANYSCAN_QUIET=maybe\n", path + ":1: ANYSCAN_QUIET: 'maybe': expected true or false"},
+      {"ANYSCAN_QUIET=maybe\n",
+       path + ":1: ANYSCAN_QUIET: 'maybe': expected true or false (also yes/no, on/off, 1/0)"},
       {"garbage line\n", path + ":1: expected KEY=VALUE"},
   };
   for (const auto& [text, message] : cases) {
