@@ -1,5 +1,8 @@
 #include "scan/checkpoint.h"
 
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <cinttypes>
 #include <cstdio>
 #include <functional>
@@ -7,6 +10,7 @@
 #include <set>
 
 #include "base/crc32.h"
+#include "base/env_file.h"
 #include "base/parse_number.h"
 
 namespace anyscan {
@@ -14,26 +18,6 @@ namespace {
 
 constexpr std::string_view kHeader = "anyscan-checkpoint ";
 constexpr std::string_view kCrcKey = "crc32=";
-
-// The counters a checkpoint carries, by name: one table for writing and reading.
-struct CountField {
-  const char* name;
-  uint64_t Totals::*member;
-};
-constexpr CountField kCounts[] = {
-    {"sent", &Totals::sent},
-    {"send_failed", &Totals::failed},
-    {"targets_probed", &Totals::targets_done},
-    {"received", &Totals::received},
-    {"validation_failed", &Totals::validation_failed},
-    {"unrelated", &Totals::unrelated},
-    {"results", &Totals::results},
-    {"duplicates", &Totals::duplicates},
-    {"success", &Totals::success},
-    {"dropped", &Totals::dropped},
-    {"not_redirected", &Totals::not_redirected},
-    {"interface_dropped", &Totals::interface_dropped},
-};
 
 std::string hex64(uint64_t v) {
   char buffer[17];
@@ -73,7 +57,7 @@ class BodyReader {
     number_["progress.slice_count"] = &c.slice_count;
     number_["results.offset"] = &c.results_offset;
     number_["seed"] = &c.seed;
-    for (const CountField& f : kCounts)
+    for (const TotalsCount& f : kTotalsCounts)
       number_[std::string("counts.") + f.name] = &(c.counts.*f.member);
   }
 
@@ -161,7 +145,7 @@ class BodyReader {
     static const std::vector<std::string> keys = [] {
       std::vector<std::string> k = {"identity.max_targets", "progress.resume_from",
                                     "progress.slice_count", "results.offset", "seed"};
-      for (const CountField& f : kCounts) k.push_back(std::string("counts.") + f.name);
+      for (const TotalsCount& f : kTotalsCounts) k.push_back(std::string("counts.") + f.name);
       return k;
     }();
     return keys;
@@ -195,7 +179,7 @@ std::string format_checkpoint(const Checkpoint& c) {
   put("progress.slice_count", std::to_string(c.slice_count));
   put("results.path", c.results_path);
   put("results.offset", std::to_string(c.results_offset));
-  for (const CountField& f : kCounts)
+  for (const TotalsCount& f : kTotalsCounts)
     put(std::string("counts.") + f.name, std::to_string(c.counts.*f.member));
   put("started", c.started);
   for (size_t i = 0; i < c.resumes.size(); ++i)
@@ -244,6 +228,19 @@ Result<Checkpoint> parse_checkpoint(std::string_view text) {
   if (c.resume_from > c.slice_count)
     return make_error(ExitCode::kDataErr, "progress.resume_from is beyond progress.slice_count");
   return c;
+}
+
+Result<std::optional<Checkpoint>> read_checkpoint(const std::string& path) {
+  constexpr size_t kMaxCheckpointBytes = 1 << 20;  // a few KiB with many resumes
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 && errno == ENOENT) return std::optional<Checkpoint>();
+  auto text = read_small_file(path, kMaxCheckpointBytes);
+  if (!text) return tl::unexpected(with_context(text.error(), "--checkpoint-file"));
+  auto parsed = parse_checkpoint(*text);
+  if (!parsed)
+    return make_error(ExitCode::kDataErr,
+                      "checkpoint " + path + " is damaged: " + parsed.error().message);
+  return std::optional<Checkpoint>(std::move(*parsed));
 }
 
 ScanIdentity scan_identity(const ScanPlan& plan, const ScanConfig& config) {

@@ -59,6 +59,10 @@ std::string format_checkpoint(const Checkpoint& checkpoint);
 // Errors (kDataErr) say what is wrong: "not an anyscan checkpoint", "version 7 is not 1",
 // "checksum mismatch (damaged or truncated)", "line 4: ...".
 Result<Checkpoint> parse_checkpoint(std::string_view text);
+// The checkpoint at `path`, or nullopt when there is no such file. Errors: kDataErr "checkpoint
+// PATH is damaged: why", or the file's own error (unreadable, too large).
+Result<std::optional<Checkpoint>> read_checkpoint(const std::string& path);
+
 // The identity of the scan a plan and its configuration describe.
 ScanIdentity scan_identity(const ScanPlan& plan, const ScanConfig& config);
 

@@ -34,15 +34,12 @@ Result<void> Receiver::handle(const FrameView* frames, size_t count) {
     }
     const Reply& reply = replies[i];
     // A valid cookie for an address or port outside the plan cannot answer our probe.
-    const auto address_index = plan_.addresses.index_of(reply.saddr);
-    const int32_t port_index = module_.uses_ports() ? plan_.ports.index_of(reply.sport) : 0;
-    if (!address_index || port_index < 0) {
+    const auto target_index = plan_.target_index_of(reply.saddr, reply.sport);
+    if (!target_index) {
       ++invalid;
       continue;
     }
-    const uint64_t target_index =
-        *address_index * plan_.ports.size() + static_cast<uint64_t>(port_index);
-    if (!collector_.dedup.insert(target_index, static_cast<uint32_t>(reply.classification))) {
+    if (!collector_.dedup.insert(*target_index, static_cast<uint32_t>(reply.classification))) {
       ++duplicates;
       continue;
     }

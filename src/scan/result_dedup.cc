@@ -1,24 +1,13 @@
 #include "scan/result_dedup.h"
 
+#include "base/mix64.h"
+
 namespace anyscan {
-namespace {
-
-// splitmix64's finalizer: a bijection on 64 bits (each step is invertible), so distinct
-// keys stay distinct after mixing and the set can store the mixed value.
-uint64_t mix(uint64_t x) {
-  x ^= x >> 30;
-  x *= 0xBF58476D1CE4E5B9ULL;
-  x ^= x >> 27;
-  x *= 0x94D049BB133111EBULL;
-  x ^= x >> 31;
-  return x;
-}
-
-}  // namespace
 
 bool ResultDedup::insert(uint64_t target_index, uint32_t classification) {
   // target_index < 2^48 (addresses x ports) and classes < 2^8: the product cannot wrap.
-  const uint64_t mixed = mix((target_index * classes_ + classification) ^ key_);
+  // mix64 is a bijection, so distinct keys stay distinct and the set stores the mixed value.
+  const uint64_t mixed = mix64((target_index * classes_ + classification) ^ key_);
   const bool fresh = shards_[mixed >> (64 - kShardBits)].insert(mixed).second;
   size_ += fresh;
   return fresh;

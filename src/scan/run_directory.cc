@@ -9,13 +9,10 @@
 #include <ctime>
 #include <set>
 
-#include "base/env_file.h"
 #include "scan/checkpoint.h"
 
 namespace anyscan {
 namespace {
-
-constexpr size_t kMaxCheckpointBytes = 1 << 20;
 
 // A run id: 8 digits, 'T', 6 digits, 'Z'.
 bool is_run_id(std::string_view name) {
@@ -92,14 +89,9 @@ Result<RunFiles> plan_run_directory(const ScanConfig& config, const std::string&
   RunFiles files;
   files.directory = dir;
   files.checkpoint = dir + "/checkpoint";
-  struct stat st {};
-  if (::stat(files.checkpoint.c_str(), &st) == 0) {
-    auto text = read_small_file(files.checkpoint, kMaxCheckpointBytes);
-    if (!text) return tl::unexpected(text.error());
-    auto saved = parse_checkpoint(*text);
-    if (!saved)
-      return make_error(ExitCode::kDataErr,
-                        "checkpoint " + files.checkpoint + " is damaged: " + saved.error().message);
+  auto read = read_checkpoint(files.checkpoint);
+  if (!read) return tl::unexpected(read.error());
+  if (const std::optional<Checkpoint>& saved = *read) {
     const std::string base = saved->results_path.substr(saved->results_path.rfind('/') + 1);
     const std::string run = base.substr(0, base.find('.'));
     if (is_run_id(run) && !saved->finished) {

@@ -21,6 +21,29 @@ struct Totals {
   uint64_t interface_dropped = 0;
 };
 
+// The counts of Totals that add up over the runs of a resumed scan (all but targets_total),
+// with the names a checkpoint stores them under.
+struct TotalsCount {
+  const char* name;
+  uint64_t Totals::*member;
+};
+inline constexpr TotalsCount kTotalsCounts[] = {
+    {"sent", &Totals::sent},
+    {"send_failed", &Totals::failed},
+    {"targets_probed", &Totals::targets_done},
+    {"received", &Totals::received},
+    {"validation_failed", &Totals::validation_failed},
+    {"unrelated", &Totals::unrelated},
+    {"results", &Totals::results},
+    {"duplicates", &Totals::duplicates},
+    {"success", &Totals::success},
+    {"dropped", &Totals::dropped},
+    {"not_redirected", &Totals::not_redirected},
+    {"interface_dropped", &Totals::interface_dropped},
+};
+// to += from, count by count.
+void add_counts(Totals& to, const Totals& from);
+
 // Per-thread counters (each written by its thread only), read by the status reporter.
 class ScanCounters {
  public:

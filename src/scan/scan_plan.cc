@@ -219,6 +219,13 @@ void plan_threads(const ScanConfig& config, uint32_t cores, ScanPlan& plan) {
          config.receiver_threads);
 }
 
+std::optional<uint64_t> ScanPlan::target_index_of(uint32_t saddr, uint16_t sport) const {
+  const auto address_index = addresses.index_of(saddr);
+  const int32_t port_index = probe->uses_ports() ? ports.index_of(sport) : 0;
+  if (!address_index || port_index < 0) return std::nullopt;
+  return *address_index * ports.size() + static_cast<uint64_t>(port_index);
+}
+
 Result<ScanPlan> build_scan_plan(const ScanConfig& config, std::optional<SeedAndKey> resumed) {
   ScanPlan plan;
   plan.module_info = find_probe_module(config.probe_module);

@@ -50,6 +50,10 @@ struct ScanPlan {
   uint64_t rate_pps = 0;  // resolved from -r/-B; 0 = unlimited
 
   uint64_t target_count() const { return addresses.size() * ports.size(); }
+  // The target a reply or a result names: address index x ports + port index (the port
+  // ignored by modules without ports); nullopt for an address or port this scan does not
+  // probe. The receiver and a resume's reload must agree on it: both ask here.
+  std::optional<uint64_t> target_index_of(uint32_t saddr, uint16_t sport) const;
 };
 
 // Resolves everything: targets and lists, ports, seed and key, interface and addresses

@@ -18,22 +18,6 @@ namespace anyscan {
 namespace {
 constexpr uint64_t kSecondNs = 1000000000ULL;
 constexpr long kControlTickNs = 100 * 1000 * 1000;
-// Counts of the earlier runs of a resumed scan, added to this run's.
-void add_carried(Totals& t, const Totals& carried) {
-  t.sent += carried.sent;
-  t.failed += carried.failed;
-  t.targets_done += carried.targets_done;
-  t.received += carried.received;
-  t.validation_failed += carried.validation_failed;
-  t.unrelated += carried.unrelated;
-  t.results += carried.results;
-  t.duplicates += carried.duplicates;
-  t.success += carried.success;
-  t.dropped += carried.dropped;
-  t.not_redirected += carried.not_redirected;
-  t.interface_dropped += carried.interface_dropped;
-}
-
 // "anyscan-send0", as top -H, perf and /proc/PID/task show it (15 characters at most).
 void name_thread(const char* role, size_t index) {
   char name[16];
@@ -76,6 +60,8 @@ ScanRunner::ScanRunner(const ScanPlan& plan, const ScanConfig& config, IoEngine&
     summary_.resumes = checkpoint_->record.resumes;
   }
   summary_.sender_threads = running_sender_threads(plan, engine);
+  for (size_t t = 0; t < summary_.sender_threads; ++t)
+    sender_counters_.push_back(&counters_.sender(t));
   summary_.receiver_threads = running_receiver_threads(plan, engine);
 }
 
@@ -114,7 +100,7 @@ StatusSnapshot ScanRunner::snapshot(uint64_t now_ns) const {
   const EngineLoss loss = engine_.loss();
   snap.totals.dropped = loss.kernel_dropped;
   snap.totals.not_redirected = loss.not_redirected;
-  add_carried(snap.totals, start_.carried);
+  add_counts(snap.totals, start_.carried);  // a resumed scan's earlier runs
   snap.now_ns = now_ns;
   snap.phase = phase_;
   snap.cooldown_end_ns = cooldown_end_ns_;
@@ -237,9 +223,7 @@ RunSummary ScanRunner::run() {
 }
 
 void ScanRunner::sample_low_water(uint64_t now_ns) {
-  std::vector<const SenderCounters*> senders;
-  for (size_t t = 0; t < summary_.sender_threads; ++t) senders.push_back(&counters_.sender(t));
-  low_water_history_.emplace_back(now_ns, work_.low_water(senders));
+  low_water_history_.emplace_back(now_ns, work_.low_water(sender_counters_));
 }
 
 uint64_t ScanRunner::resumable_position(uint64_t now_ns) {
@@ -292,12 +276,9 @@ Result<uint64_t> ScanRunner::reload_results(const std::string& path, uint64_t of
   return read_result_lines(path, offset, header, [&](std::string_view line) -> Result<void> {
     auto key = reader.parse(line);
     if (!key) return tl::unexpected(key.error());
-    const auto address_index = plan_.addresses.index_of(key->saddr);
-    const int32_t port_index = plan_.probe->uses_ports() ? plan_.ports.index_of(key->sport) : 0;
-    if (!address_index || port_index < 0)
-      return make_error(ExitCode::kDataErr, "a target this scan does not probe");
-    collector_.dedup.insert(*address_index * plan_.ports.size() + static_cast<uint64_t>(port_index),
-                            static_cast<uint32_t>(key->classification));
+    const auto target_index = plan_.target_index_of(key->saddr, key->sport);
+    if (!target_index) return make_error(ExitCode::kDataErr, "a target this scan does not probe");
+    collector_.dedup.insert(*target_index, static_cast<uint32_t>(key->classification));
     return {};
   });
 }

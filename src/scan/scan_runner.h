@@ -93,6 +93,7 @@ class ScanRunner {
   RunStart start_;
   std::optional<CheckpointTarget> checkpoint_;
   std::deque<std::pair<uint64_t, uint64_t>> low_water_history_;  // (time ns, position)
+  std::vector<const SenderCounters*> sender_counters_;           // for the low-water mark
   ScanCounters counters_;
   ResultCollector collector_;
   IndexPermutation permutation_;

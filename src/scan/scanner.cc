@@ -1,12 +1,9 @@
 #include "scan/scanner.h"
 
-#include <sys/stat.h>
-
 #include <cerrno>
 #include <cinttypes>
 #include <optional>
 
-#include "base/env_file.h"
 #include "base/log.h"
 #include "engine/dryrun/dryrun_engine.h"
 #include "host/netlink_client.h"
@@ -20,8 +17,6 @@
 namespace anyscan {
 
 namespace {
-
-constexpr size_t kMaxCheckpointBytes = 1 << 20;
 
 Result<std::unique_ptr<IoEngine>> open_engine(const ScanPlan& plan, const ScanConfig& config) {
   if (config.dryrun)
@@ -85,19 +80,6 @@ void warn_about_loss(const RunSummary& run, const std::string& interface) {
          " replies arrived on a receive queue without an AF_XDP socket and were lost "
          "(did the queue count change during the scan?)",
          s.not_redirected);
-}
-
-// The record --checkpoint-file holds, if any (nullopt: no such file, a fresh start).
-Result<std::optional<Checkpoint>> read_checkpoint(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0 && errno == ENOENT) return std::optional<Checkpoint>();
-  auto text = read_small_file(path, kMaxCheckpointBytes);
-  if (!text) return tl::unexpected(with_context(text.error(), "--checkpoint-file"));
-  auto parsed = parse_checkpoint(*text);
-  if (!parsed)
-    return make_error(ExitCode::kDataErr,
-                      "checkpoint " + path + " is damaged: " + parsed.error().message);
-  return std::optional<Checkpoint>(std::move(*parsed));
 }
 
 // A resume continues only the same scan into the same results file.

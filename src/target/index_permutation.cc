@@ -2,20 +2,9 @@
 
 #include <algorithm>
 
+#include "base/mix64.h"
+
 namespace anyscan {
-namespace {
-
-// SplitMix64's output function: a strong 64-bit mixer (Steele et al., 2014).
-uint64_t mix64(uint64_t x) {
-  x ^= x >> 30;
-  x *= 0xbf58476d1ce4e5b9ULL;
-  x ^= x >> 27;
-  x *= 0x94d049bb133111ebULL;
-  x ^= x >> 31;
-  return x;
-}
-
-}  // namespace
 
 IndexPermutation::IndexPermutation(uint64_t size, uint64_t seed) : size_(size) {
   int bits = 2;

@@ -48,7 +48,7 @@ class ScriptedSource final : public PacketSource {
 struct Fixture {
   ScanPlan plan;
   ProbeParams params;
-  std::unique_ptr<TcpSynProbe> probe;
+  std::shared_ptr<TcpSynProbe> probe;
   Fixture() {
     plan.addresses = *parse_target_list("198.18.0.0/28", "t");
     plan.ports = *parse_ports("22,80,443");
@@ -56,7 +56,8 @@ struct Fixture {
     params.source_port_first = 50000;
     params.source_port_count = 100;
     params.key = cookie_key_from_seed(11);
-    probe = std::make_unique<TcpSynProbe>(params);
+    probe = std::make_shared<TcpSynProbe>(params);
+    plan.probe = probe;
   }
   std::vector<uint8_t> reply(uint32_t from, uint16_t port, uint8_t flags,
                              int32_t ack_delta = 1) const {
