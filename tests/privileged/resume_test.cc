@@ -50,36 +50,28 @@ class ResumeScan : public ::testing::TestWithParam<ResumeVariant> {
     if (!dir_.empty()) std::system(("rm -rf '" + dir_ + "'").c_str());
   }
 
+  // The scanner on this pair's veth, with an empty blocklist, then `more`.
+  std::vector<std::string> scanner(const std::vector<std::string>& more) const {
+    std::vector<std::string> args = {ANYSCAN_BINARY,      "--io-engine", GetParam().engine,   "-i",
+                                     pair_->scanner_if(), "-G",          pair_->target_mac(), "-b",
+                                     "/dev/null"};
+    args.insert(args.end(), more.begin(), more.end());
+    return args;
+  }
+
+  // The scan of the listeners' set, writing where `files` say (-o, or --run-directory, ...).
+  std::vector<std::string> scan_of_the_set(std::vector<std::string> files) const {
+    files.insert(files.end(),
+                 {"-w", dir_ + "/allow.conf", "-f", "saddr,sport,classification,success", "-p",
+                  port_list(ports_), "-r", "800", "-c", "1", "-q", "198.18.0.2-198.18.0.9"});
+    return scanner(files);
+  }
+
   // One run of the scan; `results` in `results_dir()` (a small tmpfs in the disk test).
   pid_t start(const std::vector<std::string>& extra = {}) {
-    std::vector<std::string> args = {ANYSCAN_BINARY,
-                                     "--io-engine",
-                                     GetParam().engine,
-                                     "-i",
-                                     pair_->scanner_if(),
-                                     "-G",
-                                     pair_->target_mac(),
-                                     "-b",
-                                     "/dev/null",
-                                     "-w",
-                                     dir_ + "/allow.conf",
-                                     "-o",
-                                     results_dir() + "/results.csv",
-                                     "-m",
-                                     dir_ + "/meta.json",
-                                     "--checkpoint-file",
-                                     dir_ + "/scan.checkpoint",
-                                     "--resume",
-                                     "-f",
-                                     "saddr,sport,classification,success",
-                                     "-p",
-                                     port_list(ports_),
-                                     "-r",
-                                     "800",
-                                     "-c",
-                                     "1",
-                                     "-q",
-                                     "198.18.0.2-198.18.0.9"};
+    std::vector<std::string> args =
+        scan_of_the_set({"-o", results_dir() + "/results.csv", "-m", dir_ + "/meta.json",
+                         "--checkpoint-file", dir_ + "/scan.checkpoint", "--resume"});
     if (GetParam().one_thread) args.insert(args.end(), {"-T", "1"});
     args.insert(args.end(), extra.begin(), extra.end());
     return pair_->spawn_in_scanner(args, dir_ + "/stdout", dir_ + "/stderr");
@@ -189,7 +181,6 @@ TEST_P(ResumeRefusal, DamagedForeignOrMismatchedCheckpointsAreExit65) {
       {checkpoint().substr(0, checkpoint().size() / 2), "damaged"},
       {"saddr,sport\n", "not an anyscan checkpoint"},
   };
-  const std::string good = checkpoint();
   for (const auto& [contents, message] : cases) {
     SCOPED_TRACE(message);
     std::ofstream(dir_ + "/scan.checkpoint", std::ios::trunc) << contents;
@@ -199,37 +190,20 @@ TEST_P(ResumeRefusal, DamagedForeignOrMismatchedCheckpointsAreExit65) {
     EXPECT_EQ(std::count(refused.err.begin(), refused.err.end(), '\n'), 1) << refused.err;
     EXPECT_EQ(read_file(dir_ + "/results.csv"), results);
   }
-  // Another scan (other ports) against this checkpoint, marked unfinished and re-sealed by
-  // a real interrupted run.
-  std::ofstream(dir_ + "/scan.checkpoint", std::ios::trunc) << good;
+  // Another scan (other ports) against the checkpoint of a real interrupted run.
   std::remove((dir_ + "/scan.checkpoint").c_str());
   const pid_t pid = start();
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   ::kill(pid, SIGKILL);
   finish(pid);
   ASSERT_NE(checkpoint().find("state=running"), std::string::npos);
-  const std::string partial = read_file(dir_ + "/results.csv");
   const ProcessResult other = finish(start({"-p", "7"}));  // -p again: the last one counts
   EXPECT_EQ(other.exit_code, 65) << other.err;
   EXPECT_NE(other.err.find("records another scan: ports"), std::string::npos) << other.err;
   // Without --resume an unfinished checkpoint is not overwritten.
-  std::vector<std::string> no_resume = {ANYSCAN_BINARY,
-                                        "--io-engine",
-                                        GetParam().engine,
-                                        "-i",
-                                        pair_->scanner_if(),
-                                        "-G",
-                                        pair_->target_mac(),
-                                        "-b",
-                                        "/dev/null",
-                                        "-o",
-                                        dir_ + "/results.csv",
-                                        "--checkpoint-file",
-                                        dir_ + "/scan.checkpoint",
-                                        "-p",
-                                        "7",
-                                        "-q",
-                                        "198.18.0.2"};
+  const std::vector<std::string> no_resume =
+      scanner({"-o", dir_ + "/results.csv", "--checkpoint-file", dir_ + "/scan.checkpoint", "-p",
+               "7", "-q", "198.18.0.2"});
   const ProcessResult fresh =
       finish(pair_->spawn_in_scanner(no_resume, dir_ + "/stdout", dir_ + "/stderr"));
   EXPECT_EQ(fresh.exit_code, 64) << fresh.err;
@@ -241,7 +215,6 @@ TEST_P(ResumeRefusal, DamagedForeignOrMismatchedCheckpointsAreExit65) {
   EXPECT_NE(short_file.err.find("fewer than the checkpoint records"), std::string::npos)
       << short_file.err;
   EXPECT_EQ(read_file(dir_ + "/results.csv").size(), 10u);
-  (void)partial;
 }
 
 TEST_P(ResumeRefusal, ARunThatFailsBeforeSendingLeavesOutputsAsTheyWere) {
@@ -275,21 +248,8 @@ TEST_P(ResumeRefusal, ARunThatFailsBeforeSendingLeavesOutputsAsTheyWere) {
 TEST_P(ResumeRefusal, ASecondRunOnTheSameResultsFileIsExit75) {
   const pid_t first = start({"-r", "200"});
   std::this_thread::sleep_for(std::chrono::milliseconds(800));
-  std::vector<std::string> args = {ANYSCAN_BINARY,
-                                   "--io-engine",
-                                   "af_packet",
-                                   "-i",
-                                   pair_->scanner_if(),
-                                   "-G",
-                                   pair_->target_mac(),
-                                   "-b",
-                                   "/dev/null",
-                                   "-o",
-                                   dir_ + "/results.csv",
-                                   "-p",
-                                   "7",
-                                   "-q",
-                                   "198.18.0.2"};
+  const std::vector<std::string> args =
+      scanner({"-o", dir_ + "/results.csv", "-p", "7", "-q", "198.18.0.2"});
   const ProcessResult second =
       wait_for(pair_->spawn_in_scanner(args, dir_ + "/stdout2", dir_ + "/stderr2"), 30,
                dir_ + "/stdout2", dir_ + "/stderr2");
@@ -303,29 +263,7 @@ TEST_P(ResumeRefusal, ASecondRunOnTheSameResultsFileIsExit75) {
 // the same shard scanned without interruption (same seed): the progress is the shard's.
 TEST_P(ResumeRefusal, AShardKilledAndResumedEqualsTheUninterruptedShard) {
   const std::vector<std::string> shard = {"--shards", "2", "--shard", "1", "-e", "99"};
-  std::vector<std::string> reference = {ANYSCAN_BINARY,
-                                        "--io-engine",
-                                        GetParam().engine,
-                                        "-i",
-                                        pair_->scanner_if(),
-                                        "-G",
-                                        pair_->target_mac(),
-                                        "-b",
-                                        "/dev/null",
-                                        "-w",
-                                        dir_ + "/allow.conf",
-                                        "-o",
-                                        dir_ + "/reference.csv",
-                                        "-f",
-                                        "saddr,sport,classification,success",
-                                        "-p",
-                                        port_list(ports_),
-                                        "-r",
-                                        "800",
-                                        "-c",
-                                        "1",
-                                        "-q",
-                                        "198.18.0.2-198.18.0.9"};
+  std::vector<std::string> reference = scan_of_the_set({"-o", dir_ + "/reference.csv"});
   reference.insert(reference.end(), shard.begin(), shard.end());
   const ProcessResult whole =
       finish(pair_->spawn_in_scanner(reference, dir_ + "/stdout", dir_ + "/stderr"));
@@ -349,31 +287,7 @@ TEST_P(ResumeRefusal, AShardKilledAndResumedEqualsTheUninterruptedShard) {
 // the same files; after it finished, the next start is a new run and the first stays as it was.
 TEST_P(ResumeRefusal, RunDirectoryResumesTheInterruptedRunThenStartsANewOne) {
   const std::string runs = dir_ + "/runs";
-  auto run_args = [&] {
-    return std::vector<std::string>{ANYSCAN_BINARY,
-                                    "--io-engine",
-                                    GetParam().engine,
-                                    "-i",
-                                    pair_->scanner_if(),
-                                    "-G",
-                                    pair_->target_mac(),
-                                    "-b",
-                                    "/dev/null",
-                                    "-w",
-                                    dir_ + "/allow.conf",
-                                    "--run-directory",
-                                    runs,
-                                    "-f",
-                                    "saddr,sport,classification,success",
-                                    "-p",
-                                    port_list(ports_),
-                                    "-r",
-                                    "800",
-                                    "-c",
-                                    "1",
-                                    "-q",
-                                    "198.18.0.2-198.18.0.9"};
-  };
+  auto run_args = [&] { return scan_of_the_set({"--run-directory", runs}); };
   auto start_run = [&] {
     return pair_->spawn_in_scanner(run_args(), dir_ + "/stdout", dir_ + "/stderr");
   };
