@@ -9,6 +9,7 @@ enum class ExitCode : int {
   kDataErr = 65,      // EX_DATAERR: bad target / blocklist / allowlist file contents
   kNoInput = 66,      // EX_NOINPUT: an input file cannot be opened
   kUnavailable = 69,  // EX_UNAVAILABLE: interface or engine unavailable
+  kNoUser = 67,       // EX_NOUSER: --user names no account
   kSoftware = 70,     // EX_SOFTWARE: internal error
   kCantCreate = 73,   // EX_CANTCREAT: cannot create an output file
   kIoErr = 74,        // EX_IOERR: write to an output failed

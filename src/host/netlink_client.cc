@@ -187,37 +187,47 @@ Result<InterfaceInfo> NetlinkClient::interface_by_index(int ifindex) {
   return interface_query(ifindex, name);
 }
 
+Result<uint64_t> NetlinkClient::rx_dropped(int ifindex) {
+  InterfaceInfo info;
+  if (auto link = link_query(ifindex, "index " + std::to_string(ifindex), info); !link)
+    return tl::unexpected(link.error());
+  return info.rx_dropped;
+}
+
+Result<void> NetlinkClient::link_query(int ifindex, const std::string& name, InterfaceInfo& info) {
+  Request<ifinfomsg> request{};
+  request.header.nlmsg_len = NLMSG_LENGTH(sizeof(ifinfomsg));
+  request.header.nlmsg_type = RTM_GETLINK;
+  request.header.nlmsg_flags = NLM_F_REQUEST;
+  request.payload.ifi_family = AF_UNSPEC;
+  request.payload.ifi_index = ifindex;
+  auto answers = transact(&request, request.header.nlmsg_len, false);
+  if (!answers) return tl::unexpected(with_context(answers.error(), "interface " + name));
+  if (answers->empty())
+    return make_error(ExitCode::kUnavailable, "interface " + name + ": no link information");
+  const auto* msg = reinterpret_cast<const nlmsghdr*>(answers->front().data());
+  const auto* link = static_cast<const ifinfomsg*>(NLMSG_DATA(msg));
+  info.up = (link->ifi_flags & IFF_UP) != 0;
+  int length = static_cast<int>(IFLA_PAYLOAD(msg));
+  for (auto* a = IFLA_RTA(link); RTA_OK(a, length); a = RTA_NEXT(a, length)) {
+    if (a->rta_type == IFLA_ADDRESS && RTA_PAYLOAD(a) == 6)
+      std::memcpy(info.mac.bytes.data(), RTA_DATA(a), 6);
+    if (a->rta_type == IFLA_MTU) std::memcpy(&info.mtu, RTA_DATA(a), 4);
+    if (a->rta_type == IFLA_STATS64 && RTA_PAYLOAD(a) >= sizeof(rtnl_link_stats64)) {
+      rtnl_link_stats64 stats{};
+      std::memcpy(&stats, RTA_DATA(a), sizeof stats);
+      info.rx_dropped =
+          stats.rx_dropped + stats.rx_missed_errors + stats.rx_fifo_errors + stats.rx_over_errors;
+    }
+  }
+  return {};
+}
+
 Result<InterfaceInfo> NetlinkClient::interface_query(int ifindex, const std::string& name) {
   InterfaceInfo info;
   info.name = name;
   info.ifindex = ifindex;
-  {
-    Request<ifinfomsg> request{};
-    request.header.nlmsg_len = NLMSG_LENGTH(sizeof(ifinfomsg));
-    request.header.nlmsg_type = RTM_GETLINK;
-    request.header.nlmsg_flags = NLM_F_REQUEST;
-    request.payload.ifi_family = AF_UNSPEC;
-    request.payload.ifi_index = ifindex;
-    auto answers = transact(&request, request.header.nlmsg_len, false);
-    if (!answers) return tl::unexpected(with_context(answers.error(), "interface " + name));
-    if (answers->empty())
-      return make_error(ExitCode::kUnavailable, "interface " + name + ": no link information");
-    const auto* msg = reinterpret_cast<const nlmsghdr*>(answers->front().data());
-    const auto* link = static_cast<const ifinfomsg*>(NLMSG_DATA(msg));
-    info.up = (link->ifi_flags & IFF_UP) != 0;
-    int length = static_cast<int>(IFLA_PAYLOAD(msg));
-    for (auto* a = IFLA_RTA(link); RTA_OK(a, length); a = RTA_NEXT(a, length)) {
-      if (a->rta_type == IFLA_ADDRESS && RTA_PAYLOAD(a) == 6)
-        std::memcpy(info.mac.bytes.data(), RTA_DATA(a), 6);
-      if (a->rta_type == IFLA_MTU) std::memcpy(&info.mtu, RTA_DATA(a), 4);
-      if (a->rta_type == IFLA_STATS64 && RTA_PAYLOAD(a) >= sizeof(rtnl_link_stats64)) {
-        rtnl_link_stats64 stats{};
-        std::memcpy(&stats, RTA_DATA(a), sizeof stats);
-        info.rx_dropped =
-            stats.rx_dropped + stats.rx_missed_errors + stats.rx_fifo_errors + stats.rx_over_errors;
-      }
-    }
-  }
+  if (auto link = link_query(ifindex, name, info); !link) return tl::unexpected(link.error());
   {
     Request<ifaddrmsg> request{};
     request.header.nlmsg_len = NLMSG_LENGTH(sizeof(ifaddrmsg));

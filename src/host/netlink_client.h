@@ -51,12 +51,16 @@ class NetlinkClient {
   Result<std::optional<MacAddress>> neighbour_mac(int ifindex, Ipv4Address address);
   Result<InterfaceInfo> interface_by_name(const std::string& name);
   Result<InterfaceInfo> interface_by_index(int ifindex);
+  // InterfaceInfo::rx_dropped of the link, from this socket alone (no name lookup), so it
+  // works under the scan's system-call filter.
+  Result<uint64_t> rx_dropped(int ifindex);
 
  private:
   explicit NetlinkClient(UniqueFd fd) : fd_(std::move(fd)) {}
   // Sends request and collects every answer message (until NLMSG_DONE for dumps).
   Result<std::vector<std::vector<uint8_t>>> transact(void* request, size_t bytes, bool dump);
   Result<InterfaceInfo> interface_query(int ifindex, const std::string& name);
+  Result<void> link_query(int ifindex, const std::string& name, InterfaceInfo& info);
 
   UniqueFd fd_;
   uint32_t sequence_ = 1;

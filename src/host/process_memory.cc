@@ -27,19 +27,31 @@ Result<uint64_t> parse_vm_hwm_kib(std::string_view status) {
   return *kib;
 }
 
-Result<uint64_t> peak_rss_kib() {
+Result<ProcessStatus> ProcessStatus::open() {
   UniqueFd fd(::open("/proc/self/status", O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) return make_error(ExitCode::kIoErr, errno_message("/proc/self/status", errno));
+  return ProcessStatus(std::move(fd));
+}
+
+Result<uint64_t> ProcessStatus::peak_rss_kib() const {
   std::string text(8192, '\0');
   size_t used = 0;
   while (used < text.size()) {
-    const ssize_t n = ::read(fd.get(), text.data() + used, text.size() - used);
+    const ssize_t n =
+        ::pread(fd_.get(), text.data() + used, text.size() - used, static_cast<off_t>(used));
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
+    if (n < 0) return make_error(ExitCode::kIoErr, errno_message("/proc/self/status", errno));
+    if (n == 0) break;
     used += static_cast<size_t>(n);
   }
   text.resize(used);
   return parse_vm_hwm_kib("\n" + text);
+}
+
+Result<uint64_t> peak_rss_kib() {
+  auto status = ProcessStatus::open();
+  if (!status) return tl::unexpected(status.error());
+  return status->peak_rss_kib();
 }
 
 }  // namespace anyscan

@@ -49,7 +49,6 @@ class FileResultSink final : public ResultSink {
       std::memcpy(current_->bytes.get(), header.data(), header.size());
       current_->used = header.size();
     }
-    start_writer();
   }
 
   ~FileResultSink() override {
@@ -59,7 +58,7 @@ class FileResultSink final : public ResultSink {
       stopping_ = true;
     }
     wake_writer_.notify_one();
-    writer_.join();
+    if (writer_.joinable()) writer_.join();
   }
 
   Result<void> write(const ResultRecord& record) override {
@@ -100,6 +99,10 @@ class FileResultSink final : public ResultSink {
  private:
   // Queues the current buffer and takes a free one (waiting for the writer if none is).
   Result<void> hand_over() {
+    // The writer thread starts with the first hand-over, not at open: a scan opens its
+    // files during setup and gives up its privileges after, and the kernel keeps
+    // capabilities and ids per thread, so no thread may exist before then.
+    std::call_once(writer_started_, [this] { start_writer(); });
     std::unique_lock<std::mutex> lock(mutex_);
     if (!error_.empty()) return make_error(ExitCode::kIoErr, error_);
     submitted_ += current_->used;
@@ -176,6 +179,7 @@ class FileResultSink final : public ResultSink {
   uint64_t submitted_ = 0, written_ = 0, stalls_ = 0;
   std::string error_;  // the first failure; nothing is written after it
   bool stopping_ = false;
+  std::once_flag writer_started_;
   std::thread writer_;  // last: started once everything above exists
 };
 

@@ -34,11 +34,11 @@ class ResultSink {
 };
 
 // path "-" = stdout. Records are formatted into 1 MiB buffers that a writer thread of its
-// own writes out, so a slow disk does not stall the receivers until 8 MiB are pending.
-// A fresh file starts empty with its header; resume_offset (a resumed scan) keeps the
-// file's first resume_offset bytes, cuts what follows (a torn last line) and appends, with
-// offsets counted from the start of the file. Errors: kCantCreate when the file cannot be
-// created, kDataErr when it is shorter than resume_offset.
+// own (started with the first buffer handed over) writes out, so a slow disk does not stall the
+// receivers until 8 MiB are pending. A fresh file starts empty with its header; resume_offset (a
+// resumed scan) keeps the file's first resume_offset bytes, cuts what follows (a torn last line)
+// and appends, with offsets counted from the start of the file. Errors: kCantCreate when the file
+// cannot be created, kDataErr when it is shorter than resume_offset.
 Result<std::unique_ptr<ResultSink>> open_result_sink(
     const std::string& path, bool json, const std::vector<OutputField>& fields,
     std::optional<uint64_t> resume_offset = std::nullopt);

@@ -1,8 +1,5 @@
 #include "scan/checkpoint.h"
 
-#include <sys/stat.h>
-
-#include <cerrno>
 #include <cinttypes>
 #include <cstdio>
 #include <functional>
@@ -10,7 +7,6 @@
 #include <set>
 
 #include "base/crc32.h"
-#include "base/env_file.h"
 #include "base/parse_number.h"
 
 namespace anyscan {
@@ -43,7 +39,8 @@ std::optional<uint64_t> parse_hex64(std::string_view text) {
 // Reads the KEY=VALUE body into the record; every key must be known and appear once.
 class BodyReader {
  public:
-  explicit BodyReader(Checkpoint& c) : c_(c) {
+  BodyReader(Checkpoint& c, int version) : c_(c), version_(version) {
+    if (version_ >= 2) number_["sequence"] = &c.sequence;
     text_["identity.targets"] = &c.identity.targets;
     text_["identity.ports"] = &c.identity.ports;
     text_["identity.module"] = &c.identity.module;
@@ -81,6 +78,8 @@ class BodyReader {
     for (const auto* table : {&required_text(), &required_numbers()})
       for (const std::string& key : *table)
         if (!seen_.count(key)) return make_error(ExitCode::kDataErr, "'" + key + "' is missing");
+    if (version_ >= 2 && !seen_.count("sequence"))
+      return make_error(ExitCode::kDataErr, "'sequence' is missing");
     return {};
   }
 
@@ -152,6 +151,7 @@ class BodyReader {
   }
 
   Checkpoint& c_;
+  int version_;
   std::map<std::string, std::string*> text_;
   std::map<std::string, uint64_t*> number_;
   std::set<std::string> seen_;
@@ -164,6 +164,7 @@ std::string format_checkpoint(const Checkpoint& c) {
   auto put = [&](const std::string& key, const std::string& value) {
     out += key + "=" + value + "\n";
   };
+  put("sequence", std::to_string(c.sequence));
   put("state", c.finished ? "finished" : "running");
   put("identity.targets", c.identity.targets);
   put("identity.ports", c.identity.ports);
@@ -207,11 +208,11 @@ Result<Checkpoint> parse_checkpoint(std::string_view text) {
 
   const size_t header_end = body.find('\n');
   const std::string_view version = body.substr(kHeader.size(), header_end - kHeader.size());
-  if (version != std::to_string(Checkpoint::kVersion))
-    return make_error(ExitCode::kDataErr, "version " + std::string(version) + " is not " +
+  if (version != "1" && version != std::to_string(Checkpoint::kVersion))
+    return make_error(ExitCode::kDataErr, "version " + std::string(version) + " is not 1 or " +
                                               std::to_string(Checkpoint::kVersion));
   Checkpoint c;
-  BodyReader reader(c);
+  BodyReader reader(c, version == "1" ? 1 : Checkpoint::kVersion);
   size_t line = 1;
   for (size_t at = header_end + 1; at < body.size();) {
     const size_t end = body.find('\n', at);
@@ -228,19 +229,6 @@ Result<Checkpoint> parse_checkpoint(std::string_view text) {
   if (c.resume_from > c.slice_count)
     return make_error(ExitCode::kDataErr, "progress.resume_from is beyond progress.slice_count");
   return c;
-}
-
-Result<std::optional<Checkpoint>> read_checkpoint(const std::string& path) {
-  constexpr size_t kMaxCheckpointBytes = 1 << 20;  // a few KiB with many resumes
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0 && errno == ENOENT) return std::optional<Checkpoint>();
-  auto text = read_small_file(path, kMaxCheckpointBytes);
-  if (!text) return tl::unexpected(with_context(text.error(), "--checkpoint-file"));
-  auto parsed = parse_checkpoint(*text);
-  if (!parsed)
-    return make_error(ExitCode::kDataErr,
-                      "checkpoint " + path + " is damaged: " + parsed.error().message);
-  return std::optional<Checkpoint>(std::move(*parsed));
 }
 
 ScanIdentity scan_identity(const ScanPlan& plan, const ScanConfig& config) {

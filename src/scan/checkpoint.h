@@ -35,10 +35,13 @@ struct ResumeRecord {
   uint64_t results_offset = 0;
 };
 
-// The checkpoint file (--checkpoint-file), version 1: "KEY=VALUE" lines after a header
-// line, closed by a CRC-32 of everything before it. anyscan(8), CHECKPOINTS, documents it.
+// A checkpoint record (--checkpoint-file), version 2: "KEY=VALUE" lines after a header
+// line, closed by a CRC-32 of everything before it. Version 1 (written by 0.1 before the
+// file had slots) is the same without `sequence`. anyscan(8), CHECKPOINTS, documents it.
 struct Checkpoint {
-  static constexpr int kVersion = 1;
+  static constexpr int kVersion = 2;
+  // Counts the records written for this scan; picks the newest of the file's two slots.
+  uint64_t sequence = 0;
   bool finished = false;
   ScanIdentity identity;
   uint64_t seed = 0;
@@ -56,12 +59,9 @@ struct Checkpoint {
 };
 
 std::string format_checkpoint(const Checkpoint& checkpoint);
-// Errors (kDataErr) say what is wrong: "not an anyscan checkpoint", "version 7 is not 1",
-// "checksum mismatch (damaged or truncated)", "line 4: ...".
+// Errors (kDataErr) say what is wrong: "not an anyscan checkpoint", "version 7 is not 1 or
+// 2", "checksum mismatch (damaged or truncated)", "line 4: ...".
 Result<Checkpoint> parse_checkpoint(std::string_view text);
-// The checkpoint at `path`, or nullopt when there is no such file. Errors: kDataErr "checkpoint
-// PATH is damaged: why", or the file's own error (unreadable, too large).
-Result<std::optional<Checkpoint>> read_checkpoint(const std::string& path);
 
 // The identity of the scan a plan and its configuration describe.
 ScanIdentity scan_identity(const ScanPlan& plan, const ScanConfig& config);

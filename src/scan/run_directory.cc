@@ -9,7 +9,7 @@
 #include <ctime>
 #include <set>
 
-#include "scan/checkpoint.h"
+#include "scan/checkpoint_file.h"
 
 namespace anyscan {
 namespace {

@@ -79,6 +79,11 @@ struct ScanConfig {
   bool dryrun = false;
   DryrunFormat dryrun_format = DryrunFormat::kText;
 
+  // After setup (anyscan(8), SECURITY): as root, the account the scan continues as; and
+  // whether its system-call filter is installed (--no-seccomp: only for debugging).
+  std::string user = "nobody";
+  bool no_seccomp = false;
+
   bool quiet = false;
   int verbosity = 3;
   std::string config_file;

@@ -5,7 +5,6 @@
 #include <cinttypes>
 #include <cstdio>
 
-#include "host/process_memory.h"
 #include "output/result_sink.h"
 
 #ifndef ANYSCAN_VERSION
@@ -20,8 +19,7 @@ std::string counts_json(const ScanPlan& plan, const ScanConfig& config, const Ru
   rusage usage{};
   ::getrusage(RUSAGE_SELF, &usage);
   // ru_maxrss survives execve (it could be a parent's peak): VmHWM where /proc is mounted.
-  const auto hwm = peak_rss_kib();
-  const uint64_t peak_kib = hwm ? *hwm : static_cast<uint64_t>(usage.ru_maxrss);
+  const uint64_t peak_kib = run.peak_rss_kib.value_or(static_cast<uint64_t>(usage.ru_maxrss));
   auto seconds = [](const timeval& tv) {
     return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6;
   };
@@ -88,6 +86,13 @@ std::string scan_metadata_json(const ScanPlan& plan, const ScanConfig& config, I
               ",\"results_offset\":" + std::to_string(run.resumes[i].results_offset) + "}";
     json += "]";
   }
+  const Confinement& confined = run.confinement;
+  json += ",\"privileges\":{\"capabilities\":\"none\",\"bounding_set_cleared\":" +
+          std::string(confined.bounding_set_cleared ? "true" : "false") +
+          ",\"no_new_privs\":true,\"uid\":" + std::to_string(confined.uid) +
+          quoted("user", confined.user) + ",\"seccomp\":" + (confined.seccomp ? "true" : "false") +
+          ",\"syscalls_allowed\":" + std::to_string(confined.syscalls_allowed) +
+          ",\"seccomp_checked_threads\":" + std::to_string(run.filter_checked_threads) + "}";
   json += ",";
   json += counts_json(plan, config, run);
   json += ",\"engine_counters\":{";

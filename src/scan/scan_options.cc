@@ -346,6 +346,18 @@ const std::vector<OptionSpec> kOptions = {
          return bad(v, "expected text or pcap");
        return {};
      }},
+    {"user", 0, "NAME",
+     "started as root: the account the scan runs as once its sockets and files are open "
+     "(default nobody)",
+     [](ScanConfig& c, std::string_view v) -> Result<void> {
+       if (v.empty() || v.size() > 64 || v.find_first_of(":/\n") != std::string_view::npos)
+         return bad(v, "expected a user name");
+       c.user = std::string(v);
+       return {};
+     }},
+    {"no-seccomp", 0, nullptr,
+     "no system-call filter while the scan runs (for debugging; it is on by default)",
+     [](ScanConfig& c, std::string_view v) { return set_flag(c.no_seccomp, v); }},
     {"quiet", 'q', nullptr, "no progress line on the terminal",
      [](ScanConfig& c, std::string_view v) { return set_flag(c.quiet, v); }},
     {"verbosity", 'v', "N", "log level 0 (fatal) to 5 (trace); default 3",

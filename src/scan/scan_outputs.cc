@@ -33,6 +33,9 @@ Result<ScanOutputs> ScanOutputs::open(const ScanConfig& config,
   // Every file is opened (created if missing) before any is cut: a run that cannot open
   // one of them leaves the others as they were.
   ScanOutputs outputs;
+  auto notifier = ServiceNotifier::open();
+  if (!notifier) return tl::unexpected(notifier.error());
+  outputs.notifier_ = std::move(*notifier);
   if (!config.metadata_file.empty()) {
     auto fd = create_output(config.metadata_file, "-m");
     if (!fd) return tl::unexpected(fd.error());

@@ -6,12 +6,14 @@
 
 #include "base/result.h"
 #include "base/unique_fd.h"
+#include "host/service_notifier.h"
 #include "output/result_sink.h"
 #include "scan/scan_config.h"
 
 namespace anyscan {
 
-// The files a scan writes: results (-o), metadata (-m) and status records (-u). Opened
+// Where a scan reports: the files it writes, results (-o), metadata (-m) and status
+// records (-u), and the service manager (sd_notify READY/STATUS/STOPPING). Opened
 // only once every check that can fail before sending has passed (plan, engine), so a run
 // that fails before it sends leaves existing files as they were.
 class ScanOutputs {
@@ -26,11 +28,14 @@ class ScanOutputs {
   Result<void> write_status(std::string_view record);
   // The metadata document (a no-op without -m).
   Result<void> write_metadata(std::string_view json);
+  // "READY=1", "STATUS=..." to systemd (a no-op when not started by it).
+  void notify(std::string_view state) const { notifier_.notify(state); }
 
  private:
   std::unique_ptr<ResultSink> results_;
   UniqueFd metadata_;
   UniqueFd status_;
+  ServiceNotifier notifier_;
 };
 
 }  // namespace anyscan

@@ -2,14 +2,13 @@
 
 #include <pthread.h>
 #include <signal.h>
-#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
 
-#include "base/atomic_file.h"
 #include "base/log.h"
+#include "host/syscall_filter.h"
 #include "output/record_reader.h"
 #include "scan/result_file.h"
 
@@ -41,6 +40,7 @@ ScanRunner::ScanRunner(const ScanPlan& plan, const ScanConfig& config, IoEngine&
     : plan_(plan),
       config_(config),
       engine_(engine),
+      outputs_(outputs),
       start_(start),
       checkpoint_(std::move(checkpoint)),
       counters_(running_sender_threads(plan, engine), running_receiver_threads(plan, engine)),
@@ -74,6 +74,17 @@ void ScanRunner::start_receivers() {
     Result<void>& result = thread_results_.emplace_back();
     receivers_.emplace_back([this, t, sources = std::move(sources), &result] {
       name_thread("recv", t);
+      // The thread that parses what the network sends: checked, not assumed, to be under the
+      // system-call filter before it reads a frame.
+      if (!config_.no_seccomp) {
+        if (!scan_syscall_filter_active()) {
+          result = make_error(ExitCode::kSoftware, "receiver thread " + std::to_string(t) +
+                                                       " is not under the system-call filter");
+          stop_sending_.store(true);
+          return;
+        }
+        filter_checked_.fetch_add(1);
+      }
       Receiver receiver(plan_, *plan_.probe, sources, collector_, counters_.receiver(t));
       result = receiver.run(finish_receiving_);
       if (!result) stop_sending_.store(true);
@@ -134,7 +145,7 @@ bool ScanRunner::on_signal(int signal) {
   summary_.stop_reason = std::string("interrupted by ") + (signal == SIGINT ? "SIGINT" : "SIGTERM");
   logf(LogLevel::kInfo, "%s: stop sending, receiving for the %u s cooldown (send it again to skip)",
        summary_.stop_reason.c_str(), config_.cooldown_s);
-  sd_notify(0, "STATUS=stopping: cooldown");
+  outputs_.notify("STATUS=stopping: cooldown");
   stop_sending_.store(true);
   return true;
 }
@@ -162,7 +173,7 @@ void ScanRunner::control(const sigset_t& signals) {
         phase_ = ScanPhase::kCooldown;
         // A dry run sends nothing, so no reply can come: no cooldown.
         cooldown_end_ns_ = now + (config_.dryrun ? 0 : uint64_t{config_.cooldown_s} * kSecondNs);
-        sd_notify(0, "STATUS=cooldown");
+        outputs_.notify("STATUS=cooldown");
       }
     } else if (now >= cooldown_end_ns_ || collector_.limit_reached.load()) {
       return;
@@ -177,7 +188,7 @@ void ScanRunner::control(const sigset_t& signals) {
 }
 
 void ScanRunner::stop_and_join() {
-  sd_notify(0, "STOPPING=1");
+  outputs_.notify("STOPPING=1");
   stop_sending_.store(true);
   for (auto& t : senders_) t.join();
   finish_receiving_.store(true, std::memory_order_release);
@@ -200,7 +211,7 @@ RunSummary ScanRunner::run() {
   thread_results_.reserve(summary_.sender_threads + summary_.receiver_threads);
   start_receivers();
   start_senders();
-  sd_notify(0, "READY=1\nSTATUS=sending probes");
+  outputs_.notify("READY=1\nSTATUS=sending probes");
   control(signals);
   stop_and_join();
   summary_.end_ns = clock_.now_ns();
@@ -217,6 +228,7 @@ RunSummary ScanRunner::run() {
     summary_.output_stalls = collector_.sink->stalls();
   }
   summary_.dedup_bytes = collector_.dedup.memory_bytes();
+  summary_.filter_checked_threads = filter_checked_.load();
   if (summary_.outcome) write_checkpoint(summary_.end_ns, true);
   summary_.end_time = now_iso();
   return summary_;
@@ -260,11 +272,11 @@ bool ScanRunner::write_checkpoint(uint64_t now_ns, bool final) {
     record.slice_count = plan_.slice.count;
     record.results_offset = offset;
     record.counts = totals;
-    done = write_file_atomically(checkpoint_->path, format_checkpoint(record), 0600);
+    done = checkpoint_->file.write(record);
   }
   if (done) return true;
-  logf(LogLevel::kError, "--checkpoint-file %s: %s: stopping the scan", checkpoint_->path.c_str(),
-       done.error().message.c_str());
+  logf(LogLevel::kError, "--checkpoint-file %s: %s: stopping the scan",
+       checkpoint_->file.path().c_str(), done.error().message.c_str());
   summary_.stop_reason = "checkpoint failed";
   if (summary_.outcome) summary_.outcome = done;
   return false;

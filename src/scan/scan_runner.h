@@ -11,6 +11,7 @@
 #include "base/result.h"
 #include "engine/io_engine.h"
 #include "scan/checkpoint.h"
+#include "scan/checkpoint_file.h"
 #include "scan/rate_limiter.h"
 #include "scan/receiver.h"
 #include "scan/scan_counters.h"
@@ -34,11 +35,20 @@ struct RunStart {
   Totals carried;
 };
 
-// --checkpoint-file: where to keep the record, and its fixed part for this run (identity,
+// --checkpoint-file: the open file, and the record's fixed part for this run (identity,
 // seed, key, results path, start, resumes); the runner fills in progress and counts.
 struct CheckpointTarget {
-  std::string path;
+  CheckpointFile file;
   Checkpoint record;
+};
+
+// What the scan gave up at the end of setup (anyscan(8), SECURITY), for the metadata.
+struct Confinement {
+  std::string user;  // switched to ("" = the starting user)
+  uint32_t uid = 0;
+  bool bounding_set_cleared = false;
+  bool seccomp = false;
+  size_t syscalls_allowed = 0;
 };
 
 // How a run ended, for the done line and the metadata.
@@ -49,11 +59,14 @@ struct RunSummary {
   uint64_t start_ns = 0, end_ns = 0;
   std::string start_time, end_time;  // ISO 8601 UTC
   Totals totals;
-  std::string scan_start;             // first run's start (checkpointed scans)
-  std::vector<ResumeRecord> resumes;  // each resume of a checkpointed scan, oldest first
-  uint64_t dedup_bytes = 0;           // what the exact dedup holds at the end
-  uint64_t output_stalls = 0;         // times a receiver waited for the results file
-  Result<void> outcome;               // the first thread error, or a failed final flush
+  std::string scan_start;                // first run's start (checkpointed scans)
+  std::vector<ResumeRecord> resumes;     // each resume of a checkpointed scan, oldest first
+  uint64_t dedup_bytes = 0;              // what the exact dedup holds at the end
+  uint64_t output_stalls = 0;            // times a receiver waited for the results file
+  std::optional<uint64_t> peak_rss_kib;  // VmHWM at the end, where /proc is mounted
+  Confinement confinement;
+  uint32_t filter_checked_threads = 0;  // receivers that saw the filter refuse a call
+  Result<void> outcome;                 // the first thread error, or a failed final flush
 };
 
 // The running part of a scan: receiver threads (started first, so no early reply is
@@ -89,6 +102,7 @@ class ScanRunner {
   const ScanPlan& plan_;
   const ScanConfig& config_;
   IoEngine& engine_;
+  const ScanOutputs& outputs_;
   MonotonicClock clock_;
   RunStart start_;
   std::optional<CheckpointTarget> checkpoint_;
@@ -102,6 +116,7 @@ class ScanRunner {
   StatusReporter reporter_;
   std::atomic<bool> stop_sending_{false};
   std::atomic<bool> finish_receiving_{false};
+  std::atomic<uint32_t> filter_checked_{0};
   std::vector<Result<void>> thread_results_;
   std::vector<std::thread> receivers_, senders_;
   ScanPhase phase_ = ScanPhase::kSending;

@@ -2,12 +2,16 @@
 
 #include <cerrno>
 #include <cinttypes>
+#include <ctime>
 #include <optional>
 
 #include "base/log.h"
 #include "engine/dryrun/dryrun_engine.h"
 #include "host/netlink_client.h"
-#include "scan/checkpoint.h"
+#include "host/privilege_drop.h"
+#include "host/process_memory.h"
+#include "host/syscall_filter.h"
+#include "scan/checkpoint_file.h"
 #include "scan/run_directory.h"
 #include "scan/scan_metadata.h"
 #include "scan/scan_outputs.h"
@@ -50,14 +54,61 @@ void log_start(const ScanPlan& plan, const ScanConfig& config, IoEngine& engine)
 }
 
 // The interface's own receive drops so far, which no socket counter sees; nullopt in a dry
-// run or when the link cannot be read.
-std::optional<uint64_t> interface_rx_dropped(const ScanPlan& plan, const ScanConfig& config) {
-  if (config.dryrun || plan.network.ifindex == 0) return std::nullopt;
-  auto netlink = NetlinkClient::open();
-  if (!netlink) return std::nullopt;
-  auto info = netlink->interface_by_index(plan.network.ifindex);
-  if (!info) return std::nullopt;
-  return info->rx_dropped;
+// run or when the link cannot be read. The socket is opened during setup.
+std::optional<uint64_t> interface_rx_dropped(const ScanPlan& plan,
+                                             std::optional<NetlinkClient>& netlink) {
+  if (!netlink || plan.network.ifindex == 0) return std::nullopt;
+  auto dropped = netlink->rx_dropped(plan.network.ifindex);
+  if (!dropped) return std::nullopt;
+  return *dropped;
+}
+
+// What the scan holds on to across the end of setup: sockets and files it reads at the end.
+struct HeldForTheEnd {
+  std::optional<NetlinkClient> netlink;  // interface drops (not in a dry run)
+  std::optional<ProcessStatus> status;   // peak memory
+};
+
+HeldForTheEnd hold_for_the_end(const ScanConfig& config) {
+  HeldForTheEnd held;
+  if (!config.dryrun)
+    if (auto netlink = NetlinkClient::open()) held.netlink = std::move(*netlink);
+  if (auto status = ProcessStatus::open()) held.status = std::move(*status);
+  return held;
+}
+
+// The end of setup (anyscan(8), SECURITY): every socket, ring, program and file the scan
+// uses is open, so it gives up every capability, can never gain one back, leaves root (to
+// --user) when it started as root, and then allows itself only the system calls a running
+// scan makes. No thread exists yet: capabilities and ids are per thread to the kernel.
+Result<Confinement> confine(const ScanConfig& config, const std::optional<ScanUser>& user) {
+  ::tzset();  // /etc/localtime is read now, while a file can still be opened
+  std::optional<ScanSyscallFilter> filter;
+  if (!config.no_seccomp) {
+    auto built = ScanSyscallFilter::build();
+    if (!built) return tl::unexpected(built.error());
+    filter = std::move(*built);
+  }
+  auto dropped = drop_privileges(user);
+  if (!dropped) return tl::unexpected(dropped.error());
+  Confinement done;
+  done.bounding_set_cleared = dropped->bounding_set_cleared;
+  if (dropped->user) done.user = dropped->user->name;
+  done.uid = ::getuid();
+  done.syscalls_allowed = filter ? filter->allowed() : 0;
+  // Logged before the filter, so that the journal's socket is open by then.
+  logf(LogLevel::kInfo,
+       "setup done: no capabilities left (%s), no_new_privs set, running as %s (uid %u)%s",
+       done.bounding_set_cleared ? "bounding set cleared" : "bounding set left to the unit",
+       done.user.empty() ? "the starting user" : done.user.c_str(), done.uid,
+       filter
+           ? (", system-call filter of " + std::to_string(done.syscalls_allowed) + " calls").c_str()
+           : ", no system-call filter (--no-seccomp)");
+  if (filter) {
+    if (auto loaded = filter->load(); !loaded) return tl::unexpected(loaded.error());
+    done.seccomp = true;
+  }
+  return done;
 }
 
 void warn_about_loss(const RunSummary& run, const std::string& interface) {
@@ -131,12 +182,13 @@ Result<ResumablePlan> plan_with_checkpoint(const ScanConfig& config) {
   return ResumablePlan{std::move(*plan), std::move(saved)};
 }
 
-// The checkpoint this run keeps: the scan's identity, seed and key, and its history.
-CheckpointTarget checkpoint_target(const ScanConfig& config, const ScanPlan& plan,
-                                   const std::optional<Checkpoint>& resume) {
-  CheckpointTarget target;
-  target.path = config.checkpoint_file;
-  Checkpoint& c = target.record;
+// The checkpoint record this run starts from: the scan's identity, seed and key, and its
+// history. The history keeps the first resume and the newest ones (kMaxResumeRecords in
+// all), so that a scan restarted without end still fits a slot of the checkpoint file.
+Checkpoint first_checkpoint(const ScanConfig& config, const ScanPlan& plan,
+                            const std::optional<Checkpoint>& resume) {
+  constexpr size_t kMaxResumeRecords = 256;
+  Checkpoint c;
   c.identity = scan_identity(plan, config);
   c.seed = plan.seed;
   c.key[0] = plan.key.words[0];
@@ -145,10 +197,24 @@ CheckpointTarget checkpoint_target(const ScanConfig& config, const ScanPlan& pla
   c.slice_count = plan.slice.count;
   c.started = resume ? resume->started : now_iso();
   if (resume) {
+    c.resume_from = resume->resume_from;
+    c.results_offset = resume->results_offset;
+    c.counts = resume->counts;
     c.resumes = resume->resumes;
+    if (c.resumes.size() >= kMaxResumeRecords) c.resumes.erase(c.resumes.begin() + 1);
     c.resumes.push_back({now_iso(), resume->resume_from, resume->results_offset});
   }
-  return target;
+  return c;
+}
+
+Result<std::optional<CheckpointTarget>> open_checkpoint(const ScanConfig& config,
+                                                        const ScanPlan& plan,
+                                                        const std::optional<Checkpoint>& resume) {
+  if (config.checkpoint_file.empty()) return std::optional<CheckpointTarget>();
+  Checkpoint first = first_checkpoint(config, plan, resume);
+  auto file = CheckpointFile::open(config.checkpoint_file, first, resume);
+  if (!file) return tl::unexpected(file.error());
+  return std::optional<CheckpointTarget>(CheckpointTarget{std::move(*file), std::move(first)});
 }
 
 }  // namespace
@@ -174,6 +240,8 @@ Result<void> run_scan(const ScanConfig& given) {
          config.checkpoint_file.c_str(), resume->counts.results, resume->results_path.c_str());
     return {};
   }
+  auto user = scan_user_for(config.user);
+  if (!user) return tl::unexpected(user.error());
   auto engine = open_engine(*plan, config);
   if (!engine) return tl::unexpected(engine.error());
   auto outputs = ScanOutputs::open(
@@ -197,9 +265,9 @@ Result<void> run_scan(const ScanConfig& given) {
     start.carried = resume->counts;
     start.carried.targets_done = resume->resume_from;
   }
-  std::optional<CheckpointTarget> checkpoint;
-  if (!config.checkpoint_file.empty()) checkpoint = checkpoint_target(config, *plan, resume);
-  ScanRunner runner(*plan, config, **engine, *outputs, start, std::move(checkpoint));
+  auto checkpoint = open_checkpoint(config, *plan, resume);
+  if (!checkpoint) return tl::unexpected(checkpoint.error());
+  ScanRunner runner(*plan, config, **engine, *outputs, start, std::move(*checkpoint));
   if (resume) {
     auto reloaded = runner.reload_results(config.output_file, resume->results_offset);
     if (!reloaded) return tl::unexpected(reloaded.error());
@@ -212,9 +280,15 @@ Result<void> run_scan(const ScanConfig& given) {
                            : 100.0,
          *reloaded, config.output_file.c_str(), resume->resumes.size() + 1);
   }
-  const auto dropped_before = interface_rx_dropped(*plan, config);
+  HeldForTheEnd held = hold_for_the_end(config);
+  const auto dropped_before = interface_rx_dropped(*plan, held.netlink);
+  auto confined = confine(config, *user);
+  if (!confined) return tl::unexpected(confined.error());
   RunSummary run = runner.run();
-  const auto dropped_after = interface_rx_dropped(*plan, config);
+  run.confinement = *confined;
+  if (held.status)
+    if (auto peak = held.status->peak_rss_kib()) run.peak_rss_kib = *peak;
+  const auto dropped_after = interface_rx_dropped(*plan, held.netlink);
   if (dropped_before && dropped_after && *dropped_after > *dropped_before)
     run.totals.interface_dropped = *dropped_after - *dropped_before;
   log_message(LogLevel::kInfo, done_line(run));

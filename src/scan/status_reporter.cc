@@ -1,7 +1,6 @@
 #include "scan/status_reporter.h"
 
 #include <sys/time.h>
-#include <systemd/sd-daemon.h>
 
 #include <cinttypes>
 #include <cstdio>
@@ -74,7 +73,7 @@ void StatusReporter::report(const StatusSnapshot& snap, bool final_report) {
       human_count(static_cast<double>(s.validation_failed)).c_str(),
       human_count(static_cast<double>(lost)).c_str(), clock_text(remaining_s).c_str());
   if (progress_line_ && !final_report) std::fprintf(stderr, "%s\n", line);
-  sd_notifyf(0, "STATUS=%s", line);
+  outputs_.notify(std::string("STATUS=") + line);
   char record[400];
   std::snprintf(record, sizeof record,
                 "%s,%.0f,%" PRIu64 ",%.2f,%zu,%" PRIu64 ",%" PRIu64 ",%.0f,%" PRIu64 ",%" PRIu64

@@ -1,6 +1,7 @@
 // The checkpoint reader (a file a crash, a full disk or another program may have left) and
 // the results-line reader a resume feeds the dedup from: never a crash, only kDataErr, and
-// whatever is accepted writes back to the same text.
+// whatever is accepted writes back to the same text (version 2; version 1 is read only).
+// The same bytes as a whole two-slot file: the newest valid slot or kDataErr.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -8,15 +9,20 @@
 
 #include "output/record_reader.h"
 #include "scan/checkpoint.h"
+#include "scan/checkpoint_file.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   auto parsed = anyscan::parse_checkpoint(text);
   if (parsed) {
-    if (anyscan::format_checkpoint(*parsed) != text) std::abort();
+    if (text.rfind("anyscan-checkpoint 2\n", 0) == 0 && anyscan::format_checkpoint(*parsed) != text)
+      std::abort();
   } else if (parsed.error().code != anyscan::ExitCode::kDataErr) {
     std::abort();
   }
+  auto file = anyscan::parse_checkpoint_file(text);
+  if (!file && file.error().code != anyscan::ExitCode::kDataErr) std::abort();
+  if (file && file->sequence % 2 == 1 && text.size() <= anyscan::kCheckpointSlotBytes) std::abort();
   std::vector<anyscan::OutputField> every;
   for (const auto& info : anyscan::output_fields()) every.push_back(info.field);
   for (bool json : {false, true})

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "netns_fixture.h"
+#include "scan/checkpoint_file.h"
 #include "scan_expectations.h"
 
 namespace anyscan::testing_support {
@@ -95,6 +96,15 @@ class ResumeScan : public ::testing::TestWithParam<ResumeVariant> {
   }
 
   std::string checkpoint() const { return read_file(dir_ + "/scan.checkpoint"); }
+  // The newest record of the checkpoint, as a resume reads it.
+  Checkpoint saved() const {
+    auto read = read_checkpoint(dir_ + "/scan.checkpoint");
+    if (!read || !*read) {
+      ADD_FAILURE() << "no readable checkpoint: " << (read ? "none" : read.error().message);
+      return {};
+    }
+    return **read;
+  }
 
   std::unique_ptr<NetnsPair> pair_;
   std::string dir_, results_dir_;
@@ -115,12 +125,12 @@ TEST_P(ResumeScan, KilledAtRandomMomentsThenResumedFindsExactlyTheOpenSet) {
     const ProcessResult killed = finish(pid);
     if (killed.exit_code == 0) break;  // finished before the kill
     ASSERT_EQ(killed.exit_code, 128 + SIGKILL) << killed.err;
-    if (checkpoint().find("state=running") != std::string::npos) ++resumes;
+    if (!saved().finished) ++resumes;
   }
   const ProcessResult last = finish(start());
   ASSERT_EQ(last.exit_code, 0) << last.err;
   expect_exact_results("after " + std::to_string(resumes) + " kills");
-  EXPECT_NE(checkpoint().find("state=finished"), std::string::npos) << checkpoint();
+  EXPECT_TRUE(saved().finished) << checkpoint();
   const std::string metadata = read_file(dir_ + "/meta.json");
   EXPECT_EQ(metadata_count(metadata, "results"), 2000u) << metadata;
   EXPECT_GE(metadata_count(metadata, "sent"), 2000u);
@@ -138,7 +148,7 @@ TEST_P(ResumeScan, SigtermThenResumeFindsExactlyTheOpenSet) {
   ::kill(pid, SIGTERM);
   const ProcessResult stopped = finish(pid);
   ASSERT_EQ(stopped.exit_code, 0) << stopped.err;
-  ASSERT_NE(checkpoint().find("state=running"), std::string::npos) << checkpoint();
+  ASSERT_FALSE(saved().finished) << checkpoint();
   const ProcessResult resumed = finish(start());
   ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
   EXPECT_NE(resumed.err.find("resuming from position"), std::string::npos) << resumed.err;
@@ -154,7 +164,7 @@ TEST_P(ResumeScan, FullDiskIsExit74AndAResumeAfterFreeingSpaceCompletes) {
   const ProcessResult full = finish(start());
   ASSERT_EQ(full.exit_code, 74) << full.err;
   EXPECT_NE(full.err.find(results_dir_ + "/results.csv"), std::string::npos) << full.err;
-  ASSERT_NE(checkpoint().find("state=running"), std::string::npos) << checkpoint();
+  ASSERT_FALSE(saved().finished) << checkpoint();
   ASSERT_EQ(::mount("tmpfs", results_dir_.c_str(), "tmpfs", MS_REMOUNT, "size=16m"), 0);
   const ProcessResult resumed = finish(start());
   ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
@@ -174,11 +184,13 @@ TEST_P(ResumeRefusal, DamagedForeignOrMismatchedCheckpointsAreExit65) {
   const ProcessResult first = finish(start());
   ASSERT_EQ(first.exit_code, 0) << first.err;
   const std::string results = read_file(dir_ + "/results.csv");
-  std::string saved = checkpoint();
-  saved.replace(saved.find("state=finished"), 14, "state=running\n");  // now damaged
+  // Both slots damaged: no record to fall back on.
+  std::string both = checkpoint();
+  for (size_t at = both.find("state="); at != std::string::npos; at = both.find("state=", at + 1))
+    both[at + 4] = 'E';
   const std::pair<std::string, std::string> cases[] = {
-      {saved, "checksum mismatch"},
-      {checkpoint().substr(0, checkpoint().size() / 2), "damaged"},
+      {both, "checksum mismatch"},
+      {checkpoint().substr(0, checkpoint().find('\0') / 2), "damaged"},
       {"saddr,sport\n", "not an anyscan checkpoint"},
   };
   for (const auto& [contents, message] : cases) {
@@ -196,7 +208,7 @@ TEST_P(ResumeRefusal, DamagedForeignOrMismatchedCheckpointsAreExit65) {
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   ::kill(pid, SIGKILL);
   finish(pid);
-  ASSERT_NE(checkpoint().find("state=running"), std::string::npos);
+  ASSERT_FALSE(saved().finished);
   const ProcessResult other = finish(start({"-p", "7"}));  // -p again: the last one counts
   EXPECT_EQ(other.exit_code, 65) << other.err;
   EXPECT_NE(other.err.find("records another scan: ports"), std::string::npos) << other.err;
@@ -215,6 +227,30 @@ TEST_P(ResumeRefusal, DamagedForeignOrMismatchedCheckpointsAreExit65) {
   EXPECT_NE(short_file.err.find("fewer than the checkpoint records"), std::string::npos)
       << short_file.err;
   EXPECT_EQ(read_file(dir_ + "/results.csv").size(), 10u);
+}
+
+// A crash (or power loss) in the middle of a checkpoint write tears only the slot being
+// written: the resume goes on from the other, older record.
+TEST_P(ResumeRefusal, ATornNewestSlotResumesFromTheOlderRecord) {
+  const pid_t pid = start();
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  ::kill(pid, SIGKILL);
+  ASSERT_EQ(finish(pid).exit_code, 128 + SIGKILL);
+  const Checkpoint newest = saved();
+  ASSERT_GE(newest.sequence, 2u) << checkpoint();
+  std::string bytes = checkpoint();
+  const size_t slot = (newest.sequence % 2) * kCheckpointSlotBytes;
+  bytes.resize(std::max(bytes.size(), slot + 100));
+  bytes[slot + 100] = static_cast<char>(bytes[slot + 100] ^ 0x20);  // torn
+  std::ofstream(dir_ + "/scan.checkpoint", std::ios::trunc | std::ios::binary) << bytes;
+  const Checkpoint older = saved();
+  ASSERT_EQ(older.sequence, newest.sequence - 1);
+  const ProcessResult resumed = finish(start());
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+  EXPECT_NE(resumed.err.find("resuming from position " + std::to_string(older.resume_from) + " "),
+            std::string::npos)
+      << resumed.err;
+  expect_exact_results("after a torn checkpoint slot");
 }
 
 TEST_P(ResumeRefusal, ARunThatFailsBeforeSendingLeavesOutputsAsTheyWere) {

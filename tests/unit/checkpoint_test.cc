@@ -11,6 +11,7 @@
 #include "net/ipv4_address.h"
 #include "output/record_formatter.h"
 #include "output/record_reader.h"
+#include "scan/checkpoint_file.h"
 #include "scan/result_file.h"
 
 namespace anyscan {
@@ -80,17 +81,128 @@ TEST(Checkpoint, EveryTruncationAndEveryFlippedByteIsRefused) {
   }
 }
 
+// Re-seals text after an edit, so that only the edit is wrong.
+std::string resealed(std::string text) {
+  const size_t crc = text.rfind("crc32=");
+  char sealed[16];
+  std::snprintf(sealed, sizeof sealed, "%08x\n", crc32(text.substr(0, crc)));
+  return text.substr(0, crc) + "crc32=" + sealed;
+}
+
 TEST(Checkpoint, ForeignAndOtherVersionsSayWhat) {
   EXPECT_EQ(parse_checkpoint("saddr,sport\n198.18.0.1,80\n").error().message,
             "not an anyscan checkpoint");
-  std::string v2 = format_checkpoint(sample_checkpoint());
-  v2.replace(v2.find(" 1\n"), 3, " 2\n");
-  // Re-seal it, so only the version is wrong.
-  const size_t crc = v2.rfind("crc32=");
-  char sealed[16];
-  std::snprintf(sealed, sizeof sealed, "%08x\n", crc32(v2.substr(0, crc)));
-  v2 = v2.substr(0, crc) + "crc32=" + sealed;
-  EXPECT_EQ(parse_checkpoint(v2).error().message, "version 2 is not 1");
+  std::string v3 = format_checkpoint(sample_checkpoint());
+  v3.replace(v3.find(" 2\n"), 3, " 3\n");
+  EXPECT_EQ(parse_checkpoint(resealed(v3)).error().message, "version 3 is not 1 or 2");
+  std::string no_sequence = format_checkpoint(sample_checkpoint());
+  no_sequence.erase(no_sequence.find("sequence="),
+                    no_sequence.find("state=") - no_sequence.find("sequence="));
+  EXPECT_EQ(parse_checkpoint(resealed(no_sequence)).error().message, "'sequence' is missing");
+}
+
+// What anyscan 0.1 wrote (version 1: no sequence, no slots) still resumes, as sequence 0.
+std::string version_1_record(const Checkpoint& c) {
+  std::string text = format_checkpoint(c);
+  text.replace(text.find(" 2\n"), 3, " 1\n");
+  text.erase(text.find("sequence="), text.find("state=") - text.find("sequence="));
+  return resealed(text);
+}
+
+TEST(CheckpointFile, AVersion1FileReadsAsSequence0) {
+  auto read = parse_checkpoint_file(version_1_record(sample_checkpoint()));
+  ASSERT_TRUE(read) << read.error().message;
+  EXPECT_EQ(read->sequence, 0u);
+  EXPECT_EQ(read->resume_from, 18332u);
+}
+
+// Two slots: the newest valid record wins; a torn newest slot falls back on the other.
+std::string two_slots(Checkpoint older, Checkpoint newer) {
+  std::string bytes(2 * kCheckpointSlotBytes, '\0');
+  for (Checkpoint* c : {&older, &newer}) {
+    const std::string text = format_checkpoint(*c);
+    bytes.replace((c->sequence % 2) * kCheckpointSlotBytes, text.size(), text);
+  }
+  return bytes;
+}
+
+TEST(CheckpointFile, TheNewestValidSlotWins) {
+  Checkpoint a = sample_checkpoint(), b = sample_checkpoint();
+  a.sequence = 6;
+  a.resume_from = 100;
+  b.sequence = 7;
+  b.resume_from = 200;
+  const std::string bytes = two_slots(a, b);
+  EXPECT_EQ(parse_checkpoint_file(bytes)->resume_from, 200u);
+  for (size_t slot : {0u, 1u}) {
+    SCOPED_TRACE(slot);
+    std::string torn = bytes;
+    torn[slot * kCheckpointSlotBytes + 300] ^= 0x01;
+    auto read = parse_checkpoint_file(torn);
+    ASSERT_TRUE(read) << read.error().message;
+    EXPECT_EQ(read->resume_from, slot == 1 ? 100u : 200u);
+  }
+  std::string both = bytes;
+  both[300] ^= 0x01;
+  both[kCheckpointSlotBytes + 300] ^= 0x01;
+  EXPECT_EQ(parse_checkpoint_file(both).error().message,
+            "checksum mismatch (damaged or truncated)");
+  EXPECT_EQ(parse_checkpoint_file(std::string(10, '\0')).error().message,
+            "empty (no record in either slot)");
+  EXPECT_FALSE(parse_checkpoint_file(bytes + "x"));       // larger than two slots
+  std::string misplaced(2 * kCheckpointSlotBytes, '\0');  // sequence 7 in slot 0
+  misplaced.replace(0, format_checkpoint(b).size(), format_checkpoint(b));
+  auto wrong_slot = parse_checkpoint_file(misplaced);
+  ASSERT_FALSE(wrong_slot);
+  EXPECT_EQ(wrong_slot.error().message, "sequence 7 in slot 0");
+}
+
+class CheckpointFileOnDisk : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    path_ = ::testing::TempDir() + "/" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".checkpoint";
+  }
+  void TearDown() override {
+    ::unlink(path_.c_str());
+    ::unlink((path_ + ".tmp").c_str());
+  }
+  std::string path_;
+};
+
+TEST_F(CheckpointFileOnDisk, WritesAlternateSlotsAndReadBackTheNewest) {
+  Checkpoint c = sample_checkpoint();
+  auto file = CheckpointFile::open(path_, c, std::nullopt);
+  ASSERT_TRUE(file) << file.error().message;
+  EXPECT_EQ((*read_checkpoint(path_))->sequence, 0u);
+  for (uint64_t position = 1; position <= 5; ++position) {
+    c.resume_from = position;
+    ASSERT_TRUE(file->write(c));
+    auto back = read_checkpoint(path_);
+    ASSERT_TRUE(back && *back);
+    EXPECT_EQ((*back)->sequence, position);
+    EXPECT_EQ((*back)->resume_from, position);
+  }
+  // A second writer is refused while the first holds the file.
+  Checkpoint other = sample_checkpoint();
+  auto second = CheckpointFile::open(path_, other, *read_checkpoint(path_));
+  ASSERT_FALSE(second);
+  EXPECT_EQ(second.error().code, ExitCode::kTempFail);
+  EXPECT_NE(second.error().message.find("in use by another running scan"), std::string::npos);
+}
+
+TEST_F(CheckpointFileOnDisk, AResumeOfAVersion1FileKeepsItUntilTheNextRecordIsWritten) {
+  std::ofstream(path_) << version_1_record(sample_checkpoint());
+  auto saved = read_checkpoint(path_);
+  ASSERT_TRUE(saved && *saved);
+  Checkpoint next = **saved;
+  next.resume_from = 20000;
+  auto file = CheckpointFile::open(path_, next, *saved);
+  ASSERT_TRUE(file) << file.error().message;
+  auto back = read_checkpoint(path_);
+  ASSERT_TRUE(back && *back);
+  EXPECT_EQ((*back)->sequence, 1u);
+  EXPECT_EQ((*back)->resume_from, 20000u);
 }
 
 TEST(Checkpoint, IdentityDifferenceNamesTheField) {

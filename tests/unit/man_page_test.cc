@@ -1,6 +1,7 @@
 // Every option `anyscan --help` lists is documented in anyscan(8), as man renders it.
 #include <gtest/gtest.h>
 
+#include "host/syscall_filter.h"
 #include "support/test_shell.h"
 
 #include <array>
@@ -27,6 +28,32 @@ TEST(ManPage, DocumentsEveryOptionOfHelp) {
   ASSERT_NE(page.find("OPTIONS"), std::string::npos) << "man did not render anyscan.8";
   for (const auto& f : flags)
     EXPECT_NE(page.find(f), std::string::npos) << f << " is in --help but not in anyscan(8)";
+}
+
+// SECURITY lists exactly the calls the filter allows: every one of them, and no other.
+TEST(ManPage, SecurityListsExactlyTheFiltersSystemCalls) {
+  const std::string page =
+      capture("MANWIDTH=2000 man -l " ANYSCAN_SOURCE_DIR "/man/anyscan.8 2>/dev/null");
+  const size_t start = page.find("whose flags it can check:");
+  const size_t end = page.find("So a scan cannot", start);
+  ASSERT_NE(start, std::string::npos) << page;
+  ASSERT_NE(end, std::string::npos) << page;
+  std::string list = page.substr(start, end - start);
+  for (char& c : list) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::set<std::string> documented;
+  const std::regex word("[a-z_0-9]+");
+  const std::set<std::string> prose = {"whose", "flags", "it",   "can",   "check", "mmap", "and",
+                                       "never", "with",  "prot_exec", "clone", "only",
+                                       "clone_thread", "prctl", "pr_set_name"};
+  for (auto it = std::sregex_iterator(list.begin(), list.end(), word);
+       it != std::sregex_iterator(); ++it) {
+    const std::string w = (*it)[0];
+    if (!prose.count(w) || w == "mmap" || w == "clone" || w == "prctl") documented.insert(w);
+  }
+  documented.insert("mprotect");  // "mmap and mprotect never with PROT_EXEC"
+  std::set<std::string> allowed;
+  for (auto name : anyscan::scan_syscall_names()) allowed.insert(std::string(name));
+  EXPECT_EQ(documented, allowed);
 }
 
 }  // namespace

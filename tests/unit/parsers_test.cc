@@ -2,6 +2,8 @@
 // the input and a sysexits code.
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include "base/parse_number.h"
 #include "host/process_memory.h"
 #include "net/ipv4_address.h"
@@ -96,6 +98,18 @@ TEST(ProcessMemory, PeakRssIsVmHwmOfThisProcess) {
   auto own = peak_rss_kib();
   ASSERT_TRUE(own) << own.error().message;
   EXPECT_GT(*own, 1000u);
+}
+
+// Opened once, read again later: the second read sees the peak grow (a scan opens it
+// during setup and reads it at the end, when its system-call filter allows no open).
+TEST(ProcessMemory, AnOpenStatusFileReadsTheCurrentPeak) {
+  auto status = ProcessStatus::open();
+  ASSERT_TRUE(status) << status.error().message;
+  const uint64_t before = *status->peak_rss_kib();
+  std::vector<char> touched(64 << 20, 1);  // 64 MiB, written: resident
+  const uint64_t after = *status->peak_rss_kib();
+  EXPECT_GE(after, before + 60 * 1024) << "before " << before << " after " << after << " (touched "
+                                       << static_cast<int>(touched[4096]) << ")";
 }
 
 TEST(PortParser, FormatsRangesAndRoundTrips) {

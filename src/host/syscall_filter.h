@@ -1,0 +1,40 @@
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+
+namespace anyscan {
+
+// The system calls a running scan makes, and nothing else: its threads read, write and
+// send on the descriptors setup opened, wait (futex, clocks, poll), manage memory without
+// ever making it executable, start threads (never processes), name them, take SIGINT and
+// SIGTERM, and exit. Some are allowed only with given arguments (see the .cc).
+const std::vector<std::string_view>& scan_syscall_names();
+
+// The allow-list, built with libseccomp (nothing loaded yet); any other call fails with
+// EPERM (clone3 with ENOSYS, so glibc falls back to clone, whose flags the filter can check).
+class ScanSyscallFilter {
+ public:
+  static Result<ScanSyscallFilter> build();
+  // How many calls it allows (those this architecture has).
+  size_t allowed() const { return allowed_; }
+  // Installs it on every thread of the process (TSYNC). Needs PR_SET_NO_NEW_PRIVS.
+  Result<void> load();
+
+ private:
+  struct Release {
+    void operator()(void* filter) const;
+  };
+  std::unique_ptr<void, Release> filter_;
+  size_t allowed_ = 0;
+};
+
+// Checked, not assumed: true when the calling thread is under the filter, seen from a call
+// the scan never makes (socket(2)) failing with EPERM.
+bool scan_syscall_filter_active();
+
+}  // namespace anyscan
