@@ -35,6 +35,11 @@ constexpr std::string_view kPlainCalls[] = {
     // thread start and end (clone below: threads only)
     "set_robust_list", "rseq", "exit", "exit_group", "sched_getaffinity", "getrandom"};
 
+// SCMP_A0() and friends are C compound literals; this is the same comparison in C++.
+scmp_arg_cmp argument(unsigned index, scmp_compare op, uint64_t a, uint64_t b = 0) {
+  return scmp_arg_cmp{index, op, a, b};
+}
+
 Result<void> add(scmp_filter_ctx filter, const char* name, int action,
                  const std::vector<scmp_arg_cmp>& args, size_t* count) {
   const int number = seccomp_syscall_resolve_name(name);
@@ -76,12 +81,12 @@ Result<ScanSyscallFilter> ScanSyscallFilter::build() {
       return tl::unexpected(added.error());
   const std::pair<const char*, std::vector<scmp_arg_cmp>> conditional[] = {
       // No executable memory: what a parser bug could write can never run.
-      {"mmap", {SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)}},
-      {"mprotect", {SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)}},
+      {"mmap", {argument(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)}},
+      {"mprotect", {argument(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)}},
       // Threads of this process, never a new process.
-      {"clone", {SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD)}},
+      {"clone", {argument(0, SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD)}},
       // Naming threads (anyscan-send0, ...), nothing else prctl can do.
-      {"prctl", {SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME)}},
+      {"prctl", {argument(0, SCMP_CMP_EQ, PR_SET_NAME)}},
   };
   for (const auto& [name, args] : conditional)
     if (auto added = add(ctx, name, SCMP_ACT_ALLOW, args, &count); !added)
