@@ -35,6 +35,10 @@ int main(int argc, char** argv) {
       for (const auto& f : output_fields())
         std::printf("%-16s %s\n", std::string(f.name).c_str(), std::string(f.description).c_str());
       return 0;
+    case ConfigAction::kListOutputModules:
+      std::printf("%-16s %s\n%-16s %s\n", "csv", "comma-separated values with a header (default)",
+                  "json", "JSON lines: one object per result");
+      return 0;
     case ConfigAction::kScan:
       break;
   }

@@ -40,4 +40,23 @@ std::optional<uint64_t> parse_si_count(std::string_view text, uint64_t max_value
   return *value * multiplier;
 }
 
+std::optional<uint32_t> parse_percent_ppm(std::string_view text) {
+  const size_t dot = text.find('.');
+  const std::string_view whole = text.substr(0, dot);
+  std::string_view fraction = dot == std::string_view::npos ? "" : text.substr(dot + 1);
+  if (dot != std::string_view::npos && (fraction.empty() || fraction.size() > 4))
+    return std::nullopt;
+  const auto percent = parse_decimal(whole, 100);
+  if (!percent) return std::nullopt;
+  uint64_t ppm = *percent * 10000;
+  uint64_t scale = 1000;
+  for (char c : fraction) {
+    if (c < '0' || c > '9') return std::nullopt;
+    ppm += static_cast<uint64_t>(c - '0') * scale;
+    scale /= 10;
+  }
+  if (ppm > 1000000) return std::nullopt;
+  return static_cast<uint32_t>(ppm);
+}
+
 }  // namespace anyscan

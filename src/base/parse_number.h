@@ -13,4 +13,7 @@ std::optional<uint64_t> parse_decimal(std::string_view text, uint64_t max_value)
 // refused (whole numbers only). Used by -B and -r.
 std::optional<uint64_t> parse_si_count(std::string_view text, uint64_t max_value);
 
+// A percentage 0-100 with up to four decimals ("12.5"), in millionths (125000).
+std::optional<uint32_t> parse_percent_ppm(std::string_view text);
+
 }  // namespace anyscan

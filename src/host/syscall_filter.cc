@@ -33,7 +33,8 @@ constexpr std::string_view kPlainCalls[] = {
     // memory (mmap and mprotect below: never executable)
     "munmap", "madvise", "brk", "mremap",
     // thread start and end (clone below: threads only)
-    "set_robust_list", "rseq", "exit", "exit_group", "sched_getaffinity", "getrandom"};
+    "set_robust_list", "rseq", "exit", "exit_group", "sched_getaffinity", "sched_setaffinity",
+    "getrandom"};
 
 // SCMP_A0() and friends are C compound literals; this is the same comparison in C++.
 scmp_arg_cmp argument(unsigned index, scmp_compare op, uint64_t a, uint64_t b = 0) {

@@ -22,6 +22,7 @@ std::optional<Ipv4Frame> parse_ipv4_frame(const uint8_t* frame, size_t length) {
   out.daddr = load_be32(frame + kIpDst);
   out.protocol = frame[kIpProtocol];
   out.ttl = frame[kIpTtl];
+  out.ipid = load_be16(frame + kIpId);
   out.l4_offset = kIp + header_bytes;
   out.l4_bytes = std::min(total - header_bytes, length - out.l4_offset);
   return out;

@@ -13,6 +13,7 @@ struct Ipv4Frame {
   uint32_t daddr;
   uint8_t protocol;
   uint8_t ttl;
+  uint16_t ipid;
   size_t l4_offset;  // from the start of the frame
   size_t l4_bytes;   // bytes of L4 header+payload present (bounded by both IP length and capture)
 };

@@ -32,6 +32,7 @@ struct Reply {
   uint32_t ack = 0;
   uint16_t window = 0;
   uint8_t ttl = 0;
+  uint16_t ipid = 0;  // IP identification of the reply
   Classification classification = Classification::kSynAck;
 };
 

@@ -19,6 +19,14 @@ const std::vector<OutputFieldInfo>& output_fields() {
       {OutputField::kTimestamp, "timestamp", "time received, ISO 8601 UTC with microseconds"},
       {OutputField::kTimestampTs, "timestamp_ts", "time received, seconds since the epoch"},
       {OutputField::kTimestampUs, "timestamp_us", "microseconds part of the receive time"},
+      {OutputField::kTimestampStr, "timestamp_str", "the same as timestamp (zmap's name)"},
+      {OutputField::kSaddrRaw, "saddr_raw",
+       "saddr as zmap prints it raw: the network-order bytes read as a host integer"},
+      {OutputField::kDaddrRaw, "daddr_raw", "daddr the same way"},
+      {OutputField::kIpid, "ipid", "IP identification of the reply"},
+      {OutputField::kRepeat, "repeat",
+       "always 0: every result is reported once (zmap: 1 for a repeat)"},
+      {OutputField::kCooldown, "cooldown", "1 if received after the last probe was sent"},
   };
   return fields;
 }
@@ -36,6 +44,10 @@ std::vector<OutputField> default_output_fields() {
 
 Result<std::vector<OutputField>> parse_output_fields(std::string_view text) {
   std::vector<OutputField> out;
+  if (text == "*") {  // zmap's -f '*': every field
+    for (const auto& info : output_fields()) out.push_back(info.field);
+    return out;
+  }
   while (true) {
     const size_t comma = text.find(',');
     std::string_view name = text.substr(0, comma);

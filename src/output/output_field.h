@@ -22,6 +22,13 @@ enum class OutputField {
   kTimestamp,
   kTimestampTs,
   kTimestampUs,
+  // zmap's names and fields
+  kTimestampStr,
+  kSaddrRaw,
+  kDaddrRaw,
+  kIpid,
+  kRepeat,
+  kCooldown,
 };
 
 struct OutputFieldInfo {

@@ -14,6 +14,7 @@ struct ResultRecord {
   Reply reply;
   int64_t time_s = 0;  // receive time, UTC
   int32_t time_us = 0;
+  bool cooldown = false;  // received after the last probe was sent
 };
 
 // Formats result records (a CSV line or a JSON object, each with its newline) straight

@@ -84,6 +84,8 @@ ReplyVerdict IcmpEchoProbe::classify_one(const FrameView& view, Reply* reply) co
     reply->dport = id;
     reply->seq = seq;
     reply->ttl = ip->ttl;
+    reply->ipid = ip->ipid;
+    reply->ipid = ip->ipid;
     reply->classification = Classification::kEchoReply;
     return ReplyVerdict::kValid;
   }
@@ -105,6 +107,7 @@ ReplyVerdict IcmpEchoProbe::classify_one(const FrameView& view, Reply* reply) co
   reply->saddr = target;
   reply->daddr = ip->daddr;
   reply->ttl = ip->ttl;
+  reply->ipid = ip->ipid;
   reply->classification = Classification::kUnreachable;
   return ReplyVerdict::kValid;
 }

@@ -128,6 +128,7 @@ ReplyVerdict TcpSynProbe::classify_one(const FrameView& view, Reply* reply) cons
   reply->ack = ack;
   reply->window = load_be16(t + kTcpWindow);
   reply->ttl = ip->ttl;
+  reply->ipid = ip->ipid;
   reply->classification = classification;
   return ReplyVerdict::kValid;
 }

@@ -144,8 +144,7 @@ class BodyReader {
     static const std::vector<std::string> keys = [] {
       std::vector<std::string> k = {"identity.max_targets", "progress.resume_from",
                                     "progress.slice_count", "results.offset", "seed"};
-      for (const TotalsCount& f : kTotalsCounts) k.push_back(std::string("counts.") + f.name);
-      return k;
+      return k;  // counts.*: a count a later version added reads as 0 where absent
     }();
     return keys;
   }
@@ -247,10 +246,12 @@ ScanIdentity scan_identity(const ScanPlan& plan, const ScanConfig& config) {
   id.shard = std::to_string(config.shard) + "/" + std::to_string(config.shards);
   id.source_ports =
       std::to_string(config.source_port_first) + "-" + std::to_string(config.source_port_last);
-  id.max_targets = config.max_targets;
+  id.max_targets = plan.max_targets;
   id.output = config.output_format == OutputFormat::kJson ? "json:" : "csv:";
   for (size_t i = 0; i < config.output_fields.size(); ++i)
     id.output += (i ? "," : "") + std::string(output_field_name(config.output_fields[i]));
+  // A filter changes what the file holds, so it is part of it too.
+  if (!config.output_filter.empty()) id.output += " filter:" + config.output_filter;
   return id;
 }
 

@@ -21,7 +21,8 @@ Result<void> Receiver::handle(const FrameView* frames, size_t count) {
   module_.classify(frames, count, verdicts.data(), replies.data());
   timeval now{};
   ::gettimeofday(&now, nullptr);
-  uint64_t invalid = 0, unrelated = 0, results = 0, duplicates = 0, success = 0;
+  uint64_t invalid = 0, unrelated = 0, results = 0, duplicates = 0, success = 0, filtered = 0;
+  const bool cooldown = collector_.cooldown.load(std::memory_order_relaxed);
   std::lock_guard<std::mutex> lock(collector_.mutex);
   for (size_t i = 0; i < count; ++i) {
     if (verdicts[i] == ReplyVerdict::kUnrelated) {
@@ -44,20 +45,26 @@ Result<void> Receiver::handle(const FrameView* frames, size_t count) {
       continue;
     }
     if (collector_.limit_reached.load(std::memory_order_relaxed)) continue;
+    // The kernel's receive time when the engine has it, else this batch's.
+    const int64_t received_ns = frames[i].received_ns;
+    ResultRecord record = received_ns > 0
+                              ? ResultRecord{reply, received_ns / 1000000000,
+                                             static_cast<int32_t>(received_ns % 1000000000 / 1000)}
+                              : ResultRecord{reply, now.tv_sec, static_cast<int32_t>(now.tv_usec)};
+    record.cooldown = cooldown;
+    const bool counts = collector_.filter != nullptr ? collector_.filter->matches(record)
+                                                     : classification_success(reply.classification);
+    if (collector_.filter != nullptr && !counts) {
+      ++filtered;
+      continue;
+    }
     if (collector_.sink != nullptr) {
-      // The kernel's receive time when the engine has it, else this batch's.
-      const int64_t received_ns = frames[i].received_ns;
-      const ResultRecord record =
-          received_ns > 0 ? ResultRecord{reply, received_ns / 1000000000,
-                                         static_cast<int32_t>(received_ns % 1000000000 / 1000)}
-                          : ResultRecord{reply, now.tv_sec, static_cast<int32_t>(now.tv_usec)};
       auto written = collector_.sink->write(record);
       if (!written) return written;
     }
     ++results;
     success += classification_success(reply.classification);
-    if (collector_.max_results != 0 &&
-        counters_.results.load(std::memory_order_relaxed) + results >= collector_.max_results)
+    if (counts && collector_.max_results != 0 && ++collector_.counted >= collector_.max_results)
       collector_.limit_reached.store(true, std::memory_order_relaxed);
   }
   counters_.received.fetch_add(count, std::memory_order_relaxed);
@@ -66,6 +73,7 @@ Result<void> Receiver::handle(const FrameView* frames, size_t count) {
   counters_.results.fetch_add(results, std::memory_order_relaxed);
   counters_.duplicates.fetch_add(duplicates, std::memory_order_relaxed);
   counters_.success.fetch_add(success, std::memory_order_relaxed);
+  counters_.filtered.fetch_add(filtered, std::memory_order_relaxed);
   return {};
 }
 

@@ -8,6 +8,7 @@
 
 #include "base/result.h"
 #include "engine/packet_source.h"
+#include "output/output_filter.h"
 #include "output/result_sink.h"
 #include "probe/probe_module.h"
 #include "scan/result_dedup.h"
@@ -22,6 +23,7 @@ struct alignas(64) ReceiverCounters {
   std::atomic<uint64_t> results{0};            // records written
   std::atomic<uint64_t> duplicates{0};         // valid replies already reported
   std::atomic<uint64_t> success{0};            // results with success = 1
+  std::atomic<uint64_t> filtered{0};           // valid and new, refused by --output-filter
 };
 
 // Shared by all receiver threads: the exact dedup and the result sink, behind one lock
@@ -31,8 +33,14 @@ struct ResultCollector {
   std::mutex mutex;
   ResultDedup dedup;
   ResultSink* sink = nullptr;  // null in a dry run writing frames to stdout
+  // --output-filter: only records it matches are written (and count for -N).
+  const OutputFilter* filter = nullptr;
+  // -N: stop after this many results that count: those the filter matches, or without a
+  // filter those with success = 1 (zmap's default filter), whatever else is written.
   uint64_t max_results = 0;
+  uint64_t counted = 0;  // toward max_results
   std::atomic<bool> limit_reached{false};
+  std::atomic<bool> cooldown{false};  // every probe is sent: what arrives now is "cooldown"
 };
 
 // One receiver thread: serves one or several receive queues (sources) in turn, classifies

@@ -23,7 +23,14 @@ inline constexpr uint32_t kDefaultRetries = 10;
 inline constexpr uint32_t kMaxShards = 65535;
 
 enum class OutputFormat { kCsv, kJson };
-enum class ConfigAction { kScan, kHelp, kVersion, kListProbeModules, kListOutputFields };
+enum class ConfigAction {
+  kScan,
+  kHelp,
+  kVersion,
+  kListProbeModules,
+  kListOutputFields,
+  kListOutputModules
+};
 
 // Every scan option, as parsed from -C FILE then the command line. Validated once by
 // validate_config(), then treated as immutable.
@@ -83,6 +90,16 @@ struct ScanConfig {
   // whether its system-call filter is installed (--no-seccomp: only for debugging).
   std::string user = "nobody";
   bool no_seccomp = false;
+
+  // zmap's options of the same meaning.
+  std::string output_filter;          // --output-filter expression ("" = write every result)
+  uint32_t max_targets_ppm = 0;       // -n N%: a share of the shard's targets, in millionths
+  uint64_t max_send_failures = 0;     // --max-sendto-failures: 0 = no limit
+  bool ignore_invalid_hosts = false;  // --ignore-invalid-hosts: skip bad lines of -b/-w/-I
+  std::string notes;                  // --notes: into the metadata
+  std::string user_metadata;          // --user-metadata: a JSON value, into the metadata
+  std::vector<uint32_t> cores;        // --cores: sender thread i runs on cores[i % size]
+  uint8_t probe_ttl = 255;            // --probe-ttl: IP TTL of the probes
 
   bool quiet = false;
   int verbosity = 3;

@@ -34,6 +34,7 @@ Totals ScanCounters::totals(uint64_t targets_total) const {
     s.results += c->results.load(std::memory_order_relaxed);
     s.duplicates += c->duplicates.load(std::memory_order_relaxed);
     s.success += c->success.load(std::memory_order_relaxed);
+    s.filtered += c->filtered.load(std::memory_order_relaxed);
   }
   return s;
 }

@@ -31,7 +31,7 @@ std::string counts_json(const ScanPlan& plan, const ScanConfig& config, const Ru
       ",\"send_failed\":%" PRIu64 ",\"received\":%" PRIu64 ",\"validation_failed\":%" PRIu64
       ",\"unrelated\":%" PRIu64 ",\"results\":%" PRIu64 ",\"success\":%" PRIu64
       ",\"duplicates\":%" PRIu64 ",\"dropped\":%" PRIu64 ",\"not_redirected\":%" PRIu64
-      ",\"interface_dropped\":%" PRIu64
+      ",\"interface_dropped\":%" PRIu64 ",\"filtered\":%" PRIu64
       "},"
       "\"duration_s\":%.3f,\"cpu_user_s\":%.3f,\"cpu_system_s\":%.3f,\"max_rss_kib\":%" PRIu64
       ",\"dedup_kib\":%" PRIu64 ",\"output_stalls\":%" PRIu64
@@ -41,7 +41,7 @@ std::string counts_json(const ScanPlan& plan, const ScanConfig& config, const Ru
       "\"shard\":%u,\"shards\":%u",
       s.targets_total, s.targets_done, s.sent, s.failed, s.received, s.validation_failed,
       s.unrelated, s.results, s.success, s.duplicates, s.dropped, s.not_redirected,
-      s.interface_dropped, static_cast<double>(run.end_ns - run.start_ns) / 1e9,
+      s.interface_dropped, s.filtered, static_cast<double>(run.end_ns - run.start_ns) / 1e9,
       seconds(usage.ru_utime), seconds(usage.ru_stime), peak_kib, run.dedup_bytes / 1024,
       run.output_stalls, plan.rate_pps, run.sender_threads, run.receiver_threads, config.probes,
       config.cooldown_s, config.shard, config.shards);
@@ -73,6 +73,10 @@ std::string scan_metadata_json(const ScanPlan& plan, const ScanConfig& config, I
   json += ",\"addresses\":" + std::to_string(plan.addresses.size());
   json += quoted("ports", ports);
   json += quoted("blocklist", plan.blocklist_source);
+  json += quoted("output_filter", config.output_filter);
+  if (!config.notes.empty()) json += quoted("notes", config.notes);
+  // Checked to be one JSON value when parsed: placed as it is.
+  if (!config.user_metadata.empty()) json += ",\"user_metadata\":" + config.user_metadata;
   json += quoted("start", run.start_time) + quoted("end", run.end_time);
   json += ",\"interrupted\":" + std::string(run.interrupted ? "true" : "false");
   json += quoted("stop_reason", run.stop_reason);

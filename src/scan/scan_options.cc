@@ -8,8 +8,11 @@
 #include "base/either.h"
 #include "base/env_file.h"
 #include "base/parse_number.h"
+#include "output/json_check.h"
+#include "output/output_filter.h"
 #include "probe/probe_module.h"
 #include "target/port_set.h"
+#include "target/target_parser.h"
 
 namespace anyscan {
 namespace {
@@ -77,6 +80,9 @@ const std::vector<OptionSpec> kOptions = {
      "targets (CIDR, a.b.c.d-e.f.g.h or single address), as positional arguments or this key",
      [](ScanConfig& c, std::string_view v) -> Result<void> {
        c.targets = split_words(v);
+       // Checked here, so that a configuration file's bad target names its file and line.
+       for (const std::string& target : c.targets)
+         if (auto range = parse_target(target); !range) return tl::unexpected(range.error());
        return {};
      }},
     {"target-ports", 'p', "PORTS", "ports to probe: 22,80,8000-8100 (required for tcp_synscan)",
@@ -162,11 +168,22 @@ const std::vector<OptionSpec> kOptions = {
        c.source_port_last = static_cast<uint16_t>(*last);
        return {};
      }},
-    {"max-targets", 'n', "N", "probe at most N (address, port) targets of this shard",
-     [](ScanConfig& c, std::string_view v) {
+    {"max-targets", 'n', "N|P%",
+     "probe at most N (address, port) targets of this shard, or P percent of them",
+     [](ScanConfig& c, std::string_view v) -> Result<void> {
+       if (!v.empty() && v.back() == '%') {
+         auto ppm = parse_percent_ppm(v.substr(0, v.size() - 1));
+         if (!ppm || *ppm == 0) return bad(v, "expected a share above 0% and up to 100%");
+         c.max_targets_ppm = *ppm;
+         c.max_targets = 0;
+         return {};
+       }
+       c.max_targets_ppm = 0;
        return assign_number(c.max_targets, v, UINT64_MAX, "a count");
      }},
-    {"max-results", 'N', "N", "stop after N results",
+    {"max-results", 'N', "N",
+     "stop after N results that match --output-filter (without one: N open/up results, "
+     "as zmap)",
      [](ScanConfig& c, std::string_view v) {
        return assign_number(c.max_results, v, UINT64_MAX, "a count");
      }},
@@ -211,6 +228,15 @@ const std::vector<OptionSpec> kOptions = {
        auto fields = parse_output_fields(v);
        if (!fields) return tl::unexpected(fields.error());
        c.output_fields = *fields;
+       return {};
+     }},
+    {"output-filter", 0, "EXPR",
+     "write only results EXPR matches, zmap's language: \"success = 1 && repeat = 0\" is zmap's "
+     "default (anyscan's: every result)",
+     [](ScanConfig& c, std::string_view v) -> Result<void> {
+       auto filter = OutputFilter::parse(v);
+       if (!filter) return tl::unexpected(filter.error());
+       c.output_filter = std::string(v);
        return {};
      }},
     {"metadata-file", 'm', "FILE", "write a JSON summary of the scan to FILE at the end",
@@ -333,7 +359,7 @@ const std::vector<OptionSpec> kOptions = {
        c.xdp_queues = static_cast<uint32_t>(*n);
        return {};
      }},
-    {"dryrun", 0, nullptr, "build every frame but send nothing; print the frames to stdout",
+    {"dryrun", 'd', nullptr, "build every frame but send nothing; print the frames to stdout",
      [](ScanConfig& c, std::string_view v) { return set_flag(c.dryrun, v); }},
     {"dryrun-format", 0, "FORMAT",
      "text (default: summary + hex per frame) or pcap (binary, for tcpdump -r -)",
@@ -344,6 +370,62 @@ const std::vector<OptionSpec> kOptions = {
          c.dryrun_format = DryrunFormat::kPcap;
        else
          return bad(v, "expected text or pcap");
+       return {};
+     }},
+    {"notes", 0, "TEXT", "a note stored in the metadata (\"notes\")",
+     [](ScanConfig& c, std::string_view v) -> Result<void> {
+       if (v.size() > 4096) return bad(v, "longer than 4096 bytes");
+       c.notes = std::string(v);
+       return {};
+     }},
+    {"user-metadata", 0, "JSON", "a JSON value stored in the metadata (\"user_metadata\")",
+     [](ScanConfig& c, std::string_view v) -> Result<void> {
+       if (v.size() > 65536) return bad(v, "longer than 65536 bytes");
+       if (auto json = check_json(v); !json) return bad(v, json.error().message);
+       c.user_metadata = std::string(v);
+       return {};
+     }},
+    {"max-sendto-failures", 0, "N",
+     "end the scan (exit 74) once more than N probes could not be sent (default: no limit)",
+     [](ScanConfig& c, std::string_view v) {
+       return assign_number(c.max_send_failures, v, UINT64_MAX, "a count");
+     }},
+    {"ignore-invalid-hosts", 0, nullptr,
+     "skip (and count) lines of -I, -w and -b files that are not targets, instead of exit 65",
+     [](ScanConfig& c, std::string_view v) { return set_flag(c.ignore_invalid_hosts, v); }},
+    {"cores", 0, "LIST", "run sender thread i on core LIST[i mod n] (e.g. 0,2 or 0-3)",
+     [](ScanConfig& c, std::string_view v) -> Result<void> {
+       auto cores = parse_ports(v);  // the same "a,b-c" list, each 0-65535
+       if (!cores || cores->ports().empty() || cores->ports().back() >= 4096)
+         return bad(v, "expected core numbers 0-4095, e.g. 0,2 or 0-3");
+       c.cores.assign(cores->ports().begin(), cores->ports().end());
+       return {};
+     }},
+    {"probe-ttl", 0, "N", "IP TTL of the probes, 1-255 (default 255)",
+     [](ScanConfig& c, std::string_view v) -> Result<void> {
+       auto n = number(v, 255, "a TTL");
+       if (!n || *n == 0) return bad(v, "expected a TTL 1-255");
+       c.probe_ttl = static_cast<uint8_t>(*n);
+       return {};
+     }},
+    {"output-module", 0, "FORMAT", "zmap's name for --output-format (csv or json)",
+     [](ScanConfig& c, std::string_view v) -> Result<void> {
+       if (v == "csv")
+         c.output_format = OutputFormat::kCsv;
+       else if (v == "json")
+         c.output_format = OutputFormat::kJson;
+       else
+         return bad(v, "expected csv or json (see --list-output-modules)");
+       return {};
+     }},
+    {"blacklist-file", 0, "FILE", "zmap's name for --blocklist-file",
+     [](ScanConfig& c, std::string_view v) -> Result<void> {
+       c.blocklist_file = std::string(v);
+       return {};
+     }},
+    {"whitelist-file", 0, "FILE", "zmap's name for --allowlist-file",
+     [](ScanConfig& c, std::string_view v) -> Result<void> {
+       c.allowlist_file = std::string(v);
        return {};
      }},
     {"user", 0, "NAME",
@@ -378,6 +460,11 @@ const std::vector<OptionSpec> kOptions = {
        c.action = ConfigAction::kListOutputFields;
        return {};
      }},
+    {"list-output-modules", 0, nullptr, "list output formats (-O) and exit",
+     [](ScanConfig& c, std::string_view) -> Result<void> {
+       c.action = ConfigAction::kListOutputModules;
+       return {};
+     }},
     {"help", 'h', nullptr, "show this help and exit",
      [](ScanConfig& c, std::string_view) -> Result<void> {
        c.action = ConfigAction::kHelp;
@@ -392,11 +479,57 @@ const std::vector<OptionSpec> kOptions = {
 
 // Options that make no sense in a file (they act, rather than configure).
 bool file_allowed(const OptionSpec& option) {
-  static const char* const kCliOnly[] = {"config", "help", "version", "list-probe-modules",
-                                         "list-output-fields"};
+  static const char* const kCliOnly[] = {"config",
+                                         "help",
+                                         "version",
+                                         "list-probe-modules",
+                                         "list-output-fields",
+                                         "list-output-modules"};
   for (const char* name : kCliOnly)
     if (std::strcmp(option.long_name, name) == 0) return false;
   return true;
+}
+
+// zmap options anyscan does not have, and why: refused by name, never as "unknown".
+struct ZmapOnly {
+  const char* name;  // long name, or a short letter
+  const char* why;
+};
+constexpr ZmapOnly kZmapOnly[] = {
+    {"batch", "anyscan sizes its send batches to the engine's rings itself"},
+    {"fast-dryrun", "use --dryrun, with --dryrun-format pcap for a compact form"},
+    {"iplayer", "anyscan sends whole Ethernet frames only"},
+    {"X", "anyscan sends whole Ethernet frames only (zmap's -X/--iplayer)"},
+    {"netmap-wait-ping", "anyscan has no netmap engine (af_packet and af_xdp)"},
+    {"probe-args", "no anyscan probe module takes arguments"},
+    {"output-args", "the csv and json formats take no arguments"},
+    {"no-header-row", "the CSV header names the fields; a resume reads it back"},
+    {"log-file", "anyscan logs to stderr (and the journal under the launcher): redirect it"},
+    {"l", "anyscan logs to stderr (zmap's -l/--log-file): redirect it"},
+    {"log-directory", "anyscan logs to stderr (and the journal under the launcher)"},
+    {"L", "anyscan logs to stderr (zmap's -L/--log-directory)"},
+    {"disable-syslog", "anyscan never logs to syslog; the journal only under the launcher"},
+    {"min-hitrate", "anyscan does not stop on a low hit rate"},
+    {"validate-source-port", "anyscan always validates the source port (its cookie)"},
+    {"dedup-method", "anyscan's dedup is always exact (no window)"},
+    {"dedup-window-size", "anyscan's dedup is always exact (no window)"},
+    {"summary", "the metadata (-m) holds the summary"},
+    {"g", "the metadata (-m) holds the summary (zmap's -g/--summary)"},
+    {"vpn", "anyscan needs an Ethernet interface"},
+    {"ignore-blocklist-errors", "anyscan's name for it is --ignore-invalid-hosts"},
+};
+
+// "--probe-args is a zmap option anyscan does not have: why", for a typed "--probe-args=x".
+std::optional<std::string> zmap_only(std::string typed) {
+  typed = typed.substr(0, typed.find('='));
+  const std::string name = typed.rfind("--", 0) == 0              ? typed.substr(2)
+                           : typed.size() == 2 && typed[0] == '-' ? typed.substr(1)
+                                                                  : std::string();
+  for (const ZmapOnly& z : kZmapOnly)
+    if (name == z.name)
+      return typed + " is a zmap option anyscan does not have: " + z.why +
+             " (anyscan(8), DIFFERENCES FROM ZMAP)";
+  return std::nullopt;
 }
 
 std::string flag_name(const OptionSpec& option) {
@@ -533,8 +666,9 @@ Result<ScanConfig> parse_command_line(int argc, char** argv) {
       if (optopt >= 1000)
         return make_error(ExitCode::kUsage,
                           "option " + typed_option(optopt, argv, optind) + " takes no value");
-      return make_error(ExitCode::kUsage,
-                        "unknown option " + typed_option(optopt, argv, optind) + " (see --help)");
+      const std::string typed = typed_option(optopt, argv, optind);
+      if (auto zmap = zmap_only(typed)) return make_error(ExitCode::kUsage, *zmap);
+      return make_error(ExitCode::kUsage, "unknown option " + typed + " (see --help)");
     }
     if (c == ':')
       return make_error(ExitCode::kUsage,

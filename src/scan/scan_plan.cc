@@ -19,6 +19,17 @@ namespace {
 
 constexpr uint32_t kMaxDefaultSenderThreads = 8;
 
+// A -I, -w or -b file; with --ignore-invalid-hosts, lines that are not targets are skipped
+// and counted in the log.
+Result<AddressSet> read_list(const ScanConfig& config, const std::string& path) {
+  uint64_t skipped = 0;
+  auto set = load_target_file(path, config.ignore_invalid_hosts, &skipped);
+  if (set && skipped != 0)
+    logf(LogLevel::kWarn, "%s: skipped %llu lines that are not targets (--ignore-invalid-hosts)",
+         path.c_str(), static_cast<unsigned long long>(skipped));
+  return set;
+}
+
 Result<AddressSet> load_blocklist(const ScanConfig& config, std::string* source) {
   if (config.blocklist_file == kDefaultBlocklistFile &&
       ::access(kDefaultBlocklistFile, F_OK) != 0) {
@@ -26,10 +37,28 @@ Result<AddressSet> load_blocklist(const ScanConfig& config, std::string* source)
     logf(LogLevel::kDebug, "%s not found: using the built-in blocklist", kDefaultBlocklistFile);
     return parse_target_list(builtin_blocklist(), "built-in blocklist");
   }
-  auto loaded = load_target_file(config.blocklist_file);
+  auto loaded = read_list(config, config.blocklist_file);
   if (!loaded) return tl::unexpected(with_context(loaded.error(), "-b"));
   *source = config.blocklist_file;
   return loaded;
+}
+
+// Which blocklist entry took the targets, and how to scan them anyway.
+std::string all_excluded(const AddressSet& targets, const AddressSet& block, const ScanPlan& plan) {
+  std::string why = "all " + std::to_string(targets.size()) + " target addresses are excluded";
+  const AddressSet blocked = targets.intersect(block);
+  if (blocked.empty()) return why + " by the allowlist (-w)";
+  const uint32_t first = blocked.at(0);
+  for (const AddressRange& r : block.ranges())
+    if (r.first <= first && first <= r.last) {
+      why += " by the blocklist " + plan.blocklist_source + " (" + to_string(Ipv4Address{r.first}) +
+             "-" + to_string(Ipv4Address{r.last});
+      break;
+    }
+  why += blocked.size() == targets.size() ? ")" : ", and the rest by the allowlist)";
+  return why +
+         ": scan only networks you may scan; -b FILE replaces the blocklist "
+         "(-b /dev/null: none)";
 }
 
 Result<AddressSet> listed_targets(const ScanConfig& config) {
@@ -41,12 +70,12 @@ Result<AddressSet> listed_targets(const ScanConfig& config) {
   }
   AddressSet targets(std::move(ranges));
   if (!config.list_of_ips_file.empty()) {
-    auto listed = load_target_file(config.list_of_ips_file);
+    auto listed = read_list(config, config.list_of_ips_file);
     if (!listed) return tl::unexpected(with_context(listed.error(), "-I"));
-    for (const auto& r : listed->ranges()) targets.add(r);
+    targets.add(listed->ranges());
   }
   if (!config.allowlist_file.empty()) {
-    auto allow = load_target_file(config.allowlist_file);
+    auto allow = read_list(config, config.allowlist_file);
     if (!allow) return tl::unexpected(with_context(allow.error(), "-w"));
     targets = targets.intersect(*allow);
   }
@@ -76,6 +105,7 @@ void plan_probe(const ScanConfig& config, ScanPlan& plan) {
   params.source_port_count =
       static_cast<uint16_t>(config.source_port_last - config.source_port_first + 1);
   params.probes_per_target = config.probes;
+  params.ttl = config.probe_ttl;
   params.key = plan.key;
   plan.probe = plan.module_info->create(params);
 }
@@ -93,10 +123,7 @@ Result<void> plan_targets(const ScanConfig& config, ScanPlan& plan) {
   plan.addresses = targets->minus(*block);
   if (plan.addresses.empty())
     return make_error(ExitCode::kDataErr,
-                      before == 0 ? "no target addresses"
-                                  : "all " + std::to_string(before) +
-                                        " target addresses are excluded by the blocklist " +
-                                        plan.blocklist_source + " or allowlist");
+                      before == 0 ? "no target addresses" : all_excluded(*targets, *block, plan));
   if (before != plan.addresses.size())
     logf(LogLevel::kInfo, "%llu of %llu target addresses excluded by allowlist/blocklist",
          static_cast<unsigned long long>(before - plan.addresses.size()),
@@ -105,8 +132,15 @@ Result<void> plan_targets(const ScanConfig& config, ScanPlan& plan) {
   if (plan.target_count() / plan.ports.size() != plan.addresses.size() ||
       plan.target_count() > IndexPermutation::kMaxSize)
     return make_error(ExitCode::kUsage, "target space too large");
-  const uint64_t limit = config.max_targets == 0 ? UINT64_MAX : config.max_targets;
+  uint64_t limit = config.max_targets == 0 ? UINT64_MAX : config.max_targets;
+  if (config.max_targets_ppm != 0) {  // -n P%: of this shard's targets, at least one
+    const uint64_t mine =
+        shard_slice(plan.target_count(), config.shard, config.shards, UINT64_MAX).count;
+    const uint64_t ppm = config.max_targets_ppm;  // rounded up, without overflow
+    limit = std::max<uint64_t>(1, mine / 1000000 * ppm + (mine % 1000000 * ppm + 999999) / 1000000);
+  }
   plan.slice = shard_slice(plan.target_count(), config.shard, config.shards, limit);
+  plan.max_targets = limit == UINT64_MAX ? 0 : limit;
   return {};
 }
 

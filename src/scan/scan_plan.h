@@ -47,7 +47,8 @@ struct ScanPlan {
   EngineKind engine = EngineKind::kAfPacket;
   uint32_t sender_threads = 1;
   uint32_t receiver_threads = 1;
-  uint64_t rate_pps = 0;  // resolved from -r/-B; 0 = unlimited
+  uint64_t rate_pps = 0;     // resolved from -r/-B; 0 = unlimited
+  uint64_t max_targets = 0;  // resolved from -n N or -n P%; 0 = all
 
   uint64_t target_count() const { return addresses.size() * ports.size(); }
   // The target a reply or a result names: address index x ports + port index (the port

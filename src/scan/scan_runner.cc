@@ -1,11 +1,14 @@
 #include "scan/scan_runner.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 
 #include "base/log.h"
 #include "host/syscall_filter.h"
@@ -55,6 +58,11 @@ ScanRunner::ScanRunner(const ScanPlan& plan, const ScanConfig& config, IoEngine&
   collector_.dedup.reserve(std::min<uint64_t>(plan.target_count(), uint64_t{1} << 20));
   collector_.sink = outputs.results();
   collector_.max_results = config.max_results;
+  if (!config.output_filter.empty()) {
+    auto filter = OutputFilter::parse(config.output_filter);  // checked when parsed
+    if (filter) filter_ = std::move(*filter);
+    collector_.filter = filter_ ? &*filter_ : nullptr;
+  }
   if (checkpoint_) {
     summary_.scan_start = checkpoint_->record.started;
     summary_.resumes = checkpoint_->record.resumes;
@@ -97,6 +105,14 @@ void ScanRunner::start_senders() {
     Result<void>& result = thread_results_.emplace_back();
     senders_.emplace_back([this, t, &result] {
       name_thread("send", t);
+      if (!config_.cores.empty()) {  // --cores
+        cpu_set_t cpus;
+        CPU_ZERO(&cpus);
+        CPU_SET(config_.cores[t % config_.cores.size()], &cpus);
+        if (::sched_setaffinity(0, sizeof cpus, &cpus) != 0)
+          logf(LogLevel::kWarn, "--cores: sender thread %zu stays unpinned: %s", t,
+               std::strerror(errno));
+      }
       Sender sender(plan_, permutation_, work_, config_.probes, *plan_.probe, engine_.sink(t),
                     limiter_, clock_, stop_sending_, counters_.sender(t));
       result = sender.run();
@@ -136,6 +152,18 @@ bool ScanRunner::flush_results() {
   return false;
 }
 
+// --max-sendto-failures: more failed sends than that end the scan (zmap's meaning).
+bool ScanRunner::within_send_failures(const Totals& totals) {
+  if (config_.max_send_failures == 0 || totals.failed <= config_.max_send_failures) return true;
+  summary_.stop_reason = "too many send failures";
+  if (summary_.outcome)
+    summary_.outcome = make_error(
+        ExitCode::kIoErr, std::to_string(totals.failed) + " probes could not be sent, more than " +
+                              "--max-sendto-failures " + std::to_string(config_.max_send_failures));
+  stop_sending_.store(true);
+  return false;
+}
+
 bool ScanRunner::on_signal(int signal) {
   summary_.interrupted = true;
   if (++signals_seen_ > 1) {
@@ -171,6 +199,7 @@ void ScanRunner::control(const sigset_t& signals) {
       }
       if (counters_.all_senders_finished()) {
         phase_ = ScanPhase::kCooldown;
+        collector_.cooldown.store(true, std::memory_order_relaxed);
         // A dry run sends nothing, so no reply can come: no cooldown.
         cooldown_end_ns_ = now + (config_.dryrun ? 0 : uint64_t{config_.cooldown_s} * kSecondNs);
         outputs_.notify("STATUS=cooldown");
@@ -179,7 +208,9 @@ void ScanRunner::control(const sigset_t& signals) {
       return;
     }
     if (now >= next_status_ns) {
-      reporter_.report(snapshot(now), false);
+      const StatusSnapshot snap = snapshot(now);
+      reporter_.report(snap, false);
+      if (!within_send_failures(snap.totals)) return;
       if (!flush_results()) return;
       if (!write_checkpoint(now, false)) return;
       next_status_ns += kSecondNs;

@@ -10,6 +10,7 @@
 
 #include "base/result.h"
 #include "engine/io_engine.h"
+#include "output/output_filter.h"
 #include "scan/checkpoint.h"
 #include "scan/checkpoint_file.h"
 #include "scan/rate_limiter.h"
@@ -87,7 +88,8 @@ class ScanRunner {
   void start_senders();
   // The control loop; returns when the scan is over (or a second signal came).
   void control(const sigset_t& signals);
-  bool on_signal(int signal);  // false: leave the loop at once
+  bool on_signal(int signal);                       // false: leave the loop at once
+  bool within_send_failures(const Totals& totals);  // false: the scan ends
   void stop_and_join();
   StatusSnapshot snapshot(uint64_t now_ns) const;
   bool flush_results();
@@ -109,6 +111,7 @@ class ScanRunner {
   std::deque<std::pair<uint64_t, uint64_t>> low_water_history_;  // (time ns, position)
   std::vector<const SenderCounters*> sender_counters_;           // for the low-water mark
   ScanCounters counters_;
+  std::optional<OutputFilter> filter_;  // --output-filter
   ResultCollector collector_;
   IndexPermutation permutation_;
   WorkQueue work_;

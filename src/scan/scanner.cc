@@ -41,11 +41,20 @@ Result<std::unique_ptr<IoEngine>> open_engine(const ScanPlan& plan, const ScanCo
 
 void log_start(const ScanPlan& plan, const ScanConfig& config, IoEngine& engine) {
   const NetworkPlan& net = plan.network;
+  // The whole scan's targets, and this run's share when a shard or -n takes fewer.
+  const uint64_t all = plan.target_count(), mine = plan.slice.count;
+  const std::string share =
+      mine == all
+          ? ""
+          : " (" + std::to_string(mine) + " of them in shard " + std::to_string(config.shard) +
+                "/" + std::to_string(config.shards) +
+                (config.max_targets != 0 ? ", -n " + std::to_string(config.max_targets) : "") + ")";
   logf(LogLevel::kInfo,
-       "scanning %" PRIu64 " addresses x %zu ports = %" PRIu64
-       " targets (shard %u/%u) on %s from %s, gateway %s via %s; "
+       "scanning %" PRIu64 " address%s x %zu port%s = %" PRIu64
+       " target%s%s on %s from %s, gateway %s via %s; "
        "engine %s, %zu sender threads, rate %s, seed %" PRIu64,
-       plan.addresses.size(), plan.ports.size(), plan.target_count(), config.shard, config.shards,
+       plan.addresses.size(), plan.addresses.size() == 1 ? "" : "es", plan.ports.size(),
+       plan.ports.size() == 1 ? "" : "s", all, all == 1 ? "" : "s", share.c_str(),
        net.interface.c_str(), to_string(net.source_ip).c_str(), to_string(net.gateway_mac).c_str(),
        net.gateway_source.c_str(), std::string(engine.name()).c_str(),
        running_sender_threads(plan, engine),

@@ -15,6 +15,11 @@ void AddressSet::add(AddressRange range) {
   normalize();
 }
 
+void AddressSet::add(const std::vector<AddressRange>& ranges) {
+  ranges_.insert(ranges_.end(), ranges.begin(), ranges.end());
+  normalize();
+}
+
 void AddressSet::normalize() {
   std::sort(ranges_.begin(), ranges_.end(),
             [](const AddressRange& a, const AddressRange& b) { return a.first < b.first; });

@@ -27,6 +27,7 @@ class AddressSet {
   static AddressSet everything();
 
   void add(AddressRange range);
+  void add(const std::vector<AddressRange>& ranges);  // one merge for all of them
   AddressSet minus(const AddressSet& other) const;
   AddressSet intersect(const AddressSet& other) const;
 

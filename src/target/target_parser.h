@@ -2,6 +2,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/result.h"
 #include "target/address_set.h"
@@ -12,11 +13,42 @@ namespace anyscan {
 // "198.18.0.1-198.18.0.9", or "198.18.0.1". Errors name the expression.
 Result<AddressRange> parse_target(std::string_view text);
 
-// A target/allowlist/blocklist file (zmap's format): one expression per line, '#' starts a
-// comment, blank lines are ignored. Errors say "NAME:LINE: ...", with code kDataErr.
+// A target/allowlist/blocklist file (zmap's format), read in pieces of any size: one
+// expression per line, '#' starts a comment, blank lines are ignored. Memory stays bounded
+// by what the file means, not by its size: a line longer than kMaxLineBytes or a NUL byte
+// (a binary file, a device) ends the read with an error at once, and the ranges are merged
+// as they accumulate. Errors say "NAME:LINE: ...", with code kDataErr.
+class TargetListReader {
+ public:
+  static constexpr size_t kMaxLineBytes = 1024;
+  // skip_invalid (--ignore-invalid-hosts): a line that is not a target is counted, not an
+  // error (a NUL byte or an overlong line still is: the file is not one of targets).
+  explicit TargetListReader(std::string name, bool skip_invalid = false)
+      : name_(std::move(name)), skip_invalid_(skip_invalid) {}
+
+  Result<void> feed(std::string_view chunk);
+  Result<AddressSet> finish();
+  uint64_t skipped() const { return skipped_; }
+
+ private:
+  Result<void> feed_text(std::string_view chunk);  // no NUL in chunk
+  Result<void> line(std::string_view text);
+
+  std::string name_;
+  bool skip_invalid_ = false;
+  uint64_t skipped_ = 0;
+  std::string partial_;  // the unfinished last line, at most kMaxLineBytes
+  size_t line_number_ = 0;
+  AddressSet set_;
+  std::vector<AddressRange> pending_;
+};
+
 Result<AddressSet> parse_target_list(std::string_view contents, const std::string& name);
 
-// Reads and parses a file; an unreadable file is kNoInput.
-Result<AddressSet> load_target_file(const std::string& path);
+// Reads and parses a file, "-" for standard input, in 64 KiB pieces. A file that cannot be
+// opened or read, or a directory, is kNoInput.
+// skip_invalid: see TargetListReader; *skipped (if given) gets the count of lines skipped.
+Result<AddressSet> load_target_file(const std::string& path, bool skip_invalid = false,
+                                    uint64_t* skipped = nullptr);
 
 }  // namespace anyscan

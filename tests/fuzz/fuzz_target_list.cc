@@ -1,5 +1,6 @@
 // Target, allowlist and blocklist files: parse, and when they parse, the set operations and
-// index mapping the scanner runs on them must hold.
+// index mapping the scanner runs on them must hold. The same bytes fed in pieces (as a file
+// is read, 64 KiB at a time) must give the same set or the same error.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -10,6 +11,15 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   auto set = anyscan::parse_target_list(text, "fuzz");
+  anyscan::TargetListReader pieces("fuzz");
+  anyscan::Result<void> fed;
+  const size_t step = size == 0 ? 1 : 1 + data[0] % 7;
+  for (size_t at = 0; at < size && fed; at += step) fed = pieces.feed(text.substr(at, step));
+  auto in_pieces =
+      fed ? pieces.finish() : anyscan::Result<anyscan::AddressSet>(tl::unexpected(fed.error()));
+  if (bool(set) != bool(in_pieces)) std::abort();
+  if (!set && set.error().message != in_pieces.error().message) std::abort();
+  if (set && set->ranges() != in_pieces->ranges()) std::abort();
   if (!set) {
     if (set.error().message.rfind("fuzz:", 0) != 0) std::abort();
     return 0;

@@ -155,32 +155,157 @@ TEST(Cli, MetadataAndTargetFile) {
   EXPECT_NE(meta.find("\"validation_failed\":0"), std::string::npos) << meta;
 }
 
+// About a hundred bad inputs a new user tries: each gets one line naming the input, and a
+// sysexits code; never a crash.
 TEST(Cli, BadInputGetsOneLineAndSysexitsCode) {
   const std::string dir = temp_dir();
   std::ofstream(dir + "/bad-targets.txt") << "198.18.0.1\n198.18.0.0/40\n";
   std::ofstream(dir + "/bad.conf") << "ANYSCAN_TARGET_PORTS=80\nANYSCAN_RAET=1\n";
-  const std::pair<std::string, int> cases[] = {
-      {"-p 80 198.18.0.0/33", 64},
-      {"-p 99999 198.18.0.1", 64},
-      {"--rate=-5 -p 80 198.18.0.1", 64},
-      {"-G 01:00:5e:00:00:01 -p 80 198.18.0.1", 64},
-      {"-p 80 --frobnicate 198.18.0.1", 64},
-      {"-p 80 -I " + dir + "/bad-targets.txt", 65},
-      {"-p 80 -I /nonexistent/targets.txt", 66},
-      {"-C " + dir + "/bad.conf 198.18.0.1", 78},
-      {kDry + "-p 80 -o /nonexistent-dir/out.csv 198.18.0.1", 73},
-      {kDry + "-p 80 -m /nonexistent-dir/meta.json 198.18.0.1", 73},
-      // -v 0 (fatal only) still says why the scan fails.
-      {"-v 0 -p 80 198.18.0.0/33", 64},
-      {"--dryrun=yes -p 80 198.18.0.1", 64},
+  std::ofstream(dir + "/bad-target.conf")
+      << "ANYSCAN_TARGET_PORTS=80\nANYSCAN_TARGETS=198.18.0.0/40\n";
+  std::ofstream(dir + "/long-line.txt") << std::string(3000, '7');
+  std::ofstream(dir + "/binary.txt") << std::string(
+      "198.18.0.1\n\x7f"
+      "ELF\x02\x01\x01\x00\x00",
+      21);
+  std::ofstream(dir + "/ok.conf") << "ANYSCAN_TARGET_PORTS=80\n";
+  struct Case {
+    std::string args;
+    int code;
+    std::string fragment;
   };
-  for (const auto& [args, code] : cases) {
-    SCOPED_TRACE(args);
-    CliRun r = run(args);
-    EXPECT_EQ(r.exit_code, code);
+  const Case cases[] = {
+      {"-p 80 198.18.0.0/33", 64, "prefix length must be 0-32"},
+      {"-p 99999 198.18.0.1", 64, "99999"},
+      {"--rate=-5 -p 80 198.18.0.1", 64, "--rate"},
+      {"-G 01:00:5e:00:00:01 -p 80 198.18.0.1", 64, "unicast MAC"},
+      {"-p 80 --frobnicate 198.18.0.1", 64, "unknown option --frobnicate"},
+      {"-p 80 -I " + dir + "/bad-targets.txt", 65, "bad-targets.txt:2: bad target"},
+      {"-p 80 -I /nonexistent/targets.txt", 66, "/nonexistent/targets.txt"},
+      {"-p 80 -I " + dir, 66, "it is a directory"},
+      {"-p 80 -I /dev/zero", 65, "/dev/zero:1: a NUL byte"},
+      {"-p 80 -b /dev/zero 198.18.0.1", 65, "-b: /dev/zero:1: a NUL byte"},
+      {"-p 80 -w " + dir + " 198.18.0.1", 66, "it is a directory"},
+      {"-p 80 -I " + dir + "/long-line.txt", 65, "long-line.txt:1: a line longer than 1024"},
+      {"-p 80 -I " + dir + "/binary.txt", 65, "binary.txt:2: a NUL byte"},
+      {"-C " + dir + "/bad.conf 198.18.0.1", 78, "bad.conf:2: ANYSCAN_RAET: unknown key"},
+      {"-C " + dir + "/bad-target.conf", 78, "bad-target.conf:2: ANYSCAN_TARGETS:"},
+      {"-C " + dir + "/ok.conf -C " + dir + "/ok.conf 198.18.0.1", 64, "given twice"},
+      {kDry + "-p 80 -o /nonexistent-dir/out.csv 198.18.0.1", 73, "/nonexistent-dir/out.csv"},
+      {kDry + "-p 80 -m /nonexistent-dir/meta.json 198.18.0.1", 73, "/nonexistent-dir/meta.json"},
+      {kDry + "-p 80 -I " + dir + "/t.txt -o " + dir + "/t.txt", 64, "is also an output file"},
+      // -v 0 (fatal only) still says why the scan fails.
+      {"-v 0 -p 80 198.18.0.0/33", 64, "prefix length"},
+      {"-v 9 -p 80 198.18.0.1", 64, "0-5"},
+      {"-v 99999999999 -p 80 198.18.0.1", 64, "0-5"},
+      {"--dryrun=yes -p 80 198.18.0.1", 64, "--dryrun takes no value"},
+      {"-p 80 198.18.0.1 --rate", 64, "--rate needs a value"},
+      {"-p 80 198.18.0.1 --shards", 64, "--shards needs a value"},
+      {"--quiet=maybe -p 80 198.18.0.1", 64, "--quiet takes no value"},
+      {"-p 80 --output-filter 'sport <' 198.18.0.1", 64, "expected a value"},
+      {"-p 80 --output-filter 'nosuch = 1' 198.18.0.1", 64, "unknown field 'nosuch'"},
+      {"-p 80 --user-metadata '{\"a\":' 198.18.0.1", 64, "not JSON"},
+      {"-p 80 -n 101% 198.18.0.1", 64, "up to 100%"},
+      {"-p 80 -n 0% 198.18.0.1", 64, "above 0%"},
+      {"-p 80 --cores 0-99999 198.18.0.1", 64, "core numbers"},
+      {"-p 80 --probe-ttl 0 198.18.0.1", 64, "TTL 1-255"},
+      {"-p 80 --probe-args=x 198.18.0.1", 64,
+       "--probe-args is a zmap option anyscan does not have"},
+      {"-p 80 -X 198.18.0.1", 64, "-X is a zmap option"},
+      {"-p 80 --dedup-method=full 198.18.0.1", 64, "always exact"},
+      {"-p 80 -f saddr,nosuch 198.18.0.1", 64, "unknown output field 'nosuch'"},
+      {"-M nosuch 198.18.0.1", 64, "nosuch"},
+      {"-p 80 --user '' 198.18.0.1", 64, "expected a user name"},
+      {kDry + "-p 80 198.18.0.0/24 10.0.0.1 -b " + std::string(ANYSCAN_SOURCE_DIR) +
+           "/etc/blocklist.conf",
+       65, "-b FILE replaces the blocklist"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.args);
+    CliRun r = run(c.args);
+    EXPECT_EQ(r.exit_code, c.code) << r.err;
     EXPECT_EQ(line_count(r.err), 1) << r.err;
     EXPECT_EQ(r.err.rfind("anyscan: error: ", 0), 0u) << r.err;
+    EXPECT_NE(r.err.find(c.fragment), std::string::npos) << r.err;
   }
+}
+
+TEST(Cli, TargetsFromStandardInput) {
+  CliRun r =
+      anyscan::testing_support::run_shell("(printf '198.18.0.1\\n# comment\\n198.18.0.4/31\\n' | " +
+                                          std::string(ANYSCAN_BINARY) + " " + kDry + "-p 80 -I -)");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(frame_lines(r.out).size(), 3u);
+}
+
+TEST(Cli, ZmapSpellingsWork) {
+  const std::string dir = temp_dir();
+  std::ofstream(dir + "/allow.txt") << "198.18.0.0/30\n";
+  CliRun aliases =
+      run("-d -q -c 0 -i veth-none -S 198.18.0.1 -G 02:00:00:00:00:02 --source-mac "
+          "02:00:00:00:00:01 --blacklist-file /dev/null --whitelist-file " +
+          dir + "/allow.txt -p 80 198.18.0.0/24");
+  ASSERT_EQ(aliases.exit_code, 0) << aliases.err;
+  EXPECT_EQ(frame_lines(aliases.out).size(), 4u);
+  CliRun percent = run(kDry + "-n 25% -p 80,81 198.18.0.0/28");  // 25% of 32
+  ASSERT_EQ(percent.exit_code, 0) << percent.err;
+  EXPECT_EQ(frame_lines(percent.out).size(), 8u);
+  CliRun modules = run("--list-output-modules");
+  EXPECT_EQ(modules.exit_code, 0);
+  EXPECT_EQ(modules.out.rfind("csv", 0), 0u);
+  EXPECT_NE(modules.out.find("\njson"), std::string::npos);
+  CliRun every = run(kDry + "-f '*' -O json -o " + dir + "/all.json -p 80 198.18.0.1");
+  ASSERT_EQ(every.exit_code, 0) << every.err;
+  CliRun ttl = run(kDry + "--probe-ttl 7 -p 80 198.18.0.1");
+  ASSERT_EQ(ttl.exit_code, 0) << ttl.err;
+  EXPECT_NE(ttl.out.find(" ttl=7 "), std::string::npos) << ttl.out;
+  CliRun notes = run(kDry + "--notes 'weekly run' --user-metadata '{\"team\":[1,2]}' -m " + dir +
+                     "/notes.json -p 80 198.18.0.1");
+  ASSERT_EQ(notes.exit_code, 0) << notes.err;
+  const std::string meta = read_file(dir + "/notes.json");
+  EXPECT_NE(meta.find("\"notes\":\"weekly run\""), std::string::npos) << meta;
+  EXPECT_NE(meta.find("\"user_metadata\":{\"team\":[1,2]}"), std::string::npos) << meta;
+}
+
+TEST(Cli, StartLineCountsTheShardsShare) {
+  CliRun r =
+      run("--dryrun -c 0 -i veth-none -S 198.18.0.1 -G 02:00:00:00:00:02 --source-mac "
+          "02:00:00:00:00:01 -b /dev/null --shards 4 --shard 3 -p 80 198.18.0.1-198.18.0.3");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("scanning 3 addresses x 1 port = 3 targets (0 of them in shard 3/4)"),
+            std::string::npos)
+      << r.err;
+}
+
+// Every command of anyscan(8), EXAMPLES, as written (a dry run on no interface added, and
+// the files they name made): the options, targets and blocklist they give are accepted.
+TEST(Cli, ManPageExamplesWorkAsWritten) {
+  const std::string page = read_file(std::string(ANYSCAN_SOURCE_DIR) + "/man/anyscan.8");
+  const size_t start = page.find(".SH EXAMPLES");
+  const size_t nf = page.find(".nf\n", start), fi = page.find(".fi\n", start);
+  ASSERT_NE(nf, std::string::npos);
+  std::istringstream lines(page.substr(nf + 4, fi - nf - 4));
+  const std::string dir = temp_dir() + "/examples";
+  ASSERT_EQ(
+      std::system(
+          ("mkdir -p " + dir + " && printf '198.18.0.9\\n' > " + dir + "/targets.txt").c_str()),
+      0);
+  int examples = 0;
+  for (std::string line; std::getline(lines, line);) {
+    std::string command;
+    for (size_t i = 0; i < line.size(); ++i)
+      if (!(line[i] == '\\' && i + 1 < line.size() && line[i + 1] == '-')) command += line[i];
+    command = command.substr(0, command.find(" | "));  // the dry run's frames are the output
+    ASSERT_EQ(command.rfind("anyscan ", 0), 0u) << command;
+    SCOPED_TRACE(command);
+    CliRun r = anyscan::testing_support::run_shell(
+        "cd " + dir + " && " + std::string(ANYSCAN_BINARY) + command.substr(7) +
+        " --dryrun -q -c 0 -i veth-none -S 198.18.0.1 -G 02:00:00:00:00:02 --source-mac "
+        "02:00:00:00:00:01 -n 10 >/dev/null");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    ++examples;
+  }
+  EXPECT_GE(examples, 5);
 }
 
 TEST(Cli, HelpAndVersion) {
