@@ -14,7 +14,8 @@ namespace {
 constexpr size_t kIcmp = kIp + kIpMinHeaderBytes;
 }  // namespace
 
-IcmpEchoProbe::IcmpEchoProbe(const ProbeParams& params) : params_(params) {
+IcmpEchoProbe::IcmpEchoProbe(const ProbeParams& params)
+    : params_(params), sources_(params.source_ips, params.key) {
   uint8_t* f = template_.data();
   std::memcpy(f + kEthDst, params.gateway_mac.bytes.data(), 6);
   std::memcpy(f + kEthSrc, params.source_mac.bytes.data(), 6);
@@ -24,7 +25,7 @@ IcmpEchoProbe::IcmpEchoProbe(const ProbeParams& params) : params_(params) {
   store_be16(f + kIpId, 54321);
   f[kIpTtl] = params.ttl;
   f[kIpProtocol] = kProtoIcmp;
-  store_be32(f + kIpSrc, params.source_ip.value);
+  // saddr and daddr stay 0 in the template; the checksum covers them as 0.
   ip_checksum_ = checksum(f + kIp, kIpMinHeaderBytes);
   store_be16(f + kIpChecksum, ip_checksum_);
   f[kIcmp + kIcmpType] = kIcmpEchoRequest;
@@ -35,8 +36,8 @@ IcmpEchoProbe::IcmpEchoProbe(const ProbeParams& params) : params_(params) {
 ReplyFilterSpec IcmpEchoProbe::reply_filter() const {
   // Echo replies, and unreachables that may quote a probe.
   return ReplyFilterSpec{
-      params_.source_ip,
-      params_.source_ip,
+      sources_.first(),
+      sources_.last(),
       {ReplyFilterRule{kProtoIcmp, 0, 0,
                        icmp_type_bit(kIcmpEchoReply) | icmp_type_bit(kIcmpUnreachable)}}};
 }
@@ -45,12 +46,14 @@ void IcmpEchoProbe::build(const ProbeTarget* targets, size_t count, FrameSlot* s
   for (size_t i = 0; i < count; ++i) {
     uint8_t* f = slots[i].data;
     std::memcpy(f, template_.data(), kFrameBytes);
-    const uint64_t cookie =
-        validation_cookie(params_.key, params_.source_ip.value, targets[i].daddr, 0);
+    const uint32_t saddr = sources_.for_target(targets[i].daddr);
+    const uint64_t cookie = validation_cookie(params_.key, saddr, targets[i].daddr, 0);
     const uint16_t id = static_cast<uint16_t>(cookie);
     const uint16_t seq = static_cast<uint16_t>((cookie >> 16) + targets[i].probe_number);
+    store_be32(f + kIpSrc, saddr);
     store_be32(f + kIpDst, targets[i].daddr);
-    store_be16(f + kIpChecksum, checksum_adjust32(ip_checksum_, 0, targets[i].daddr));
+    store_be16(f + kIpChecksum,
+               checksum_adjust32(checksum_adjust32(ip_checksum_, 0, saddr), 0, targets[i].daddr));
     store_be16(f + kIcmp + kIcmpId, id);
     store_be16(f + kIcmp + kIcmpSeq, seq);
     uint16_t sum = checksum_adjust16(icmp_checksum_, 0, id);
@@ -60,7 +63,7 @@ void IcmpEchoProbe::build(const ProbeTarget* targets, size_t count, FrameSlot* s
 }
 
 bool IcmpEchoProbe::ids_valid(uint32_t daddr, uint16_t id, uint16_t seq) const {
-  const uint64_t cookie = validation_cookie(params_.key, params_.source_ip.value, daddr, 0);
+  const uint64_t cookie = validation_cookie(params_.key, sources_.for_target(daddr), daddr, 0);
   if (id != static_cast<uint16_t>(cookie)) return false;
   const uint16_t probe_number = static_cast<uint16_t>(seq - static_cast<uint16_t>(cookie >> 16));
   return probe_number < params_.probes_per_target;
@@ -68,7 +71,7 @@ bool IcmpEchoProbe::ids_valid(uint32_t daddr, uint16_t id, uint16_t seq) const {
 
 ReplyVerdict IcmpEchoProbe::classify_one(const FrameView& view, Reply* reply) const {
   const auto ip = parse_ipv4_frame(view.data, view.length);
-  if (!ip || ip->protocol != kProtoIcmp || ip->daddr != params_.source_ip.value)
+  if (!ip || ip->protocol != kProtoIcmp || !sources_.contains(ip->daddr))
     return ReplyVerdict::kUnrelated;
   if (ip->l4_bytes < kIcmpHeaderBytes) return ReplyVerdict::kInvalid;
   const uint8_t* icmp = view.data + ip->l4_offset;
@@ -77,14 +80,15 @@ ReplyVerdict IcmpEchoProbe::classify_one(const FrameView& view, Reply* reply) co
   if (type == kIcmpEchoReply) {
     const uint16_t id = load_be16(icmp + kIcmpId);
     const uint16_t seq = load_be16(icmp + kIcmpSeq);
-    if (!ids_valid(ip->saddr, id, seq)) return ReplyVerdict::kInvalid;
+    // The target was probed from one of our addresses only: a reply to another is not its.
+    if (ip->daddr != sources_.for_target(ip->saddr) || !ids_valid(ip->saddr, id, seq))
+      return ReplyVerdict::kInvalid;
     *reply = Reply{};
     reply->saddr = ip->saddr;
     reply->daddr = ip->daddr;
     reply->dport = id;
     reply->seq = seq;
     reply->ttl = ip->ttl;
-    reply->ipid = ip->ipid;
     reply->ipid = ip->ipid;
     reply->classification = Classification::kEchoReply;
     return ReplyVerdict::kValid;
@@ -97,8 +101,8 @@ ReplyVerdict IcmpEchoProbe::classify_one(const FrameView& view, Reply* reply) co
     return ReplyVerdict::kInvalid;
   const uint8_t* inner = view.data + quoted;
   if (inner[0] != 0x45 || inner[9] != kProtoIcmp) return ReplyVerdict::kInvalid;
-  if (load_be32(inner + 12) != params_.source_ip.value) return ReplyVerdict::kInvalid;
   const uint32_t target = load_be32(inner + 16);
+  if (load_be32(inner + 12) != sources_.for_target(target)) return ReplyVerdict::kInvalid;
   const uint8_t* inner_icmp = inner + kIpMinHeaderBytes;
   if (inner_icmp[kIcmpType] != kIcmpEchoRequest) return ReplyVerdict::kInvalid;
   if (!ids_valid(target, load_be16(inner_icmp + kIcmpId), load_be16(inner_icmp + kIcmpSeq)))

@@ -31,6 +31,7 @@ class IcmpEchoProbe final : public ProbeModule {
   bool ids_valid(uint32_t daddr, uint16_t id, uint16_t seq) const;
 
   ProbeParams params_;
+  SourceChoice sources_;
   std::array<uint8_t, kFrameBytes> template_{};
   uint16_t ip_checksum_ = 0;
   uint16_t icmp_checksum_ = 0;

@@ -1,9 +1,23 @@
 #include "probe/probe_module.h"
 
+#include <algorithm>
+
 #include "probe/icmp_echo_probe.h"
 #include "probe/tcp_syn_probe.h"
 
 namespace anyscan {
+
+SourceChoice::SourceChoice(const std::vector<Ipv4Address>& sources, const CookieKey& key)
+    : salt_(key.words[0] ^ 0x5ca1ab1e5ca1ab1eULL) {
+  for (const Ipv4Address& a : sources) sources_.push_back(a.value);
+  std::sort(sources_.begin(), sources_.end());
+  sources_.erase(std::unique(sources_.begin(), sources_.end()), sources_.end());
+  if (sources_.empty()) sources_.push_back(0);  // a module made without addresses (tests)
+}
+
+bool SourceChoice::contains(uint32_t address) const {
+  return std::binary_search(sources_.begin(), sources_.end(), address);
+}
 
 const std::vector<ProbeModuleInfo>& probe_modules() {
   static const std::vector<ProbeModuleInfo> modules = {

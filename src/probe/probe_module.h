@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/mix64.h"
 #include "base/result.h"
 #include "net/frame_buffer.h"
 #include "net/ipv4_address.h"
@@ -21,12 +22,34 @@ namespace anyscan {
 struct ProbeParams {
   MacAddress source_mac;
   MacAddress gateway_mac;
-  Ipv4Address source_ip;
+  // Our source addresses (-S): one, a range or a list, sorted, at most kMaxSourceAddresses.
+  std::vector<Ipv4Address> source_ips;
   uint16_t source_port_first = 32768;
   uint16_t source_port_count = 28232;  // Linux's default ephemeral range 32768-60999
   uint32_t probes_per_target = 1;
   uint8_t ttl = 255;
   CookieKey key;
+};
+
+inline constexpr size_t kMaxSourceAddresses = 256;
+
+// Which of our source addresses probes a target: always the same one for a target address
+// (a keyed hash of it picks), so a reply is valid only when it comes back to that one, and
+// a target sees one scanner address, as with zmap's -S a-b.
+class SourceChoice {
+ public:
+  SourceChoice(const std::vector<Ipv4Address>& sources, const CookieKey& key);
+  uint32_t for_target(uint32_t daddr) const {
+    return sources_.size() == 1 ? sources_[0] : sources_[mix64(daddr ^ salt_) % sources_.size()];
+  }
+  // Whether `address` is one of ours (the kernel filters pass [first, last]).
+  bool contains(uint32_t address) const;
+  Ipv4Address first() const { return Ipv4Address{sources_.front()}; }
+  Ipv4Address last() const { return Ipv4Address{sources_.back()}; }
+
+ private:
+  std::vector<uint32_t> sources_;  // sorted
+  uint64_t salt_;
 };
 
 struct ProbeTarget {

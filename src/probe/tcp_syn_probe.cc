@@ -17,7 +17,8 @@ constexpr uint16_t kWindow = 65535;
 constexpr uint16_t kMss = 1460;
 }  // namespace
 
-TcpSynProbe::TcpSynProbe(const ProbeParams& params) : params_(params) {
+TcpSynProbe::TcpSynProbe(const ProbeParams& params)
+    : params_(params), sources_(params.source_ips, params.key) {
   uint8_t* f = template_.data();
   std::memcpy(f + kEthDst, params.gateway_mac.bytes.data(), 6);
   std::memcpy(f + kEthSrc, params.source_mac.bytes.data(), 6);
@@ -27,8 +28,7 @@ TcpSynProbe::TcpSynProbe(const ProbeParams& params) : params_(params) {
   store_be16(f + kIpId, 54321);  // fixed, like zmap: nothing validates it
   f[kIpTtl] = params.ttl;
   f[kIpProtocol] = kProtoTcp;
-  store_be32(f + kIpSrc, params.source_ip.value);
-  // daddr stays 0 in the template; the IP checksum covers it as 0.
+  // saddr and daddr stay 0 in the template; the checksums cover them as 0.
   ip_checksum_ = checksum(f + kIp, kIpMinHeaderBytes);
   store_be16(f + kIpChecksum, ip_checksum_);
 
@@ -39,7 +39,7 @@ TcpSynProbe::TcpSynProbe(const ProbeParams& params) : params_(params) {
   t[20] = 2;  // MSS option: kind 2, length 4
   t[21] = 4;
   store_be16(t + 22, kMss);
-  const uint32_t pseudo = pseudo_header_sum(params.source_ip.value, 0, kProtoTcp, kTcpBytes);
+  const uint32_t pseudo = pseudo_header_sum(0, 0, kProtoTcp, kTcpBytes);
   tcp_checksum_ = static_cast<uint16_t>(~checksum_fold(checksum_partial(t, kTcpBytes, pseudo)));
   store_be16(t + kTcpChecksum, tcp_checksum_);
 }
@@ -47,18 +47,18 @@ TcpSynProbe::TcpSynProbe(const ProbeParams& params) : params_(params) {
 ReplyFilterSpec TcpSynProbe::reply_filter() const {
   const uint16_t last =
       static_cast<uint16_t>(params_.source_port_first + params_.source_port_count - 1);
-  return ReplyFilterSpec{params_.source_ip,
-                         params_.source_ip,
+  return ReplyFilterSpec{sources_.first(),
+                         sources_.last(),
                          {ReplyFilterRule{kProtoTcp, params_.source_port_first, last, 0}}};
 }
 
 uint32_t TcpSynProbe::sequence_for(uint32_t daddr, uint16_t dport) const {
   return static_cast<uint32_t>(
-      validation_cookie(params_.key, params_.source_ip.value, daddr, dport));
+      validation_cookie(params_.key, sources_.for_target(daddr), daddr, dport));
 }
 
 uint16_t TcpSynProbe::source_port_for(uint32_t daddr, uint16_t dport, uint16_t probe_number) const {
-  const uint64_t cookie = validation_cookie(params_.key, params_.source_ip.value, daddr, dport);
+  const uint64_t cookie = validation_cookie(params_.key, sources_.for_target(daddr), daddr, dport);
   return static_cast<uint16_t>(params_.source_port_first +
                                ((cookie >> 32) + probe_number) % params_.source_port_count);
 }
@@ -68,21 +68,24 @@ void TcpSynProbe::build(const ProbeTarget* targets, size_t count, FrameSlot* slo
     const ProbeTarget& target = targets[i];
     uint8_t* f = slots[i].data;
     std::memcpy(f, template_.data(), kFrameBytes);
-    const uint64_t cookie =
-        validation_cookie(params_.key, params_.source_ip.value, target.daddr, target.dport);
+    const uint32_t saddr = sources_.for_target(target.daddr);
+    const uint64_t cookie = validation_cookie(params_.key, saddr, target.daddr, target.dport);
     const uint32_t seq = static_cast<uint32_t>(cookie);
     const uint16_t sport =
         static_cast<uint16_t>(params_.source_port_first +
                               ((cookie >> 32) + target.probe_number) % params_.source_port_count);
 
+    store_be32(f + kIpSrc, saddr);
     store_be32(f + kIpDst, target.daddr);
-    store_be16(f + kIpChecksum, checksum_adjust32(ip_checksum_, 0, target.daddr));
+    store_be16(f + kIpChecksum,
+               checksum_adjust32(checksum_adjust32(ip_checksum_, 0, saddr), 0, target.daddr));
 
     uint8_t* t = f + kTcp;
     store_be16(t + kTcpSrcPort, sport);
     store_be16(t + kTcpDstPort, target.dport);
     store_be32(t + kTcpSeq, seq);
-    uint16_t sum = checksum_adjust32(tcp_checksum_, 0, target.daddr);
+    uint16_t sum = checksum_adjust32(tcp_checksum_, 0, saddr);
+    sum = checksum_adjust32(sum, 0, target.daddr);
     sum = checksum_adjust16(sum, 0, sport);
     sum = checksum_adjust16(sum, 0, target.dport);
     sum = checksum_adjust32(sum, 0, seq);
@@ -94,7 +97,7 @@ void TcpSynProbe::build(const ProbeTarget* targets, size_t count, FrameSlot* slo
 ReplyVerdict TcpSynProbe::classify_one(const FrameView& view, Reply* reply) const {
   const auto ip = parse_ipv4_frame(view.data, view.length);
   if (!ip || ip->protocol != kProtoTcp) return ReplyVerdict::kUnrelated;
-  if (ip->daddr != params_.source_ip.value) return ReplyVerdict::kUnrelated;
+  if (!sources_.contains(ip->daddr)) return ReplyVerdict::kUnrelated;
   if (ip->l4_bytes < kTcpMinHeaderBytes) return ReplyVerdict::kInvalid;
   const uint8_t* t = view.data + ip->l4_offset;
   const uint16_t sport = load_be16(t + kTcpSrcPort);
@@ -112,7 +115,9 @@ ReplyVerdict TcpSynProbe::classify_one(const FrameView& view, Reply* reply) cons
     return ReplyVerdict::kInvalid;
   }
 
-  const uint64_t cookie = validation_cookie(params_.key, params_.source_ip.value, ip->saddr, sport);
+  // The target was probed from one of our addresses only: a reply to another is not its.
+  if (ip->daddr != sources_.for_target(ip->saddr)) return ReplyVerdict::kInvalid;
+  const uint64_t cookie = validation_cookie(params_.key, ip->daddr, ip->saddr, sport);
   const uint32_t ack = load_be32(t + kTcpAck);
   if (ack != static_cast<uint32_t>(cookie) + 1) return ReplyVerdict::kInvalid;
   const uint32_t base = static_cast<uint32_t>((cookie >> 32) % params_.source_port_count);

@@ -34,8 +34,9 @@ class TcpSynProbe final : public ProbeModule {
   ReplyVerdict classify_one(const FrameView& frame, Reply* reply) const;
 
   ProbeParams params_;
+  SourceChoice sources_;
   std::array<uint8_t, kFrameBytes> template_{};
-  uint16_t ip_checksum_ = 0;   // template's, with daddr = 0
+  uint16_t ip_checksum_ = 0;   // template's, with saddr = daddr = 0
   uint16_t tcp_checksum_ = 0;  // template's, with daddr = ports = seq = 0
 };
 

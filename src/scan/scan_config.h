@@ -44,7 +44,9 @@ struct ScanConfig {
   std::vector<uint16_t> ports;  // sorted, unique; parsed once from -p
 
   std::string interface;
-  std::optional<Ipv4Address> source_ip;
+  // -S: one address, a range a-b or a comma list of both (sorted, at most 256); empty: the
+  // route's preferred source.
+  std::vector<Ipv4Address> source_ips;
   std::optional<MacAddress> gateway_mac;
   std::optional<MacAddress> source_mac;
   uint16_t source_port_first = kDefaultSourcePortFirst;

@@ -66,6 +66,10 @@ std::string scan_metadata_json(const ScanPlan& plan, const ScanConfig& config, I
   json += ",\"rx_queues\":" + std::to_string(net.rx_queues) +
           ",\"tx_queues\":" + std::to_string(net.tx_queues);
   json += quoted("source_ip", to_string(net.source_ip));
+  json += ",\"source_ips\":[";
+  for (size_t i = 0; i < net.source_ips.size(); ++i)
+    json += std::string(i ? "," : "") + "\"" + to_string(net.source_ips[i]) + "\"";
+  json += "]";
   json += quoted("source_mac", to_string(net.source_mac));
   json += quoted("gateway_mac", to_string(net.gateway_mac));
   json += quoted("source_ports", std::to_string(config.source_port_first) + "-" +

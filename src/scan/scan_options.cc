@@ -59,6 +59,34 @@ Result<void> set_flag(bool& field, std::string_view value) {
   return {};
 }
 
+// -S: "a", "a-b" or a comma list of both, as zmap takes them: sorted, no duplicates.
+Result<std::vector<Ipv4Address>> parse_source_addresses(std::string_view text) {
+  std::vector<uint32_t> all;
+  while (true) {
+    const size_t comma = text.find(',');
+    const std::string_view item = text.substr(0, comma);
+    const size_t dash = item.find('-');
+    const auto first = parse_ipv4(item.substr(0, dash));
+    const auto last = dash == std::string_view::npos ? first : parse_ipv4(item.substr(dash + 1));
+    if (!first || !last || last->value < first->value)
+      return make_error(ExitCode::kUsage, "expected an IPv4 address, a range a-b or a list a,b");
+    if (uint64_t{last->value} - first->value >= kMaxSourceAddresses)
+      return make_error(ExitCode::kUsage, "more than 256 source addresses");
+    for (uint64_t a = first->value; a <= last->value; ++a) all.push_back(static_cast<uint32_t>(a));
+    if (all.size() > 4 * kMaxSourceAddresses)  // before sorting: a bound on the work
+      return make_error(ExitCode::kUsage, "more than 256 source addresses");
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  std::sort(all.begin(), all.end());
+  all.erase(std::unique(all.begin(), all.end()), all.end());
+  if (all.size() > kMaxSourceAddresses)
+    return make_error(ExitCode::kUsage, "more than 256 source addresses");
+  std::vector<Ipv4Address> addresses;
+  for (uint32_t a : all) addresses.push_back(Ipv4Address{a});
+  return addresses;
+}
+
 std::vector<std::string> split_words(std::string_view text) {
   std::vector<std::string> words;
   size_t i = 0;
@@ -131,11 +159,13 @@ const std::vector<OptionSpec> kOptions = {
        c.interface = std::string(v);
        return {};
      }},
-    {"source-ip", 'S', "ADDR", "source address (default: the route's preferred source)",
+    {"source-ip", 'S', "ADDRS",
+     "source address, or several as a-b or a,b,c (at most 256; each target is probed from "
+     "one of them); default: the route's preferred source",
      [](ScanConfig& c, std::string_view v) -> Result<void> {
-       auto a = parse_ipv4(v);
-       if (!a) return bad(v, "expected an IPv4 address");
-       c.source_ip = *a;
+       auto addresses = parse_source_addresses(v);
+       if (!addresses) return bad(v, addresses.error().message);
+       c.source_ips = std::move(*addresses);
        return {};
      }},
     {"gateway-mac", 'G', "MAC",

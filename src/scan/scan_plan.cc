@@ -100,7 +100,7 @@ void plan_probe(const ScanConfig& config, ScanPlan& plan) {
   ProbeParams params;
   params.source_mac = plan.network.source_mac;
   params.gateway_mac = plan.network.gateway_mac;
-  params.source_ip = plan.network.source_ip;
+  params.source_ips = plan.network.source_ips;
   params.source_port_first = config.source_port_first;
   params.source_port_count =
       static_cast<uint16_t>(config.source_port_last - config.source_port_first + 1);
@@ -146,12 +146,13 @@ Result<void> plan_targets(const ScanConfig& config, ScanPlan& plan) {
 
 Result<NetworkPlan> plan_network(const ScanConfig& config, Ipv4Address first_target) {
   NetworkPlan net;
-  const bool all_given =
-      !config.interface.empty() && config.source_ip && config.gateway_mac && config.source_mac;
+  const bool all_given = !config.interface.empty() && !config.source_ips.empty() &&
+                         config.gateway_mac && config.source_mac;
   if (all_given && config.dryrun) {
     // A dry run with everything given needs no interface to exist (root-free tests).
     net.interface = config.interface;
-    net.source_ip = *config.source_ip;
+    net.source_ips = config.source_ips;
+    net.source_ip = net.source_ips.front();
     net.source_mac = *config.source_mac;
     net.gateway_mac = *config.gateway_mac;
     net.gateway_source = "-G";
@@ -187,8 +188,8 @@ Result<NetworkPlan> plan_network(const ScanConfig& config, Ipv4Address first_tar
          queues.error().message.c_str());
   }
 
-  if (config.source_ip)
-    net.source_ip = *config.source_ip;
+  if (!config.source_ips.empty())
+    net.source_ip = config.source_ips.front();
   else if (route && route->preferred_source)
     net.source_ip = *route->preferred_source;
   else if (!interface.addresses.empty())
@@ -196,6 +197,8 @@ Result<NetworkPlan> plan_network(const ScanConfig& config, Ipv4Address first_tar
   else
     return make_error(ExitCode::kUnavailable,
                       "interface " + interface.name + " has no IPv4 address: pass -S/--source-ip");
+  net.source_ips =
+      config.source_ips.empty() ? std::vector<Ipv4Address>{net.source_ip} : config.source_ips;
 
   net.source_mac = config.source_mac ? *config.source_mac : interface.mac;
   if (net.source_mac.is_zero())

@@ -21,9 +21,10 @@ namespace anyscan {
 struct NetworkPlan {
   std::string interface;
   int ifindex = 0;
-  uint32_t rx_queues = 1;  // active receive queues (ETHTOOL_GCHANNELS)
-  uint32_t tx_queues = 1;  // active transmit queues
-  Ipv4Address source_ip;
+  uint32_t rx_queues = 1;               // active receive queues (ETHTOOL_GCHANNELS)
+  uint32_t tx_queues = 1;               // active transmit queues
+  Ipv4Address source_ip;                // the first of source_ips
+  std::vector<Ipv4Address> source_ips;  // every probe goes out from one of these (-S)
   MacAddress source_mac;
   MacAddress gateway_mac;
   std::string gateway_source;  // "-G", "neighbour table (198.18.0.1)", ...

@@ -41,6 +41,11 @@ Result<std::unique_ptr<IoEngine>> open_engine(const ScanPlan& plan, const ScanCo
 
 void log_start(const ScanPlan& plan, const ScanConfig& config, IoEngine& engine) {
   const NetworkPlan& net = plan.network;
+  const std::string sources = net.source_ips.size() <= 1
+                                  ? to_string(net.source_ip)
+                                  : to_string(net.source_ips.front()) + ".." +
+                                        to_string(net.source_ips.back()) + " (" +
+                                        std::to_string(net.source_ips.size()) + " addresses)";
   // The whole scan's targets, and this run's share when a shard or -n takes fewer.
   const uint64_t all = plan.target_count(), mine = plan.slice.count;
   const std::string share =
@@ -55,7 +60,7 @@ void log_start(const ScanPlan& plan, const ScanConfig& config, IoEngine& engine)
        "engine %s, %zu sender threads, rate %s, seed %" PRIu64,
        plan.addresses.size(), plan.addresses.size() == 1 ? "" : "es", plan.ports.size(),
        plan.ports.size() == 1 ? "" : "s", all, all == 1 ? "" : "s", share.c_str(),
-       net.interface.c_str(), to_string(net.source_ip).c_str(), to_string(net.gateway_mac).c_str(),
+       net.interface.c_str(), sources.c_str(), to_string(net.gateway_mac).c_str(),
        net.gateway_source.c_str(), std::string(engine.name()).c_str(),
        running_sender_threads(plan, engine),
        plan.rate_pps == 0 ? "unlimited" : (std::to_string(plan.rate_pps) + " pps").c_str(),

@@ -13,7 +13,7 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const auto modules = [] {
     anyscan::ProbeParams params;
-    params.source_ip = anyscan::Ipv4Address{0xc6120001u};
+    params.source_ips = {anyscan::Ipv4Address{0xc6120001u}};
     params.source_port_first = 32768;
     params.source_port_count = 28233;
     params.probes_per_target = 3;

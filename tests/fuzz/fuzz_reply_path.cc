@@ -29,7 +29,7 @@ namespace {
 using namespace anyscan;
 using namespace anyscan::frame;
 
-constexpr uint32_t kScanner = 0xc6120001u;  // 198.18.0.1
+constexpr uint32_t kScanner = 0xc6120001u;      // 198.18.0.1
 constexpr uint32_t kFirstTarget = 0xc6130000u;  // the plan: 198.19.0.0/20
 
 uint16_t be16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
@@ -88,7 +88,7 @@ const std::vector<Module>& modules() {
     std::vector<Module> made;
     for (const ProbeModuleInfo& info : probe_modules()) {
       ProbeParams params;
-      params.source_ip = Ipv4Address{kScanner};
+      params.source_ips = {Ipv4Address{kScanner}};
       params.source_port_first = 40000;
       params.source_port_count = 1000;
       params.probes_per_target = 2;
@@ -189,8 +189,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (size_t i = 0; i < frames.size(); ++i) {
     copies.emplace_back(new uint8_t[frames[i].empty() ? 1 : frames[i].size()]);
     std::copy(frames[i].begin(), frames[i].end(), copies.back().get());
-    views.push_back(FrameView{copies.back().get(), static_cast<uint32_t>(frames[i].size()),
-                              times[i]});
+    views.push_back(
+        FrameView{copies.back().get(), static_cast<uint32_t>(frames[i].size()), times[i]});
   }
   for (const Module& module : modules()) {
     CheckingSink sink(module.plan);

@@ -2,6 +2,8 @@
 // the incremental update; and reply validation against genuine and forged replies.
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include <string>
 #include <vector>
 
@@ -20,7 +22,7 @@ ProbeParams test_params() {
   ProbeParams p;
   p.source_mac = *parse_mac("02:00:00:00:00:01");
   p.gateway_mac = *parse_mac("02:00:00:00:00:02");
-  p.source_ip = *parse_ipv4("198.18.0.1");
+  p.source_ips = {*parse_ipv4("198.18.0.1")};
   p.source_port_first = 40000;
   p.source_port_count = 1000;
   p.probes_per_target = 2;
@@ -169,7 +171,7 @@ ReplyVerdict classify(const ProbeModule& probe, const std::vector<uint8_t>& f, R
 TEST(TcpSynProbe, AcceptsGenuineRepliesAndRejectsForgedOnes) {
   const ProbeParams params = test_params();
   TcpSynProbe probe(params);
-  const uint32_t us = params.source_ip.value;
+  const uint32_t us = params.source_ips[0].value;
   const uint32_t target = parse_ipv4("198.18.0.5")->value;
   const uint32_t seq = probe.sequence_for(target, 443);
   const uint16_t port0 = probe.source_port_for(target, 443, 0);
@@ -243,9 +245,9 @@ TEST(TcpSynProbe, ReplyFromAnotherScanKeyIsRejected) {
   other.key.words[0] ^= 1;
   TcpSynProbe ours(test_params()), theirs(other);
   const uint32_t target = parse_ipv4("198.18.0.5")->value;
-  auto f =
-      tcp_reply(target, 80, test_params().source_ip.value, theirs.source_port_for(target, 80, 0),
-                theirs.sequence_for(target, 80) + 1, kTcpSyn | kTcpAckFlag);
+  auto f = tcp_reply(target, 80, test_params().source_ips[0].value,
+                     theirs.source_port_for(target, 80, 0), theirs.sequence_for(target, 80) + 1,
+                     kTcpSyn | kTcpAckFlag);
   Reply reply;
   EXPECT_NE(classify(ours, f, &reply), ReplyVerdict::kValid);
 }
@@ -266,7 +268,7 @@ TEST(IcmpEchoProbe, BuildsValidEchoRequestsAndValidatesReplies) {
   // Echo reply: swap addresses, type 0, same id/seq.
   std::vector<uint8_t> reply_frame = request;
   store_be32(reply_frame.data() + kIpSrc, target);
-  store_be32(reply_frame.data() + kIpDst, params.source_ip.value);
+  store_be32(reply_frame.data() + kIpDst, params.source_ips[0].value);
   reply_frame[kIp + 20 + kIcmpType] = kIcmpEchoReply;
   Reply reply;
   EXPECT_EQ(classify(probe, reply_frame, &reply), ReplyVerdict::kValid);
@@ -287,7 +289,7 @@ TEST(IcmpEchoProbe, BuildsValidEchoRequestsAndValidatesReplies) {
   store_be16(unreach.data() + kIpTotalLength, 20 + 8 + 28);
   unreach[kIpProtocol] = kProtoIcmp;
   store_be32(unreach.data() + kIpSrc, parse_ipv4("198.18.0.254")->value);
-  store_be32(unreach.data() + kIpDst, params.source_ip.value);
+  store_be32(unreach.data() + kIpDst, params.source_ips[0].value);
   unreach[kIp + 20 + kIcmpType] = kIcmpUnreachable;
   std::copy(request.begin() + kIp, request.end(), unreach.begin() + kIp + 28);
   EXPECT_EQ(classify(probe, unreach, &reply), ReplyVerdict::kValid);
@@ -295,6 +297,72 @@ TEST(IcmpEchoProbe, BuildsValidEchoRequestsAndValidatesReplies) {
   EXPECT_EQ(reply.saddr, target);
   unreach.resize(unreach.size() - 4);  // quote cut short
   EXPECT_EQ(classify(probe, unreach, &reply), ReplyVerdict::kInvalid);
+}
+
+// -S 198.18.0.200-198.18.0.203: every target is probed from one of the four, always the same
+// one, all four are used, checksums hold, and a reply is valid only to the address its
+// target was probed from.
+TEST(SeveralSourceAddresses, EachTargetHasOneAndRepliesMustComeBackToIt) {
+  ProbeParams params = test_params();
+  const uint32_t first = parse_ipv4("198.18.0.200")->value;
+  params.source_ips = {Ipv4Address{first + 3}, Ipv4Address{first}, Ipv4Address{first + 1},
+                       Ipv4Address{first + 2}};  // any order
+  TcpSynProbe probe(params);
+  EXPECT_EQ(probe.reply_filter().local_first.value, first);
+  EXPECT_EQ(probe.reply_filter().local_last.value, first + 3);
+  std::map<uint32_t, int> used;
+  for (uint32_t i = 0; i < 400; ++i) {
+    const uint32_t target = parse_ipv4("198.19.0.0")->value + i;
+    uint32_t source = 0;
+    for (uint16_t port : {22, 80, 443})
+      for (uint16_t probe_number : {0, 1}) {
+        const ProbeTarget t{target, port, probe_number};
+        uint8_t buffer[128];
+        FrameSlot slot{buffer, 0};
+        probe.build(&t, 1, &slot);
+        std::vector<uint8_t> frame(buffer, buffer + slot.length);
+        expect_checksums_valid(frame);
+        const uint32_t saddr = load_be32(frame.data() + kIpSrc);
+        if (source == 0) source = saddr;
+        ASSERT_EQ(saddr, source) << "a target is always probed from the same address";
+      }
+    ASSERT_GE(source, first);
+    ASSERT_LE(source, first + 3);
+    ++used[source];
+    // Its reply: valid to that address, invalid to another of ours, unrelated elsewhere.
+    const uint32_t ack = probe.sequence_for(target, 80) + 1;
+    const uint16_t port = probe.source_port_for(target, 80, 0);
+    Reply reply;
+    const uint8_t synack = kTcpSyn | kTcpAckFlag;
+    ASSERT_EQ(classify(probe, tcp_reply(target, 80, source, port, ack, synack), &reply),
+              ReplyVerdict::kValid);
+    EXPECT_EQ(reply.daddr, source);
+    const uint32_t other = source == first ? first + 1 : first;
+    EXPECT_EQ(classify(probe, tcp_reply(target, 80, other, port, ack, synack), &reply),
+              ReplyVerdict::kInvalid);
+    EXPECT_EQ(classify(probe, tcp_reply(target, 80, first + 4, port, ack, synack), &reply),
+              ReplyVerdict::kUnrelated);
+  }
+  EXPECT_EQ(used.size(), 4u);
+  for (const auto& [source, count] : used) EXPECT_GT(count, 50) << source;
+
+  IcmpEchoProbe icmp(params);
+  const uint32_t target = parse_ipv4("198.19.0.9")->value;
+  const ProbeTarget t{target, 0, 0};
+  uint8_t buffer[128];
+  FrameSlot slot{buffer, 0};
+  icmp.build(&t, 1, &slot);
+  std::vector<uint8_t> request(buffer, buffer + slot.length);
+  expect_checksums_valid(request);
+  std::vector<uint8_t> echo = request;
+  const uint32_t source = load_be32(request.data() + kIpSrc);
+  store_be32(echo.data() + kIpSrc, target);
+  store_be32(echo.data() + kIpDst, source);
+  echo[kIp + 20 + kIcmpType] = kIcmpEchoReply;
+  Reply reply;
+  EXPECT_EQ(classify(icmp, echo, &reply), ReplyVerdict::kValid);
+  store_be32(echo.data() + kIpDst, source == first ? first + 1 : first);
+  EXPECT_EQ(classify(icmp, echo, &reply), ReplyVerdict::kInvalid);
 }
 
 TEST(ProbeRegistry, KnowsBothModulesAndRejectsOthers) {

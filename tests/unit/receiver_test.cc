@@ -52,7 +52,7 @@ struct Fixture {
   Fixture() {
     plan.addresses = *parse_target_list("198.18.0.0/28", "t");
     plan.ports = *parse_ports("22,80,443");
-    params.source_ip = *parse_ipv4("198.18.1.1");
+    params.source_ips = {*parse_ipv4("198.18.1.1")};
     params.source_port_first = 50000;
     params.source_port_count = 100;
     params.key = cookie_key_from_seed(11);
@@ -68,7 +68,7 @@ struct Fixture {
     f[kIpTtl] = 61;
     f[kIpProtocol] = kProtoTcp;
     store_be32(f.data() + kIpSrc, from);
-    store_be32(f.data() + kIpDst, params.source_ip.value);
+    store_be32(f.data() + kIpDst, params.source_ips[0].value);
     store_be16(f.data() + 34 + kTcpSrcPort, port);
     store_be16(f.data() + 34 + kTcpDstPort, probe->source_port_for(from, port, 0));
     store_be32(f.data() + 34 + kTcpAck,

@@ -1,7 +1,9 @@
 #include "scan/scan_options.h"
 
 #include <gtest/gtest.h>
+
 #include <unistd.h>
+#include <algorithm>
 
 #include <fstream>
 
@@ -39,7 +41,8 @@ TEST(ScanOptions, BadFlagValuesNameTheFlag) {
       {{"-r", "fast"}, "-r/--rate 'fast': expected packets per second, e.g. 10000 or 1M"},
       {{"-G", "ff:ff:ff:ff:ff:ff"},
        "-G/--gateway-mac 'ff:ff:ff:ff:ff:ff': expected a unicast MAC address aa:bb:cc:dd:ee:ff"},
-      {{"-S", "198.18.0.256"}, "-S/--source-ip '198.18.0.256': expected an IPv4 address"},
+      {{"-S", "198.18.0.256"},
+       "-S/--source-ip '198.18.0.256': expected an IPv4 address, a range a-b or a list a,b"},
       {{"-p", "80,x"}, "-p/--target-ports bad port 'x': expected a number 1-65535"},
       {{"--shards", "0"}, "--shards '0': expected 1-65535 shards"},
       {{"-P", "0"}, "-P/--probes '0': expected 1-255 probes per target"},
@@ -67,6 +70,36 @@ TEST(ScanOptions, BadFlagValuesNameTheFlag) {
     ASSERT_FALSE(c);
     EXPECT_EQ(c.error().message, message);
     EXPECT_EQ(c.error().code, ExitCode::kUsage);
+  }
+}
+
+TEST(ScanOptions, SeveralSourceAddressesAsZmapTakesThem) {
+  const std::pair<const char*, size_t> good[] = {{"198.18.0.1", 1},
+                                                 {"198.18.0.1-198.18.0.8", 8},
+                                                 {"198.18.0.9,198.18.0.1-198.18.0.2", 3},
+                                                 {"198.18.0.1,198.18.0.1", 1},
+                                                 {"198.18.0.0-198.18.0.255", 256}};
+  for (const auto& [text, count] : good) {
+    SCOPED_TRACE(text);
+    std::vector<std::string> args = {"anyscan", "-S", text, "-p", "1", "198.18.0.1"};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    auto c = parse_command_line(static_cast<int>(argv.size()), argv.data());
+    ASSERT_TRUE(c) << c.error().message;
+    ASSERT_EQ(c->source_ips.size(), count);
+    EXPECT_TRUE(std::is_sorted(c->source_ips.begin(), c->source_ips.end(),
+                               [](Ipv4Address a, Ipv4Address b) { return a.value < b.value; }));
+  }
+  for (const char* bad : {"198.18.0.0-198.18.1.0", "198.18.0.9-198.18.0.1", "198.18.0.1,",
+                          "198.18.0.1-", ",", "198.18.0.0/24"}) {
+    SCOPED_TRACE(bad);
+    std::vector<std::string> args = {"anyscan", "-S", bad, "-p", "1", "198.18.0.1"};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    auto c = parse_command_line(static_cast<int>(argv.size()), argv.data());
+    ASSERT_FALSE(c);
+    EXPECT_EQ(c.error().code, ExitCode::kUsage);
+    EXPECT_EQ(c.error().message.rfind("-S/--source-ip '", 0), 0u) << c.error().message;
   }
 }
 
