@@ -130,26 +130,16 @@ class OutputFilterParser {
     return take(Token::kWord, n);
   }
 
-  Result<int> parse_or(int depth) {
-    auto left = parse_and(depth);
-    if (!left) return left;
-    while (token_.type == Token::kOr) {
-      if (auto moved = next(); !moved) return tl::unexpected(moved.error());
-      auto right = parse_and(depth);
-      if (!right) return right;
-      left = join(OutputFilter::Op::kOr, *left, *right);
-    }
-    return left;
-  }
+  Result<int> parse_or(int depth) { return parse_chain(depth, true); }
 
-  Result<int> parse_and(int depth) {
-    auto left = parse_primary(depth);
+  Result<int> parse_chain(int depth, bool is_or) {
+    auto left = is_or ? parse_chain(depth, false) : parse_primary(depth);
     if (!left) return left;
-    while (token_.type == Token::kAnd) {
+    while (token_.type == (is_or ? Token::kOr : Token::kAnd)) {
       if (auto moved = next(); !moved) return tl::unexpected(moved.error());
-      auto right = parse_primary(depth);
+      auto right = is_or ? parse_chain(depth, false) : parse_primary(depth);
       if (!right) return right;
-      left = join(OutputFilter::Op::kAnd, *left, *right);
+      left = join(is_or ? OutputFilter::Op::kOr : OutputFilter::Op::kAnd, *left, *right);
     }
     return left;
   }

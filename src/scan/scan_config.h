@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -106,6 +107,9 @@ struct ScanConfig {
   bool quiet = false;
   int verbosity = 3;
   std::string config_file;
+  // Options the -C file set (long name -> "FILE:LINE"), so that a cross-option error among
+  // them names the file and line; a flag on the command line takes its option out.
+  std::map<std::string, std::string> from_config_file;
 };
 
 }  // namespace anyscan

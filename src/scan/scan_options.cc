@@ -87,6 +87,27 @@ Result<std::vector<Ipv4Address>> parse_source_addresses(std::string_view text) {
   return addresses;
 }
 
+// Shared by an option and its zmap name (--output-module, --blacklist-file, ...).
+Result<void> apply_output_format(ScanConfig& c, std::string_view v) {
+  if (v == "csv")
+    c.output_format = OutputFormat::kCsv;
+  else if (v == "json")
+    c.output_format = OutputFormat::kJson;
+  else
+    return bad(v, "expected csv or json (see --list-output-modules)");
+  return {};
+}
+
+Result<void> apply_blocklist_file(ScanConfig& c, std::string_view v) {
+  c.blocklist_file = std::string(v);
+  return {};
+}
+
+Result<void> apply_allowlist_file(ScanConfig& c, std::string_view v) {
+  c.allowlist_file = std::string(v);
+  return {};
+}
+
 std::vector<std::string> split_words(std::string_view text) {
   std::vector<std::string> words;
   size_t i = 0;
@@ -126,16 +147,10 @@ const std::vector<OptionSpec> kOptions = {
        return {};
      }},
     {"allowlist-file", 'w', "FILE", "scan only addresses in FILE (intersected with the targets)",
-     [](ScanConfig& c, std::string_view v) -> Result<void> {
-       c.allowlist_file = std::string(v);
-       return {};
-     }},
+     &apply_allowlist_file},
     {"blocklist-file", 'b', "FILE",
      "never scan addresses in FILE (default /etc/anyscan/blocklist.conf; /dev/null for none)",
-     [](ScanConfig& c, std::string_view v) -> Result<void> {
-       c.blocklist_file = std::string(v);
-       return {};
-     }},
+     &apply_blocklist_file},
     {"rate", 'r', "PPS",
      "total send rate in packets/s across all threads; 0 = as fast as possible (default 10000)",
      [](ScanConfig& c, std::string_view v) -> Result<void> {
@@ -242,16 +257,7 @@ const std::vector<OptionSpec> kOptions = {
        c.output_file = std::string(v);
        return {};
      }},
-    {"output-format", 'O', "FORMAT", "csv (default) or json (JSON lines)",
-     [](ScanConfig& c, std::string_view v) -> Result<void> {
-       if (v == "csv")
-         c.output_format = OutputFormat::kCsv;
-       else if (v == "json")
-         c.output_format = OutputFormat::kJson;
-       else
-         return bad(v, "expected csv or json");
-       return {};
-     }},
+    {"output-format", 'O', "FORMAT", "csv (default) or json (JSON lines)", &apply_output_format},
     {"output-fields", 'f', "FIELDS",
      "comma-separated result fields (default saddr,sport,classification,success,ttl,timestamp)",
      [](ScanConfig& c, std::string_view v) -> Result<void> {
@@ -439,25 +445,9 @@ const std::vector<OptionSpec> kOptions = {
        return {};
      }},
     {"output-module", 0, "FORMAT", "zmap's name for --output-format (csv or json)",
-     [](ScanConfig& c, std::string_view v) -> Result<void> {
-       if (v == "csv")
-         c.output_format = OutputFormat::kCsv;
-       else if (v == "json")
-         c.output_format = OutputFormat::kJson;
-       else
-         return bad(v, "expected csv or json (see --list-output-modules)");
-       return {};
-     }},
-    {"blacklist-file", 0, "FILE", "zmap's name for --blocklist-file",
-     [](ScanConfig& c, std::string_view v) -> Result<void> {
-       c.blocklist_file = std::string(v);
-       return {};
-     }},
-    {"whitelist-file", 0, "FILE", "zmap's name for --allowlist-file",
-     [](ScanConfig& c, std::string_view v) -> Result<void> {
-       c.allowlist_file = std::string(v);
-       return {};
-     }},
+     &apply_output_format},
+    {"blacklist-file", 0, "FILE", "zmap's name for --blocklist-file", &apply_blocklist_file},
+    {"whitelist-file", 0, "FILE", "zmap's name for --allowlist-file", &apply_allowlist_file},
     {"user", 0, "NAME",
      "started as root: the account the scan runs as once its sockets and files are open "
      "(default nobody)",
@@ -622,6 +612,7 @@ Result<void> apply_config_file(ScanConfig& config, std::string_view contents,
     }
     auto applied = it->apply(config, entry.value);
     if (!applied) return make_error(ExitCode::kConfig, where + ": " + applied.error().message);
+    config.from_config_file[it->long_name] = name + ":" + std::to_string(entry.line);
   }
   return {};
 }
@@ -710,6 +701,7 @@ Result<ScanConfig> parse_command_line(int argc, char** argv) {
       for (const auto& o : kOptions)
         if (o.short_name == c) spec = &o;
     if (spec == nullptr) return make_error(ExitCode::kSoftware, "option table out of sync");
+    config.from_config_file.erase(spec->long_name);
     auto applied = spec->apply(config, optarg ? std::string_view(optarg) : std::string_view());
     if (!applied)
       return make_error(ExitCode::kUsage, flag_name(*spec) + " " + applied.error().message);
@@ -771,7 +763,52 @@ std::string typed_option(int code, char* const argv[], int next) {
 
 }  // namespace
 
+namespace {
+
+// The options an error message names ("--shard 5 must be below --shards 2", "-o and -m"),
+// as long names; empty when it names one the table does not know.
+std::vector<std::string> options_named_in(std::string_view message) {
+  std::vector<std::string> names;
+  for (size_t at = message.find('-'); at != std::string_view::npos;
+       at = message.find('-', at + 1)) {
+    if (at > 0 && message[at - 1] != ' ' && message[at - 1] != '/' && message[at - 1] != '(')
+      continue;
+    size_t end = at + 1;
+    const bool is_long = end < message.size() && message[end] == '-';
+    if (is_long) ++end;
+    const size_t start = end;
+    while (end < message.size() &&
+           ((message[end] >= 'a' && message[end] <= 'z') ||
+            (message[end] >= 'A' && message[end] <= 'Z') || (is_long && message[end] == '-')))
+      ++end;
+    const std::string_view word = message.substr(start, end - start);
+    if (word.empty() || (!is_long && word.size() != 1)) continue;
+    for (const auto& o : kOptions)
+      if (is_long ? word == o.long_name : word[0] == o.short_name) names.push_back(o.long_name);
+    at = end - 1;
+  }
+  return names;
+}
+
+}  // namespace
+
+// Cross-option errors among options that all came from the -C file are that file's: exit 78
+// naming its file and line (of the first option named), as any other error in it.
 Result<void> validate_config(const ScanConfig& c) {
+  auto valid = validate_options(c);
+  if (valid || c.from_config_file.empty()) return valid;
+  const auto named = options_named_in(valid.error().message);
+  if (named.empty()) return valid;
+  for (const std::string& name : named)
+    if (!c.from_config_file.count(name)) return valid;
+  std::string key = "ANYSCAN_";
+  for (char ch : named.front())
+    key += ch == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  return make_error(ExitCode::kConfig, c.from_config_file.at(named.front()) + ": " + key + ": " +
+                                           valid.error().message);
+}
+
+Result<void> validate_options(const ScanConfig& c) {
   if (c.action != ConfigAction::kScan) return {};
   const ProbeModuleInfo* module = find_probe_module(c.probe_module);
   if (module == nullptr)

@@ -29,7 +29,9 @@ std::string usage_text();
 Result<ScanConfig> parse_command_line(int argc, char** argv);
 Result<void> apply_config_file(ScanConfig& config, std::string_view contents,
                                const std::string& name);
-// Cross-option checks (ports needed by tcp, shard < shards, ...).
+// Cross-option checks (ports needed by tcp, shard < shards, ...): kUsage naming the flags, or
+// kConfig with FILE:LINE: KEY when every option they name came from the -C file.
 Result<void> validate_config(const ScanConfig& config);
+Result<void> validate_options(const ScanConfig& config);  // the same, not attributed
 
 }  // namespace anyscan

@@ -85,26 +85,9 @@ class Confinement : public ::testing::TestWithParam<std::string> {
 
   // About 4 s of sending (16,000 probes at 4,000 pps), then a 1 s cooldown.
   pid_t start(const std::vector<std::string>& extra) {
-    std::vector<std::string> args = {ANYSCAN_BINARY,
-                                     "--io-engine",
-                                     GetParam(),
-                                     "-i",
-                                     pair_->scanner_if(),
-                                     "-G",
-                                     pair_->target_mac(),
-                                     "-b",
-                                     "/dev/null",
-                                     "-p",
-                                     "1-2000",
-                                     "-r",
-                                     "4000",
-                                     "-c",
-                                     "1",
-                                     "-q",
-                                     "-o",
-                                     dir_ + "/results.csv",
-                                     "-m",
-                                     dir_ + "/meta.json"};
+    std::vector<std::string> args = pair_->scanner_argv(GetParam());
+    args.insert(args.end(), {"-p", "1-2000", "-r", "4000", "-c", "1", "-q", "-o",
+                             dir_ + "/results.csv", "-m", dir_ + "/meta.json"});
     args.insert(args.end(), extra.begin(), extra.end());
     args.insert(args.end(), {"198.18.0.2-198.18.0.9"});
     return pair_->spawn_in_scanner(args, dir_ + "/stdout", dir_ + "/stderr");

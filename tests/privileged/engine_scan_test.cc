@@ -259,7 +259,9 @@ TEST_P(SingleQueueScan, IcmpEchoScanFindsEveryHost) {
 // kernel spreads them by flow hash), and every one must be captured.
 std::vector<ScanVariant> every_engine_and_queue_count() {
   std::vector<ScanVariant> variants;
-  for (int queues : {1, 2, 4, 8})
+  // 1, 2 and 8 queues: one, the smallest several, and more queues than cores (4 adds
+  // nothing the others do not cover, and a minute of CI).
+  for (int queues : {1, 2, 8})
     for (const ScanVariant& v :
          {ScanVariant{"af_packet", "", queues}, ScanVariant{"af_xdp", "native", queues},
           ScanVariant{"af_xdp", "skb", queues}})

@@ -189,6 +189,11 @@ void NetnsPair::send_tcp_from_target(const std::string& from, uint16_t from_port
   });
 }
 
+std::vector<std::string> NetnsPair::scanner_argv(const std::string& engine) const {
+  return {ANYSCAN_BINARY, "--io-engine", engine, "-i",       scanner_if_,
+          "-G",           target_mac(),  "-b",   "/dev/null"};
+}
+
 pid_t NetnsPair::spawn_in_scanner(const std::vector<std::string>& argv,
                                   const std::string& stdout_path, const std::string& stderr_path) {
   const pid_t pid = ::fork();

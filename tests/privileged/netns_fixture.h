@@ -59,6 +59,10 @@ class NetnsPair {
   void send_tcp_from_target(const std::string& from, uint16_t from_port, uint16_t to_port,
                             uint32_t seq, uint32_t ack, uint8_t flags, int count);
 
+  // The scanner on this pair: its binary, --io-engine, our veth (-i), the target's MAC (-G)
+  // and no blocklist (-b /dev/null: the default one holds 198.18.0.0/15); add the rest.
+  std::vector<std::string> scanner_argv(const std::string& engine) const;
+
   // Starts `argv` inside the scanner namespace; returns the PID (stdout/stderr to files).
   pid_t spawn_in_scanner(const std::vector<std::string>& argv, const std::string& stdout_path,
                          const std::string& stderr_path);

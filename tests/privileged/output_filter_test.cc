@@ -40,28 +40,10 @@ class OutputSelection : public ::testing::TestWithParam<std::string> {
 
   // The scan of the 8 targets x 100 ports, with `extra`; the result lines.
   std::vector<std::string> scan(const std::vector<std::string>& extra) {
-    std::vector<std::string> args = {ANYSCAN_BINARY,
-                                     "--io-engine",
-                                     GetParam(),
-                                     "-i",
-                                     pair_->scanner_if(),
-                                     "-G",
-                                     pair_->target_mac(),
-                                     "-b",
-                                     "/dev/null",
-                                     "-p",
-                                     port_list(ports_),
-                                     "-r",
-                                     "2000",
-                                     "-c",
-                                     "1",
-                                     "-q",
-                                     "-f",
-                                     "saddr,sport,classification,success",
-                                     "-o",
-                                     dir_ + "/results.csv",
-                                     "-m",
-                                     dir_ + "/meta.json"};
+    std::vector<std::string> args = pair_->scanner_argv(GetParam());
+    args.insert(args.end(), {"-p", port_list(ports_), "-r", "2000", "-c", "1", "-q", "-f",
+                             "saddr,sport,classification,success", "-o", dir_ + "/results.csv",
+                             "-m", dir_ + "/meta.json"});
     args.insert(args.end(), extra.begin(), extra.end());
     args.push_back("198.18.0.2-198.18.0.9");
     result_ = wait_for(pair_->spawn_in_scanner(args, dir_ + "/out", dir_ + "/err"), 60,

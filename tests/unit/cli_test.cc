@@ -169,6 +169,8 @@ TEST(Cli, BadInputGetsOneLineAndSysexitsCode) {
       "ELF\x02\x01\x01\x00\x00",
       21);
   std::ofstream(dir + "/ok.conf") << "ANYSCAN_TARGET_PORTS=80\n";
+  std::ofstream(dir + "/shards.conf")
+      << "ANYSCAN_TARGET_PORTS=80\nANYSCAN_SHARDS=2\nANYSCAN_SHARD=5\nANYSCAN_TARGETS=198.18.0.1\n";
   struct Case {
     std::string args;
     int code;
@@ -191,6 +193,11 @@ TEST(Cli, BadInputGetsOneLineAndSysexitsCode) {
       {"-C " + dir + "/bad.conf 198.18.0.1", 78, "bad.conf:2: ANYSCAN_RAET: unknown key"},
       {"-C " + dir + "/bad-target.conf", 78, "bad-target.conf:2: ANYSCAN_TARGETS:"},
       {"-C " + dir + "/ok.conf -C " + dir + "/ok.conf 198.18.0.1", 64, "given twice"},
+      // A cross-option error among the file's own options is the file's, with its line.
+      {"-C " + dir + "/shards.conf", 78,
+       "shards.conf:3: ANYSCAN_SHARD: --shard 5 must be below --shards 2"},
+      // ... but not when the command line gave one of them.
+      {"-C " + dir + "/shards.conf --shards 3", 64, "--shard 5 must be below --shards 3"},
       {kDry + "-p 80 -o /nonexistent-dir/out.csv 198.18.0.1", 73, "/nonexistent-dir/out.csv"},
       {kDry + "-p 80 -m /nonexistent-dir/meta.json 198.18.0.1", 73, "/nonexistent-dir/meta.json"},
       {kDry + "-p 80 -I " + dir + "/t.txt -o " + dir + "/t.txt", 64, "is also an output file"},
