@@ -11,20 +11,30 @@
 
 namespace anyscan {
 
-Result<uint64_t> parse_vm_hwm_kib(std::string_view status) {
-  constexpr std::string_view kKey = "\nVmHWM:";
-  const size_t at = status.find(kKey);
+Result<uint64_t> parse_status_number(std::string_view status, std::string_view key) {
+  const std::string needle = "\n" + std::string(key) + ":";
+  const size_t at = status.find(needle);
   if (at == std::string_view::npos)
-    return make_error(ExitCode::kSoftware, "/proc/self/status has no VmHWM line");
-  std::string_view rest = status.substr(at + kKey.size());
+    return make_error(ExitCode::kSoftware,
+                      "/proc/self/status has no " + std::string(key) + " line");
+  std::string_view rest = status.substr(at + needle.size());
   rest = rest.substr(0, rest.find('\n'));
   while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\t')) rest.remove_prefix(1);
-  const size_t unit = rest.find(" kB");
-  if (unit == std::string_view::npos)
-    return make_error(ExitCode::kSoftware, "/proc/self/status: VmHWM is not in kB");
-  const auto kib = parse_decimal(rest.substr(0, unit), UINT64_MAX / 1024);
-  if (!kib) return make_error(ExitCode::kSoftware, "/proc/self/status: VmHWM is not a number");
-  return *kib;
+  const auto value = parse_decimal(rest.substr(0, rest.find(' ')), UINT64_MAX / 1024);
+  if (!value)
+    return make_error(ExitCode::kSoftware,
+                      "/proc/self/status: " + std::string(key) + " is not a number");
+  return *value;
+}
+
+Result<uint64_t> parse_vm_hwm_kib(std::string_view status) {
+  const size_t at = status.find("\nVmHWM:");
+  if (at != std::string_view::npos) {
+    const std::string_view line = status.substr(at + 1, status.find('\n', at + 1) - at - 1);
+    if (line.find(" kB") == std::string_view::npos)
+      return make_error(ExitCode::kSoftware, "/proc/self/status: VmHWM is not in kB");
+  }
+  return parse_status_number(status, "VmHWM");
 }
 
 Result<ProcessStatus> ProcessStatus::open() {
@@ -34,6 +44,18 @@ Result<ProcessStatus> ProcessStatus::open() {
 }
 
 Result<uint64_t> ProcessStatus::peak_rss_kib() const {
+  auto text = read();
+  if (!text) return tl::unexpected(text.error());
+  return parse_vm_hwm_kib("\n" + *text);
+}
+
+Result<uint64_t> ProcessStatus::threads() const {
+  auto text = read();
+  if (!text) return tl::unexpected(text.error());
+  return parse_status_number("\n" + *text, "Threads");
+}
+
+Result<std::string> ProcessStatus::read() const {
   std::string text(8192, '\0');
   size_t used = 0;
   while (used < text.size()) {
@@ -45,7 +67,7 @@ Result<uint64_t> ProcessStatus::peak_rss_kib() const {
     used += static_cast<size_t>(n);
   }
   text.resize(used);
-  return parse_vm_hwm_kib("\n" + text);
+  return text;
 }
 
 Result<uint64_t> peak_rss_kib() {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "base/result.h"
@@ -17,8 +18,11 @@ class ProcessStatus {
   // The peak resident set, in KiB: VmHWM. Not getrusage()'s ru_maxrss, which Linux carries
   // across execve, so a scanner started by a large parent would report the parent's peak.
   Result<uint64_t> peak_rss_kib() const;
+  // Threads of the process now ("Threads:").
+  Result<uint64_t> threads() const;
 
  private:
+  Result<std::string> read() const;
   explicit ProcessStatus(UniqueFd fd) : fd_(std::move(fd)) {}
   UniqueFd fd_;
 };
@@ -28,5 +32,7 @@ Result<uint64_t> peak_rss_kib();
 
 // The VmHWM value in the text of a /proc/PID/status file (exposed for tests).
 Result<uint64_t> parse_vm_hwm_kib(std::string_view status);
+// A "KEY:\tNUMBER" line of it ("Threads"), whatever unit follows.
+Result<uint64_t> parse_status_number(std::string_view status, std::string_view key);
 
 }  // namespace anyscan

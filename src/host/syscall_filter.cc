@@ -73,9 +73,11 @@ Result<ScanSyscallFilter> ScanSyscallFilter::build() {
   built.filter_.reset(seccomp_init(SCMP_ACT_ERRNO(EPERM)));
   if (!built.filter_) return make_error(ExitCode::kSoftware, "seccomp_init failed");
   scmp_filter_ctx ctx = built.filter_.get();
-  if (int rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1); rc != 0)
-    return make_error(ExitCode::kUnavailable,
-                      errno_message("seccomp: synchronising threads (kernel >= 3.17)", -rc));
+  // Thread synchronisation needs the seccomp(2) call, which an outer filter may refuse
+  // (systemd's @system-service does not list it); libseccomp then loads through prctl(2).
+  // The scan loads its filter before it starts any thread, and every thread started later
+  // inherits it, so without TSYNC nothing is left out; receivers check it either way.
+  built.synchronised_ = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1) == 0;
   size_t& count = built.allowed_;
   for (std::string_view name : kPlainCalls)
     if (auto added = add(ctx, std::string(name).c_str(), SCMP_ACT_ALLOW, {}, &count); !added)

@@ -22,7 +22,10 @@ class ScanSyscallFilter {
   static Result<ScanSyscallFilter> build();
   // How many calls it allows (those this architecture has).
   size_t allowed() const { return allowed_; }
-  // Installs it on every thread of the process (TSYNC). Needs PR_SET_NO_NEW_PRIVS.
+  // Whether it is loaded on every thread at once (TSYNC); else on the calling one, whose
+  // later threads inherit it.
+  bool synchronised() const { return synchronised_; }
+  // Installs it (on every thread when synchronised()). Needs PR_SET_NO_NEW_PRIVS.
   Result<void> load();
 
  private:
@@ -31,6 +34,7 @@ class ScanSyscallFilter {
   };
   std::unique_ptr<void, Release> filter_;
   size_t allowed_ = 0;
+  bool synchronised_ = false;
 };
 
 // Checked, not assumed: true when the calling thread is under the filter, seen from a call

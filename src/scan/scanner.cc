@@ -95,7 +95,8 @@ HeldForTheEnd hold_for_the_end(const ScanConfig& config) {
 // uses is open, so it gives up every capability, can never gain one back, leaves root (to
 // --user) when it started as root, and then allows itself only the system calls a running
 // scan makes. No thread exists yet: capabilities and ids are per thread to the kernel.
-Result<Confinement> confine(const ScanConfig& config, const std::optional<ScanUser>& user) {
+Result<Confinement> confine(const ScanConfig& config, const std::optional<ScanUser>& user,
+                            const std::optional<ProcessStatus>& status) {
   ::tzset();  // /etc/localtime is read now, while a file can still be opened
   std::optional<ScanSyscallFilter> filter;
   if (!config.no_seccomp) {
@@ -119,6 +120,16 @@ Result<Confinement> confine(const ScanConfig& config, const std::optional<ScanUs
            ? (", system-call filter of " + std::to_string(done.syscalls_allowed) + " calls").c_str()
            : ", no system-call filter (--no-seccomp)");
   if (filter) {
+    // Without TSYNC the filter covers this thread and those it starts: checked, not assumed,
+    // that it is the only one.
+    if (!filter->synchronised() && status) {
+      auto threads = status->threads();
+      if (threads && *threads != 1)
+        return make_error(ExitCode::kSoftware,
+                          std::to_string(*threads) +
+                              " threads exist before the system-call filter, which cannot be "
+                              "synchronised here (seccomp(2) refused)");
+    }
     if (auto loaded = filter->load(); !loaded) return tl::unexpected(loaded.error());
     done.seccomp = true;
   }
@@ -296,7 +307,7 @@ Result<void> run_scan(const ScanConfig& given) {
   }
   HeldForTheEnd held = hold_for_the_end(config);
   const auto dropped_before = interface_rx_dropped(*plan, held.netlink);
-  auto confined = confine(config, *user);
+  auto confined = confine(config, *user, held.status);
   if (!confined) return tl::unexpected(confined.error());
   RunSummary run = runner.run();
   run.confinement = *confined;

@@ -6,7 +6,9 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <linux/filter.h>
 #include <linux/sched.h>
+#include <linux/seccomp.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -15,6 +17,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <cstddef>
 
 #include <cerrno>
 #include <cstring>
@@ -117,6 +120,44 @@ TEST(ScanSyscallFilter, AllowsWhatAScanDoesAndHoldsInEveryThread) {
   EXPECT_EQ(failures, "");
   ::close(fds[0]);
   ::close(fds[1]);
+}
+
+// Under an outer filter that refuses seccomp(2), as systemd's @system-service does, the
+// filter cannot be synchronised over threads but still loads (through prctl) and holds.
+TEST(ScanSyscallFilter, LoadsUnderAnOuterFilterThatRefusesSeccomp) {
+  int report[2];
+  ASSERT_EQ(::pipe(report), 0);
+  const pid_t child = ::fork();
+  if (child == 0) {
+    ::close(report[0]);
+    std::string f;
+    // The outer filter in classic BPF through prctl, as systemd installs it before exec: so
+    // libseccomp, used first after it, finds seccomp(2) refused, as the scanner does.
+    sock_filter code[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_seccomp, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    sock_fprog program{static_cast<unsigned short>(sizeof code / sizeof code[0]), code};
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+        ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) != 0)
+      f += "the outer filter did not load; ";
+    auto filter = ScanSyscallFilter::build();
+    if (!filter) f += "build: " + filter.error().message + "; ";
+    if (filter && filter->synchronised()) f += "synchronised although seccomp(2) is refused; ";
+    if (filter && !filter->load()) f += "load failed; ";
+    if (!scan_syscall_filter_active()) f += "not active; ";
+    if (f.empty()) f = "ok";
+    (void)!::write(report[1], f.data(), f.size());
+    ::_exit(0);
+  }
+  ::close(report[1]);
+  char buffer[512];
+  const ssize_t n = ::read(report[0], buffer, sizeof buffer);
+  ::close(report[0]);
+  ::waitpid(child, nullptr, 0);
+  EXPECT_EQ(std::string(buffer, n > 0 ? static_cast<size_t>(n) : 0), "ok");
 }
 
 TEST(ScanSyscallFilter, IsNotActiveWithoutLoading) { EXPECT_FALSE(scan_syscall_filter_active()); }
