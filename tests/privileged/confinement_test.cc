@@ -156,37 +156,30 @@ INSTANTIATE_TEST_SUITE_P(Engines, Confinement, ::testing::Values("af_packet", "a
 // drop_privileges itself, in a child started as root: afterwards there is no way back.
 TEST(DropPrivileges, LeavesNoCapabilityNoRootAndNoWayBack) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root";
-  int report[2];
-  ASSERT_EQ(::pipe(report), 0);
-  const pid_t child = ::fork();
-  if (child == 0) {
-    ::close(report[0]);
-    std::string f;
-    auto user = scan_user_for("nobody");
-    auto dropped = user && *user ? drop_privileges(*user) : make_error(ExitCode::kNoUser, "nobody");
-    if (!dropped) f += "drop_privileges: " + dropped.error().message + "; ";
-    if (dropped && !dropped->bounding_set_cleared) f += "bounding set not cleared; ";
-    if (::getuid() != 65534 || ::geteuid() != 65534) f += "not nobody; ";
-    if (::setuid(0) == 0 || ::seteuid(0) == 0) f += "setuid(0) succeeded; ";
-    if (::getgroups(0, nullptr) != 0) f += "supplementary groups left; ";
-    if (::prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1) f += "no_new_privs not set; ";
-    if (::prctl(PR_CAPBSET_READ, CAP_NET_RAW, 0, 0, 0) != 0) f += "CAP_NET_RAW still bounded; ";
-    __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
-    __user_cap_data_struct data[2]{};
-    if (::syscall(SYS_capget, &header, data) != 0 || data[0].effective || data[0].permitted ||
-        data[0].inheritable || data[1].effective || data[1].permitted)
-      f += "capabilities left; ";
-    if (::socket(AF_PACKET, SOCK_RAW, 0) >= 0) f += "a packet socket could still be opened; ";
-    if (f.empty()) f = "ok";
-    (void)!::write(report[1], f.data(), f.size());
-    ::_exit(0);
-  }
-  ::close(report[1]);
-  char buffer[1024];
-  const ssize_t n = ::read(report[0], buffer, sizeof buffer);
-  ::close(report[0]);
-  ::waitpid(child, nullptr, 0);
-  EXPECT_EQ(std::string(buffer, n > 0 ? static_cast<size_t>(n) : 0), "ok");
+  EXPECT_EQ(in_child([] {
+              std::string f;
+              auto user = scan_user_for("nobody");
+              auto dropped =
+                  user && *user ? drop_privileges(*user) : make_error(ExitCode::kNoUser, "nobody");
+              if (!dropped) f += "drop_privileges: " + dropped.error().message + "; ";
+              if (dropped && !dropped->bounding_set_cleared) f += "bounding set not cleared; ";
+              if (::getuid() != 65534 || ::geteuid() != 65534) f += "not nobody; ";
+              if (::setuid(0) == 0 || ::seteuid(0) == 0) f += "setuid(0) succeeded; ";
+              if (::getgroups(0, nullptr) != 0) f += "supplementary groups left; ";
+              if (::prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1) f += "no_new_privs not set; ";
+              if (::prctl(PR_CAPBSET_READ, CAP_NET_RAW, 0, 0, 0) != 0)
+                f += "CAP_NET_RAW still bounded; ";
+              __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+              __user_cap_data_struct data[2]{};
+              if (::syscall(SYS_capget, &header, data) != 0 || data[0].effective ||
+                  data[0].permitted || data[0].inheritable || data[1].effective ||
+                  data[1].permitted)
+                f += "capabilities left; ";
+              if (::socket(AF_PACKET, SOCK_RAW, 0) >= 0)
+                f += "a packet socket could still be opened; ";
+              return f;
+            }),
+            "");
 }
 
 }  // namespace

@@ -41,4 +41,27 @@ std::string shell_output(const std::string& command) {
   return out;
 }
 
+std::string in_child(const std::function<std::string()>& checks) {
+  int report[2];
+  if (::pipe(report) != 0) return "pipe failed";
+  const pid_t child = ::fork();
+  if (child == 0) {
+    ::close(report[0]);
+    std::string failures = checks();
+    if (failures.empty()) failures = "ok";
+    (void)!::write(report[1], failures.data(), failures.size());
+    ::_exit(0);
+  }
+  ::close(report[1]);
+  std::string out;
+  char buffer[512];
+  ssize_t n;
+  while ((n = ::read(report[0], buffer, sizeof buffer)) > 0) out.append(buffer, n);
+  ::close(report[0]);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  if (!WIFEXITED(status)) return "child died with signal " + std::to_string(WTERMSIG(status));
+  return out == "ok" ? "" : out;
+}
+
 }  // namespace anyscan::testing_support

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <string>
 
 namespace anyscan::testing_support {
@@ -21,5 +22,10 @@ ShellResult run_shell(const std::string& command);
 
 // stdout of command (popen), stderr left alone.
 std::string shell_output(const std::string& command);
+
+// Runs checks() in a forked child (for what cannot be undone in the test process: dropped
+// privileges, a seccomp filter) and returns what it returned: "" when every check held,
+// else what failed; or how the child died.
+std::string in_child(const std::function<std::string()>& checks);
 
 }  // namespace anyscan::testing_support

@@ -24,37 +24,19 @@
 #include <string>
 #include <thread>
 
+#include "support/test_shell.h"
+
 namespace anyscan {
 namespace {
 
-// Runs `checks` in a forked child under the filter; returns what it reported ("" = all held).
+// Runs `checks` in a forked child under the filter; returns what failed ("" = all held).
 template <class Checks>
 std::string under_filter(Checks checks) {
-  int report[2];
-  if (::pipe(report) != 0) return "pipe failed";
-  const pid_t child = ::fork();
-  if (child == 0) {
-    ::close(report[0]);
+  return testing_support::in_child([&] {
     auto filter = ScanSyscallFilter::build();
-    std::string failures;
-    if (!filter || !filter->load())
-      failures = "the filter did not load";
-    else
-      failures = checks();
-    if (failures.empty()) failures = "ok";
-    (void)!::write(report[1], failures.data(), failures.size());
-    ::_exit(0);
-  }
-  ::close(report[1]);
-  std::string out;
-  char buffer[512];
-  ssize_t n;
-  while ((n = ::read(report[0], buffer, sizeof buffer)) > 0) out.append(buffer, n);
-  ::close(report[0]);
-  int status = 0;
-  ::waitpid(child, &status, 0);
-  if (!WIFEXITED(status)) return "child died with signal " + std::to_string(WTERMSIG(status));
-  return out == "ok" ? "" : out;
+    if (!filter || !filter->load()) return std::string("the filter did not load");
+    return checks();
+  });
 }
 
 // "name: got X" unless `result` failed with `expected`.
@@ -125,39 +107,30 @@ TEST(ScanSyscallFilter, AllowsWhatAScanDoesAndHoldsInEveryThread) {
 // Under an outer filter that refuses seccomp(2), as systemd's @system-service does, the
 // filter cannot be synchronised over threads but still loads (through prctl) and holds.
 TEST(ScanSyscallFilter, LoadsUnderAnOuterFilterThatRefusesSeccomp) {
-  int report[2];
-  ASSERT_EQ(::pipe(report), 0);
-  const pid_t child = ::fork();
-  if (child == 0) {
-    ::close(report[0]);
-    std::string f;
-    // The outer filter in classic BPF through prctl, as systemd installs it before exec: so
-    // libseccomp, used first after it, finds seccomp(2) refused, as the scanner does.
-    sock_filter code[] = {
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_seccomp, 0, 1),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-    };
-    sock_fprog program{static_cast<unsigned short>(sizeof code / sizeof code[0]), code};
-    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
-        ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) != 0)
-      f += "the outer filter did not load; ";
-    auto filter = ScanSyscallFilter::build();
-    if (!filter) f += "build: " + filter.error().message + "; ";
-    if (filter && filter->synchronised()) f += "synchronised although seccomp(2) is refused; ";
-    if (filter && !filter->load()) f += "load failed; ";
-    if (!scan_syscall_filter_active()) f += "not active; ";
-    if (f.empty()) f = "ok";
-    (void)!::write(report[1], f.data(), f.size());
-    ::_exit(0);
-  }
-  ::close(report[1]);
-  char buffer[512];
-  const ssize_t n = ::read(report[0], buffer, sizeof buffer);
-  ::close(report[0]);
-  ::waitpid(child, nullptr, 0);
-  EXPECT_EQ(std::string(buffer, n > 0 ? static_cast<size_t>(n) : 0), "ok");
+  EXPECT_EQ(testing_support::in_child([] {
+              std::string f;
+              // The outer filter in classic BPF through prctl, as systemd installs it before
+              // exec: so libseccomp, used first after it, finds seccomp(2) refused, as the
+              // scanner does.
+              sock_filter code[] = {
+                  BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+                  BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_seccomp, 0, 1),
+                  BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+                  BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+              };
+              sock_fprog program{static_cast<unsigned short>(sizeof code / sizeof code[0]), code};
+              if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+                  ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) != 0)
+                f += "the outer filter did not load; ";
+              auto filter = ScanSyscallFilter::build();
+              if (!filter) f += "build: " + filter.error().message + "; ";
+              if (filter && filter->synchronised())
+                f += "synchronised although seccomp(2) is refused; ";
+              if (filter && !filter->load()) f += "load failed; ";
+              if (!scan_syscall_filter_active()) f += "not active; ";
+              return f;
+            }),
+            "");
 }
 
 TEST(ScanSyscallFilter, IsNotActiveWithoutLoading) { EXPECT_FALSE(scan_syscall_filter_active()); }
