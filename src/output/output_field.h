@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,6 +37,10 @@ struct OutputFieldInfo {
   std::string_view name;
   std::string_view description;
 };
+
+// zmap's saddr_raw/daddr_raw: the address's four bytes in network order, read as a
+// little-endian integer (what zmap prints on x86), so 1.2.3.4 is 67305985.
+inline uint64_t zmap_raw_address(uint32_t host_order) { return __builtin_bswap32(host_order); }
 
 const std::vector<OutputFieldInfo>& output_fields();
 std::string_view output_field_name(OutputField field);

@@ -49,9 +49,9 @@ uint64_t number_of(OutputField field, const ResultRecord& r) {
     case OutputField::kTimestampUs:
       return static_cast<uint32_t>(r.time_us);
     case OutputField::kSaddrRaw:
-      return __builtin_bswap32(r.reply.saddr);
+      return zmap_raw_address(r.reply.saddr);
     case OutputField::kDaddrRaw:
-      return __builtin_bswap32(r.reply.daddr);
+      return zmap_raw_address(r.reply.daddr);
     case OutputField::kIpid:
       return r.reply.ipid;
     case OutputField::kRepeat:

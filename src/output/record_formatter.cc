@@ -15,10 +15,6 @@ char* put(char* out, std::string_view text) {
   return out + text.size();
 }
 
-// zmap's saddr_raw: the address's four bytes in network order, read as a little-endian
-// integer (what zmap prints on x86), so 1.2.3.4 is 67305985.
-uint64_t raw_address(uint32_t host_order) { return __builtin_bswap32(host_order); }
-
 char* put_number(char* out, uint64_t value) {
   return std::to_chars(out, out + 20, value).ptr;  // 2^64 has 20 digits
 }
@@ -97,9 +93,9 @@ char* RecordFormatter::field(char* out, const ResultRecord& r, OutputField field
     case OutputField::kTimestampUs:
       return put_number(out, static_cast<uint32_t>(r.time_us));
     case OutputField::kSaddrRaw:
-      return put_number(out, raw_address(r.reply.saddr));
+      return put_number(out, zmap_raw_address(r.reply.saddr));
     case OutputField::kDaddrRaw:
-      return put_number(out, raw_address(r.reply.daddr));
+      return put_number(out, zmap_raw_address(r.reply.daddr));
     case OutputField::kIpid:
       return put_number(out, r.reply.ipid);
     case OutputField::kRepeat:
