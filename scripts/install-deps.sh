@@ -21,7 +21,7 @@ packages="
   zmap masscan man-db time
   libseccomp-dev libbenchmark-dev libabsl-dev libroaring-dev clang-tidy-14 clang-format-14
   podman buildah
-  snmpd snmp dnsmasq-base chrony memcached python3-dnspython
+  snmpd snmp dnsmasq-base chrony memcached python3-dnspython python3-pysnmp4
 "
 
 # kubectl (manifest validation): Debian's kubernetes-client, unless a kubectl is already

@@ -47,8 +47,11 @@ int main(int argc, char** argv) {
         std::printf("%-16s %s\n", std::string(m.name).c_str(), std::string(m.description).c_str());
       return 0;
     case ConfigAction::kListOutputFields:
+      // zmap's way: the fields of the probe module -M names (default tcp_synscan).
       for (const auto& f : output_fields())
-        std::printf("%-16s %s\n", std::string(f.name).c_str(), std::string(f.description).c_str());
+        if (f.produced_by(config->probe_module))
+          std::printf("%-16s %s\n", std::string(f.name).c_str(),
+                      std::string(f.description).c_str());
       return 0;
     case ConfigAction::kListOutputModules:
       std::printf("%-16s %s\n%-16s %s\n", "csv", "comma-separated values with a header (default)",

@@ -25,6 +25,7 @@ struct EngineConfig {
   uint32_t tx_queues = 1;       // ... and transmit queues
   uint32_t retries = 10;        // per failed send batch before the frames count as failed
   ReplyFilterSpec filter;       // from the probe module; engines enforce it in the kernel
+  uint32_t frame_bytes = 64;    // the probe module's largest frame: transmit slots hold it
   XdpMode xdp_mode = XdpMode::kAuto;
   XdpZeroCopy xdp_zerocopy = XdpZeroCopy::kAuto;
 };

@@ -12,6 +12,10 @@ std::string_view classification_name(Classification c) {
       return "echoreply";
     case Classification::kUnreachable:
       return "unreach";
+    case Classification::kUdp:
+      return "udp";
+    case Classification::kIcmpUnreach:
+      return "icmp-unreach";
   }
   return "unknown";
 }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -13,15 +14,22 @@ enum class Classification : uint8_t {
   kRst = 1,          // TCP RST: port closed
   kEchoReply = 2,    // ICMP echo reply: host up
   kUnreachable = 3,  // ICMP destination unreachable quoting our probe
+  kUdp = 4,          // UDP datagram from the probed port: open (zmap's "udp")
+  kIcmpUnreach = 5,  // ICMP unreachable quoting our UDP probe: port unreachable = closed,
+                     // other codes filtered (zmap's "icmp-unreach")
 };
-inline constexpr int kClassificationCount = 4;
+inline constexpr int kClassificationCount = 6;
 
 std::string_view classification_name(Classification c);
 // The inverse of classification_name; nullopt for any other text.
 std::optional<Classification> classification_from_name(std::string_view name);
 inline bool classification_success(Classification c) {
-  return c == Classification::kSynAck || c == Classification::kEchoReply;
+  return c == Classification::kSynAck || c == Classification::kEchoReply ||
+         c == Classification::kUdp;
 }
+
+// How many bytes of a UDP reply's payload a result keeps (the opt-in `data` field).
+inline constexpr size_t kReplyDataBytes = 64;
 
 struct Reply {
   uint32_t saddr = 0;  // the target that answered (host order)
@@ -34,6 +42,15 @@ struct Reply {
   uint8_t ttl = 0;
   uint16_t ipid = 0;  // IP identification of the reply
   Classification classification = Classification::kSynAck;
+  // UDP: the reply's UDP length field, and its first payload bytes.
+  uint16_t udp_length = 0;
+  uint8_t data_length = 0;
+  // ICMP errors (icmp-unreach): type and code, and the address that sent the error (a
+  // router on the way, or the target itself).
+  uint8_t icmp_type = 0;
+  uint8_t icmp_code = 0;
+  uint32_t icmp_responder = 0;
+  uint8_t data[kReplyDataBytes] = {};
 };
 
 enum class ReplyVerdict : uint8_t {

@@ -1,6 +1,7 @@
 #include "output/output_field.h"
 
 #include <algorithm>
+#include <iterator>
 
 namespace anyscan {
 
@@ -10,10 +11,12 @@ const std::vector<OutputFieldInfo>& output_fields() {
       {OutputField::kDaddr, "daddr", "our address the reply was sent to"},
       {OutputField::kSport, "sport", "target port (0 for ICMP)"},
       {OutputField::kDport, "dport", "our port the reply was sent to (ICMP: echo id)"},
-      {OutputField::kSeqnum, "seqnum", "TCP sequence number of the reply"},
-      {OutputField::kAcknum, "acknum", "TCP acknowledgement number of the reply"},
-      {OutputField::kWindow, "window", "TCP window of the reply"},
-      {OutputField::kClassification, "classification", "synack, rst, echoreply or unreach"},
+      {OutputField::kSeqnum, "seqnum", "TCP sequence number of the reply (ICMP: echo sequence)",
+       "tcp_synscan icmp_echoscan"},
+      {OutputField::kAcknum, "acknum", "TCP acknowledgement number of the reply", "tcp_synscan"},
+      {OutputField::kWindow, "window", "TCP window of the reply", "tcp_synscan"},
+      {OutputField::kClassification, "classification",
+       "synack, rst (tcp_synscan); echoreply, unreach (icmp_echoscan); udp, icmp-unreach (udp)"},
       {OutputField::kSuccess, "success", "1 if the target is open/up, else 0"},
       {OutputField::kTtl, "ttl", "IP TTL of the reply"},
       {OutputField::kTimestamp, "timestamp", "time received, ISO 8601 UTC with microseconds"},
@@ -27,8 +30,67 @@ const std::vector<OutputFieldInfo>& output_fields() {
       {OutputField::kRepeat, "repeat",
        "always 0: every result is reported once (zmap: 1 for a repeat)"},
       {OutputField::kCooldown, "cooldown", "1 if received after the last probe was sent"},
+      {OutputField::kUdpPktSize, "udp_pkt_size", "UDP length of the reply (header included)",
+       "udp"},
+      {OutputField::kData, "data", "hex of the reply's first 64 payload bytes", "udp"},
+      {OutputField::kIcmpResponder, "icmp_responder",
+       "icmp-unreach: the address that sent the ICMP error (a router, or the target)", "udp"},
+      {OutputField::kIcmpType, "icmp_type", "icmp-unreach: ICMP type (3)", "udp"},
+      {OutputField::kIcmpCode, "icmp_code", "icmp-unreach: ICMP code (3 = port unreachable)",
+       "udp"},
+      {OutputField::kIcmpUnreachStr, "icmp_unreach_str",
+       "icmp-unreach: the code in words (\"port unreachable\")", "udp"},
   };
   return fields;
+}
+
+bool OutputFieldInfo::produced_by(std::string_view module) const {
+  if (modules.empty()) return true;
+  std::string_view rest = modules;
+  while (!rest.empty()) {
+    const size_t space = rest.find(' ');
+    if (rest.substr(0, space) == module) return true;
+    if (space == std::string_view::npos) break;
+    rest.remove_prefix(space + 1);
+  }
+  return false;
+}
+
+const OutputFieldInfo& output_field_info(OutputField field) {
+  for (const auto& info : output_fields())
+    if (info.field == field) return info;
+  return output_fields().front();
+}
+
+std::vector<OutputField> output_fields_of(std::string_view module) {
+  std::vector<OutputField> out;
+  for (const auto& info : output_fields())
+    if (info.produced_by(module)) out.push_back(info.field);
+  return out;
+}
+
+std::string fields_not_produced(const std::vector<OutputField>& fields, std::string_view module) {
+  for (OutputField field : fields) {
+    const OutputFieldInfo& info = output_field_info(field);
+    if (!info.produced_by(module))
+      return "output field '" + std::string(info.name) + "' is not produced by probe module " +
+             std::string(module) + " (only by " + std::string(info.modules) +
+             "; see -M " + std::string(module) + " --list-output-fields)";
+  }
+  return "";
+}
+
+std::string_view icmp_unreach_name(uint8_t code) {
+  static constexpr std::string_view kNames[] = {
+      "network unreachable",          "host unreachable",
+      "protocol unreachable",         "port unreachable",
+      "fragmentation needed",         "source route failed",
+      "network unknown",              "host unknown",
+      "source host isolated",         "network prohibited",
+      "host prohibited",              "network unreachable for TOS",
+      "host unreachable for TOS",     "communication prohibited",
+      "host precedence violation",    "precedence cutoff"};
+  return code < std::size(kNames) ? kNames[code] : std::string_view("unknown code");
 }
 
 std::string_view output_field_name(OutputField field) {

@@ -30,12 +30,23 @@ enum class OutputField {
   kIpid,
   kRepeat,
   kCooldown,
+  // udp
+  kUdpPktSize,
+  kData,
+  kIcmpResponder,
+  kIcmpType,
+  kIcmpCode,
+  kIcmpUnreachStr,
 };
 
 struct OutputFieldInfo {
   OutputField field;
   std::string_view name;
   std::string_view description;
+  // The probe modules that produce it, space-separated; empty = every module.
+  std::string_view modules = {};
+
+  bool produced_by(std::string_view module) const;
 };
 
 // zmap's saddr_raw/daddr_raw: the address's four bytes in network order, read as a
@@ -43,6 +54,13 @@ struct OutputFieldInfo {
 inline uint64_t zmap_raw_address(uint32_t host_order) { return __builtin_bswap32(host_order); }
 
 const std::vector<OutputFieldInfo>& output_fields();
+const OutputFieldInfo& output_field_info(OutputField field);
+// The fields a probe module produces (--list-output-fields, -f '*').
+std::vector<OutputField> output_fields_of(std::string_view module);
+// Why `fields` cannot be used with `module` (the first field it does not produce), or "".
+std::string fields_not_produced(const std::vector<OutputField>& fields, std::string_view module);
+// zmap-style text for an ICMP destination unreachable code ("port unreachable").
+std::string_view icmp_unreach_name(uint8_t code);
 std::string_view output_field_name(OutputField field);
 std::vector<OutputField> default_output_fields();
 // "saddr,sport,classification": comma-separated names, no duplicates (kUsage on error).

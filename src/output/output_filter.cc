@@ -14,10 +14,13 @@ FieldKind kind_of(OutputField field) {
   switch (field) {
     case OutputField::kSaddr:
     case OutputField::kDaddr:
+    case OutputField::kIcmpResponder:
       return FieldKind::kAddress;
     case OutputField::kClassification:
     case OutputField::kTimestamp:
     case OutputField::kTimestampStr:
+    case OutputField::kData:
+    case OutputField::kIcmpUnreachStr:
       return FieldKind::kString;
     default:
       return FieldKind::kNumber;
@@ -58,6 +61,14 @@ uint64_t number_of(OutputField field, const ResultRecord& r) {
       return 0;
     case OutputField::kCooldown:
       return r.cooldown ? 1 : 0;
+    case OutputField::kUdpPktSize:
+      return r.reply.udp_length;
+    case OutputField::kIcmpResponder:
+      return r.reply.icmp_responder;
+    case OutputField::kIcmpType:
+      return r.reply.icmp_type;
+    case OutputField::kIcmpCode:
+      return r.reply.icmp_code;
     default:
       return 0;
   }
@@ -66,6 +77,10 @@ uint64_t number_of(OutputField field, const ResultRecord& r) {
 std::string string_of(OutputField field, const ResultRecord& r) {
   if (field == OutputField::kClassification)
     return std::string(classification_name(r.reply.classification));
+  if (field == OutputField::kData || field == OutputField::kIcmpUnreachStr) {
+    std::string text = format_record(r, false, {field});
+    return text;
+  }
   return format_timestamp(r.time_s, r.time_us);
 }
 

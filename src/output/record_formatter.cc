@@ -102,8 +102,47 @@ char* RecordFormatter::field(char* out, const ResultRecord& r, OutputField field
       return put(out, json_ ? "false" : "0");
     case OutputField::kCooldown:
       return put(out, json_ ? (r.cooldown ? "true" : "false") : (r.cooldown ? "1" : "0"));
+    default:
+      return udp_field(out, r, field);
   }
   return out;
+}
+
+// The udp module's fields. The ICMP ones are empty (JSON null) on a udp result.
+char* RecordFormatter::udp_field(char* out, const ResultRecord& r, OutputField field) {
+  const bool icmp = r.reply.classification == Classification::kIcmpUnreach;
+  switch (field) {
+    case OutputField::kUdpPktSize:
+      return put_number(out, r.reply.udp_length);
+    case OutputField::kData: {
+      static constexpr char kHex[] = "0123456789abcdef";
+      if (json_) *out++ = '"';
+      for (size_t i = 0; i < r.reply.data_length && i < kReplyDataBytes; ++i) {
+        *out++ = kHex[r.reply.data[i] >> 4];
+        *out++ = kHex[r.reply.data[i] & 15];
+      }
+      if (json_) *out++ = '"';
+      return out;
+    }
+    case OutputField::kIcmpResponder:
+      if (!icmp) return json_ ? put(out, "null") : out;
+      if (json_) *out++ = '"';
+      out += format_ipv4(Ipv4Address{r.reply.icmp_responder}, out);
+      if (json_) *out++ = '"';
+      return out;
+    case OutputField::kIcmpType:
+      return put_number(out, r.reply.icmp_type);
+    case OutputField::kIcmpCode:
+      return put_number(out, r.reply.icmp_code);
+    case OutputField::kIcmpUnreachStr:
+      if (!icmp) return json_ ? put(out, "null") : out;
+      if (json_) *out++ = '"';
+      out = put(out, icmp_unreach_name(r.reply.icmp_code));
+      if (json_) *out++ = '"';
+      return out;
+    default:
+      return out;
+  }
 }
 
 size_t RecordFormatter::format(const ResultRecord& record, char* out) {

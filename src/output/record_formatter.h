@@ -35,6 +35,7 @@ class RecordFormatter {
 
  private:
   char* field(char* out, const ResultRecord& record, OutputField field);
+  char* udp_field(char* out, const ResultRecord& record, OutputField field);
   char* timestamp(char* out, int64_t time_s, int32_t time_us);
 
   bool json_;

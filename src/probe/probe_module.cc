@@ -4,6 +4,7 @@
 
 #include "probe/icmp_echo_probe.h"
 #include "probe/tcp_syn_probe.h"
+#include "probe/udp_probe.h"
 
 namespace anyscan {
 
@@ -25,6 +26,10 @@ const std::vector<ProbeModuleInfo>& probe_modules() {
        &make_tcp_syn_probe},
       {"icmp_echoscan", "ICMP echo request to each address; echo reply = up", false,
        &make_icmp_echo_probe},
+      {"udp",
+       "UDP datagram to each (address, port), payload by port (--probe-args, "
+       "--probe-payloads); reply = open, ICMP port unreachable = closed",
+       true, &make_udp_probe},
   };
   return modules;
 }

@@ -18,6 +18,8 @@
 
 namespace anyscan {
 
+class UdpPayloadTable;
+
 // Everything a probe module needs to build frames and check replies; fixed per scan.
 struct ProbeParams {
   MacAddress source_mac;
@@ -29,6 +31,8 @@ struct ProbeParams {
   uint32_t probes_per_target = 1;
   uint8_t ttl = 255;
   CookieKey key;
+  // udp: the payload per destination port (null: the built-in table).
+  std::shared_ptr<const UdpPayloadTable> udp_payloads;
 };
 
 inline constexpr size_t kMaxSourceAddresses = 256;

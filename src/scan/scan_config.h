@@ -67,6 +67,7 @@ struct ScanConfig {
   std::string output_file = "-";
   OutputFormat output_format = OutputFormat::kCsv;
   std::vector<OutputField> output_fields = default_output_fields();
+  bool all_output_fields = false;  // -f '*': every field of the probe module (resolved at the end)
   std::string metadata_file;
   std::string status_file;
   std::string checkpoint_file;  // --checkpoint-file: "" = none
@@ -81,6 +82,10 @@ struct ScanConfig {
   uint32_t receiver_threads = 0;  // 0 = default (one per receive queue, at most the cores)
 
   std::string probe_module = "tcp_synscan";  // a name in probe_modules(), checked when parsed
+  // udp: one payload for every port (zmap's --probe-args text:..|hex:..|file:..), and a
+  // payload file over the built-in table (--probe-payloads). Syntax checked when parsed.
+  std::string probe_args;
+  std::string probe_payloads;
   EngineKind io_engine = EngineKind::kAfPacket;
   XdpMode xdp_mode = XdpMode::kAuto;
   XdpZeroCopy xdp_zerocopy = XdpZeroCopy::kAuto;

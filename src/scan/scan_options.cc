@@ -11,6 +11,7 @@
 #include "output/json_check.h"
 #include "output/output_filter.h"
 #include "probe/probe_module.h"
+#include "probe/udp_payloads.h"
 #include "target/port_set.h"
 #include "target/target_parser.h"
 
@@ -264,6 +265,7 @@ const std::vector<OptionSpec> kOptions = {
        auto fields = parse_output_fields(v);
        if (!fields) return tl::unexpected(fields.error());
        c.output_fields = *fields;
+       c.all_output_fields = v == "*";
        return {};
      }},
     {"output-filter", 0, "EXPR",
@@ -349,6 +351,22 @@ const std::vector<OptionSpec> kOptions = {
        if (find_probe_module(v) == nullptr)
          return bad(v, "expected " + either(probe_module_names()));
        c.probe_module = std::string(v);
+       return {};
+     }},
+    {"probe-args", 0, "PAYLOAD",
+     "udp: one payload for every port, text:STRING, hex:BYTES or file:PATH (as zmap's)",
+     [](ScanConfig& c, std::string_view v) -> Result<void> {
+       if (v.rfind("file:", 0) != 0)  // a file is read when the scan is planned
+         if (auto payload = parse_udp_payload(v, false); !payload)
+           return bad(v, payload.error().message);
+       c.probe_args = std::string(v);
+       return {};
+     }},
+    {"probe-payloads", 0, "FILE",
+     "udp: per-port payloads over the built-in table, one 'PORT[-PORT] PAYLOAD' per line",
+     [](ScanConfig& c, std::string_view v) -> Result<void> {
+       if (v.empty()) return bad(v, "expected a file name");
+       c.probe_payloads = std::string(v);
        return {};
      }},
     {"io-engine", 0, "ENGINE", "packet I/O engine (default af_packet)",
@@ -521,7 +539,6 @@ constexpr ZmapOnly kZmapOnly[] = {
     {"iplayer", "anyscan sends whole Ethernet frames only"},
     {"X", "anyscan sends whole Ethernet frames only (zmap's -X/--iplayer)"},
     {"netmap-wait-ping", "anyscan has no netmap engine (af_packet and af_xdp)"},
-    {"probe-args", "no anyscan probe module takes arguments"},
     {"output-args", "the csv and json formats take no arguments"},
     {"no-header-row", "the CSV header names the fields; a resume reads it back"},
     {"log-file", "anyscan logs to stderr (and the journal under the launcher): redirect it"},
@@ -708,6 +725,8 @@ Result<ScanConfig> parse_command_line(int argc, char** argv) {
   }
   for (int i = optind; i < argc; ++i) positional.emplace_back(argv[i]);
   if (!positional.empty()) config.targets = positional;
+  // zmap's -f '*' is every field of the module, whichever of -f and -M came first.
+  if (config.all_output_fields) config.output_fields = output_fields_of(config.probe_module);
   return config;
 }
 
@@ -816,6 +835,12 @@ Result<void> validate_options(const ScanConfig& c) {
   if (module->needs_ports && c.ports.empty())
     return make_error(ExitCode::kUsage,
                       c.probe_module + " needs ports: pass -p/--target-ports (e.g. -p 443)");
+  if (const std::string why = fields_not_produced(c.output_fields, c.probe_module); !why.empty())
+    return make_error(ExitCode::kUsage, why);
+  if ((!c.probe_args.empty() || !c.probe_payloads.empty()) && c.probe_module != "udp")
+    return make_error(ExitCode::kUsage, std::string(c.probe_args.empty() ? "--probe-payloads"
+                                                                          : "--probe-args") +
+                                            " sets UDP payloads: it needs -M udp");
   if (!module->needs_ports && !c.ports.empty())
     return make_error(ExitCode::kUsage,
                       c.probe_module + " probes addresses, not ports: drop -p/--target-ports");

@@ -9,6 +9,7 @@
 
 #include "base/log.h"
 #include "host/netlink_client.h"
+#include "probe/udp_payloads.h"
 #include "scan/builtin_blocklist.h"
 #include "scan/rate_limiter.h"
 #include "target/target_parser.h"
@@ -96,8 +97,21 @@ Result<void> plan_seed(const ScanConfig& config, ScanPlan& plan) {
   return {};
 }
 
-void plan_probe(const ScanConfig& config, ScanPlan& plan) {
+// udp's payload table (--probe-args, --probe-payloads), read before anything of the host
+// is asked, so a bad payload file fails first; null for the other modules.
+Result<std::shared_ptr<const UdpPayloadTable>> plan_payloads(const ScanConfig& config) {
+  if (config.probe_module != "udp") return nullptr;
+  std::vector<std::string> notices;
+  auto payloads = load_udp_payloads(config.probe_args, config.probe_payloads, &notices);
+  if (!payloads) return tl::unexpected(payloads.error());
+  for (const std::string& notice : notices) logf(LogLevel::kWarn, "%s", notice.c_str());
+  return std::make_shared<const UdpPayloadTable>(std::move(*payloads));
+}
+
+void plan_probe(const ScanConfig& config, std::shared_ptr<const UdpPayloadTable> payloads,
+                ScanPlan& plan) {
   ProbeParams params;
+  params.udp_payloads = std::move(payloads);
   params.source_mac = plan.network.source_mac;
   params.gateway_mac = plan.network.gateway_mac;
   params.source_ips = plan.network.source_ips;
@@ -269,6 +283,8 @@ Result<ScanPlan> build_scan_plan(const ScanConfig& config, std::optional<SeedAnd
   if (plan.module_info == nullptr)
     return make_error(ExitCode::kUsage, "unknown probe module " + config.probe_module);
   plan.engine = config.io_engine;
+  auto payloads = plan_payloads(config);
+  if (!payloads) return tl::unexpected(payloads.error());
   if (auto targets = plan_targets(config, plan); !targets) return tl::unexpected(targets.error());
   if (resumed) {
     plan.seed = resumed->seed;
@@ -279,7 +295,7 @@ Result<ScanPlan> build_scan_plan(const ScanConfig& config, std::optional<SeedAnd
   auto network = plan_network(config, Ipv4Address{plan.addresses.at(0)});
   if (!network) return tl::unexpected(network.error());
   plan.network = std::move(*network);
-  plan_probe(config, plan);
+  plan_probe(config, std::move(*payloads), plan);
   plan.rate_pps = config.bandwidth_bps != 0
                       ? bandwidth_to_pps(config.bandwidth_bps, plan.probe->frame_bytes())
                       : config.rate_pps;

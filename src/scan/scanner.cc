@@ -22,7 +22,8 @@ namespace anyscan {
 
 namespace {
 
-Result<std::unique_ptr<IoEngine>> open_engine(const ScanPlan& plan, const ScanConfig& config) {
+Result<std::unique_ptr<IoEngine>> open_any_engine(const ScanPlan& plan,
+                                                  const ScanConfig& config) {
   if (config.dryrun)
     return std::unique_ptr<IoEngine>(
         std::make_unique<DryrunEngine>(stdout, config.dryrun_format, plan.sender_threads));
@@ -34,9 +35,24 @@ Result<std::unique_ptr<IoEngine>> open_engine(const ScanPlan& plan, const ScanCo
   engine_config.tx_queues = plan.network.tx_queues;
   engine_config.retries = config.retries;
   engine_config.filter = plan.probe->reply_filter();
+  engine_config.frame_bytes = static_cast<uint32_t>(plan.probe->frame_bytes());
   engine_config.xdp_mode = config.xdp_mode;
   engine_config.xdp_zerocopy = config.xdp_zerocopy;
   return open_io_engine(plan.engine, engine_config);
+}
+
+// The engine, once its transmit slots are known to hold the probe module's largest frame.
+Result<std::unique_ptr<IoEngine>> open_engine(const ScanPlan& plan, const ScanConfig& config) {
+  auto engine = open_any_engine(plan, config);
+  if (!engine) return engine;
+  for (size_t q = 0; q < (*engine)->sink_count(); ++q)
+    if ((*engine)->sink(q).frame_capacity() < plan.probe->frame_bytes())
+      return make_error(ExitCode::kSoftware,
+                        std::string((*engine)->name()) + ": transmit frames of " +
+                            std::to_string((*engine)->sink(q).frame_capacity()) +
+                            " bytes cannot hold the " + std::to_string(plan.probe->frame_bytes()) +
+                            "-byte probes");
+  return engine;
 }
 
 void log_start(const ScanPlan& plan, const ScanConfig& config, IoEngine& engine) {

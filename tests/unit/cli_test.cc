@@ -160,6 +160,7 @@ TEST(Cli, MetadataAndTargetFile) {
 TEST(Cli, BadInputGetsOneLineAndSysexitsCode) {
   const std::string dir = temp_dir();
   std::ofstream(dir + "/bad-targets.txt") << "198.18.0.1\n198.18.0.0/40\n";
+  std::ofstream(dir + "/payloads.conf") << "53 hex:00\n5 hex:zz\n";
   std::ofstream(dir + "/bad.conf") << "ANYSCAN_TARGET_PORTS=80\nANYSCAN_RAET=1\n";
   std::ofstream(dir + "/bad-target.conf")
       << "ANYSCAN_TARGET_PORTS=80\nANYSCAN_TARGETS=198.18.0.0/40\n";
@@ -216,8 +217,19 @@ TEST(Cli, BadInputGetsOneLineAndSysexitsCode) {
       {"-p 80 -n 0% 198.18.0.1", 64, "above 0%"},
       {"-p 80 --cores 0-99999 198.18.0.1", 64, "core numbers"},
       {"-p 80 --probe-ttl 0 198.18.0.1", 64, "TTL 1-255"},
-      {"-p 80 --probe-args=x 198.18.0.1", 64,
-       "--probe-args is a zmap option anyscan does not have"},
+      {"-p 80 --output-args=x 198.18.0.1", 64,
+       "--output-args is a zmap option anyscan does not have"},
+      {"-M udp -p 53 --probe-args=x 198.18.0.1", 64,
+       "--probe-args 'x': expected text:STRING, hex:BYTES or file:PATH"},
+      {"-M udp -p 53 --probe-args=hex:abc 198.18.0.1", 64, "even number of digits"},
+      {"-p 53 --probe-args=hex:00 198.18.0.1", 64, "--probe-args sets UDP payloads: it needs -M udp"},
+      {"-M udp -p 53 --probe-args=file:/nonexistent 198.18.0.1", 66,
+       "--probe-args: cannot open /nonexistent"},
+      {"-M udp -p 53 --probe-payloads /nonexistent 198.18.0.1", 66, "--probe-payloads: cannot open"},
+      {"-M udp -p 53 --probe-payloads " + dir + "/payloads.conf 198.18.0.1", 65,
+       "payloads.conf:2: hex: 'zz' is not a hex byte"},
+      {"-M udp -p 53 -f saddr,window 198.18.0.1", 64,
+       "output field 'window' is not produced by probe module udp"},
       {"-p 80 -X 198.18.0.1", 64, "-X is a zmap option"},
       {"-p 80 --dedup-method=full 198.18.0.1", 64, "always exact"},
       {"-p 80 -f saddr,nosuch 198.18.0.1", 64, "unknown output field 'nosuch'"},

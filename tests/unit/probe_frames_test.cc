@@ -371,7 +371,7 @@ TEST(ProbeRegistry, KnowsBothModulesAndRejectsOthers) {
   auto bad = make_probe_module("udp_magic", test_params());
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().message,
-            "unknown probe module 'udp_magic' (known: tcp_synscan, icmp_echoscan)");
+            "unknown probe module 'udp_magic' (known: tcp_synscan, icmp_echoscan, udp)");
 }
 
 }  // namespace

@@ -1,12 +1,13 @@
 #include "engine/af_packet/af_packet_sink.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
 namespace anyscan {
 
 Result<std::unique_ptr<AfPacketSink>> AfPacketSink::open(int ifindex, const std::string& interface,
-                                                         uint32_t retries) {
+                                                         uint32_t retries, size_t frame_bytes) {
   UniqueFd fd(::socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0));
   if (!fd.valid()) {
     const int err = errno;
@@ -28,19 +29,21 @@ Result<std::unique_ptr<AfPacketSink>> AfPacketSink::open(int ifindex, const std:
   if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0)
     return make_error(ExitCode::kUnavailable,
                       errno_message("binding send socket to " + interface, errno));
-  return std::unique_ptr<AfPacketSink>(new AfPacketSink(std::move(fd), interface, retries));
+  return std::unique_ptr<AfPacketSink>(new AfPacketSink(std::move(fd), interface, retries, frame_bytes));
 }
 
-AfPacketSink::AfPacketSink(UniqueFd fd, std::string interface, uint32_t retries)
+AfPacketSink::AfPacketSink(UniqueFd fd, std::string interface, uint32_t retries,
+                           size_t frame_bytes)
     : fd_(std::move(fd)),
       interface_(std::move(interface)),
       retries_(retries),
-      buffers_(kBatch * kFrameCapacity),
+      frame_capacity_((std::max<size_t>(frame_bytes, 64) + 63) / 64 * 64),
+      buffers_(kBatch * frame_capacity_),
       slots_(kBatch),
       iovecs_(kBatch),
       messages_(kBatch) {
   for (size_t i = 0; i < kBatch; ++i) {
-    slots_[i] = FrameSlot{buffers_.data() + i * kFrameCapacity, 0};
+    slots_[i] = FrameSlot{buffers_.data() + i * frame_capacity_, 0};
     std::memset(&messages_[i], 0, sizeof messages_[i]);
     messages_[i].msg_hdr.msg_iov = &iovecs_[i];
     messages_[i].msg_hdr.msg_iovlen = 1;

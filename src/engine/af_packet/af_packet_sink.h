@@ -19,21 +19,22 @@ namespace anyscan {
 class AfPacketSink final : public PacketSink {
  public:
   static constexpr size_t kBatch = 64;
-  static constexpr size_t kFrameCapacity = 256;
-
+  // Each slot holds `frame_bytes` (the probe module's largest frame), rounded up to a cache
+  // line.
   static Result<std::unique_ptr<AfPacketSink>> open(int ifindex, const std::string& interface,
-                                                    uint32_t retries);
+                                                    uint32_t retries, size_t frame_bytes);
 
   std::span<FrameSlot> reserve(size_t max_frames) override;
   Result<SendReport> submit(size_t count) override;
-  size_t frame_capacity() const override { return kFrameCapacity; }
+  size_t frame_capacity() const override { return frame_capacity_; }
 
  private:
-  AfPacketSink(UniqueFd fd, std::string interface, uint32_t retries);
+  AfPacketSink(UniqueFd fd, std::string interface, uint32_t retries, size_t frame_bytes);
 
   UniqueFd fd_;
   std::string interface_;
   uint32_t retries_;
+  size_t frame_capacity_;
   std::vector<uint8_t> buffers_;
   std::vector<FrameSlot> slots_;
   std::vector<iovec> iovecs_;

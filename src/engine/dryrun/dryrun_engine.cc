@@ -51,6 +51,7 @@ Result<void> DryrunEngine::Writer::write(const FrameSlot* slots, size_t count) {
 std::string DryrunEngine::describe(const uint8_t* f, size_t length) {
   using namespace frame;
   char summary[160] = "non-ipv4";
+  std::string_view payload;
   if (auto ip = parse_ipv4_frame(f, length)) {
     char src[16], dst[16];
     format_ipv4(Ipv4Address{ip->saddr}, src);
@@ -64,11 +65,29 @@ std::string DryrunEngine::describe(const uint8_t* f, size_t length) {
     } else if (ip->protocol == kProtoIcmp && ip->l4_bytes >= kIcmpHeaderBytes) {
       std::snprintf(summary, sizeof summary, "icmp %s > %s type=%u id=%u seq=%u ttl=%u", src, dst,
                     l4[kIcmpType], load_be16(l4 + kIcmpId), load_be16(l4 + kIcmpSeq), ip->ttl);
+    } else if (ip->protocol == kProtoUdp && ip->l4_bytes >= 8) {
+      std::snprintf(summary, sizeof summary, "udp %s:%u > %s:%u payload=%zu ttl=%u", src,
+                    load_be16(l4), dst, load_be16(l4 + 2), ip->l4_bytes - 8, ip->ttl);
+      payload = std::string_view(reinterpret_cast<const char*>(l4 + 8), ip->l4_bytes - 8);
     } else {
       std::snprintf(summary, sizeof summary, "ip %s > %s proto=%u", src, dst, ip->protocol);
     }
   }
   std::string out = summary;
+  if (!payload.empty()) {  // the payload as text: printable ASCII as is, the rest escaped
+    out += " text=\"";
+    for (const char c : payload.substr(0, 96)) {
+      const auto b = static_cast<unsigned char>(c);
+      if (b >= 0x20 && b < 0x7f && c != '"' && c != '\\') {
+        out += c;
+      } else {
+        char escaped[8];
+        std::snprintf(escaped, sizeof escaped, "\\x%02x", b);
+        out += escaped;
+      }
+    }
+    out += payload.size() > 96 ? "\"..." : "\"";
+  }
   out += " len=" + std::to_string(length) + " hex=";
   static const char kHex[] = "0123456789abcdef";
   for (size_t i = 0; i < length; ++i) {

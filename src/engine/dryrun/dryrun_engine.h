@@ -48,7 +48,7 @@ class DryrunEngine final : public IoEngine {
 
    private:
     static constexpr size_t kBatch = 64;
-    static constexpr size_t kFrameCapacity = 256;
+    static constexpr size_t kFrameCapacity = 2048;  // a 1500-byte MTU frame and more
     Writer& writer_;
     std::vector<uint8_t> buffers_;
     std::vector<FrameSlot> slots_;

@@ -1,0 +1,319 @@
+#include "probe/udp_probe.h"
+
+#include <algorithm>
+#include <cstring>
+#include <optional>
+
+#include "net/checksum.h"
+#include "net/frame_layout.h"
+#include "net/ipv4_frame.h"
+
+namespace anyscan {
+
+using namespace frame;
+
+namespace {
+
+constexpr size_t kUdp = kIp + kIpMinHeaderBytes;
+constexpr size_t kUdpHeaderBytes = 8;
+constexpr size_t kUdpLength = 4;
+constexpr size_t kUdpChecksum = 6;
+constexpr size_t kNtpOriginInReply = 24;
+
+// The identifier a probe carries where its protocol echoes one, from the cookie; returns
+// its length in bytes.
+size_t echo_bytes(UdpEcho echo, uint64_t cookie, uint8_t out[8]) {
+  switch (echo) {
+    case UdpEcho::kNone:
+      return 0;
+    case UdpEcho::kId16:
+      store_be16(out, static_cast<uint16_t>(cookie));
+      return 2;
+    case UdpEcho::kId32:
+      store_be32(out, static_cast<uint32_t>(cookie));
+      return 4;
+    case UdpEcho::kNtpOrigin:
+      store_be32(out, static_cast<uint32_t>(cookie >> 32));
+      store_be32(out + 4, static_cast<uint32_t>(cookie));
+      return 8;
+    case UdpEcho::kSnmpRequest:
+      // A positive INTEGER whose minimal BER encoding is exactly 4 bytes (0x40000000 and up,
+      // below 0x80000000), so an agent re-encoding it keeps the same value and length.
+      store_be32(out, (static_cast<uint32_t>(cookie) & 0x3fffffffu) | 0x40000000u);
+      return 4;
+  }
+  return 0;
+}
+
+// One's-complement sum of `bytes` placed at `offset` from an even boundary.
+uint32_t sum_at(size_t offset, const uint8_t* bytes, size_t count) {
+  uint32_t sum = 0;
+  for (size_t k = 0; k < count; ++k)
+    sum += ((offset + k) & 1) != 0 ? bytes[k] : static_cast<uint32_t>(bytes[k]) << 8;
+  return sum;
+}
+
+uint16_t checksum_add(uint16_t checksum, uint32_t sum) {
+  return static_cast<uint16_t>(~checksum_fold(static_cast<uint16_t>(~checksum) + sum));
+}
+
+// A BER reader over an SNMP message, just deep enough to reach the request-id.
+struct BerReader {
+  const uint8_t* p;
+  size_t n;
+  size_t i = 0;
+
+  // Reads a tag and a definite length (short form, or long form of 1-2 bytes) whose content
+  // fits in what is left; leaves i at the content.
+  bool header(uint8_t* tag, size_t* length) {
+    if (n - i < 2) return false;
+    *tag = p[i++];
+    const uint8_t first = p[i++];
+    if (first < 0x80) {
+      *length = first;
+    } else {
+      const size_t bytes = first & 0x7f;
+      if (bytes == 0 || bytes > 2 || n - i < bytes) return false;
+      *length = 0;
+      for (size_t k = 0; k < bytes; ++k) *length = *length << 8 | p[i++];
+    }
+    return *length <= n - i;
+  }
+  bool skip(uint8_t want) {
+    uint8_t tag = 0;
+    size_t length = 0;
+    if (!header(&tag, &length) || tag != want) return false;
+    i += length;
+    return true;
+  }
+};
+
+// The request-id of an SNMP v1/v2c message (SEQUENCE { version, community, PDU {
+// request-id, ... } }), as the unsigned 32 bits it fits in; nullopt if it is not one.
+std::optional<uint32_t> snmp_request_id(const uint8_t* p, size_t n) {
+  BerReader ber{p, n};
+  uint8_t tag = 0;
+  size_t length = 0;
+  if (!ber.header(&tag, &length) || tag != 0x30) return std::nullopt;
+  if (!ber.skip(0x02) || !ber.skip(0x04)) return std::nullopt;
+  if (!ber.header(&tag, &length) || tag < 0xa0 || tag > 0xa8) return std::nullopt;
+  if (!ber.header(&tag, &length) || tag != 0x02 || length == 0 || length > 5) return std::nullopt;
+  if (length == 5 && p[ber.i] != 0) return std::nullopt;
+  uint64_t value = 0;
+  for (size_t k = 0; k < length; ++k) value = value << 8 | p[ber.i + k];
+  if (length < 5 && (p[ber.i] & 0x80) != 0) return std::nullopt;  // negative: not ours
+  return static_cast<uint32_t>(value);
+}
+
+}  // namespace
+
+UdpProbe::UdpProbe(const ProbeParams& params, std::shared_ptr<const UdpPayloadTable> payloads)
+    : params_(params), sources_(params.source_ips, params.key), payloads_(std::move(payloads)) {
+  uint8_t* f = template_.data();
+  std::memcpy(f + kEthDst, params.gateway_mac.bytes.data(), 6);
+  std::memcpy(f + kEthSrc, params.source_mac.bytes.data(), 6);
+  store_be16(f + kEthType, kEthTypeIpv4);
+  f[kIpVersionIhl] = 0x45;
+  store_be16(f + kIpId, 54321);
+  f[kIpTtl] = params.ttl;
+  f[kIpProtocol] = kProtoUdp;
+  // Addresses, lengths, ports and checksums stay 0 in the template: set per payload/target.
+  for (const UdpPayload& payload : payloads_->payloads()) {
+    const auto udp_length = static_cast<uint16_t>(kUdpHeaderBytes + payload.bytes.size());
+    std::array<uint8_t, kIpMinHeaderBytes> ip{};
+    std::memcpy(ip.data(), f + kIp, kIpMinHeaderBytes);
+    store_be16(ip.data() + 2, static_cast<uint16_t>(kIpMinHeaderBytes + udp_length));
+    std::vector<uint8_t> udp(udp_length, 0);
+    store_be16(udp.data() + kUdpLength, udp_length);
+    std::copy(payload.bytes.begin(), payload.bytes.end(), udp.begin() + kUdpHeaderBytes);
+    uint8_t scratch[8];
+    const size_t echo = echo_bytes(payload.echo, 0, scratch);
+    std::fill_n(udp.begin() + kUdpHeaderBytes + payload.echo_offset, echo, 0);
+    const uint32_t pseudo = pseudo_header_sum(0, 0, kProtoUdp, udp_length);
+    prepared_.push_back(
+        Prepared{static_cast<uint16_t>(~checksum_fold(checksum_partial(udp.data(), udp.size(),
+                                                                        pseudo))),
+                 checksum(ip.data(), ip.size())});
+  }
+  frame_bytes_ = kHeaderBytes + payloads_->largest_bytes();
+}
+
+ReplyFilterSpec UdpProbe::reply_filter() const {
+  const uint16_t last =
+      static_cast<uint16_t>(params_.source_port_first + params_.source_port_count - 1);
+  return ReplyFilterSpec{sources_.first(),
+                         sources_.last(),
+                         {ReplyFilterRule{kProtoUdp, params_.source_port_first, last, 0},
+                          ReplyFilterRule{kProtoIcmp, 0, 0, icmp_type_bit(kIcmpUnreachable)}}};
+}
+
+uint16_t UdpProbe::source_port_for(uint32_t daddr, uint16_t dport, uint16_t probe_number) const {
+  const uint64_t cookie = validation_cookie(params_.key, sources_.for_target(daddr), daddr, dport);
+  return static_cast<uint16_t>(params_.source_port_first +
+                               ((cookie >> 32) + probe_number) % params_.source_port_count);
+}
+
+void UdpProbe::build(const ProbeTarget* targets, size_t count, FrameSlot* slots) const {
+  for (size_t i = 0; i < count; ++i) {
+    const ProbeTarget& target = targets[i];
+    const uint16_t index = payloads_->index_for_port(target.dport);
+    const UdpPayload& payload = payloads_->payloads()[index];
+    const Prepared& prepared = prepared_[index];
+    uint8_t* f = slots[i].data;
+    std::memcpy(f, template_.data(), kHeaderBytes);
+    std::memcpy(f + kHeaderBytes, payload.bytes.data(), payload.bytes.size());
+    const auto udp_length = static_cast<uint16_t>(kUdpHeaderBytes + payload.bytes.size());
+
+    const uint32_t saddr = sources_.for_target(target.daddr);
+    const uint64_t cookie = validation_cookie(params_.key, saddr, target.daddr, target.dport);
+    const uint16_t sport =
+        static_cast<uint16_t>(params_.source_port_first +
+                              ((cookie >> 32) + target.probe_number) % params_.source_port_count);
+    store_be16(f + kIpTotalLength, static_cast<uint16_t>(kIpMinHeaderBytes + udp_length));
+    store_be32(f + kIpSrc, saddr);
+    store_be32(f + kIpDst, target.daddr);
+    store_be16(f + kIpChecksum, checksum_adjust32(checksum_adjust32(prepared.ip_checksum, 0, saddr),
+                                                  0, target.daddr));
+
+    uint8_t* u = f + kUdp;
+    store_be16(u, sport);
+    store_be16(u + 2, target.dport);
+    store_be16(u + kUdpLength, udp_length);
+    uint16_t sum = checksum_adjust32(prepared.udp_checksum, 0, saddr);
+    sum = checksum_adjust32(sum, 0, target.daddr);
+    sum = checksum_adjust16(sum, 0, sport);
+    sum = checksum_adjust16(sum, 0, target.dport);
+    uint8_t echo[8];
+    if (const size_t n = echo_bytes(payload.echo, cookie, echo); n != 0) {
+      std::memcpy(u + kUdpHeaderBytes + payload.echo_offset, echo, n);
+      sum = checksum_add(sum, sum_at(payload.echo_offset, echo, n));
+    }
+    store_be16(u + kUdpChecksum, sum == 0 ? 0xffff : sum);  // 0 would mean "no checksum"
+    slots[i].length = static_cast<uint32_t>(kHeaderBytes + payload.bytes.size());
+  }
+}
+
+bool UdpProbe::cookie_valid(uint32_t saddr, uint32_t daddr, uint16_t dport, uint16_t sport,
+                            const uint8_t* payload, size_t payload_bytes) const {
+  const uint64_t cookie = validation_cookie(params_.key, saddr, daddr, dport);
+  const uint32_t offset = static_cast<uint16_t>(sport - params_.source_port_first);
+  const uint32_t base = static_cast<uint32_t>((cookie >> 32) % params_.source_port_count);
+  if ((offset + params_.source_port_count - base) % params_.source_port_count >=
+      params_.probes_per_target)
+    return false;
+  if (payload == nullptr) return true;
+  const UdpPayload& request = payloads_->for_port(dport);
+  uint8_t expected[8];
+  const size_t n = echo_bytes(request.echo, cookie, expected);
+  switch (request.echo) {
+    case UdpEcho::kNone:
+      return true;
+    case UdpEcho::kId16:
+    case UdpEcho::kId32:
+      return payload_bytes >= size_t{request.echo_offset} + n &&
+             std::memcmp(payload + request.echo_offset, expected, n) == 0;
+    case UdpEcho::kNtpOrigin:
+      return payload_bytes >= kNtpOriginInReply + n &&
+             std::memcmp(payload + kNtpOriginInReply, expected, n) == 0;
+    case UdpEcho::kSnmpRequest: {
+      const auto id = snmp_request_id(payload, payload_bytes);
+      return id && *id == load_be32(expected);
+    }
+  }
+  return false;
+}
+
+ReplyVerdict UdpProbe::classify_udp(const uint8_t* frame, size_t l4_offset, size_t l4_bytes,
+                                    uint32_t saddr, uint32_t daddr, Reply* reply) const {
+  if (l4_bytes < kUdpHeaderBytes) return ReplyVerdict::kInvalid;
+  const uint8_t* u = frame + l4_offset;
+  const uint16_t sport = load_be16(u);
+  const uint16_t dport = load_be16(u + 2);
+  if (static_cast<uint16_t>(dport - params_.source_port_first) >= params_.source_port_count)
+    return ReplyVerdict::kUnrelated;
+  const uint16_t udp_length = load_be16(u + kUdpLength);
+  if (udp_length < kUdpHeaderBytes) return ReplyVerdict::kInvalid;
+  // The datagram as the UDP header states it, cut to what was captured.
+  const size_t payload_bytes = std::min<size_t>(udp_length, l4_bytes) - kUdpHeaderBytes;
+  const uint8_t* payload = u + kUdpHeaderBytes;
+  // The target was probed from one of our addresses only: a reply to another is not its.
+  if (daddr != sources_.for_target(saddr) ||
+      !cookie_valid(daddr, saddr, sport, dport, payload, payload_bytes))
+    return ReplyVerdict::kInvalid;
+  *reply = Reply{};
+  reply->saddr = saddr;
+  reply->daddr = daddr;
+  reply->sport = sport;
+  reply->dport = dport;
+  reply->udp_length = udp_length;
+  reply->data_length = static_cast<uint8_t>(std::min(payload_bytes, kReplyDataBytes));
+  std::memcpy(reply->data, payload, reply->data_length);
+  reply->classification = Classification::kUdp;
+  return ReplyVerdict::kValid;
+}
+
+ReplyVerdict UdpProbe::classify_icmp(const uint8_t* frame, size_t l4_offset, size_t l4_bytes,
+                                     uint32_t responder, uint32_t daddr, Reply* reply) const {
+  if (l4_bytes < kIcmpHeaderBytes) return ReplyVerdict::kInvalid;
+  const uint8_t* icmp = frame + l4_offset;
+  if (icmp[kIcmpType] != kIcmpUnreachable) return ReplyVerdict::kUnrelated;
+  // The quoted datagram: an IPv4 header (options allowed) and the first 8 bytes of UDP.
+  const uint8_t* inner = icmp + kIcmpHeaderBytes;
+  const size_t quoted = l4_bytes - kIcmpHeaderBytes;
+  if (quoted < kIpMinHeaderBytes) return ReplyVerdict::kInvalid;
+  const size_t ihl = size_t{inner[0] & 0x0fu} * 4;
+  if ((inner[0] >> 4) != 4 || ihl < kIpMinHeaderBytes || quoted < ihl + kUdpHeaderBytes)
+    return ReplyVerdict::kInvalid;
+  if (inner[9] != kProtoUdp) return ReplyVerdict::kUnrelated;
+  const uint32_t ours = load_be32(inner + 12);
+  const uint32_t target = load_be32(inner + 16);
+  if (!sources_.contains(ours)) return ReplyVerdict::kUnrelated;
+  const uint8_t* u = inner + ihl;
+  const uint16_t our_port = load_be16(u);
+  const uint16_t target_port = load_be16(u + 2);
+  if (static_cast<uint16_t>(our_port - params_.source_port_first) >= params_.source_port_count)
+    return ReplyVerdict::kUnrelated;
+  if (ours != sources_.for_target(target) ||
+      !cookie_valid(ours, target, target_port, our_port, nullptr, 0))
+    return ReplyVerdict::kInvalid;
+  *reply = Reply{};
+  reply->saddr = target;
+  reply->daddr = daddr;
+  reply->sport = target_port;
+  reply->dport = our_port;
+  reply->icmp_type = icmp[kIcmpType];
+  reply->icmp_code = icmp[kIcmpCode];
+  reply->icmp_responder = responder;
+  reply->classification = Classification::kIcmpUnreach;
+  return ReplyVerdict::kValid;
+}
+
+void UdpProbe::classify(const FrameView* frames, size_t count, ReplyVerdict* verdicts,
+                        Reply* replies) const {
+  for (size_t i = 0; i < count; ++i) {
+    const auto ip = parse_ipv4_frame(frames[i].data, frames[i].length);
+    ReplyVerdict verdict = ReplyVerdict::kUnrelated;
+    if (ip && sources_.contains(ip->daddr)) {
+      if (ip->protocol == kProtoUdp)
+        verdict = classify_udp(frames[i].data, ip->l4_offset, ip->l4_bytes, ip->saddr,
+                               ip->daddr, &replies[i]);
+      else if (ip->protocol == kProtoIcmp)
+        verdict = classify_icmp(frames[i].data, ip->l4_offset, ip->l4_bytes, ip->saddr,
+                                ip->daddr, &replies[i]);
+      if (verdict == ReplyVerdict::kValid) {
+        replies[i].ttl = ip->ttl;
+        replies[i].ipid = ip->ipid;
+      }
+    }
+    verdicts[i] = verdict;
+  }
+}
+
+std::unique_ptr<ProbeModule> make_udp_probe(const ProbeParams& params) {
+  auto payloads = params.udp_payloads != nullptr
+                      ? params.udp_payloads
+                      : std::make_shared<const UdpPayloadTable>(UdpPayloadTable::builtin());
+  return std::make_unique<UdpProbe>(params, std::move(payloads));
+}
+
+}  // namespace anyscan

@@ -1,0 +1,65 @@
+#pragma once
+
+#include <array>
+#include <memory>
+#include <vector>
+
+#include "probe/probe_module.h"
+#include "probe/udp_payloads.h"
+
+namespace anyscan {
+
+// udp: one datagram per (address, port), its payload chosen by the destination port
+// (UdpPayloadTable). The validation cookie is cookie(saddr, daddr, dport), as for TCP:
+//   sport = first + (high 32 bits of cookie + probe_number) mod count
+//   and, where the payload's protocol echoes an identifier, its low bits there.
+// A UDP reply is valid when it comes from (daddr, dport) to that source port and echoes the
+// identifier (-> udp, open). An ICMP destination unreachable is valid when the datagram it
+// quotes is one of our probes: our address and source port, with the cookie (-> icmp-unreach:
+// code 3 port unreachable = closed, other codes filtered).
+class UdpProbe final : public ProbeModule {
+ public:
+  static constexpr size_t kHeaderBytes = 14 + 20 + 8;
+
+  UdpProbe(const ProbeParams& params, std::shared_ptr<const UdpPayloadTable> payloads);
+
+  std::string_view name() const override { return "udp"; }
+  bool uses_ports() const override { return true; }
+  ReplyFilterSpec reply_filter() const override;
+  size_t frame_bytes() const override { return frame_bytes_; }
+  void build(const ProbeTarget* targets, size_t count, FrameSlot* slots) const override;
+  void classify(const FrameView* frames, size_t count, ReplyVerdict* verdicts,
+                Reply* replies) const override;
+
+  const UdpPayloadTable& payloads() const { return *payloads_; }
+  // Exposed for tests: the source port a probe to (daddr, dport) leaves from.
+  uint16_t source_port_for(uint32_t daddr, uint16_t dport, uint16_t probe_number) const;
+
+ private:
+  // Per payload, prepared once: the UDP checksum of header+payload with addresses, ports
+  // and the echoed identifier all zero; per target they are added (RFC 1624).
+  struct Prepared {
+    uint16_t udp_checksum;
+    uint16_t ip_checksum;  // the template's, with this payload's total length
+  };
+
+  ReplyVerdict classify_udp(const uint8_t* frame, size_t l4_offset, size_t l4_bytes,
+                            uint32_t saddr, uint32_t daddr, Reply* reply) const;
+  ReplyVerdict classify_icmp(const uint8_t* frame, size_t l4_offset, size_t l4_bytes,
+                             uint32_t responder, uint32_t daddr, Reply* reply) const;
+  // Whether `sport` (our port) and the echoed identifier in `payload` fit a probe from
+  // `saddr` (ours) to (daddr, dport). `payload` may be null when only the port is known.
+  bool cookie_valid(uint32_t saddr, uint32_t daddr, uint16_t dport, uint16_t sport,
+                    const uint8_t* payload, size_t payload_bytes) const;
+
+  ProbeParams params_;
+  SourceChoice sources_;
+  std::shared_ptr<const UdpPayloadTable> payloads_;
+  std::vector<Prepared> prepared_;  // parallel to payloads_->payloads()
+  std::array<uint8_t, kHeaderBytes> template_{};
+  size_t frame_bytes_;
+};
+
+std::unique_ptr<ProbeModule> make_udp_probe(const ProbeParams& params);
+
+}  // namespace anyscan
