@@ -53,6 +53,10 @@ uint32_t sum_at(size_t offset, const uint8_t* bytes, size_t count) {
   return sum;
 }
 
+// The probe's IP identification: 16 more bits of the cookie, which an ICMP error quotes
+// with the rest of our IP header (the source port alone has about 15).
+uint16_t ip_id_for(uint64_t cookie) { return static_cast<uint16_t>(cookie >> 16); }
+
 uint16_t checksum_add(uint16_t checksum, uint32_t sum) {
   return static_cast<uint16_t>(~checksum_fold(static_cast<uint16_t>(~checksum) + sum));
 }
@@ -114,7 +118,6 @@ UdpProbe::UdpProbe(const ProbeParams& params, std::shared_ptr<const UdpPayloadTa
   std::memcpy(f + kEthSrc, params.source_mac.bytes.data(), 6);
   store_be16(f + kEthType, kEthTypeIpv4);
   f[kIpVersionIhl] = 0x45;
-  store_be16(f + kIpId, 54321);
   f[kIpTtl] = params.ttl;
   f[kIpProtocol] = kProtoUdp;
   // Addresses, lengths, ports and checksums stay 0 in the template: set per payload/target.
@@ -169,11 +172,14 @@ void UdpProbe::build(const ProbeTarget* targets, size_t count, FrameSlot* slots)
     const uint16_t sport =
         static_cast<uint16_t>(params_.source_port_first +
                               ((cookie >> 32) + target.probe_number) % params_.source_port_count);
+    const uint16_t ip_id = ip_id_for(cookie);
     store_be16(f + kIpTotalLength, static_cast<uint16_t>(kIpMinHeaderBytes + udp_length));
+    store_be16(f + kIpId, ip_id);
     store_be32(f + kIpSrc, saddr);
     store_be32(f + kIpDst, target.daddr);
-    store_be16(f + kIpChecksum, checksum_adjust32(checksum_adjust32(prepared.ip_checksum, 0, saddr),
-                                                  0, target.daddr));
+    uint16_t ip_sum = checksum_adjust32(prepared.ip_checksum, 0, saddr);
+    ip_sum = checksum_adjust32(ip_sum, 0, target.daddr);
+    store_be16(f + kIpChecksum, checksum_adjust16(ip_sum, 0, ip_id));
 
     uint8_t* u = f + kUdp;
     store_be16(u, sport);
@@ -274,7 +280,8 @@ ReplyVerdict UdpProbe::classify_icmp(const uint8_t* frame, size_t l4_offset, siz
   if (static_cast<uint16_t>(our_port - params_.source_port_first) >= params_.source_port_count)
     return ReplyVerdict::kUnrelated;
   if (ours != sources_.for_target(target) ||
-      !cookie_valid(ours, target, target_port, our_port, nullptr, 0))
+      !cookie_valid(ours, target, target_port, our_port, nullptr, 0) ||
+      load_be16(inner + 4) != ip_id_for(validation_cookie(params_.key, ours, target, target_port)))
     return ReplyVerdict::kInvalid;
   *reply = Reply{};
   reply->saddr = target;

@@ -13,10 +13,11 @@ namespace anyscan {
 // (UdpPayloadTable). The validation cookie is cookie(saddr, daddr, dport), as for TCP:
 //   sport = first + (high 32 bits of cookie + probe_number) mod count
 //   and, where the payload's protocol echoes an identifier, its low bits there.
+//   and the IP identification = bits 16-31 of the cookie.
 // A UDP reply is valid when it comes from (daddr, dport) to that source port and echoes the
 // identifier (-> udp, open). An ICMP destination unreachable is valid when the datagram it
-// quotes is one of our probes: our address and source port, with the cookie (-> icmp-unreach:
-// code 3 port unreachable = closed, other codes filtered).
+// quotes is one of our probes: our address, source port and IP identification for that
+// target and port (-> icmp-unreach: code 3 port unreachable = closed, other codes filtered).
 class UdpProbe final : public ProbeModule {
  public:
   static constexpr size_t kHeaderBytes = 14 + 20 + 8;

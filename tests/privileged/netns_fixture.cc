@@ -8,6 +8,8 @@
 #include <netinet/in.h>
 #include <sched.h>
 #include <signal.h>
+#include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -69,6 +71,9 @@ NetnsPair::NetnsPair(int target_count, int queues) : target_count_(target_count)
 }
 
 NetnsPair::~NetnsPair() {
+  stop_responder_ = true;
+  if (responder_.joinable()) responder_.join();
+  udp_sockets_.clear();
   listeners_.clear();
   // Deleting a namespace deletes the veth pair (and any XDP program attached to it).
   sh("ip netns del " + scanner_ns_ + " 2>/dev/null; ip netns del " + target_ns_ +
@@ -150,6 +155,71 @@ void NetnsPair::listen_on(const std::map<std::string, std::set<uint16_t>>& open)
   });
 }
 
+void NetnsPair::udp_respond_on(const std::map<std::string, std::set<uint16_t>>& open) {
+  // One descriptor per pair: a thousand and more of them.
+  rlimit files{};
+  ::getrlimit(RLIMIT_NOFILE, &files);
+  files.rlim_cur = files.rlim_max;
+  ::setrlimit(RLIMIT_NOFILE, &files);
+  in_namespace(target_ns_, [&] {
+    for (const auto& [address, ports] : open)
+      for (uint16_t port : ports) {
+        UniqueFd fd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+        sockaddr_in sa{};
+        sa.sin_family = AF_INET;
+        sa.sin_port = htons(port);
+        ::inet_pton(AF_INET, address.c_str(), &sa.sin_addr);
+        if (!fd.valid() || ::bind(fd.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0)
+          throw std::runtime_error("udp bind " + address + ":" + std::to_string(port) + ": " +
+                                   std::strerror(errno));
+        udp_sockets_.push_back(std::move(fd));
+      }
+  });
+  std::vector<pollfd> polled;
+  for (const UniqueFd& fd : udp_sockets_) polled.push_back(pollfd{fd.get(), POLLIN, 0});
+  responder_ = std::thread([this, polled]() mutable {
+    uint8_t buffer[2048];
+    while (!stop_responder_) {
+      if (::poll(polled.data(), polled.size(), 50) <= 0) continue;
+      for (pollfd& p : polled) {
+        if ((p.revents & POLLIN) == 0) continue;
+        while (true) {
+          sockaddr_in from{};
+          socklen_t length = sizeof from;
+          const ssize_t n = ::recvfrom(p.fd, buffer, sizeof buffer, 0,
+                                       reinterpret_cast<sockaddr*>(&from), &length);
+          if (n < 0) break;
+          ::sendto(p.fd, buffer, static_cast<size_t>(n), 0, reinterpret_cast<sockaddr*>(&from),
+                   length);
+        }
+      }
+    }
+  });
+}
+
+bool NetnsPair::lift_icmp_rate_limits() {
+  return sh("ip netns exec " + target_ns_ +
+            " sysctl -qw net.ipv4.icmp_ratelimit=0 net.ipv4.icmp_ratemask=0"
+            " net.ipv4.icmp_msgs_per_sec=100000000 net.ipv4.icmp_msgs_burst=100000000");
+}
+
+void NetnsPair::send_ip_from_target(const std::vector<uint8_t>& packet, int count) {
+  in_namespace(target_ns_, [&] {
+    UniqueFd fd(::socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW));
+    if (!fd.valid()) throw std::runtime_error(std::string("raw socket: ") + std::strerror(errno));
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    std::memcpy(&to.sin_addr, packet.data() + 16, 4);
+    for (int i = 0; i < count; ++i)
+      while (::sendto(fd.get(), packet.data(), packet.size(), 0, reinterpret_cast<sockaddr*>(&to),
+                      sizeof to) < 0) {
+        if (errno != ENOBUFS && errno != EAGAIN)
+          throw std::runtime_error(std::string("sendto: ") + std::strerror(errno));
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+  });
+}
+
 void NetnsPair::send_tcp_from_target(const std::string& from, uint16_t from_port, uint16_t to_port,
                                      uint32_t seq, uint32_t ack, uint8_t flags, int count) {
   in_namespace(target_ns_, [&] {
@@ -196,10 +266,26 @@ std::vector<std::string> NetnsPair::scanner_argv(const std::string& engine) cons
 
 pid_t NetnsPair::spawn_in_scanner(const std::vector<std::string>& argv,
                                   const std::string& stdout_path, const std::string& stderr_path) {
+  return spawn_in(scanner_ns_, argv, stdout_path, stderr_path);
+}
+
+pid_t NetnsPair::spawn_in_target(const std::vector<std::string>& argv,
+                                 const std::string& stdout_path, const std::string& stderr_path) {
+  return spawn_in(target_ns_, argv, stdout_path, stderr_path);
+}
+
+pid_t spawn_in(const std::string& name, const std::vector<std::string>& argv,
+               const std::string& stdout_path, const std::string& stderr_path) {
+  const std::string ns_path = "/run/netns/" + name;
+  // Built before the fork: the test may have threads (a responder), so the child allocates
+  // nothing.
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
   const pid_t pid = ::fork();
   if (pid != 0) return pid;
-  // Child: join the scanner namespace, redirect, exec. Only async-signal-safe calls.
-  const int ns = ::open(("/run/netns/" + scanner_ns_).c_str(), O_RDONLY);
+  // Child: join the namespace, redirect, exec. Only async-signal-safe calls.
+  const int ns = ::open(ns_path.c_str(), O_RDONLY);
   if (ns < 0 || ::setns(ns, CLONE_NEWNET) != 0) ::_exit(120);
   const int out = ::open(stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   const int err = ::open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -208,9 +294,6 @@ pid_t NetnsPair::spawn_in_scanner(const std::vector<std::string>& argv,
   ::dup2(in, 0);
   ::dup2(out, 1);
   ::dup2(err, 2);
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
   ::execv(args[0], args.data());
   ::_exit(127);
 }

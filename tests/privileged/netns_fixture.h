@@ -2,11 +2,13 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "base/unique_fd.h"
@@ -55,6 +57,16 @@ class NetnsPair {
 
   // Listening TCP sockets in the target namespace on exactly these (address, port) pairs.
   void listen_on(const std::map<std::string, std::set<uint16_t>>& open);
+  // UDP sockets in the target namespace on exactly these (address, port) pairs, each
+  // answering every datagram with a copy of it (an echo service); every other port is
+  // answered by the target kernel's ICMP port unreachable.
+  void udp_respond_on(const std::map<std::string, std::set<uint16_t>>& open);
+  // No ICMP rate limit in the target namespace (per-namespace sysctls): every closed UDP
+  // port gets its port unreachable, however fast the probes come.
+  bool lift_icmp_rate_limits();
+  // An IPv4 packet (header included; its checksum is filled in by the kernel) sent from the
+  // target namespace, `count` times: any source address, to the scanner.
+  void send_ip_from_target(const std::vector<uint8_t>& packet, int count = 1);
   // Raw TCP segments sent from the target namespace to the scanner.
   void send_tcp_from_target(const std::string& from, uint16_t from_port, uint16_t to_port,
                             uint32_t seq, uint32_t ack, uint8_t flags, int count);
@@ -66,6 +78,9 @@ class NetnsPair {
   // Starts `argv` inside the scanner namespace; returns the PID (stdout/stderr to files).
   pid_t spawn_in_scanner(const std::vector<std::string>& argv, const std::string& stdout_path,
                          const std::string& stderr_path);
+  // The same in the target namespace (a server the scan should find).
+  pid_t spawn_in_target(const std::vector<std::string>& argv, const std::string& stdout_path,
+                        const std::string& stderr_path);
 
  private:
   bool sh(const std::string& command);
@@ -76,7 +91,13 @@ class NetnsPair {
   bool ok_ = false;
   std::string error_;
   std::vector<UniqueFd> listeners_;
+  std::vector<UniqueFd> udp_sockets_;
+  std::atomic<bool> stop_responder_{false};
+  std::thread responder_;
 };
+
+pid_t spawn_in(const std::string& ns, const std::vector<std::string>& argv,
+               const std::string& stdout_path, const std::string& stderr_path);
 
 // Captures, in the target namespace, the TCP SYNs arriving on the target interface, in order.
 class SynCapture {
