@@ -61,6 +61,7 @@ run_case() {
   tail -n 1 "$work/results" | awk '{printf "  %-28s %9.0f pps  %6.3f us CPU/probe  %6.1f MiB  (%d frames)\n", $1, $2, $3, $4, $5}'
 }
 
+UDP_PAYLOAD=hex:00112233445566778899aabbccddeeff
 echo "workload: 198.18.0.0/15 x 40 ports = $PROBES probes; $RUNS runs each, alternating; $(nproc) cores; $QUEUES-queue veth"
 for run in $(seq 1 "$RUNS"); do
   echo "run $run"
@@ -81,6 +82,20 @@ for run in $(seq 1 "$RUNS"); do
   done
   run_case zmap-T2 zmap -q -b /dev/null -i "$SCANNER_IF" -S 198.18.0.1 -G "$TARGET_MAC" -p 1000 -P 40 -r 0 -c 0 \
     -T 2 --max-sendto-failures 100000000 -o /dev/null 198.18.0.0/15
+  # UDP at the SYN probe's frame size (58 bytes: a 16-byte payload): the same pps is the bar.
+  for engine in $ENGINES; do
+    for threads in T1 default; do
+      thread_args=""
+      [ "$threads" = T1 ] && thread_args="-T 1"
+      # shellcheck disable=SC2086 # thread_args is two words or none
+      run_case "anyscan-$engine-$threads-udp" "$ANYSCAN" -q -b /dev/null --io-engine "$engine" -i "$SCANNER_IF" \
+        -S 198.18.0.1 -G "$TARGET_MAC" -M udp --probe-args "$UDP_PAYLOAD" -p "$PORTS" -r 0 -c 0 $thread_args \
+        -o /dev/null 198.18.0.0/15
+    done
+  done
+  run_case zmap-T1-udp zmap -q -b /dev/null -i "$SCANNER_IF" -S 198.18.0.1 -G "$TARGET_MAC" -M udp \
+    --probe-args="$UDP_PAYLOAD" -p 1000 -P 40 -r 0 -c 0 -T 1 --max-sendto-failures 100000000 -o /dev/null \
+    198.18.0.0/15
   if [ "${ANYSCAN_BENCH_CHECKPOINT:-0}" = 1 ]; then
     for engine in $ENGINES; do
       for threads in T1 default; do
@@ -112,5 +127,13 @@ awk '
     for (i = 1; i <= n; i++) {
       k = order[i]
       printf "| %-26s | %10.0f | %13.3f | %8.1f | %8.2fx | %10.2fx | %11.2fx |\n", k, P[k], C[k], R[k], P[k] / P["zmap-T1"], P[k] / P["zmap-T2"], P[k] / P["masscan"]
+    }
+    print ""
+    print "UDP (58-byte frames, a 16-byte payload) vs SYN (58-byte frames), same run:"
+    for (i = 1; i <= n; i++) {
+      k = order[i]
+      if (k !~ /-udp$/) continue
+      syn = k; sub(/-udp$/, "", syn)
+      if (syn in P) printf "  %-26s %10.0f pps = %.3f x %s\n", k, P[k], P[k] / P[syn], syn
     }
   }' "$work/results"

@@ -74,22 +74,22 @@ std::string fields_not_produced(const std::vector<OutputField>& fields, std::str
     const OutputFieldInfo& info = output_field_info(field);
     if (!info.produced_by(module))
       return "output field '" + std::string(info.name) + "' is not produced by probe module " +
-             std::string(module) + " (only by " + std::string(info.modules) +
-             "; see -M " + std::string(module) + " --list-output-fields)";
+             std::string(module) + " (only by " + std::string(info.modules) + "; see -M " +
+             std::string(module) + " --list-output-fields)";
   }
   return "";
 }
 
 std::string_view icmp_unreach_name(uint8_t code) {
   static constexpr std::string_view kNames[] = {
-      "network unreachable",          "host unreachable",
-      "protocol unreachable",         "port unreachable",
-      "fragmentation needed",         "source route failed",
-      "network unknown",              "host unknown",
-      "source host isolated",         "network prohibited",
-      "host prohibited",              "network unreachable for TOS",
-      "host unreachable for TOS",     "communication prohibited",
-      "host precedence violation",    "precedence cutoff"};
+      "network unreachable",       "host unreachable",
+      "protocol unreachable",      "port unreachable",
+      "fragmentation needed",      "source route failed",
+      "network unknown",           "host unknown",
+      "source host isolated",      "network prohibited",
+      "host prohibited",           "network unreachable for TOS",
+      "host unreachable for TOS",  "communication prohibited",
+      "host precedence violation", "precedence cutoff"};
   return code < std::size(kNames) ? kNames[code] : std::string_view("unknown code");
 }
 

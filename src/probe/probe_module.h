@@ -74,6 +74,9 @@ class ProbeModule {
   // What the kernel filters of both engines admit as possible replies to this module.
   virtual ReplyFilterSpec reply_filter() const = 0;
   virtual size_t frame_bytes() const = 0;
+  // What else decides what the module sends (udp: its payloads), as a short text a
+  // checkpoint keeps so a resume sends the same probes; "" when the name says it all.
+  virtual std::string parameters() const { return ""; }
 
   // Writes one complete frame per target into slots[i].data and sets slots[i].length.
   virtual void build(const ProbeTarget* targets, size_t count, FrameSlot* slots) const = 0;

@@ -45,10 +45,10 @@ UdpPayload ntp_payload() {
 UdpPayload snmp_payload() {
   std::vector<uint8_t> b = {0x30, 0x29, 0x02, 0x01, 0x01, 0x04, 0x06};
   for (uint8_t c : bytes_of("public")) b.push_back(c);
-  b.insert(b.end(), {0xa0, 0x1c, 0x02, 0x04, 0x40, 0, 0, 0,  // GetRequest, request-id
-                     0x02, 0x01, 0x00, 0x02, 0x01, 0x00,     // error-status, error-index
-                     0x30, 0x0e, 0x30, 0x0c, 0x06, 0x08, 0x2b, 0x06, 0x01, 0x02, 0x01, 0x01,
-                     0x01, 0x00, 0x05, 0x00});
+  b.insert(b.end(), {0xa0, 0x1c, 0x02, 0x04, 0x40, 0,    0,    0,  // GetRequest, request-id
+                     0x02, 0x01, 0x00, 0x02, 0x01, 0x00,           // error-status, error-index
+                     0x30, 0x0e, 0x30, 0x0c, 0x06, 0x08, 0x2b, 0x06,
+                     0x01, 0x02, 0x01, 0x01, 0x01, 0x00, 0x05, 0x00});
   return make("snmp", std::move(b), UdpEcho::kSnmpRequest, 17);
 }
 
@@ -96,15 +96,16 @@ UdpPayload coap_payload() {
 }
 
 UdpPayload sip_payload() {
-  return make("sip", bytes_of("OPTIONS sip:anyscan.invalid SIP/2.0\r\n"
-                              "Via: SIP/2.0/UDP anyscan.invalid:5060;branch=z9hG4bK-anyscan;rport\r\n"
-                              "Max-Forwards: 70\r\n"
-                              "From: <sip:anyscan@anyscan.invalid>;tag=anyscan\r\n"
-                              "To: <sip:anyscan.invalid>\r\n"
-                              "Call-ID: anyscan@anyscan.invalid\r\n"
-                              "CSeq: 1 OPTIONS\r\n"
-                              "Accept: application/sdp\r\n"
-                              "Content-Length: 0\r\n\r\n"));
+  return make("sip",
+              bytes_of("OPTIONS sip:anyscan.invalid SIP/2.0\r\n"
+                       "Via: SIP/2.0/UDP anyscan.invalid:5060;branch=z9hG4bK-anyscan;rport\r\n"
+                       "Max-Forwards: 70\r\n"
+                       "From: <sip:anyscan@anyscan.invalid>;tag=anyscan\r\n"
+                       "To: <sip:anyscan.invalid>\r\n"
+                       "Call-ID: anyscan@anyscan.invalid\r\n"
+                       "CSeq: 1 OPTIONS\r\n"
+                       "Accept: application/sdp\r\n"
+                       "Content-Length: 0\r\n\r\n"));
 }
 
 struct Builtin {
@@ -114,9 +115,9 @@ struct Builtin {
 
 const std::vector<Builtin>& builtins() {
   static const std::vector<Builtin> table = {
-      {53, dns_payload()},         {111, portmap_payload()},    {123, ntp_payload()},
-      {137, netbios_payload()},    {161, snmp_payload()},       {1900, ssdp_payload()},
-      {5060, sip_payload()},       {5683, coap_payload()},      {11211, memcached_payload()},
+      {53, dns_payload()},      {111, portmap_payload()}, {123, ntp_payload()},
+      {137, netbios_payload()}, {161, snmp_payload()},    {1900, ssdp_payload()},
+      {5060, sip_payload()},    {5683, coap_payload()},   {11211, memcached_payload()},
   };
   return table;
 }
@@ -135,8 +136,8 @@ Result<std::vector<uint8_t>> parse_hex(std::string_view hex) {
   for (size_t i = 0; i < hex.size(); i += 2) {
     const int hi = hex_value(hex[i]), lo = hex_value(hex[i + 1]);
     if (hi < 0 || lo < 0)
-      return make_error(ExitCode::kUsage, "hex: '" + std::string(hex.substr(i, 2)) +
-                                              "' is not a hex byte");
+      return make_error(ExitCode::kUsage,
+                        "hex: '" + std::string(hex.substr(i, 2)) + "' is not a hex byte");
     out.push_back(static_cast<uint8_t>(hi << 4 | lo));
   }
   return out;
@@ -151,10 +152,18 @@ Result<std::vector<uint8_t>> unescape(std::string_view text) {
     }
     if (++i == text.size()) return make_error(ExitCode::kUsage, "text: ends in a lone '\\'");
     switch (text[i]) {
-      case 'r': out.push_back('\r'); break;
-      case 'n': out.push_back('\n'); break;
-      case 't': out.push_back('\t'); break;
-      case '\\': out.push_back('\\'); break;
+      case 'r':
+        out.push_back('\r');
+        break;
+      case 'n':
+        out.push_back('\n');
+        break;
+      case 't':
+        out.push_back('\t');
+        break;
+      case '\\':
+        out.push_back('\\');
+        break;
       case 'x': {
         const int hi = i + 1 < text.size() ? hex_value(text[i + 1]) : -1;
         const int lo = i + 2 < text.size() ? hex_value(text[i + 2]) : -1;
@@ -209,7 +218,7 @@ size_t UdpPayloadTable::largest_bytes() const {
 }
 
 std::vector<const UdpPayload*> UdpPayloadTable::assign(uint16_t first, uint16_t last,
-                                                        UdpPayload payload) {
+                                                       UdpPayload payload) {
   std::vector<uint16_t> replaced;
   for (uint32_t port = first; port <= last; ++port) {
     const uint16_t old = by_port_[port];
@@ -261,8 +270,7 @@ Result<UdpPayload> parse_udp_payload(std::string_view spec, bool in_payload_file
     }
     payload = *known;
   } else {
-    return make_error(ExitCode::kUsage, "unknown payload kind '" +
-                                            std::string(kind.substr(0, 40)) +
+    return make_error(ExitCode::kUsage, "unknown payload kind '" + std::string(kind.substr(0, 40)) +
                                             "' (known: text, hex, file" +
                                             (in_payload_file ? ", builtin)" : ")"));
   }
@@ -291,8 +299,7 @@ Result<std::pair<uint16_t, uint16_t>> parse_port_range(std::string_view text) {
   if (!first || !last || *first == 0 || *first > *last)
     return make_error(ExitCode::kDataErr, "'" + std::string(text.substr(0, 20)) +
                                               "' is not a port or port range in 1-65535");
-  return std::pair<uint16_t, uint16_t>{static_cast<uint16_t>(*first),
-                                       static_cast<uint16_t>(*last)};
+  return std::pair<uint16_t, uint16_t>{static_cast<uint16_t>(*first), static_cast<uint16_t>(*last)};
 }
 
 }  // namespace
@@ -301,7 +308,7 @@ Result<void> apply_udp_payload_file(std::string_view text, const std::string& so
                                     UdpPayloadTable& table, std::vector<std::string>* notices) {
   if (text.find('\0') != std::string_view::npos)
     return make_error(ExitCode::kDataErr, source + ": holds a NUL byte (not a text file)");
-  std::vector<std::string> from_file(65536);  // which line set each port
+  std::vector<uint32_t> from_line(65536, 0);  // which line of this file set each port
   size_t line_number = 0;
   while (!text.empty()) {
     const size_t end = text.find('\n');
@@ -317,15 +324,17 @@ Result<void> apply_udp_payload_file(std::string_view text, const std::string& so
     if (!ports) return make_error(ExitCode::kDataErr, where + ": " + ports.error().message);
     auto payload = parse_udp_payload(trim(line.substr(space)), true);
     if (!payload) {
-      const ExitCode code = payload.error().code == ExitCode::kUsage ? ExitCode::kDataErr
-                                                                     : payload.error().code;
+      const ExitCode code =
+          payload.error().code == ExitCode::kUsage ? ExitCode::kDataErr : payload.error().code;
       return make_error(code, where + ": " + payload.error().message);
     }
     for (uint32_t p = ports->first; p <= ports->second; ++p)
-      if (!from_file[p].empty())
+      if (from_line[p] != 0)
         return make_error(ExitCode::kDataErr, where + ": port " + std::to_string(p) +
-                                                  " already has a payload from " + from_file[p]);
-    for (uint32_t p = ports->first; p <= ports->second; ++p) from_file[p] = where;
+                                                  " already has a payload from " + source + ":" +
+                                                  std::to_string(from_line[p]));
+    for (uint32_t p = ports->first; p <= ports->second; ++p)
+      from_line[p] = static_cast<uint32_t>(line_number);
     payload->origin = where;
     const std::string name = payload->name;
     for (const UdpPayload* old : table.assign(ports->first, ports->second, std::move(*payload)))
@@ -349,8 +358,7 @@ Result<UdpPayloadTable> load_udp_payloads(const std::string& probe_args,
   }
   if (payload_file.empty()) return table;
   auto text = read_file_at_most(payload_file, kMaxPayloadFileBytes);
-  if (!text)
-    return make_error(text.error().code, "--probe-payloads: " + text.error().message);
+  if (!text) return make_error(text.error().code, "--probe-payloads: " + text.error().message);
   auto applied = apply_udp_payload_file(*text, payload_file, table, notices);
   if (!applied) return tl::unexpected(applied.error());
   return table;

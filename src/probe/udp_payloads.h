@@ -17,13 +17,13 @@ inline constexpr size_t kMaxUdpPayloadBytes = 1500 - 20 - 8;
 // Where a request carries an identifier the service echoes in its answer. The probe writes
 // (part of) the validation cookie there, and a reply is valid only if it echoes it back.
 enum class UdpEcho : uint8_t {
-  kNone,        // nothing echoed: the source port alone carries the cookie
-  kId16,        // 16 bits at the same offset in request and reply (DNS, NetBIOS, memcached,
-                // CoAP message ID)
-  kId32,        // 32 bits at the same offset (ONC RPC XID)
-  kNtpOrigin,   // 64 bits: request transmit timestamp (40) = reply origin timestamp (24)
-  kSnmpRequest, // SNMP request-id, a 4-byte BER INTEGER in the request; found in the reply
-                // by walking its BER (the reply's lengths differ from the request's)
+  kNone,         // nothing echoed: the source port alone carries the cookie
+  kId16,         // 16 bits at the same offset in request and reply (DNS, NetBIOS, memcached,
+                 // CoAP message ID)
+  kId32,         // 32 bits at the same offset (ONC RPC XID)
+  kNtpOrigin,    // 64 bits: request transmit timestamp (40) = reply origin timestamp (24)
+  kSnmpRequest,  // SNMP request-id, a 4-byte BER INTEGER in the request; found in the reply
+                 // by walking its BER (the reply's lengths differ from the request's)
 };
 
 struct UdpPayload {

@@ -1,6 +1,7 @@
 #include "probe/udp_probe.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <optional>
 
@@ -61,6 +62,8 @@ uint16_t checksum_add(uint16_t checksum, uint32_t sum) {
   return static_cast<uint16_t>(~checksum_fold(static_cast<uint16_t>(~checksum) + sum));
 }
 
+}  // namespace
+
 // A BER reader over an SNMP message, just deep enough to reach the request-id.
 struct BerReader {
   const uint8_t* p;
@@ -92,8 +95,6 @@ struct BerReader {
   }
 };
 
-// The request-id of an SNMP v1/v2c message (SEQUENCE { version, community, PDU {
-// request-id, ... } }), as the unsigned 32 bits it fits in; nullopt if it is not one.
 std::optional<uint32_t> snmp_request_id(const uint8_t* p, size_t n) {
   BerReader ber{p, n};
   uint8_t tag = 0;
@@ -108,8 +109,6 @@ std::optional<uint32_t> snmp_request_id(const uint8_t* p, size_t n) {
   if (length < 5 && (p[ber.i] & 0x80) != 0) return std::nullopt;  // negative: not ours
   return static_cast<uint32_t>(value);
 }
-
-}  // namespace
 
 UdpProbe::UdpProbe(const ProbeParams& params, std::shared_ptr<const UdpPayloadTable> payloads)
     : params_(params), sources_(params.source_ips, params.key), payloads_(std::move(payloads)) {
@@ -133,10 +132,9 @@ UdpProbe::UdpProbe(const ProbeParams& params, std::shared_ptr<const UdpPayloadTa
     const size_t echo = echo_bytes(payload.echo, 0, scratch);
     std::fill_n(udp.begin() + kUdpHeaderBytes + payload.echo_offset, echo, 0);
     const uint32_t pseudo = pseudo_header_sum(0, 0, kProtoUdp, udp_length);
-    prepared_.push_back(
-        Prepared{static_cast<uint16_t>(~checksum_fold(checksum_partial(udp.data(), udp.size(),
-                                                                        pseudo))),
-                 checksum(ip.data(), ip.size())});
+    prepared_.push_back(Prepared{
+        static_cast<uint16_t>(~checksum_fold(checksum_partial(udp.data(), udp.size(), pseudo))),
+        checksum(ip.data(), ip.size())});
   }
   frame_bytes_ = kHeaderBytes + payloads_->largest_bytes();
 }
@@ -148,6 +146,26 @@ ReplyFilterSpec UdpProbe::reply_filter() const {
                          sources_.last(),
                          {ReplyFilterRule{kProtoUdp, params_.source_port_first, last, 0},
                           ReplyFilterRule{kProtoIcmp, 0, 0, icmp_type_bit(kIcmpUnreachable)}}};
+}
+
+std::string UdpProbe::parameters() const {
+  uint64_t hash = 0xcbf29ce484222325ULL;
+  auto mix = [&hash](uint64_t byte) {
+    hash ^= byte;
+    hash *= 0x100000001b3ULL;
+  };
+  for (const UdpPayload& payload : payloads_->payloads()) {
+    for (uint8_t b : payload.bytes) mix(b);
+    mix(static_cast<uint64_t>(payload.echo) << 8 | 0x100);  // ends the payload
+  }
+  for (uint32_t port = 0; port < 65536; ++port) {
+    const uint16_t index = payloads_->index_for_port(static_cast<uint16_t>(port));
+    mix(index & 0xff);
+    mix(index >> 8);
+  }
+  char text[40];
+  std::snprintf(text, sizeof text, "payloads:%016llx", static_cast<unsigned long long>(hash));
+  return text;
 }
 
 uint16_t UdpProbe::source_port_for(uint32_t daddr, uint16_t dport, uint16_t probe_number) const {
@@ -302,11 +320,11 @@ void UdpProbe::classify(const FrameView* frames, size_t count, ReplyVerdict* ver
     ReplyVerdict verdict = ReplyVerdict::kUnrelated;
     if (ip && sources_.contains(ip->daddr)) {
       if (ip->protocol == kProtoUdp)
-        verdict = classify_udp(frames[i].data, ip->l4_offset, ip->l4_bytes, ip->saddr,
-                               ip->daddr, &replies[i]);
+        verdict = classify_udp(frames[i].data, ip->l4_offset, ip->l4_bytes, ip->saddr, ip->daddr,
+                               &replies[i]);
       else if (ip->protocol == kProtoIcmp)
-        verdict = classify_icmp(frames[i].data, ip->l4_offset, ip->l4_bytes, ip->saddr,
-                                ip->daddr, &replies[i]);
+        verdict = classify_icmp(frames[i].data, ip->l4_offset, ip->l4_bytes, ip->saddr, ip->daddr,
+                                &replies[i]);
       if (verdict == ReplyVerdict::kValid) {
         replies[i].ttl = ip->ttl;
         replies[i].ipid = ip->ipid;

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "probe/probe_module.h"
@@ -28,6 +29,8 @@ class UdpProbe final : public ProbeModule {
   bool uses_ports() const override { return true; }
   ReplyFilterSpec reply_filter() const override;
   size_t frame_bytes() const override { return frame_bytes_; }
+  // "payloads:<FNV-1a 64 of every port's payload>".
+  std::string parameters() const override;
   void build(const ProbeTarget* targets, size_t count, FrameSlot* slots) const override;
   void classify(const FrameView* frames, size_t count, ReplyVerdict* verdicts,
                 Reply* replies) const override;
@@ -44,8 +47,8 @@ class UdpProbe final : public ProbeModule {
     uint16_t ip_checksum;  // the template's, with this payload's total length
   };
 
-  ReplyVerdict classify_udp(const uint8_t* frame, size_t l4_offset, size_t l4_bytes,
-                            uint32_t saddr, uint32_t daddr, Reply* reply) const;
+  ReplyVerdict classify_udp(const uint8_t* frame, size_t l4_offset, size_t l4_bytes, uint32_t saddr,
+                            uint32_t daddr, Reply* reply) const;
   ReplyVerdict classify_icmp(const uint8_t* frame, size_t l4_offset, size_t l4_bytes,
                              uint32_t responder, uint32_t daddr, Reply* reply) const;
   // Whether `sport` (our port) and the echoed identifier in `payload` fit a probe from
@@ -62,5 +65,11 @@ class UdpProbe final : public ProbeModule {
 };
 
 std::unique_ptr<ProbeModule> make_udp_probe(const ProbeParams& params);
+
+// The request-id of an SNMP v1/v2c message (SEQUENCE { version, community, PDU {
+// request-id, ... } }), as the unsigned 32 bits it fits in; nullopt if it is not one (a
+// negative or longer INTEGER, an indefinite or overlong length, a cut message). Exposed for
+// the fuzzer.
+std::optional<uint32_t> snmp_request_id(const uint8_t* message, size_t bytes);
 
 }  // namespace anyscan

@@ -242,6 +242,8 @@ ScanIdentity scan_identity(const ScanPlan& plan, const ScanConfig& config) {
   id.targets = hex64(hash) + "/" + std::to_string(plan.addresses.size());
   id.ports = plan.module_info->needs_ports ? format_ports(plan.ports) : "";
   id.module = plan.module_info->name;
+  if (const std::string parameters = plan.probe->parameters(); !parameters.empty())
+    id.module += " " + parameters;
   id.probes = config.probes;
   id.shard = std::to_string(config.shard) + "/" + std::to_string(config.shards);
   id.source_ports =

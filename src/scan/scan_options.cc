@@ -838,9 +838,9 @@ Result<void> validate_options(const ScanConfig& c) {
   if (const std::string why = fields_not_produced(c.output_fields, c.probe_module); !why.empty())
     return make_error(ExitCode::kUsage, why);
   if ((!c.probe_args.empty() || !c.probe_payloads.empty()) && c.probe_module != "udp")
-    return make_error(ExitCode::kUsage, std::string(c.probe_args.empty() ? "--probe-payloads"
-                                                                          : "--probe-args") +
-                                            " sets UDP payloads: it needs -M udp");
+    return make_error(ExitCode::kUsage,
+                      std::string(c.probe_args.empty() ? "--probe-payloads" : "--probe-args") +
+                          " sets UDP payloads: it needs -M udp");
   if (!module->needs_ports && !c.ports.empty())
     return make_error(ExitCode::kUsage,
                       c.probe_module + " probes addresses, not ports: drop -p/--target-ports");

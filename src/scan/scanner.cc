@@ -22,8 +22,7 @@ namespace anyscan {
 
 namespace {
 
-Result<std::unique_ptr<IoEngine>> open_any_engine(const ScanPlan& plan,
-                                                  const ScanConfig& config) {
+Result<std::unique_ptr<IoEngine>> open_any_engine(const ScanPlan& plan, const ScanConfig& config) {
   if (config.dryrun)
     return std::unique_ptr<IoEngine>(
         std::make_unique<DryrunEngine>(stdout, config.dryrun_format, plan.sender_threads));

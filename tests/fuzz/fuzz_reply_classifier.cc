@@ -1,5 +1,7 @@
-// Received frames, truncated or malformed, through both probe modules' classifiers. The
-// input is copied into a buffer of exactly its size so ASan sees any over-read.
+// Received frames, truncated or malformed, through every probe module's classifier (udp's
+// with the built-in payloads, whose checks include a BER walk of SNMP replies, also fed the
+// input directly). The input is copied into a buffer of exactly its size so ASan sees any
+// over-read.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -9,6 +11,7 @@
 
 #include "probe/icmp_echo_probe.h"
 #include "probe/tcp_syn_probe.h"
+#include "probe/udp_probe.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const auto modules = [] {
@@ -21,6 +24,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::vector<std::unique_ptr<anyscan::ProbeModule>> m;
     m.push_back(std::make_unique<anyscan::TcpSynProbe>(params));
     m.push_back(std::make_unique<anyscan::IcmpEchoProbe>(params));
+    m.push_back(anyscan::make_udp_probe(params));
     return m;
   }();
   std::unique_ptr<uint8_t[]> frame(new uint8_t[size == 0 ? 1 : size]);
@@ -31,6 +35,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     anyscan::Reply reply;
     module->classify(&view, 1, &verdict, &reply);
     if (verdict == anyscan::ReplyVerdict::kValid && reply.daddr != 0xc6120001u) std::abort();
+    if (verdict == anyscan::ReplyVerdict::kValid && reply.data_length > anyscan::kReplyDataBytes)
+      std::abort();
   }
+  if (const auto id = anyscan::snmp_request_id(frame.get(), size); id && size < 8) std::abort();
   return 0;
 }

@@ -26,9 +26,7 @@ struct UdpVariant {
   std::string engine;
   int queues;
 };
-std::string variant_name(const UdpVariant& v) {
-  return v.engine + "_q" + std::to_string(v.queues);
-}
+std::string variant_name(const UdpVariant& v) { return v.engine + "_q" + std::to_string(v.queues); }
 void PrintTo(const UdpVariant& v, std::ostream* out) { *out << variant_name(v); }
 
 uint32_t test_seed() {
@@ -214,9 +212,8 @@ TEST_P(UdpScan, ForgedRepliesAndIcmpErrorsAreCountedNeverReported) {
 // Waits until a UDP socket is bound on `address:port` in the target namespace.
 bool wait_bound(const NetnsPair& pair, const std::string& address, uint16_t port) {
   for (int i = 0; i < 100; ++i) {
-    const std::string bound =
-        shell_output("ip netns exec " + pair.target_ns() + " ss -Hlun 'sport = :" +
-                     std::to_string(port) + "'");
+    const std::string bound = shell_output("ip netns exec " + pair.target_ns() +
+                                           " ss -Hlun 'sport = :" + std::to_string(port) + "'");
     if (bound.find(address + ":" + std::to_string(port)) != std::string::npos) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
@@ -252,9 +249,8 @@ class RealUdpServers : public UdpScan {
       servers_.push_back(pair_->spawn_in_target(argv, log + ".out", log + ".err"));
     }
     for (uint16_t port : {53, 161, 123, 11211})
-      ASSERT_TRUE(wait_bound(*pair_, a, port))
-          << "no server on " << a << ":" << port << "\n"
-          << shell_output("cat " + dir_ + "/server*.err");
+      ASSERT_TRUE(wait_bound(*pair_, a, port)) << "no server on " << a << ":" << port << "\n"
+                                               << shell_output("cat " + dir_ + "/server*.err");
   }
 };
 
@@ -274,11 +270,8 @@ TEST_P(RealUdpServers, AreFoundWithTheDefaultPayloads) {
     found[static_cast<uint16_t>(std::stoi(f[1]))] = f[2] + "," + f[3];
     data[static_cast<uint16_t>(std::stoi(f[1]))] = f.size() > 5 ? f[5] : "";
   }
-  const std::map<uint16_t, std::string> want = {{53, "udp,1"},
-                                                {123, "udp,1"},
-                                                {161, "udp,1"},
-                                                {11211, "udp,1"},
-                                                {9, "icmp-unreach,0"}};
+  const std::map<uint16_t, std::string> want = {
+      {53, "udp,1"}, {123, "udp,1"}, {161, "udp,1"}, {11211, "udp,1"}, {9, "icmp-unreach,0"}};
   EXPECT_EQ(found, want) << run.metadata << "\n" << shell_output("cat " + dir_ + "/server*.err");
   // memcached: our request ID, then "VERSION " (56455253494f4e20) in its answer.
   EXPECT_NE(data[11211].find("56455253494f4e20"), std::string::npos) << data[11211];

@@ -61,6 +61,22 @@ TEST(OutputFilter, OperatorsPrecedenceAndParentheses) {
   }
 }
 
+TEST(OutputFilter, UdpFields) {
+  ResultRecord closed = record("198.18.0.7", 9, Classification::kIcmpUnreach);
+  closed.reply.icmp_code = 3;
+  closed.reply.icmp_responder = parse_ipv4("198.18.1.1")->value;
+  EXPECT_TRUE(matches("classification = icmp-unreach && icmp_code = 3", closed));
+  EXPECT_TRUE(matches("icmp_unreach_str = \"port unreachable\"", closed));
+  EXPECT_TRUE(matches("icmp_responder = 198.18.1.1", closed));
+  EXPECT_FALSE(matches("icmp_code != 3", closed));
+  ResultRecord open = record("198.18.0.7", 53, Classification::kUdp);
+  open.reply.udp_length = 40;
+  open.reply.data_length = 2;
+  open.reply.data[0] = 0x12;
+  open.reply.data[1] = 0x34;
+  EXPECT_TRUE(matches("udp_pkt_size > 20 && data = 1234 && success = 1", open));
+}
+
 TEST(OutputFilter, BadExpressionsNameWhereAndWhat) {
   const std::pair<const char*, const char*> table[] = {
       {"", "at character 1 (the end): expected a field name or ("},

@@ -6,6 +6,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <fstream>
@@ -44,6 +45,52 @@ TEST(ResultFormat, CsvAndJsonWithDefaultFields) {
   EXPECT_EQ(format_record(closed, false,
                           {OutputField::kSaddr, OutputField::kSuccess, OutputField::kTimestampTs}),
             "198.18.0.7,0,1795474372");
+}
+
+TEST(ResultFormat, UdpFieldsInCsvAndJson) {
+  ResultRecord open = sample();
+  open.reply.sport = 53;
+  open.reply.classification = Classification::kUdp;
+  open.reply.udp_length = 11;
+  open.reply.data_length = 3;
+  open.reply.data[0] = 0xab;
+  open.reply.data[1] = 0x01;
+  open.reply.data[2] = 0xff;
+  const std::vector<OutputField> fields = {
+      OutputField::kSport,      OutputField::kClassification, OutputField::kSuccess,
+      OutputField::kUdpPktSize, OutputField::kData,           OutputField::kIcmpResponder,
+      OutputField::kIcmpType,   OutputField::kIcmpCode,       OutputField::kIcmpUnreachStr};
+  EXPECT_EQ(format_record(open, false, fields), "53,udp,1,11,ab01ff,,0,0,");
+  EXPECT_EQ(format_record(open, true, fields),
+            "{\"sport\":53,\"classification\":\"udp\",\"success\":true,\"udp_pkt_size\":11,"
+            "\"data\":\"ab01ff\",\"icmp_responder\":null,\"icmp_type\":0,\"icmp_code\":0,"
+            "\"icmp_unreach_str\":null}");
+  ResultRecord closed = sample();
+  closed.reply.sport = 9;
+  closed.reply.classification = Classification::kIcmpUnreach;
+  closed.reply.icmp_type = 3;
+  closed.reply.icmp_code = 3;
+  closed.reply.icmp_responder = parse_ipv4("198.18.1.1")->value;
+  EXPECT_EQ(format_record(closed, false, fields),
+            "9,icmp-unreach,0,0,,198.18.1.1,3,3,port unreachable");
+  EXPECT_EQ(format_record(closed, true, fields),
+            "{\"sport\":9,\"classification\":\"icmp-unreach\",\"success\":false,"
+            "\"udp_pkt_size\":0,\"data\":\"\",\"icmp_responder\":\"198.18.1.1\",\"icmp_type\":3,"
+            "\"icmp_code\":3,\"icmp_unreach_str\":\"port unreachable\"}");
+  // The longest udp record fits the formatter's bound.
+  open.reply.data_length = kReplyDataBytes;
+  EXPECT_LT(format_record(open, true, output_fields_of("udp")).size(),
+            RecordFormatter::kMaxRecordBytes);
+}
+
+TEST(ResultFormat, FieldsBelongToTheirModules) {
+  EXPECT_EQ(fields_not_produced(default_output_fields(), "udp"), "");
+  EXPECT_EQ(fields_not_produced({OutputField::kSeqnum}, "icmp_echoscan"), "");
+  EXPECT_NE(fields_not_produced({OutputField::kWindow}, "udp"), "");
+  EXPECT_NE(fields_not_produced({OutputField::kData}, "tcp_synscan"), "");
+  const auto udp = output_fields_of("udp");
+  EXPECT_NE(std::find(udp.begin(), udp.end(), OutputField::kIcmpCode), udp.end());
+  EXPECT_EQ(std::find(udp.begin(), udp.end(), OutputField::kAcknum), udp.end());
 }
 
 TEST(ResultFormat, JsonEscapesControlAndQuotes) {

@@ -67,9 +67,8 @@ void expect_valid_udp(const std::vector<uint8_t>& f) {
   const auto udp_bytes = static_cast<uint16_t>(f.size() - 34);
   EXPECT_EQ(load_be16(f.data() + 34 + 4), udp_bytes);
   EXPECT_NE(load_be16(f.data() + 34 + 6), 0) << "a UDP checksum of 0 means none";
-  const uint32_t pseudo =
-      pseudo_header_sum(load_be32(f.data() + kIpSrc), load_be32(f.data() + kIpDst), kProtoUdp,
-                        udp_bytes);
+  const uint32_t pseudo = pseudo_header_sum(load_be32(f.data() + kIpSrc),
+                                            load_be32(f.data() + kIpDst), kProtoUdp, udp_bytes);
   EXPECT_EQ(checksum_fold(checksum_partial(f.data() + 34, udp_bytes, pseudo)), 0xffff)
       << "UDP checksum";
 }
@@ -105,7 +104,8 @@ std::vector<uint8_t> icmp_unreachable(uint32_t responder, uint8_t code,
   store_be32(f.data() + kIpDst, load_be32(probe.data() + kIpSrc));
   f[34] = kIcmpUnreachable;
   f[35] = code;
-  f.insert(f.end(), probe.begin() + kIp, probe.begin() + kIp + std::min(quoted, probe.size() - kIp));
+  f.insert(f.end(), probe.begin() + kIp,
+           probe.begin() + kIp + std::min(quoted, probe.size() - kIp));
   store_be16(f.data() + kIpTotalLength, static_cast<uint16_t>(f.size() - kIp));
   return f;
 }
@@ -168,8 +168,7 @@ const std::map<uint16_t, std::string>& golden() {
       {11211,
        "02000000000202000000000108004500002ded240000ff114270c6120001c61200059d6a2bcb00195d52"
        "82b200000001000076657273696f6e0d0a"},
-      {9,
-       "02000000000202000000000108004500001c1c620000ff111344c6120001c61200059fcf00090008d3da"},
+      {9, "02000000000202000000000108004500001c1c620000ff111344c6120001c61200059fcf00090008d3da"},
   };
   return frames;
 }
@@ -234,8 +233,8 @@ std::vector<uint8_t> reply_to(const std::vector<uint8_t>& probe_frame) {
     }
     case 161: {
       // GetResponse with a longer community and a long-form message length.
-      answer = {0x30, 0x81, 0x00, 0x02, 0x01, 0x01, 0x04, 0x08, 'p', 'u', 'b', 'l', 'i', 'c',
-                'x', 'y', 0xa2, 0x0e, 0x02, 0x04};
+      answer = {0x30, 0x81, 0x00, 0x02, 0x01, 0x01, 0x04, 0x08, 'p',  'u',
+                'b',  'l',  'i',  'c',  'x',  'y',  0xa2, 0x0e, 0x02, 0x04};
       answer.insert(answer.end(), request.begin() + 17, request.begin() + 21);
       answer.insert(answer.end(), {0x02, 0x01, 0x00, 0x02, 0x01, 0x00, 0x30, 0x00});
       answer[2] = static_cast<uint8_t>(answer.size() - 3);
@@ -322,8 +321,7 @@ TEST(UdpProbe, IcmpUnreachableMatchesTheQuotedProbe) {
   EXPECT_EQ(v.reply.icmp_code, 1);
   EXPECT_EQ(v.reply.icmp_responder, 0xc6120101u);
   // With the whole probe quoted (Linux quotes up to 576 bytes).
-  EXPECT_EQ(classify(probe, icmp_unreachable(kTarget, 3, sent, 600)).verdict,
-            ReplyVerdict::kValid);
+  EXPECT_EQ(classify(probe, icmp_unreachable(kTarget, 3, sent, 600)).verdict, ReplyVerdict::kValid);
   // Quoting a probe whose source port was changed: forged.
   auto altered = sent;
   store_be16(altered.data() + 34, static_cast<uint16_t>(load_be16(sent.data() + 34) + 3));
@@ -385,12 +383,13 @@ TEST(UdpPayloads, ProbeArgsGiveOnePayloadForEveryPort) {
 TEST(UdpPayloads, FileExtendsAndOverridesTheTableAndSaysSo) {
   UdpPayloadTable table = UdpPayloadTable::builtin();
   std::vector<std::string> notices;
-  ASSERT_TRUE(apply_udp_payload_file("# comment\n"
-                                     "\n"
-                                     "53 text:hello\\r\\n\\x00\n"
-                                     "7000-7002 hex:0102\r\n"
-                                     "  8053\tbuiltin:dns  \n",
-                                     "p.conf", table, &notices));
+  ASSERT_TRUE(
+      apply_udp_payload_file("# comment\n"
+                             "\n"
+                             "53 text:hello\\r\\n\\x00\n"
+                             "7000-7002 hex:0102\r\n"
+                             "  8053\tbuiltin:dns  \n",
+                             "p.conf", table, &notices));
   EXPECT_EQ(table.for_port(53).bytes,
             (std::vector<uint8_t>{'h', 'e', 'l', 'l', 'o', '\r', '\n', 0}));
   EXPECT_EQ(table.for_port(53).origin, "p.conf:3");
@@ -412,8 +411,9 @@ TEST(UdpPayloads, FileExtendsAndOverridesTheTableAndSaysSo) {
                          Bad{"\n5 hex:0g\n", "p.conf:2: hex: '0g' is not"},
                          Bad{"5 text:\\q\n", "p.conf:1: text: unknown escape"},
                          Bad{"5 builtin:nope\n", "p.conf:1: builtin:nope: no such built-in"},
-                         Bad{"5 hex:00\n1-9 hex:01\n", "p.conf:2: port 5 already has a payload "
-                                                       "from p.conf:1"},
+                         Bad{"5 hex:00\n1-9 hex:01\n",
+                             "p.conf:2: port 5 already has a payload "
+                             "from p.conf:1"},
                          Bad{std::string_view("5 hex:00\0", 9), "p.conf: holds a NUL byte"}}) {
     UdpPayloadTable t = UdpPayloadTable::builtin();
     auto applied = apply_udp_payload_file(bad.text, "p.conf", t, nullptr);

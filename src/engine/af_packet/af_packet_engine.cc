@@ -9,8 +9,8 @@ Result<std::unique_ptr<IoEngine>> AfPacketEngine::open(const EngineConfig& confi
   if (!source) return tl::unexpected(source.error());
   engine->sources_.push_back(std::move(*source));
   for (uint32_t i = 0; i < config.sender_threads; ++i) {
-    auto sink = AfPacketSink::open(config.ifindex, config.interface, config.retries,
-                                   config.frame_bytes);
+    auto sink =
+        AfPacketSink::open(config.ifindex, config.interface, config.retries, config.frame_bytes);
     if (!sink) return tl::unexpected(sink.error());
     engine->sinks_.push_back(std::move(*sink));
   }

@@ -29,11 +29,11 @@ Result<std::unique_ptr<AfPacketSink>> AfPacketSink::open(int ifindex, const std:
   if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0)
     return make_error(ExitCode::kUnavailable,
                       errno_message("binding send socket to " + interface, errno));
-  return std::unique_ptr<AfPacketSink>(new AfPacketSink(std::move(fd), interface, retries, frame_bytes));
+  return std::unique_ptr<AfPacketSink>(
+      new AfPacketSink(std::move(fd), interface, retries, frame_bytes));
 }
 
-AfPacketSink::AfPacketSink(UniqueFd fd, std::string interface, uint32_t retries,
-                           size_t frame_bytes)
+AfPacketSink::AfPacketSink(UniqueFd fd, std::string interface, uint32_t retries, size_t frame_bytes)
     : fd_(std::move(fd)),
       interface_(std::move(interface)),
       retries_(retries),
