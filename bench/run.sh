@@ -10,9 +10,11 @@
 # (ANYSCAN_BENCH_TARGET=kernel measures that way instead: the target namespace's kernel
 # receives and drops the probes).
 #
-# Measured per run: pps from the target veth's rx counter (sampled every 50 ms, first to last
-# increase), CPU seconds per probe and peak RSS from GNU time. Prints medians, ratios to
-# zmap and masscan, and each anyscan row as a share of its engine's bare ceiling.
+# Measured per run by bench/ceiling/measure.cc: pps from the target veth's rx counter (read
+# every 0.5 ms; frames over the time from its first to its last change), the sender's CPU
+# seconds per probe and peak RSS (wait4), and the start-up: exec to the first frame at the
+# target. Prints medians, ratios to zmap and masscan, and each T1 row as a share of its
+# engine's bare ceiling.
 # Not a test: never gates CI. Usage: sudo bench/run.sh [RUNS] (default 3)
 #   ANYSCAN_BENCH_ENGINES="af_packet af_xdp" anyscan engines (default both)
 #   ANYSCAN_BENCH_QUEUES="1 2" veth queue counts, one table each (default "1 2")
@@ -30,11 +32,13 @@ PROBES=$((65536 * 20))
 UDP_PAYLOAD=hex:00112233445566778899aabbccddeeff  # 16 bytes: a 58-byte frame, as a SYN's
 
 cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DANYSCAN_BUILD_TESTS=OFF -DANYSCAN_BUILD_BENCH=ON >/dev/null
-ninja -C build-bench anyscan anyscan_bare_sendmmsg anyscan_bare_af_xdp anyscan_bench_xdp_drop >/dev/null
+ninja -C build-bench anyscan anyscan_bare_sendmmsg anyscan_bare_af_xdp anyscan_bench_measure \
+  anyscan_bench_xdp_drop >/dev/null
 ANYSCAN=$PWD/build-bench/anyscan
 BARE_SENDMMSG=$PWD/build-bench/bench/ceiling/anyscan_bare_sendmmsg
 BARE_AF_XDP=$PWD/build-bench/bench/ceiling/anyscan_bare_af_xdp
 XDP_DROP=$PWD/build-bench/bench/ceiling/xdp_drop.bpf.o
+MEASURE=$PWD/build-bench/bench/ceiling/anyscan_bench_measure
 
 . scripts/netns-pair.sh
 work=$(mktemp -d)
@@ -42,35 +46,18 @@ NETNS_PAIR_PIDS=""
 cleanup_all() { netns_pair_delete; rm -rf "$work"; }
 trap cleanup_all EXIT INT TERM
 
-rx_packets() { ip netns exec "$TARGET_NS" cat "/sys/class/net/$TARGET_IF/statistics/rx_packets"; }
-
-# run_case LABEL COMMAND... : runs COMMAND in the scanner namespace, appends
-# "LABEL pps cpu_us_per_probe rss_mib frames" to $work/results.
+# run_case LABEL COMMAND... : runs COMMAND in the scanner namespace under bench/ceiling's
+# meter, appends "LABEL pps cpu_us_per_probe rss_mib frames first_frame_ms" to $work/results.
 run_case() {
   local label=$1; shift
-  local samples=$work/samples timing=$work/timing
-  : >"$samples"
-  ip netns exec "$TARGET_NS" bash -c \
-    "while :; do echo \"\$(date +%s.%N) \$(cat /sys/class/net/$TARGET_IF/statistics/rx_packets)\"; sleep 0.05; done" \
-    >"$samples" 2>/dev/null &
-  local sampler=$!
-  local before; before=$(rx_packets)
-  /usr/bin/time -o "$timing" -f '%e %U %S %M' ip netns exec "$SCANNER_NS" timeout 300 "$@" >/dev/null 2>"$work/$label.log" || {
-    echo "bench: $label failed:"; tail -n 5 "$work/$label.log"; }
-  sleep 0.2
-  kill "$sampler"; wait "$sampler" 2>/dev/null || true
-  local after; after=$(rx_packets)
-  read -r _ user sys rss_kib <"$timing"
-  awk -v before="$before" -v after="$after" -v user="$user" -v sys="$sys" -v rss="$rss_kib" -v label="$label" '
-    { t[NR] = $1; c[NR] = $2 }
-    END {
-      first = 0; last = 0
-      for (i = 2; i <= NR; i++) if (c[i] > c[i-1]) { if (!first) first = i - 1; last = i }
-      packets = after - before
-      secs = (first && last > first) ? t[last] - t[first] : 1
-      printf "%s %.0f %.3f %.1f %d\n", label, packets / secs, (user + sys) * 1e6 / (packets ? packets : 1), rss / 1024, packets
-    }' "$samples" >>"$work/results"
-  tail -n 1 "$work/results" | awk '{printf "  %-30s %9.0f pps  %6.3f us CPU/probe  %6.1f MiB  (%d frames)\n", $1, $2, $3, $4, $5}'
+  local line
+  line=$(ip netns exec "$TARGET_NS" timeout 300 "$MEASURE" "$SCANNER_NS" "$TARGET_IF" "$@" 2>"$work/$label.log")
+  # first_frame_ms F pps P frames N cpu_s C rss_kib R exit E
+  set -- $line
+  if [ "${12:-1}" != 0 ]; then echo "bench: $label failed (exit ${12:-?}):"; tail -n 5 "$work/$label.log"; fi
+  echo "$label $4 $(awk -v c="$8" -v n="$6" 'BEGIN { printf "%.3f", n ? c * 1e6 / n : 0 }') \
+$(awk -v r="${10}" 'BEGIN { printf "%.1f", r / 1024 }') $6 $2" >>"$work/results"
+  tail -n 1 "$work/results" | awk '{printf "  %-30s %9.0f pps  %6.3f us CPU/probe  %6.1f MiB  (%d frames, first after %s ms)\n", $1, $2, $3, $4, $5, $6}'
 }
 
 anyscan_case() {  # anyscan_case LABEL ENGINE THREADS(T1|default) [ARGS...]
@@ -124,15 +111,15 @@ report() {
     return (n % 2) ? arr[(n + 1) / 2] : (arr[n / 2] + arr[n / 2 + 1]) / 2
   }
   function ceiling(k) { return k ~ /af_xdp/ ? "bare-af_xdp" : (k ~ /af_packet/ ? "bare-sendmmsg" : "") }
-  { pps[$1] = pps[$1] " " $2; cpu[$1] = cpu[$1] " " $3; rss[$1] = rss[$1] " " $4; if (!($1 in seen)) { order[++n] = $1; seen[$1] = 1 } }
+  { pps[$1] = pps[$1] " " $2; cpu[$1] = cpu[$1] " " $3; rss[$1] = rss[$1] " " $4; ff[$1] = ff[$1] " " $6; if (!($1 in seen)) { order[++n] = $1; seen[$1] = 1 } }
   END {
-    for (i = 1; i <= n; i++) { k = order[i]; P[k] = median(pps[k]); C[k] = median(cpu[k]); R[k] = median(rss[k]) }
-    printf "| %-30s | %9s | %8s | %7s | %7s | %8s | %8s | %8s | %10s |\n", "sender", "pps", "CPU us/p", "RSS MiB", "x zmap", "x zmap-T2", "x masscan", "CPU/zmap", "of ceiling"
-    printf "|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n", "--------------------------------", "-----------", "----------", "---------", "---------", "----------", "----------", "----------", "------------"
+    for (i = 1; i <= n; i++) { k = order[i]; P[k] = median(pps[k]); C[k] = median(cpu[k]); R[k] = median(rss[k]); F[k] = median(ff[k]) }
+    printf "| %-30s | %9s | %8s | %7s | %8s | %7s | %8s | %8s | %8s | %10s |\n", "sender", "pps", "CPU us/p", "RSS MiB", "start ms", "x zmap", "x zmap-T2", "x masscan", "CPU/zmap", "of ceiling"
+    printf "|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n", "--------------------------------", "-----------", "----------", "---------", "----------", "---------", "----------", "----------", "----------", "------------"
     for (i = 1; i <= n; i++) {
       k = order[i]; c = ceiling(k)
       share = (c != "" && k !~ /default/ && (c in P)) ? sprintf("%9.1f%%", 100 * P[k] / P[c]) : "          "
-      printf "| %-30s | %9.0f | %8.3f | %7.1f | %6.2fx | %7.2fx | %7.2fx | %8.2f | %s |\n", k, P[k], C[k], R[k], P[k] / P["zmap-T1"], P[k] / P["zmap-T2"], P[k] / P["masscan"], C[k] / C["zmap-T1"], share
+      printf "| %-30s | %9.0f | %8.3f | %7.1f | %8.1f | %6.2fx | %7.2fx | %7.2fx | %8.2f | %s |\n", k, P[k], C[k], R[k], F[k], P[k] / P["zmap-T1"], P[k] / P["zmap-T2"], P[k] / P["masscan"], C[k] / C["zmap-T1"], share
     }
     udp = 0
     for (i = 1; i <= n; i++) {

@@ -38,11 +38,43 @@ void BM_PermutationStep(benchmark::State& state) {
 }
 BENCHMARK(BM_PermutationStep);
 
+void BM_PermutationManyAtOnce(benchmark::State& state) {
+  const IndexPermutation permutation(uint64_t{65536} * 20, 7);
+  uint64_t positions[IndexPermutation::kManyAtOnce], out[IndexPermutation::kManyAtOnce];
+  uint64_t next = 0;
+  for (auto _ : state) {
+    for (auto& p : positions) {
+      p = next;
+      if (++next == permutation.size()) next = 0;
+    }
+    permutation.at_many(positions, out, IndexPermutation::kManyAtOnce);
+    benchmark::DoNotOptimize(out);
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * IndexPermutation::kManyAtOnce));
+}
+BENCHMARK(BM_PermutationManyAtOnce);
+
+void BM_PermutationManyAtOnceScalar(benchmark::State& state) {
+  const IndexPermutation permutation(uint64_t{65536} * 20, 7);
+  uint64_t positions[IndexPermutation::kManyAtOnce], out[IndexPermutation::kManyAtOnce];
+  uint64_t next = 0;
+  for (auto _ : state) {
+    for (auto& p : positions) {
+      p = next;
+      if (++next == permutation.size()) next = 0;
+    }
+    permutation.at_many_scalar(positions, out, IndexPermutation::kManyAtOnce);
+    benchmark::DoNotOptimize(out);
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * IndexPermutation::kManyAtOnce));
+}
+BENCHMARK(BM_PermutationManyAtOnceScalar);
+
 void BM_AddressLookup(benchmark::State& state) {
   // 198.18.0.0/16 less a few holes: a target space of several ranges.
   AddressSet set({AddressRange{0xc6120000u, 0xc612ffffu}});
-  set = set.minus(AddressSet({AddressRange{0xc6121000u, 0xc61210ffu},
-                              AddressRange{0xc6128000u, 0xc61280ffu}}));
+  set = set.minus(
+      AddressSet({AddressRange{0xc6121000u, 0xc61210ffu}, AddressRange{0xc6128000u, 0xc61280ffu}}));
   uint64_t index = 0, sum = 0;
   for (auto _ : state) {
     sum += set.at(index);

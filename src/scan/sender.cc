@@ -2,6 +2,7 @@
 
 #include <sched.h>
 
+#include <algorithm>
 #include <array>
 #include <tuple>
 
@@ -30,6 +31,9 @@ Result<void> Sender::run() {
   uint32_t probe = 0;       // next probe number of target k
   ProbeTarget current{0, 0, 0};
   uint64_t sent = 0, failed = 0;
+  // Targets k, k+1, ... of the chunk, computed a batch at a time (IndexPermutation::at_many).
+  std::array<uint64_t, IndexPermutation::kManyAtOnce> positions, indices;
+  size_t next_index = 0, ready = 0;
 
   while (!stop_.load(std::memory_order_relaxed)) {
     // Fill a batch of frames: P probes per target, in target order.
@@ -40,8 +44,16 @@ Result<void> Sender::run() {
         if (k == end) {
           std::tie(k, end) = work_.claim(counters_);
           if (k == end) break;
+          next_index = ready = 0;
         }
-        const uint64_t index = permutation_.at(slice.first_position + k * slice.stride);
+        if (next_index == ready) {
+          ready = static_cast<size_t>(std::min<uint64_t>(positions.size(), end - k));
+          for (size_t i = 0; i < ready; ++i)
+            positions[i] = slice.first_position + (k + i) * slice.stride;
+          permutation_.at_many(positions.data(), indices.data(), ready);
+          next_index = 0;
+        }
+        const uint64_t index = indices[next_index++];
         const uint64_t address_index = index / port_count;
         current =
             ProbeTarget{plan_.addresses.at(address_index),

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 
 namespace anyscan {
@@ -24,14 +25,26 @@ class IndexPermutation {
     while (x >= size_) x = encrypt(x);  // expected < 4 steps: 2^bits < 4 * size
     return x;
   }
+  // out[i] = at(positions[i]) for i < count (at most kManyAtOnce): the same elements, with
+  // the rounds of independent positions in flight together. One at() is a chain of
+  // dependent multiplications (about 17 ns a step, 3 steps on average); a batch overlaps
+  // them (bench/micro/probe_bench.cc: ns per element, one at a time and in batches).
+  static constexpr size_t kManyAtOnce = 64;
+  void at_many(const uint64_t* positions, uint64_t* out, size_t count) const;
+  // at_many one position at a time, as it runs on a CPU without AVX-512DQ (where it has it,
+  // at_many takes eight lanes at a time; tests compare both with at()).
+  void at_many_scalar(const uint64_t* positions, uint64_t* out, size_t count) const;
+  bool has_avx512() const { return avx512_; }
 
  private:
   uint64_t encrypt(uint64_t x) const;
+  void at_many_avx512(const uint64_t* positions, uint64_t* out, size_t count) const;
 
   uint64_t size_;
   int half_bits_;
   uint64_t half_mask_;
   std::array<uint64_t, kRounds> keys_;
+  bool avx512_ = false;  // at_many on eight lanes (x86-64 with AVX-512DQ, checked at run time)
 };
 
 // Positions that shard `shard` of `shards` visits: position = shard + shards * k for

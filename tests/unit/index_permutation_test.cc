@@ -133,3 +133,30 @@ TEST(WorkQueue, LowWaterTrailsTheSlowestSenderAndAResumeStartsThere) {
 
 }  // namespace
 }  // namespace anyscan
+
+namespace anyscan {
+namespace {
+
+TEST(IndexPermutation, ManyAtOnceIsTheSameAsOneAtATime) {
+  // Sizes just above a power of 4 walk the most (the domain is up to 4x the size).
+  for (uint64_t size :
+       {uint64_t{1}, uint64_t{5}, uint64_t{65537}, uint64_t{1310720}, (uint64_t{1} << 40) + 3}) {
+    const IndexPermutation permutation(size, size * 31 + 7);
+    uint64_t positions[IndexPermutation::kManyAtOnce], out[IndexPermutation::kManyAtOnce];
+    for (uint64_t start = 0; start < std::min<uint64_t>(size, 4096);
+         start += IndexPermutation::kManyAtOnce) {
+      const size_t count =
+          static_cast<size_t>(std::min<uint64_t>(IndexPermutation::kManyAtOnce, size - start));
+      for (size_t i = 0; i < count; ++i) positions[i] = (start + i) * 7919 % size;
+      permutation.at_many(positions, out, count);
+      for (size_t i = 0; i < count; ++i)
+        ASSERT_EQ(out[i], permutation.at(positions[i])) << size << " " << positions[i];
+      permutation.at_many_scalar(positions, out, count);
+      for (size_t i = 0; i < count; ++i)
+        ASSERT_EQ(out[i], permutation.at(positions[i])) << size << " " << positions[i];
+    }
+  }
+}
+
+}  // namespace
+}  // namespace anyscan
