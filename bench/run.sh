@@ -118,7 +118,7 @@ report() {
     printf "|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n", "--------------------------------", "-----------", "----------", "---------", "----------", "---------", "----------", "----------", "----------", "------------"
     for (i = 1; i <= n; i++) {
       k = order[i]; c = ceiling(k)
-      share = (c != "" && k !~ /default/ && (c in P)) ? sprintf("%9.1f%%", 100 * P[k] / P[c]) : "          "
+      share = (c != "" && k !~ /default/ && k !~ /^bare/ && (c in P)) ? sprintf("%9.1f%%", 100 * P[k] / P[c]) : "          "
       printf "| %-30s | %9.0f | %8.3f | %7.1f | %8.1f | %6.2fx | %7.2fx | %7.2fx | %8.2f | %s |\n", k, P[k], C[k], R[k], F[k], P[k] / P["zmap-T1"], P[k] / P["zmap-T2"], P[k] / P["masscan"], C[k] / C["zmap-T1"], share
     }
     udp = 0

@@ -5,7 +5,9 @@
 #include <cinttypes>
 #include <cstdio>
 
+#include "output/json_value.h"
 #include "output/result_sink.h"
+#include "scan/checkpoint.h"
 
 #ifndef ANYSCAN_VERSION
 #define ANYSCAN_VERSION "0.0.0"
@@ -48,6 +50,35 @@ std::string counts_json(const ScanPlan& plan, const ScanConfig& config, const Ru
   return numbers;
 }
 
+// What makes shards one scan (anyscan-merge compares it): the checkpoint's identity of the
+// scan less the shard index and the source ports, plus the seed and the shard count, and a
+// fingerprint of all of it.
+std::string plan_json(const ScanPlan& plan, const ScanConfig& config) {
+  const ScanIdentity id = scan_identity(plan, config);
+  const std::string fields[] = {id.targets,
+                                id.ports,
+                                id.module,
+                                std::to_string(id.probes),
+                                std::to_string(config.shards),
+                                std::to_string(id.max_targets),
+                                id.output,
+                                std::to_string(plan.seed)};
+  uint64_t hash = 0xcbf29ce484222325ULL;  // FNV-1a 64, each field ended by a NUL
+  for (const std::string& field : fields)
+    for (size_t i = 0; i <= field.size(); ++i) {
+      hash ^= i < field.size() ? static_cast<unsigned char>(field[i]) : 0;
+      hash *= 0x100000001b3ULL;
+    }
+  char fingerprint[17];
+  std::snprintf(fingerprint, sizeof fingerprint, "%016" PRIx64, hash);
+  return ",\"plan\":{\"fingerprint\":\"" + std::string(fingerprint) +
+         "\",\"targets\":" + json_quote(id.targets) + ",\"ports\":" + json_quote(id.ports) +
+         ",\"probe_module\":" + json_quote(id.module) + ",\"probes\":" + std::to_string(id.probes) +
+         ",\"shards\":" + std::to_string(config.shards) +
+         ",\"max_targets\":" + std::to_string(id.max_targets) +
+         ",\"output\":" + json_quote(id.output) + ",\"seed\":" + std::to_string(plan.seed) + "}";
+}
+
 std::string quoted(const std::string& key, const std::string& value) {
   return ",\"" + key + "\":\"" + json_escape(value) + "\"";
 }
@@ -78,6 +109,10 @@ std::string scan_metadata_json(const ScanPlan& plan, const ScanConfig& config, I
   json += quoted("ports", ports);
   json += quoted("blocklist", plan.blocklist_source);
   json += quoted("output_filter", config.output_filter);
+  // Where the results are and how they are written: anyscan-merge reads them back.
+  json += quoted("results_file", config.output_file);
+  json += quoted("output_format", config.output_format == OutputFormat::kJson ? "json" : "csv");
+  json += plan_json(plan, config);
   if (!config.notes.empty()) json += quoted("notes", config.notes);
   // Checked to be one JSON value when parsed: placed as it is.
   if (!config.user_metadata.empty()) json += ",\"user_metadata\":" + config.user_metadata;
