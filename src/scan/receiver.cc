@@ -21,7 +21,8 @@ Result<void> Receiver::handle(const FrameView* frames, size_t count) {
   module_.classify(frames, count, verdicts.data(), replies.data());
   timeval now{};
   ::gettimeofday(&now, nullptr);
-  uint64_t invalid = 0, unrelated = 0, results = 0, duplicates = 0, success = 0, filtered = 0;
+  uint64_t invalid = 0, unrelated = 0, results = 0, duplicates = 0, success = 0, filtered = 0,
+           other_shard = 0;
   const bool cooldown = collector_.cooldown.load(std::memory_order_relaxed);
   std::lock_guard<std::mutex> lock(collector_.mutex);
   for (size_t i = 0; i < count; ++i) {
@@ -38,6 +39,11 @@ Result<void> Receiver::handle(const FrameView* frames, size_t count) {
     const auto target_index = plan_.target_index_of(reply.saddr, reply.sport);
     if (!target_index) {
       ++invalid;
+      continue;
+    }
+    if (collector_.permutation != nullptr &&
+        !collector_.slice.contains(collector_.permutation->position_of(*target_index))) {
+      ++other_shard;
       continue;
     }
     if (!collector_.dedup.insert(*target_index, static_cast<uint32_t>(reply.classification))) {
@@ -74,6 +80,7 @@ Result<void> Receiver::handle(const FrameView* frames, size_t count) {
   counters_.duplicates.fetch_add(duplicates, std::memory_order_relaxed);
   counters_.success.fetch_add(success, std::memory_order_relaxed);
   counters_.filtered.fetch_add(filtered, std::memory_order_relaxed);
+  counters_.other_shard.fetch_add(other_shard, std::memory_order_relaxed);
   return {};
 }
 

@@ -24,6 +24,7 @@ struct alignas(64) ReceiverCounters {
   std::atomic<uint64_t> duplicates{0};         // valid replies already reported
   std::atomic<uint64_t> success{0};            // results with success = 1
   std::atomic<uint64_t> filtered{0};           // valid and new, refused by --output-filter
+  std::atomic<uint64_t> other_shard{0};        // valid replies to targets of another shard
 };
 
 // Shared by all receiver threads: the exact dedup and the result sink, behind one lock
@@ -41,6 +42,11 @@ struct ResultCollector {
   uint64_t counted = 0;  // toward max_results
   std::atomic<bool> limit_reached{false};
   std::atomic<bool> cooldown{false};  // every probe is sent: what arrives now is "cooldown"
+  // A shard (or -n) probes a slice of the permutation: a valid reply to a target outside it
+  // answers another shard's probe (shards of one seed share the key) on the same host and
+  // is that shard's to report. Null when the slice is the whole plan.
+  const IndexPermutation* permutation = nullptr;
+  ShardSlice slice{0, 1, 0};
 };
 
 // One receiver thread: serves one or several receive queues (sources) in turn, classifies

@@ -35,6 +35,7 @@ Totals ScanCounters::totals(uint64_t targets_total) const {
     s.duplicates += c->duplicates.load(std::memory_order_relaxed);
     s.success += c->success.load(std::memory_order_relaxed);
     s.filtered += c->filtered.load(std::memory_order_relaxed);
+    s.other_shard += c->other_shard.load(std::memory_order_relaxed);
   }
   return s;
 }

@@ -15,6 +15,7 @@ struct Totals {
   uint64_t received = 0, validation_failed = 0, unrelated = 0, results = 0, duplicates = 0,
            success = 0;
   uint64_t filtered = 0;        // valid, new, but not written: --output-filter said no
+  uint64_t other_shard = 0;     // valid, but for another shard's target (same host)
   uint64_t dropped = 0;         // by the kernel for want of ring space
   uint64_t not_redirected = 0;  // AF_XDP: replies on a queue without a socket
   // Frames the interface itself dropped during the scan (NIC ring overflow, missed, FIFO),
@@ -42,6 +43,7 @@ inline constexpr TotalsCount kTotalsCounts[] = {
     {"not_redirected", &Totals::not_redirected},
     {"interface_dropped", &Totals::interface_dropped},
     {"filtered", &Totals::filtered},
+    {"other_shards", &Totals::other_shard},
 };
 // to += from, count by count.
 void add_counts(Totals& to, const Totals& from);

@@ -55,6 +55,10 @@ ScanRunner::ScanRunner(const ScanPlan& plan, const ScanConfig& config, IoEngine&
                 !config.quiet && ::isatty(STDERR_FILENO)) {
   // No dedup room reserved up front: it cost 12 ms before the first probe and 19 MiB
   // (bench/README.md, start-up), and a shard that grows rehashes 1/16384 of the results.
+  if (plan.slice.count < plan.target_count()) {
+    collector_.permutation = &permutation_;
+    collector_.slice = plan.slice;
+  }
   collector_.sink = outputs.results();
   collector_.max_results = config.max_results;
   if (!config.output_filter.empty()) {

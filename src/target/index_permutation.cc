@@ -136,6 +136,18 @@ uint64_t IndexPermutation::encrypt(uint64_t x) const {
   return left << half_bits_ | right;
 }
 
+uint64_t IndexPermutation::decrypt(uint64_t x) const {
+  // Each round took (left, right) to (right, left ^ F(right)): undo them in reverse.
+  uint64_t left = x >> half_bits_;
+  uint64_t right = x & half_mask_;
+  for (auto key = keys_.rbegin(); key != keys_.rend(); ++key) {
+    const uint64_t previous = right ^ (mix64(left ^ *key) & half_mask_);
+    right = left;
+    left = previous;
+  }
+  return left << half_bits_ | right;
+}
+
 ShardSlice shard_slice(uint64_t size, uint32_t shard, uint32_t shards, uint64_t limit) {
   // k-th position of the shard is shard + k * shards; the shard has this many:
   const uint64_t in_shard = size > shard ? (size - shard - 1) / shards + 1 : 0;

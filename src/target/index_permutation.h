@@ -25,6 +25,12 @@ class IndexPermutation {
     while (x >= size_) x = encrypt(x);  // expected < 4 steps: 2^bits < 4 * size
     return x;
   }
+  // The inverse: the position whose element is `element` (< size()).
+  uint64_t position_of(uint64_t element) const {
+    uint64_t x = decrypt(element);
+    while (x >= size_) x = decrypt(x);
+    return x;
+  }
   // out[i] = at(positions[i]) for i < count (at most kManyAtOnce): the same elements, with
   // the rounds of independent positions in flight together. One at() is a chain of
   // dependent multiplications (about 17 ns a step, 3 steps on average); a batch overlaps
@@ -38,6 +44,7 @@ class IndexPermutation {
 
  private:
   uint64_t encrypt(uint64_t x) const;
+  uint64_t decrypt(uint64_t x) const;
   void at_many_avx512(const uint64_t* positions, uint64_t* out, size_t count) const;
 
   uint64_t size_;
@@ -55,6 +62,12 @@ struct ShardSlice {
   uint64_t first_position;
   uint64_t stride;
   uint64_t count;
+
+  // Whether the slice visits `position`.
+  bool contains(uint64_t position) const {
+    return position >= first_position && (position - first_position) % stride == 0 &&
+           (position - first_position) / stride < count;
+  }
 };
 
 // limit caps how many of the shard's positions (in shard order) are used at all (-n).

@@ -160,3 +160,25 @@ TEST(IndexPermutation, ManyAtOnceIsTheSameAsOneAtATime) {
 
 }  // namespace
 }  // namespace anyscan
+
+namespace anyscan {
+namespace {
+
+TEST(IndexPermutation, PositionOfInvertsAt) {
+  for (uint64_t size :
+       {uint64_t{1}, uint64_t{7}, uint64_t{65537}, uint64_t{1310720}, (uint64_t{1} << 48) - 5}) {
+    const IndexPermutation permutation(size, size ^ 0x5eed);
+    for (uint64_t i = 0; i < std::min<uint64_t>(size, 3000); ++i) {
+      const uint64_t position = i * 1000003 % size;
+      ASSERT_EQ(permutation.position_of(permutation.at(position)), position) << size;
+    }
+  }
+}
+
+TEST(ShardSlice, ContainsExactlyItsPositions) {
+  const ShardSlice slice = shard_slice(100, 2, 4, 10);  // positions 2, 6, ..., 38
+  for (uint64_t p = 0; p < 100; ++p) EXPECT_EQ(slice.contains(p), p % 4 == 2 && p <= 38) << p;
+}
+
+}  // namespace
+}  // namespace anyscan
