@@ -79,6 +79,17 @@ std::string plan_json(const ScanPlan& plan, const ScanConfig& config) {
          ",\"output\":" + json_quote(id.output) + ",\"seed\":" + std::to_string(plan.seed) + "}";
 }
 
+// The results file as the metadata names it: beside the metadata (a run directory), its
+// bare name, so the pair can move together (a shard's volume copied off a node).
+std::string results_file_name(const ScanConfig& config) {
+  const std::string& out = config.output_file;
+  const size_t slash = out.rfind('/'), meta_slash = config.metadata_file.rfind('/');
+  if (slash == std::string::npos || meta_slash == std::string::npos) return out;
+  return out.compare(0, slash, config.metadata_file, 0, meta_slash) == 0 && slash == meta_slash
+             ? out.substr(slash + 1)
+             : out;
+}
+
 std::string quoted(const std::string& key, const std::string& value) {
   return ",\"" + key + "\":\"" + json_escape(value) + "\"";
 }
@@ -110,7 +121,7 @@ std::string scan_metadata_json(const ScanPlan& plan, const ScanConfig& config, I
   json += quoted("blocklist", plan.blocklist_source);
   json += quoted("output_filter", config.output_filter);
   // Where the results are and how they are written: anyscan-merge reads them back.
-  json += quoted("results_file", config.output_file);
+  json += quoted("results_file", results_file_name(config));
   json += quoted("output_format", config.output_format == OutputFormat::kJson ? "json" : "csv");
   json += plan_json(plan, config);
   if (!config.notes.empty()) json += quoted("notes", config.notes);

@@ -3,6 +3,7 @@
 #include <absl/container/flat_hash_set.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -61,9 +62,29 @@ Result<void> read_output(const std::string& output, Shard& shard) {
   return {};
 }
 
+// A shard given as its run directory (ANYSCAN_RUN_DIRECTORY): its newest run's metadata,
+// RUN.meta.json beside the RUN.csv/RUN.json that `latest` points at.
+Result<std::string> newest_run_metadata(const std::string& dir) {
+  char target[4096];
+  const ssize_t n = ::readlink((dir + "/latest").c_str(), target, sizeof target - 1);
+  if (n <= 0)
+    return make_error(ExitCode::kNoInput,
+                      errno_message(dir + " is a directory without a run (no 'latest')", errno));
+  std::string run(target, static_cast<size_t>(n));
+  run = run.substr(run.rfind('/') + 1);
+  return dir + "/" + run.substr(0, run.rfind('.')) + ".meta.json";
+}
+
 // A shard's metadata: one finished shard of some fleet scan, its results in a file.
-Result<Shard> read_shard(const std::string& path) {
+Result<Shard> read_shard(const std::string& given) {
   Shard shard;
+  struct stat st {};
+  std::string path = given;
+  if (::stat(given.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    auto newest = newest_run_metadata(given);
+    if (!newest) return tl::unexpected(newest.error());
+    path = *newest;
+  }
   shard.metadata = path;
   auto text = read_small_file(path, size_t{16} << 20);
   if (!text) {
@@ -102,7 +123,12 @@ Result<Shard> read_shard(const std::string& path) {
     return tl::unexpected(data_error(path + ": shard " + std::to_string(shard.index) +
                                      " wrote its results to " + (file.empty() ? "nowhere" : file) +
                                      ", not a file"));
-  shard.results = file.front() == '/' ? file : directory_of(path) + "/" + file;
+  // Relative names are beside the metadata; an absolute one that is not there (a path in
+  // the container or on the host that wrote it) is looked for beside the metadata too.
+  const std::string beside = directory_of(path) + "/" + file.substr(file.rfind('/') + 1);
+  shard.results = file.front() != '/'                      ? directory_of(path) + "/" + file
+                  : ::access(file.c_str(), F_OK) == 0 ? file
+                                                       : beside;
   if (auto read = read_output(output->text(), shard); !read) return tl::unexpected(read.error());
   return shard;
 }
@@ -304,7 +330,7 @@ Result<MergeSummary> merge_shards(const MergeRequest& request) {
 int merge_main(int argc, char** argv) {
   set_log_program("anyscan-merge");
   static const char kUsage[] =
-      "usage: anyscan-merge -o OUT [-m META_OUT] SHARD.meta.json...\n"
+      "usage: anyscan-merge -o OUT [-m META_OUT] SHARD.meta.json|RUN_DIRECTORY...\n"
       "Merges the shards of one fleet scan (anyscan --shards N --shard I -m SHARD.meta.json):\n"
       "checks they are one scan, every shard 0..N-1 present once and completed, and writes\n"
       "the union of their results (exact dedup) to OUT and a combined record to META_OUT\n"

@@ -87,6 +87,24 @@ TEST_F(ShardMerge, WritesTheUnionOnceAndACombinedRecord) {
   EXPECT_EQ(meta->find("end")->text(), "2026-12-02T03:00:00Z");
 }
 
+TEST_F(ShardMerge, ARunDirectoryStandsForItsNewestRun) {
+  const auto a = shard(0, 2, "198.18.0.2,80,synack,1\n");
+  shard(1, 2, "198.18.0.3,80,synack,1\n");
+  // shard 1 as a run directory: RUN.meta.json beside RUN.csv, `latest` -> RUN.csv, and the
+  // metadata naming the results by an absolute path of the host that wrote it.
+  const std::string run = dir_ + "/run1";
+  ASSERT_EQ(std::system(("mkdir -p '" + run + "' && cp '" + dir_ + "/in/shard1-results.csv' '" +
+                         run + "/20261202T010000Z.csv' && sed 's|\"shard1-results.csv\"|\"/var/"
+                               "lib/anyscan/results/fleet/20261202T010000Z.csv\"|' '" +
+                         dir_ + "/in/shard1.json' > '" + run + "/20261202T010000Z.meta.json' && ln -s "
+                         "20261202T010000Z.csv '" + run + "/latest'")
+                            .c_str()),
+            0);
+  auto merged = merge({a, run});
+  ASSERT_TRUE(merged) << merged.error().message;
+  EXPECT_EQ(merged->results, 2u);
+}
+
 TEST_F(ShardMerge, JsonLinesToo) {
   const auto a = shard(0, 2,
                        "{\"saddr\":\"198.18.0.2\",\"sport\":80,\"classification\":\"synack\","
