@@ -24,6 +24,11 @@ packages="
   snmpd snmp dnsmasq-base chrony memcached python3-dnspython python3-pysnmp4
 "
 
+# node and npm: dev-time only, for the Kubernetes manifest's schema check (tests/k8s). A node
+# from elsewhere (NodeSource) is kept: Debian's nodejs would conflict with it.
+command -v node >/dev/null 2>&1 || packages="$packages nodejs"
+command -v npm >/dev/null 2>&1 || packages="$packages npm"
+
 # kubectl (manifest validation): Debian's kubernetes-client, unless a kubectl is already
 # installed from elsewhere (the two packages both ship /usr/bin/kubectl).
 command -v kubectl >/dev/null 2>&1 || packages="$packages kubernetes-client"
@@ -51,5 +56,11 @@ if [ -n "$missing" ]; then
     apt-get update
     apt-get install -y --no-install-recommends $missing
   fi
+fi
+# The manifest validator's npm packages (tests/k8s/package-lock.json), from the npm
+# registry, into tests/k8s/node_modules: again only when the lock file changed.
+k8s=$(dirname "$0")/../tests/k8s
+if [ ! -e "$k8s/node_modules/.package-lock.json" ] || ! cmp -s "$k8s/package-lock.json" "$k8s/node_modules/.anyscan-lock"; then
+  (cd "$k8s" && npm ci --no-audit --no-fund --loglevel=error && cp package-lock.json node_modules/.anyscan-lock)
 fi
 echo "install-deps.sh: all build, test and bench dependencies present"

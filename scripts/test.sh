@@ -13,6 +13,9 @@ jobs=$(nproc)
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DANYSCAN_WERROR=ON >/dev/null
 ninja -C build
 scripts/lint.sh build
+# CI must run the manifest's schema check, which cmake adds only with tests/k8s/node_modules.
+(cd build && ctest -N -R KubernetesManifest | grep -q 'Total Tests: 1') ||
+  { echo "test.sh: the Kubernetes manifest test is missing (tests/k8s/node_modules)" >&2; exit 1; }
 (cd build && ctest --output-on-failure -L unit -j "$jobs" --timeout 600)
 # The reply storms (no reply lost at the top rate) on this, the build users run.
 (cd build && ctest --output-on-failure -L privileged -R 'ReplyStorm' --timeout 600)
