@@ -27,14 +27,41 @@ Result<std::optional<ScanUser>> scan_user_for(const std::string& name) {
 
 namespace {
 
+// Whether the process already is `user` through and through: its ids, and no supplementary
+// group other than its own. Then there is nothing to switch, and nothing needs CAP_SETUID or
+// CAP_SETGID (a container granted only the engine's capabilities, run with --user root).
+bool already(const ScanUser& user) {
+  uid_t ruid, euid, suid;
+  gid_t rgid, egid, sgid;
+  if (::getresuid(&ruid, &euid, &suid) != 0 || ::getresgid(&rgid, &egid, &sgid) != 0) return false;
+  if (ruid != user.uid || euid != user.uid || suid != user.uid || rgid != user.gid ||
+      egid != user.gid || sgid != user.gid)
+    return false;
+  gid_t groups[64];
+  const int count = ::getgroups(64, groups);
+  if (count < 0) return false;
+  for (int i = 0; i < count; ++i)
+    if (groups[i] != user.gid) return false;
+  return true;
+}
+
 Result<void> switch_user(const ScanUser& user) {
-  if (::setgroups(0, nullptr) != 0)
-    return make_error(ExitCode::kNoPerm, errno_message("dropping supplementary groups", errno));
-  if (::setresgid(user.gid, user.gid, user.gid) != 0)
+  if (already(user)) return {};
+  // Root without CAP_SETUID/CAP_SETGID: a container granted only the engine's capabilities.
+  auto failed = [&user](const std::string& what) {
+    const int error = errno;
     return make_error(ExitCode::kNoPerm,
-                      errno_message("switching to group " + std::to_string(user.gid), errno));
-  if (::setresuid(user.uid, user.uid, user.uid) != 0)
-    return make_error(ExitCode::kNoPerm, errno_message("switching to user " + user.name, errno));
+                      errno_message(what, error) +
+                          (error == EPERM ? " (running as " + user.name +
+                                                " needs CAP_SETUID and CAP_SETGID; a container "
+                                                "without them: --user root keeps uid 0 and "
+                                                "drops every capability)"
+                                          : ""));
+  };
+  if (::setgroups(0, nullptr) != 0) return failed("dropping supplementary groups");
+  if (::setresgid(user.gid, user.gid, user.gid) != 0)
+    return failed("switching to group " + std::to_string(user.gid));
+  if (::setresuid(user.uid, user.uid, user.uid) != 0) return failed("switching to user " + user.name);
   return {};
 }
 

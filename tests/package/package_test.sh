@@ -3,6 +3,8 @@
 # install/purge, then a booted Debian 12 in systemd-nspawn joined to a test-made namespace
 # pair: install, scan with anyscan-worker@demo, check user, capabilities, journal, results,
 # systemd-analyze, man page, and that apt-get purge stops the worker and leaves nothing.
+# Last, the OCI image built from the .deb (deploy/container), and a fleet of 4 shards run
+# as 4 containers merged by anyscan-merge into exactly the unsharded scan.
 # Twice: with CAP_BPF/CAP_NET_ADMIN/CAP_IPC_LOCK given to the container, and with nspawn's
 # default restrictions (no CAP_BPF: the same job must succeed on af_packet and say why).
 set -euo pipefail
@@ -24,6 +26,9 @@ check() { local what=$1; shift; if "$@"; then ok "$what"; else bad "$what"; retu
 cleanup() {
   [ -n "$NSPAWN_PID" ] && kill "$NSPAWN_PID" 2>/dev/null && wait "$NSPAWN_PID" 2>/dev/null || true
   netns_pair_delete 2>/dev/null || true
+  # Only the containers and images this run made (named after its PID).
+  podman ps -a --format '{{.Names}}' 2>/dev/null | grep "^anyscan-ci-$$-" | xargs -r podman rm -f >/dev/null 2>&1 || true
+  podman rmi -f "localhost/anyscan-worker:ci-$$" "localhost/anyscan-ci-base:$$" >/dev/null 2>&1 || true
   rm -rf "$WORK"
 }
 trap cleanup EXIT INT TERM
@@ -216,6 +221,59 @@ NETNS_PAIR_PIDS=$!
 scenario "AF_XDP capabilities given" af_xdp \
   --capability=CAP_BPF,CAP_NET_ADMIN,CAP_IPC_LOCK --system-call-filter=bpf
 scenario "nspawn default restrictions" af_packet
+
+echo "== the container image (deploy/container) and a fleet of 4 shards in containers"
+# The image is built offline: its base is the debootstrap tree above, imported. The shards
+# run with exactly the capabilities the Kubernetes manifest grants, joined to the scanner
+# namespace; anyscan-merge of their run directories must equal the unsharded scan.
+run_container() {  # NAME ARGS...: a detached container writing its run directory to $FLEET/NAME
+  local name=$1; shift
+  mkdir -p "$FLEET/$name"
+  podman run -d --name "anyscan-ci-$$-$name" --network "ns:/run/netns/$SCANNER_NS" \
+    --cap-drop all --cap-add NET_RAW,NET_ADMIN,BPF,IPC_LOCK --security-opt no-new-privileges \
+    --read-only --tmpfs /run/anyscan -v "$FLEET/$name:/var/lib/anyscan/results/fleet" \
+    -v "$FLEET/conf:/etc/anyscan/fleet:ro" "$IMAGE" -- --config /etc/anyscan/fleet/scan.conf "$@" >/dev/null
+}
+container_fleet() {
+  local ctx=$WORK/ctx base="localhost/anyscan-ci-base:$$"
+  FLEET=$WORK/fleet
+  IMAGE="localhost/anyscan-worker:ci-$$"
+  mkdir -p "$ctx" "$FLEET/conf"
+  cp deploy/container/Containerfile deploy/container/entrypoint.sh "$ctx/"
+  cp "$DEB" "$ctx/anyscan-worker.deb"
+  check "a Debian 12 base image from the debootstrap tree" podman import -q "$ROOT_TAR" "$base" || return
+  if ! podman build -q --build-arg "BASE=$base" -t "$IMAGE" "$ctx" >"$WORK/podman-build.log" 2>&1; then
+    tail -n 20 "$WORK/podman-build.log"; bad "the image builds from deploy/container/Containerfile and the .deb"; return
+  fi
+  ok "the image builds from deploy/container/Containerfile and the .deb"
+  printf '%s\n' 'ANYSCAN_TARGETS="198.18.0.2-198.18.0.5"' ANYSCAN_TARGET_PORTS=20-40 ANYSCAN_SEED=424242 \
+    ANYSCAN_SHARDS=4 ANYSCAN_RATE=300 ANYSCAN_COOLDOWN_TIME=2 \
+    ANYSCAN_OUTPUT_FIELDS=saddr,sport,classification,success \
+    ANYSCAN_RUN_DIRECTORY=/var/lib/anyscan/results/fleet ANYSCAN_BLOCKLIST_FILE=/dev/null \
+    "ANYSCAN_INTERFACE=$SCANNER_IF" "ANYSCAN_GATEWAY_MAC=$TARGET_MAC" ANYSCAN_USER=root \
+    ANYSCAN_QUIET=yes >"$FLEET/conf/scan.conf"
+  local i codes=""
+  for i in 0 1 2 3; do run_container "shard-$i" --shard "$i"; done
+  for i in 0 1 2 3; do codes="$codes$(timeout 120 podman wait "anyscan-ci-$$-shard-$i")"; done
+  podman logs "anyscan-ci-$$-shard-0" >"$WORK/shard-0.log" 2>&1
+  check "4 shards ran in containers with NET_RAW, NET_ADMIN, BPF, IPC_LOCK only (exits $codes)" test "$codes" = 0000 ||
+    tail -n 5 "$WORK/shard-0.log"
+  check "... each as uid 0 without capabilities once its sockets were open" \
+    grep -q '"capabilities":"none".*"uid":0,"user":"root"' "$FLEET"/shard-0/*.meta.json
+  run_container whole --shards 1 --shard 0
+  check "the unsharded scan with the same seed ran in a container" \
+    test "$(timeout 120 podman wait "anyscan-ci-$$-whole")" = 0
+  check "anyscan-merge takes the 4 shards' run directories" "$REPO/build/anyscan-merge" \
+    -o "$FLEET/merged.csv" "$FLEET/shard-0" "$FLEET/shard-1" "$FLEET/shard-2" "$FLEET/shard-3"
+  local merged whole
+  merged=$(tail -n +2 "$FLEET/merged.csv" | sort)
+  whole=$(tail -n +2 "$(readlink -f "$FLEET/whole/latest")" | sort)
+  check "the merge equals the unsharded scan ($(wc -l <<<"$merged") results, $(grep -c synack <<<"$merged") open)" \
+    test -n "$merged" -a "$merged" = "$whole" -a "$(grep -c synack <<<"$merged")" = 2
+  for i in shard-0 shard-1 shard-2 shard-3 whole; do podman rm -f "anyscan-ci-$$-$i" >/dev/null 2>&1; done
+  podman rmi -f "$IMAGE" "$base" >/dev/null 2>&1 || true
+}
+container_fleet
 
 echo "package: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
