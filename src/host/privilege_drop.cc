@@ -61,7 +61,8 @@ Result<void> switch_user(const ScanUser& user) {
   if (::setgroups(0, nullptr) != 0) return failed("dropping supplementary groups");
   if (::setresgid(user.gid, user.gid, user.gid) != 0)
     return failed("switching to group " + std::to_string(user.gid));
-  if (::setresuid(user.uid, user.uid, user.uid) != 0) return failed("switching to user " + user.name);
+  if (::setresuid(user.uid, user.uid, user.uid) != 0)
+    return failed("switching to user " + user.name);
   return {};
 }
 

@@ -14,7 +14,9 @@ namespace anyscan {
 // of user space; the probe module still checks every frame.
 struct ReplyFilterRule {
   uint8_t ip_protocol = 0;  // frame::kProtoTcp, kProtoUdp or kProtoIcmp
-  // TCP/UDP: destination port range (our source ports). Unused for ICMP.
+  // TCP/UDP: destination port range (our source ports). ICMP: when not 0, the source port of
+  // the datagram an error quotes must be in it (the XDP program checks; the classic BPF
+  // filter admits the superset, every error of the types).
   uint16_t port_first = 0;
   uint16_t port_last = 65535;
   // ICMP: bit t set = ICMP type t (0-31) is admitted. Unused for TCP/UDP.

@@ -145,7 +145,8 @@ ReplyFilterSpec UdpProbe::reply_filter() const {
   return ReplyFilterSpec{sources_.first(),
                          sources_.last(),
                          {ReplyFilterRule{kProtoUdp, params_.source_port_first, last, 0},
-                          ReplyFilterRule{kProtoIcmp, 0, 0, icmp_type_bit(kIcmpUnreachable)}}};
+                          ReplyFilterRule{kProtoIcmp, params_.source_port_first, last,
+                                          icmp_type_bit(kIcmpUnreachable)}}};
 }
 
 std::string UdpProbe::parameters() const {

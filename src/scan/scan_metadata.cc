@@ -114,8 +114,9 @@ std::string scan_metadata_json(const ScanPlan& plan, const ScanConfig& config, I
   json += "]";
   json += quoted("source_mac", to_string(net.source_mac));
   json += quoted("gateway_mac", to_string(net.gateway_mac));
-  json += quoted("source_ports", std::to_string(config.source_port_first) + "-" +
-                                     std::to_string(config.source_port_last));
+  json += quoted("source_ports",
+                 std::to_string(plan.source_port_first) + "-" +
+                     std::to_string(plan.source_port_first + plan.source_port_count - 1));
   json += ",\"addresses\":" + std::to_string(plan.addresses.size());
   json += quoted("ports", ports);
   json += quoted("blocklist", plan.blocklist_source);

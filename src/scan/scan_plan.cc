@@ -115,9 +115,18 @@ void plan_probe(const ScanConfig& config, std::shared_ptr<const UdpPayloadTable>
   params.source_mac = plan.network.source_mac;
   params.gateway_mac = plan.network.gateway_mac;
   params.source_ips = plan.network.source_ips;
-  params.source_port_first = config.source_port_first;
-  params.source_port_count =
-      static_cast<uint16_t>(config.source_port_last - config.source_port_first + 1);
+  uint32_t first = config.source_port_first;
+  uint32_t count = static_cast<uint32_t>(config.source_port_last - config.source_port_first + 1);
+  // At least 1024 ports a shard (about ten bits of the cookie in the port), else they share.
+  if (const uint32_t per = count / std::max(config.shards, 1u);
+      config.shards > 1 && per >= std::max(config.probes, 1024u)) {
+    first += config.shard * per;
+    count = per;
+  }
+  plan.source_port_first = static_cast<uint16_t>(first);
+  plan.source_port_count = static_cast<uint16_t>(count);
+  params.source_port_first = plan.source_port_first;
+  params.source_port_count = plan.source_port_count;
   params.probes_per_target = config.probes;
   params.ttl = config.probe_ttl;
   params.key = plan.key;

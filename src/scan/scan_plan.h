@@ -40,6 +40,11 @@ struct ScanPlan {
   CookieKey key;
   std::string blocklist_source;  // file name, or "built-in" when the default file is absent
   ShardSlice slice{0, 1, 0};     // this shard's positions of the permutation (-n applied)
+  // The source ports this run's probes leave from: -s, or with several shards the shard's
+  // own part of it, so shards on one host have disjoint reply filters (an AF_XDP program
+  // takes the frames its rule matches from whatever runs after it).
+  uint16_t source_port_first = 0;
+  uint16_t source_port_count = 0;
 
   NetworkPlan network;
   const ProbeModuleInfo* module_info = nullptr;

@@ -126,9 +126,9 @@ Result<Shard> read_shard(const std::string& given) {
   // Relative names are beside the metadata; an absolute one that is not there (a path in
   // the container or on the host that wrote it) is looked for beside the metadata too.
   const std::string beside = directory_of(path) + "/" + file.substr(file.rfind('/') + 1);
-  shard.results = file.front() != '/'                      ? directory_of(path) + "/" + file
+  shard.results = file.front() != '/'                 ? directory_of(path) + "/" + file
                   : ::access(file.c_str(), F_OK) == 0 ? file
-                                                       : beside;
+                                                      : beside;
   if (auto read = read_output(output->text(), shard); !read) return tl::unexpected(read.error());
   return shard;
 }

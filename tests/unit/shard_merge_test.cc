@@ -93,13 +93,16 @@ TEST_F(ShardMerge, ARunDirectoryStandsForItsNewestRun) {
   // shard 1 as a run directory: RUN.meta.json beside RUN.csv, `latest` -> RUN.csv, and the
   // metadata naming the results by an absolute path of the host that wrote it.
   const std::string run = dir_ + "/run1";
-  ASSERT_EQ(std::system(("mkdir -p '" + run + "' && cp '" + dir_ + "/in/shard1-results.csv' '" +
-                         run + "/20261202T010000Z.csv' && sed 's|\"shard1-results.csv\"|\"/var/"
-                               "lib/anyscan/results/fleet/20261202T010000Z.csv\"|' '" +
-                         dir_ + "/in/shard1.json' > '" + run + "/20261202T010000Z.meta.json' && ln -s "
-                         "20261202T010000Z.csv '" + run + "/latest'")
-                            .c_str()),
-            0);
+  ASSERT_EQ(
+      std::system(("mkdir -p '" + run + "' && cp '" + dir_ + "/in/shard1-results.csv' '" + run +
+                   "/20261202T010000Z.csv' && sed 's|\"shard1-results.csv\"|\"/var/"
+                   "lib/anyscan/results/fleet/20261202T010000Z.csv\"|' '" +
+                   dir_ + "/in/shard1.json' > '" + run +
+                   "/20261202T010000Z.meta.json' && ln -s "
+                   "20261202T010000Z.csv '" +
+                   run + "/latest'")
+                      .c_str()),
+      0);
   auto merged = merge({a, run});
   ASSERT_TRUE(merged) << merged.error().message;
   EXPECT_EQ(merged->results, 2u);

@@ -357,7 +357,8 @@ TEST(UdpProbe, KernelFiltersAdmitOurPortsAndUnreachablesOnly) {
   const ReplyFilterSpec spec = probe.reply_filter();
   ASSERT_EQ(spec.rules.size(), 2u);
   EXPECT_EQ(spec.rules[0], (ReplyFilterRule{kProtoUdp, 40000, 40999, 0}));
-  EXPECT_EQ(spec.rules[1], (ReplyFilterRule{kProtoIcmp, 0, 0, icmp_type_bit(kIcmpUnreachable)}));
+  EXPECT_EQ(spec.rules[1],
+            (ReplyFilterRule{kProtoIcmp, 40000, 40999, icmp_type_bit(kIcmpUnreachable)}));
   EXPECT_EQ(probe.frame_bytes(), 42 + 296u) << "the SIP payload is the largest built-in";
 }
 

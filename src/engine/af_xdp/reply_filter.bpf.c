@@ -85,7 +85,16 @@ static __always_inline int matches_rule(__u32 i, __u8 protocol, void* l4, void* 
   if (protocol == IPPROTO_ICMP) {
     struct icmp_header* icmp = l4;
     if ((void*)(icmp + 1) > data_end || icmp->type >= 32) return 0;
-    return (cfg_rule_icmp_types[i] >> icmp->type) & 1;
+    if (!((cfg_rule_icmp_types[i] >> icmp->type) & 1)) return 0;
+    if (cfg_rule_port_first[i] == 0) return 1;
+    // An error quoting one of our datagrams: its source port is one of ours. (Another
+    // scanner on this host, another shard with its own ports, gets its own errors.)
+    struct iphdr* inner = (void*)(icmp + 1);
+    if ((void*)(inner + 1) > data_end || inner->ihl != 5) return 0;
+    struct l4_ports* quoted = (void*)(inner + 1);
+    if ((void*)(quoted + 1) > data_end) return 0;
+    __u16 port = bpf_ntohs(quoted->source);
+    return port >= cfg_rule_port_first[i] && port <= cfg_rule_port_last[i];
   }
   struct l4_ports* ports = l4;
   if ((void*)(ports + 1) > data_end) return 0;
