@@ -43,7 +43,8 @@ inline std::vector<uint8_t> syn_frames(size_t count, const MacAddress& source,
     t[21] = 4;
     store_be16(t + 22, 1460);
     const uint32_t pseudo = pseudo_header_sum(0xc6120001u, load_be32(f + kIpDst), kProtoTcp, 24);
-    store_be16(t + kTcpChecksum, static_cast<uint16_t>(~checksum_fold(checksum_partial(t, 24, pseudo))));
+    store_be16(t + kTcpChecksum,
+               static_cast<uint16_t>(~checksum_fold(checksum_partial(t, 24, pseudo))));
   }
   return out;
 }

@@ -22,18 +22,26 @@ Sender::Sender(const ScanPlan& plan, const IndexPermutation& permutation, WorkQu
       stop_(stop),
       counters_(counters) {}
 
+uint64_t Sender::target_index(uint64_t k, uint64_t end) {
+  if (next_index_ == ready_) {
+    const ShardSlice& slice = work_.slice();
+    ready_ = static_cast<size_t>(std::min<uint64_t>(positions_.size(), end - k));
+    for (size_t i = 0; i < ready_; ++i)
+      positions_[i] = slice.first_position + (k + i) * slice.stride;
+    permutation_.at_many(positions_.data(), indices_.data(), ready_);
+    next_index_ = 0;
+  }
+  return indices_[next_index_++];
+}
+
 Result<void> Sender::run() {
   std::array<ProbeTarget, kMaxBatch> batch;
   const uint32_t batch_frames = limiter_.batch_size(kMaxBatch);
   const uint64_t port_count = plan_.ports.size();
-  const ShardSlice& slice = work_.slice();
   uint64_t k = 0, end = 0;  // next target of the current chunk, and the chunk's end
   uint32_t probe = 0;       // next probe number of target k
   ProbeTarget current{0, 0, 0};
   uint64_t sent = 0, failed = 0;
-  // Targets k, k+1, ... of the chunk, computed a batch at a time (IndexPermutation::at_many).
-  std::array<uint64_t, IndexPermutation::kManyAtOnce> positions, indices;
-  size_t next_index = 0, ready = 0;
 
   while (!stop_.load(std::memory_order_relaxed)) {
     // Fill a batch of frames: P probes per target, in target order.
@@ -44,16 +52,9 @@ Result<void> Sender::run() {
         if (k == end) {
           std::tie(k, end) = work_.claim(counters_);
           if (k == end) break;
-          next_index = ready = 0;
+          next_index_ = ready_ = 0;
         }
-        if (next_index == ready) {
-          ready = static_cast<size_t>(std::min<uint64_t>(positions.size(), end - k));
-          for (size_t i = 0; i < ready; ++i)
-            positions[i] = slice.first_position + (k + i) * slice.stride;
-          permutation_.at_many(positions.data(), indices.data(), ready);
-          next_index = 0;
-        }
-        const uint64_t index = indices[next_index++];
+        const uint64_t index = target_index(k, end);
         const uint64_t address_index = index / port_count;
         current =
             ProbeTarget{plan_.addresses.at(address_index),

@@ -84,6 +84,12 @@ class Sender {
   Result<void> run();
 
  private:
+  // The permutation's element for target k of the chunk [k, end): computed a batch at a
+  // time (IndexPermutation::at_many), kept until the chunk's targets use them.
+  uint64_t target_index(uint64_t k, uint64_t end);
+  std::array<uint64_t, IndexPermutation::kManyAtOnce> positions_{}, indices_{};
+  size_t next_index_ = 0, ready_ = 0;
+
   const ScanPlan& plan_;
   const IndexPermutation& permutation_;
   WorkQueue& work_;

@@ -29,8 +29,10 @@ IndexPermutation::IndexPermutation(uint64_t size, uint64_t seed) : size_(size) {
 #if defined(__x86_64__)
 // GCC 12's AVX-512 intrinsics start from _mm512_undefined_epi32(), which it then calls
 // maybe-uninitialized: a known false positive of the headers.
+#if !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 namespace {
 
 // mix64 on eight lanes (AVX-512DQ has the 64-bit multiply).
@@ -91,7 +93,9 @@ __attribute__((target("avx512f,avx512dq"))) void IndexPermutation::at_many_avx51
   }
   for (size_t b = 0; b < blocks; ++b) _mm512_mask_storeu_epi64(out + b * 8, lanes[b], x[b]);
 }
+#if !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
 #endif
 
 void IndexPermutation::at_many(const uint64_t* positions, uint64_t* out, size_t count) const {
