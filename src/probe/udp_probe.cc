@@ -183,7 +183,8 @@ void UdpProbe::build(const ProbeTarget* targets, size_t count, FrameSlot* slots)
     const Prepared& prepared = prepared_[index];
     uint8_t* f = slots[i].data;
     std::memcpy(f, template_.data(), kHeaderBytes);
-    std::memcpy(f + kHeaderBytes, payload.bytes.data(), payload.bytes.size());
+    if (!payload.bytes.empty())  // an empty vector's data() may be null
+      std::memcpy(f + kHeaderBytes, payload.bytes.data(), payload.bytes.size());
     const auto udp_length = static_cast<uint16_t>(kUdpHeaderBytes + payload.bytes.size());
 
     const uint32_t saddr = sources_.for_target(target.daddr);
