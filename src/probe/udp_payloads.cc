@@ -151,31 +151,19 @@ Result<std::vector<uint8_t>> unescape(std::string_view text) {
       continue;
     }
     if (++i == text.size()) return make_error(ExitCode::kUsage, "text: ends in a lone '\\'");
-    switch (text[i]) {
-      case 'r':
-        out.push_back('\r');
-        break;
-      case 'n':
-        out.push_back('\n');
-        break;
-      case 't':
-        out.push_back('\t');
-        break;
-      case '\\':
-        out.push_back('\\');
-        break;
-      case 'x': {
-        const int hi = i + 1 < text.size() ? hex_value(text[i + 1]) : -1;
-        const int lo = i + 2 < text.size() ? hex_value(text[i + 2]) : -1;
-        if (hi < 0 || lo < 0) return make_error(ExitCode::kUsage, "text: \\x needs two hex digits");
-        out.push_back(static_cast<uint8_t>(hi << 4 | lo));
-        i += 2;
-        break;
-      }
-      default:
-        return make_error(ExitCode::kUsage, std::string("text: unknown escape '\\") + text[i] +
-                                                "' (known: \\r \\n \\t \\\\ \\xHH)");
+    static constexpr std::string_view kFrom = "rnt\\", kTo = "\r\n\t\\";
+    if (const size_t e = kFrom.find(text[i]); e != std::string_view::npos) {
+      out.push_back(static_cast<uint8_t>(kTo[e]));
+      continue;
     }
+    if (text[i] != 'x')
+      return make_error(ExitCode::kUsage, std::string("text: unknown escape '\\") + text[i] +
+                                              "' (known: \\r \\n \\t \\\\ \\xHH)");
+    const int hi = i + 1 < text.size() ? hex_value(text[i + 1]) : -1;
+    const int lo = i + 2 < text.size() ? hex_value(text[i + 2]) : -1;
+    if (hi < 0 || lo < 0) return make_error(ExitCode::kUsage, "text: \\x needs two hex digits");
+    out.push_back(static_cast<uint8_t>(hi << 4 | lo));
+    i += 2;
   }
   return out;
 }
