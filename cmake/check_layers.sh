@@ -3,7 +3,8 @@
 # it may not use, or a pure layer includes a socket or BPF header. Run by every build
 # (target anyscan_layer_check) and by ctest (LayerCheck.*). Usage: check_layers.sh SRCROOT
 #   base -> nothing; net -> base; target, probe, host, engine, output -> net, base;
-#   scan -> all of them; launcher -> base and the header-only engine/engine_kind.h, which
+#   cli -> those; store -> cli and those; scan -> all of them but fleet;
+#   fleet -> output, net, base; launcher -> base and the header-only engine/engine_kind.h, which
 #   itself includes no project header.
 set -u
 root=${1:?usage: check_layers.sh SOURCE_ROOT}
@@ -15,7 +16,10 @@ offences=$(
       ok["base"] = " base "; ok["net"] = " base net "
       split("target probe host engine output", mid, " ")
       for (i in mid) ok[mid[i]] = " base net " mid[i] " "
-      ok["scan"] = " base net target probe host engine output scan "
+      ok["cli"] = " base net target probe host engine output cli "
+      ok["store"] = " base net target probe host engine output cli store "
+      ok["scan"] = " base net target probe host engine output cli store scan "
+      ok["fleet"] = " base net output fleet "
     }
     {
       split($0, part, ":"); file = part[1]; line = part[2]
@@ -34,7 +38,7 @@ offences=$(
         } else if (layer in ok && index(ok[layer], " " top " ") == 0) {
           print file ":" line ": " layer " may not include " header
         }
-      } else if (layer == "net" || layer == "target" || layer == "probe" || layer == "output") {
+      } else if (layer == "net" || layer == "target" || layer == "probe" || layer == "output" || layer == "fleet") {
         if (text ~ /<(sys\/socket\.h|linux\/bpf\.h|linux\/if_packet\.h|linux\/if_xdp\.h|bpf\/|xdp\/)/)
           print file ":" line ": pure layer " layer " may not have " text
       }

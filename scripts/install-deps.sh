@@ -22,6 +22,7 @@ packages="
   libseccomp-dev libbenchmark-dev libabsl-dev libroaring-dev clang-tidy-14 clang-format-14
   podman buildah
   snmpd snmp dnsmasq-base chrony memcached python3-dnspython python3-pysnmp4
+  python3-scapy liblzma-dev libssl-dev nmap
 "
 
 # node and npm: dev-time only, for the Kubernetes manifest's schema check (tests/k8s). A node

@@ -3,9 +3,9 @@
 #include <cstdio>
 
 #include "base/log.h"
+#include "cli/scan_options.h"
 #include "output/output_field.h"
 #include "probe/probe_module.h"
-#include "scan/scan_options.h"
 #include "scan/scanner.h"
 
 #ifndef ANYSCAN_VERSION

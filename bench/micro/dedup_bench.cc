@@ -19,7 +19,7 @@
 #include <memory>
 #include <unordered_map>
 
-#include "scan/result_dedup.h"
+#include "store/result_dedup.h"
 
 namespace {
 

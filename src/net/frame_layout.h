@@ -16,6 +16,7 @@ inline constexpr size_t kEthDst = 0;
 inline constexpr size_t kEthSrc = 6;
 inline constexpr size_t kEthType = 12;
 inline constexpr uint16_t kEthTypeIpv4 = 0x0800;
+inline constexpr uint16_t kEthTypeIpv6 = 0x86dd;
 
 inline constexpr size_t kIp = kEthHeaderBytes;
 inline constexpr size_t kIpMinHeaderBytes = 20;
@@ -28,6 +29,8 @@ inline constexpr size_t kIpProtocol = kIp + 9;
 inline constexpr size_t kIpChecksum = kIp + 10;
 inline constexpr size_t kIpSrc = kIp + 12;
 inline constexpr size_t kIpDst = kIp + 16;
+
+inline constexpr size_t kIpv6HeaderBytes = 40;
 
 inline constexpr uint8_t kProtoIcmp = 1;
 inline constexpr uint8_t kProtoTcp = 6;

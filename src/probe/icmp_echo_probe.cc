@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "net/checksum.h"
+#include "net/frame_header.h"
 #include "net/frame_layout.h"
 #include "net/ipv4_frame.h"
 
@@ -17,17 +18,10 @@ constexpr size_t kIcmp = kIp + kIpMinHeaderBytes;
 IcmpEchoProbe::IcmpEchoProbe(const ProbeParams& params)
     : params_(params), sources_(params.source_ips, params.key) {
   uint8_t* f = template_.data();
-  std::memcpy(f + kEthDst, params.gateway_mac.bytes.data(), 6);
-  std::memcpy(f + kEthSrc, params.source_mac.bytes.data(), 6);
-  store_be16(f + kEthType, kEthTypeIpv4);
-  f[kIpVersionIhl] = 0x45;
-  store_be16(f + kIpTotalLength, kIpMinHeaderBytes + kIcmpHeaderBytes);
-  store_be16(f + kIpId, 54321);
-  f[kIpTtl] = params.ttl;
-  f[kIpProtocol] = kProtoIcmp;
   // saddr and daddr stay 0 in the template; the checksum covers them as 0.
-  ip_checksum_ = checksum(f + kIp, kIpMinHeaderBytes);
-  store_be16(f + kIpChecksum, ip_checksum_);
+  ip_checksum_ = write_frame_header(
+      f, {params.source_mac, params.gateway_mac, IpFamily::kIpv4, kProtoIcmp, params.ttl, 54321},
+      kIcmpHeaderBytes);
   f[kIcmp + kIcmpType] = kIcmpEchoRequest;
   icmp_checksum_ = checksum(f + kIcmp, kIcmpHeaderBytes);
   store_be16(f + kIcmp + kIcmpChecksum, icmp_checksum_);
@@ -50,10 +44,7 @@ void IcmpEchoProbe::build(const ProbeTarget* targets, size_t count, FrameSlot* s
     const uint64_t cookie = validation_cookie(params_.key, saddr, targets[i].daddr, 0);
     const uint16_t id = static_cast<uint16_t>(cookie);
     const uint16_t seq = static_cast<uint16_t>((cookie >> 16) + targets[i].probe_number);
-    store_be32(f + kIpSrc, saddr);
-    store_be32(f + kIpDst, targets[i].daddr);
-    store_be16(f + kIpChecksum,
-               checksum_adjust32(checksum_adjust32(ip_checksum_, 0, saddr), 0, targets[i].daddr));
+    set_ipv4_addresses(f, saddr, targets[i].daddr, ip_checksum_);
     store_be16(f + kIcmp + kIcmpId, id);
     store_be16(f + kIcmp + kIcmpSeq, seq);
     uint16_t sum = checksum_adjust16(icmp_checksum_, 0, id);

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "net/checksum.h"
+#include "net/frame_header.h"
 #include "net/frame_layout.h"
 #include "net/ipv4_frame.h"
 
@@ -20,17 +21,11 @@ constexpr uint16_t kMss = 1460;
 TcpSynProbe::TcpSynProbe(const ProbeParams& params)
     : params_(params), sources_(params.source_ips, params.key) {
   uint8_t* f = template_.data();
-  std::memcpy(f + kEthDst, params.gateway_mac.bytes.data(), 6);
-  std::memcpy(f + kEthSrc, params.source_mac.bytes.data(), 6);
-  store_be16(f + kEthType, kEthTypeIpv4);
-  f[kIpVersionIhl] = 0x45;
-  store_be16(f + kIpTotalLength, kIpMinHeaderBytes + kTcpBytes);
-  store_be16(f + kIpId, 54321);  // fixed, like zmap: nothing validates it
-  f[kIpTtl] = params.ttl;
-  f[kIpProtocol] = kProtoTcp;
-  // saddr and daddr stay 0 in the template; the checksums cover them as 0.
-  ip_checksum_ = checksum(f + kIp, kIpMinHeaderBytes);
-  store_be16(f + kIpChecksum, ip_checksum_);
+  // saddr and daddr stay 0 in the template; the checksums cover them as 0. The IP ID is
+  // fixed, like zmap's: nothing validates it.
+  ip_checksum_ = write_frame_header(
+      f, {params.source_mac, params.gateway_mac, IpFamily::kIpv4, kProtoTcp, params.ttl, 54321},
+      kTcpBytes);
 
   uint8_t* t = f + kTcp;
   t[kTcpDataOffset] = (kTcpBytes / 4) << 4;
@@ -75,10 +70,7 @@ void TcpSynProbe::build(const ProbeTarget* targets, size_t count, FrameSlot* slo
         static_cast<uint16_t>(params_.source_port_first +
                               ((cookie >> 32) + target.probe_number) % params_.source_port_count);
 
-    store_be32(f + kIpSrc, saddr);
-    store_be32(f + kIpDst, target.daddr);
-    store_be16(f + kIpChecksum,
-               checksum_adjust32(checksum_adjust32(ip_checksum_, 0, saddr), 0, target.daddr));
+    set_ipv4_addresses(f, saddr, target.daddr, ip_checksum_);
 
     uint8_t* t = f + kTcp;
     store_be16(t + kTcpSrcPort, sport);

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "net/checksum.h"
+#include "net/frame_header.h"
 #include "net/frame_layout.h"
 #include "net/ipv4_frame.h"
 
@@ -112,19 +113,15 @@ std::optional<uint32_t> snmp_request_id(const uint8_t* p, size_t n) {
 
 UdpProbe::UdpProbe(const ProbeParams& params, std::shared_ptr<const UdpPayloadTable> payloads)
     : params_(params), sources_(params.source_ips, params.key), payloads_(std::move(payloads)) {
-  uint8_t* f = template_.data();
-  std::memcpy(f + kEthDst, params.gateway_mac.bytes.data(), 6);
-  std::memcpy(f + kEthSrc, params.source_mac.bytes.data(), 6);
-  store_be16(f + kEthType, kEthTypeIpv4);
-  f[kIpVersionIhl] = 0x45;
-  f[kIpTtl] = params.ttl;
-  f[kIpProtocol] = kProtoUdp;
-  // Addresses, lengths, ports and checksums stay 0 in the template: set per payload/target.
+  const FrameHeaderSpec header{params.source_mac, params.gateway_mac, IpFamily::kIpv4,
+                               kProtoUdp,         params.ttl,         0};
+  // Addresses, lengths, IP ID, ports and checksums stay 0 in the template: set per
+  // payload/target.
+  write_frame_header(template_.data(), header, 0);
   for (const UdpPayload& payload : payloads_->payloads()) {
     const auto udp_length = static_cast<uint16_t>(kUdpHeaderBytes + payload.bytes.size());
-    std::array<uint8_t, kIpMinHeaderBytes> ip{};
-    std::memcpy(ip.data(), f + kIp, kIpMinHeaderBytes);
-    store_be16(ip.data() + 2, static_cast<uint16_t>(kIpMinHeaderBytes + udp_length));
+    std::array<uint8_t, kHeaderBytes> headers{};
+    const uint16_t ip_checksum = write_frame_header(headers.data(), header, udp_length);
     std::vector<uint8_t> udp(udp_length, 0);
     store_be16(udp.data() + kUdpLength, udp_length);
     std::copy(payload.bytes.begin(), payload.bytes.end(), udp.begin() + kUdpHeaderBytes);
@@ -134,7 +131,7 @@ UdpProbe::UdpProbe(const ProbeParams& params, std::shared_ptr<const UdpPayloadTa
     const uint32_t pseudo = pseudo_header_sum(0, 0, kProtoUdp, udp_length);
     prepared_.push_back(Prepared{
         static_cast<uint16_t>(~checksum_fold(checksum_partial(udp.data(), udp.size(), pseudo))),
-        checksum(ip.data(), ip.size())});
+        ip_checksum});
   }
   frame_bytes_ = kHeaderBytes + payloads_->largest_bytes();
 }
@@ -195,11 +192,7 @@ void UdpProbe::build(const ProbeTarget* targets, size_t count, FrameSlot* slots)
     const uint16_t ip_id = ip_id_for(cookie);
     store_be16(f + kIpTotalLength, static_cast<uint16_t>(kIpMinHeaderBytes + udp_length));
     store_be16(f + kIpId, ip_id);
-    store_be32(f + kIpSrc, saddr);
-    store_be32(f + kIpDst, target.daddr);
-    uint16_t ip_sum = checksum_adjust32(prepared.ip_checksum, 0, saddr);
-    ip_sum = checksum_adjust32(ip_sum, 0, target.daddr);
-    store_be16(f + kIpChecksum, checksum_adjust16(ip_sum, 0, ip_id));
+    set_ipv4_addresses(f, saddr, target.daddr, checksum_adjust16(prepared.ip_checksum, 0, ip_id));
 
     uint8_t* u = f + kUdp;
     store_be16(u, sport);

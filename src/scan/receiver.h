@@ -11,8 +11,8 @@
 #include "output/output_filter.h"
 #include "output/result_sink.h"
 #include "probe/probe_module.h"
-#include "scan/result_dedup.h"
 #include "scan/scan_plan.h"
+#include "store/result_dedup.h"
 
 namespace anyscan {
 

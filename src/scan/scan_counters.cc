@@ -2,10 +2,6 @@
 
 namespace anyscan {
 
-void add_counts(Totals& to, const Totals& from) {
-  for (const TotalsCount& count : kTotalsCounts) to.*count.member += from.*count.member;
-}
-
 ScanCounters::ScanCounters(size_t senders, size_t receivers) {
   for (size_t i = 0; i < senders; ++i) senders_.push_back(std::make_unique<SenderCounters>());
   for (size_t i = 0; i < receivers; ++i) receivers_.push_back(std::make_unique<ReceiverCounters>());

@@ -7,7 +7,7 @@
 
 #include "output/json_value.h"
 #include "output/result_sink.h"
-#include "scan/checkpoint.h"
+#include "store/checkpoint.h"
 
 #ifndef ANYSCAN_VERSION
 #define ANYSCAN_VERSION "0.0.0"

@@ -2,8 +2,8 @@
 
 #include <string>
 
+#include "cli/scan_config.h"
 #include "engine/io_engine.h"
-#include "scan/scan_config.h"
 #include "scan/scan_plan.h"
 #include "scan/scan_runner.h"
 

@@ -312,4 +312,31 @@ Result<ScanPlan> build_scan_plan(const ScanConfig& config, std::optional<SeedAnd
   return plan;
 }
 
+ScanIdentity scan_identity(const ScanPlan& plan, const ScanConfig& config) {
+  ScanIdentity id;
+  uint64_t hash = 0xcbf29ce484222325ULL;  // FNV-1a 64 over the ranges, as bytes
+  for (const AddressRange& r : plan.addresses.ranges())
+    for (uint32_t v : {r.first, r.last})
+      for (int shift = 0; shift < 32; shift += 8) {
+        hash ^= (v >> shift) & 0xFF;
+        hash *= 0x100000001b3ULL;
+      }
+  id.targets = checkpoint_hex64(hash) + "/" + std::to_string(plan.addresses.size());
+  id.ports = plan.module_info->needs_ports ? format_ports(plan.ports) : "";
+  id.module = plan.module_info->name;
+  if (const std::string parameters = plan.probe->parameters(); !parameters.empty())
+    id.module += " " + parameters;
+  id.probes = config.probes;
+  id.shard = std::to_string(config.shard) + "/" + std::to_string(config.shards);
+  id.source_ports =
+      std::to_string(config.source_port_first) + "-" + std::to_string(config.source_port_last);
+  id.max_targets = plan.max_targets;
+  id.output = config.output_format == OutputFormat::kJson ? "json:" : "csv:";
+  for (size_t i = 0; i < config.output_fields.size(); ++i)
+    id.output += (i ? "," : "") + std::string(output_field_name(config.output_fields[i]));
+  // A filter changes what the file holds, so it is part of it too.
+  if (!config.output_filter.empty()) id.output += " filter:" + config.output_filter;
+  return id;
+}
+
 }  // namespace anyscan

@@ -5,12 +5,13 @@
 #include <string>
 
 #include "base/result.h"
+#include "cli/scan_config.h"
 #include "engine/engine_kind.h"
 #include "net/ipv4_address.h"
 #include "net/mac_address.h"
 #include "probe/probe_module.h"
 #include "probe/validation_cookie.h"
-#include "scan/scan_config.h"
+#include "store/checkpoint.h"
 #include "target/address_set.h"
 #include "target/index_permutation.h"
 #include "target/port_set.h"
@@ -83,6 +84,10 @@ Result<void> plan_targets(const ScanConfig& config, ScanPlan& plan);
 Result<NetworkPlan> plan_network(const ScanConfig& config, Ipv4Address first_target);
 // Sender and receiver threads for the engine and the interface's queues.
 void plan_threads(const ScanConfig& config, uint32_t cores, ScanPlan& plan);
+
+// The identity of the scan a plan and its configuration describe (what a checkpoint and a
+// shard merge compare).
+ScanIdentity scan_identity(const ScanPlan& plan, const ScanConfig& config);
 
 // The IANA special-purpose ranges compiled in from etc/blocklist.conf.
 std::string_view builtin_blocklist();

@@ -13,7 +13,7 @@
 #include "base/log.h"
 #include "host/syscall_filter.h"
 #include "output/record_reader.h"
-#include "scan/result_file.h"
+#include "store/result_file.h"
 
 namespace anyscan {
 

@@ -11,15 +11,15 @@
 #include "base/result.h"
 #include "engine/io_engine.h"
 #include "output/output_filter.h"
-#include "scan/checkpoint.h"
-#include "scan/checkpoint_file.h"
 #include "scan/rate_limiter.h"
 #include "scan/receiver.h"
 #include "scan/scan_counters.h"
-#include "scan/scan_outputs.h"
 #include "scan/scan_plan.h"
 #include "scan/sender.h"
 #include "scan/status_reporter.h"
+#include "store/checkpoint.h"
+#include "store/checkpoint_file.h"
+#include "store/scan_outputs.h"
 #include "target/index_permutation.h"
 
 namespace anyscan {

@@ -11,12 +11,12 @@
 #include "host/privilege_drop.h"
 #include "host/process_memory.h"
 #include "host/syscall_filter.h"
-#include "scan/checkpoint_file.h"
-#include "scan/run_directory.h"
 #include "scan/scan_metadata.h"
-#include "scan/scan_outputs.h"
 #include "scan/scan_plan.h"
 #include "scan/scan_runner.h"
+#include "store/checkpoint_file.h"
+#include "store/run_directory.h"
+#include "store/scan_outputs.h"
 
 namespace anyscan {
 

@@ -1,7 +1,7 @@
 #pragma once
 
 #include "base/result.h"
-#include "scan/scan_config.h"
+#include "cli/scan_config.h"
 
 namespace anyscan {
 

@@ -4,7 +4,7 @@
 #include <string>
 
 #include "scan/scan_counters.h"
-#include "scan/scan_outputs.h"
+#include "store/scan_outputs.h"
 
 namespace anyscan {
 

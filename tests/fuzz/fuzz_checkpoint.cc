@@ -9,8 +9,8 @@
 #include <string_view>
 
 #include "output/record_reader.h"
-#include "scan/checkpoint.h"
-#include "scan/checkpoint_file.h"
+#include "store/checkpoint.h"
+#include "store/checkpoint_file.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);

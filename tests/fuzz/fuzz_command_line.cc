@@ -10,8 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "cli/scan_options.h"
 #include "output/output_filter.h"
-#include "scan/scan_options.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);

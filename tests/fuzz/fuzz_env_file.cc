@@ -6,7 +6,7 @@
 #include <string_view>
 
 #include "base/env_file.h"
-#include "scan/scan_options.h"
+#include "cli/scan_options.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);

@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "scan/scan_options.h"
+#include "cli/scan_options.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;

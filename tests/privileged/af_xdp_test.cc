@@ -13,8 +13,8 @@
 #include <fstream>
 #include <thread>
 
-#include "netns_fixture.h"
-#include "scan_expectations.h"
+#include "support/netns_fixture.h"
+#include "support/scan_expectations.h"
 
 namespace anyscan::testing_support {
 namespace {
@@ -31,22 +31,9 @@ class AfXdp : public ::testing::Test {
   }
 
   std::vector<std::string> args(const std::string& engine, const std::vector<std::string>& extra) {
-    std::vector<std::string> a = {ANYSCAN_BINARY,
-                                  "--io-engine",
-                                  engine,
-                                  "-i",
-                                  pair_->scanner_if(),
-                                  "-G",
-                                  pair_->target_mac(),
-                                  "-b",
-                                  "/dev/null",
-                                  "-o",
-                                  dir_ + "/results.csv",
-                                  "-m",
-                                  dir_ + "/meta.json",
-                                  "-f",
-                                  "saddr,sport,classification",
-                                  "-q"};
+    std::vector<std::string> a = pair_->scanner_argv(engine);
+    a.insert(a.end(), {"-o", dir_ + "/results.csv", "-m", dir_ + "/meta.json", "-f",
+                       "saddr,sport,classification", "-q"});
     a.insert(a.end(), extra.begin(), extra.end());
     return a;
   }

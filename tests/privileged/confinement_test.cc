@@ -19,8 +19,8 @@
 #include <thread>
 
 #include "host/privilege_drop.h"
-#include "netns_fixture.h"
-#include "scan_expectations.h"
+#include "support/netns_fixture.h"
+#include "support/scan_expectations.h"
 
 namespace anyscan::testing_support {
 namespace {

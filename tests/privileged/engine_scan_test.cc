@@ -12,86 +12,14 @@
 
 #include <fstream>
 
-#include "netns_fixture.h"
-#include "scan_expectations.h"
+#include "support/pair_scan_test.h"
+#include "support/scan_expectations.h"
 
 namespace anyscan::testing_support {
 namespace {
 
-struct ScanRun {
-  ProcessResult process;
-  std::set<std::string> rows;
-  std::string metadata;
-};
-
-// An engine as the user picks it, on a veth with `queues` TX and RX queues on both ends.
-struct ScanVariant {
-  std::string engine;    // --io-engine
-  std::string xdp_mode;  // --xdp-mode (af_xdp only; "" = auto, which is native on veth)
-  int queues;
-};
-
-std::string variant_name(const ScanVariant& v) {
-  return v.engine + (v.xdp_mode.empty() ? "" : "_" + v.xdp_mode) + "_q" + std::to_string(v.queues);
-}
-void PrintTo(const ScanVariant& v, std::ostream* out) { *out << variant_name(v); }
-
-class EngineScan : public ::testing::TestWithParam<ScanVariant> {
+class EngineScan : public PairScanTest {
  protected:
-  void SetUp() override {
-    if (::geteuid() != 0) GTEST_SKIP() << "needs root for network namespaces";
-    pair_ = std::make_unique<NetnsPair>(8, GetParam().queues);
-    ASSERT_TRUE(pair_->ok()) << pair_->error();
-    std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    std::replace(name.begin(), name.end(), '/', '_');
-    dir_ = ::testing::TempDir() + "anyscan-" + std::to_string(::getpid()) + "-" + name;
-    ASSERT_EQ(std::system(("mkdir -p '" + dir_ + "'").c_str()), 0);
-  }
-
-  // The scanner's argv with the safe defaults every test needs: our veth, our gateway MAC,
-  // an empty blocklist (the default one covers 198.18.0.0/15) and an allowlist of the
-  // test subnet, so nothing outside it could be probed even by mistake.
-  std::vector<std::string> scanner_args(const std::vector<std::string>& extra) {
-    std::ofstream(dir_ + "/allow.conf") << "198.18.0.0/24\n";
-    std::vector<std::string> args = {ANYSCAN_BINARY,
-                                     "--io-engine",
-                                     GetParam().engine,
-                                     "-i",
-                                     pair_->scanner_if(),
-                                     "-G",
-                                     pair_->target_mac(),
-                                     "-b",
-                                     "/dev/null",
-                                     "-w",
-                                     dir_ + "/allow.conf",
-                                     "-o",
-                                     dir_ + "/results.csv",
-                                     "-m",
-                                     dir_ + "/meta.json",
-                                     "-f",
-                                     "saddr,sport,classification,success",
-                                     "-q"};
-    if (!GetParam().xdp_mode.empty()) args.insert(args.end(), {"--xdp-mode", GetParam().xdp_mode});
-    args.insert(args.end(), extra.begin(), extra.end());
-    return args;
-  }
-
-  pid_t start(const std::vector<std::string>& extra) {
-    return pair_->spawn_in_scanner(scanner_args(extra), dir_ + "/stdout", dir_ + "/stderr");
-  }
-
-  ScanRun finish(pid_t pid, int timeout_s) {
-    ScanRun run;
-    run.process = wait_for(pid, timeout_s, dir_ + "/stdout", dir_ + "/stderr");
-    run.rows = csv_rows(read_file(dir_ + "/results.csv"));
-    run.metadata = read_file(dir_ + "/meta.json");
-    return run;
-  }
-
-  ScanRun scan(const std::vector<std::string>& extra, int timeout_s = 60) {
-    return finish(start(extra), timeout_s);
-  }
-
   std::map<std::string, std::set<uint16_t>> random_open_set(const std::vector<uint16_t>& ports,
                                                             uint32_t seed) {
     return testing_support::random_open_set(pair_->target_addresses(), ports, seed);
@@ -101,9 +29,6 @@ class EngineScan : public ::testing::TestWithParam<ScanVariant> {
                                       const std::vector<uint16_t>& ports) {
     return testing_support::expected_rows(pair_->target_addresses(), open, ports);
   }
-
-  std::unique_ptr<NetnsPair> pair_;
-  std::string dir_;
 };
 
 // The exact-set scans run with one sender thread and with the default (one per queue), one

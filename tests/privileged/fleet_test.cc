@@ -11,8 +11,8 @@
 #include <random>
 #include <thread>
 
-#include "netns_fixture.h"
-#include "scan_expectations.h"
+#include "support/netns_fixture.h"
+#include "support/scan_expectations.h"
 
 namespace anyscan::testing_support {
 namespace {

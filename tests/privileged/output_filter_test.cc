@@ -9,8 +9,8 @@
 #include <random>
 #include <sstream>
 
-#include "netns_fixture.h"
-#include "scan_expectations.h"
+#include "support/netns_fixture.h"
+#include "support/scan_expectations.h"
 
 namespace anyscan::testing_support {
 namespace {

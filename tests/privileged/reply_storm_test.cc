@@ -12,8 +12,8 @@
 #include <fstream>
 #include <set>
 
-#include "netns_fixture.h"
-#include "scan_expectations.h"
+#include "support/netns_fixture.h"
+#include "support/scan_expectations.h"
 
 namespace anyscan::testing_support {
 namespace {
@@ -64,30 +64,10 @@ class ReplyStorm : public ::testing::TestWithParam<StormVariant> {
 
 TEST_P(ReplyStorm, EveryReplyReportedOnceAndNoneDropped) {
   const StormVariant& v = GetParam();
-  std::vector<std::string> args = {ANYSCAN_BINARY,
-                                   "--io-engine",
-                                   v.engine,
-                                   "-i",
-                                   pair_->scanner_if(),
-                                   "-G",
-                                   pair_->target_mac(),
-                                   "-b",
-                                   "/dev/null",
-                                   "-w",
-                                   dir_ + "/allow.conf",
-                                   "-o",
-                                   dir_ + "/results.csv",
-                                   "-m",
-                                   dir_ + "/meta.json",
-                                   "-f",
-                                   "saddr,sport,classification",
-                                   "-r",
-                                   "0",
-                                   "-c",
-                                   "2",
-                                   "-q",
-                                   "-e",
-                                   "7"};
+  std::vector<std::string> args = pair_->scanner_argv(v.engine);
+  args.insert(args.end(),
+              {"-w", dir_ + "/allow.conf", "-o", dir_ + "/results.csv", "-m", dir_ + "/meta.json",
+               "-f", "saddr,sport,classification", "-r", "0", "-c", "2", "-q", "-e", "7"});
   if (v.sparse)
     args.insert(args.end(), {"-p", "1-65535", "-n", "1000000"});
   else

@@ -12,9 +12,9 @@
 #include <random>
 #include <thread>
 
-#include "netns_fixture.h"
-#include "scan/checkpoint_file.h"
-#include "scan_expectations.h"
+#include "store/checkpoint_file.h"
+#include "support/netns_fixture.h"
+#include "support/scan_expectations.h"
 
 namespace anyscan::testing_support {
 namespace {

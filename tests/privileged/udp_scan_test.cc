@@ -16,18 +16,11 @@
 #include <thread>
 
 #include "net/frame_layout.h"
-#include "netns_fixture.h"
-#include "scan_expectations.h"
+#include "support/pair_scan_test.h"
+#include "support/scan_expectations.h"
 
 namespace anyscan::testing_support {
 namespace {
-
-struct UdpVariant {
-  std::string engine;
-  int queues;
-};
-std::string variant_name(const UdpVariant& v) { return v.engine + "_q" + std::to_string(v.queues); }
-void PrintTo(const UdpVariant& v, std::ostream* out) { *out << variant_name(v); }
 
 uint32_t test_seed() {
   static const uint32_t seed = std::random_device{}();
@@ -44,52 +37,21 @@ std::vector<uint16_t> plain_ports(size_t count, uint32_t seed) {
   return out;
 }
 
-class UdpScan : public ::testing::TestWithParam<UdpVariant> {
+class UdpScan : public PairScanTest {
  protected:
   void SetUp() override {
-    if (::geteuid() != 0) GTEST_SKIP() << "needs root for network namespaces";
-    pair_ = std::make_unique<NetnsPair>(8, GetParam().queues);
-    ASSERT_TRUE(pair_->ok()) << pair_->error();
+    PairScanTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
     ASSERT_TRUE(pair_->lift_icmp_rate_limits());
-    std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    std::replace(name.begin(), name.end(), '/', '_');
-    dir_ = ::testing::TempDir() + "anyscan-udp-" + std::to_string(::getpid()) + "-" + name;
-    ASSERT_EQ(std::system(("mkdir -p '" + dir_ + "'").c_str()), 0);
-    std::ofstream(dir_ + "/allow.conf") << "198.18.0.0/24\n";
   }
 
-  void TearDown() override {
-    for (pid_t pid : servers_) {  // ours, by PID
-      ::kill(pid, SIGTERM);
-      int status = 0;
-      ::waitpid(pid, &status, 0);
-    }
-    if (!dir_.empty() && !HasFailure()) std::system(("rm -rf '" + dir_ + "'").c_str());
+  pid_t start_udp(std::vector<std::string> extra, const std::string& fields = kDefaultFields) {
+    extra.insert(extra.begin(), {"-M", "udp", "-f", fields});
+    return start(extra);
   }
-
-  pid_t start(const std::vector<std::string>& extra, const std::string& fields) {
-    std::vector<std::string> args = pair_->scanner_argv(GetParam().engine);
-    args.insert(args.end(), {"-M", "udp", "-w", dir_ + "/allow.conf", "-o", dir_ + "/results.csv",
-                             "-m", dir_ + "/meta.json", "-f", fields, "-q"});
-    args.insert(args.end(), extra.begin(), extra.end());
-    return pair_->spawn_in_scanner(args, dir_ + "/stdout", dir_ + "/stderr");
-  }
-
-  struct Run {
-    ProcessResult process;
-    std::set<std::string> rows;
-    std::string metadata;
-  };
-  Run finish(pid_t pid, int timeout_s = 60) {
-    Run run;
-    run.process = wait_for(pid, timeout_s, dir_ + "/stdout", dir_ + "/stderr");
-    run.rows = csv_rows(read_file(dir_ + "/results.csv"));
-    run.metadata = read_file(dir_ + "/meta.json");
-    return run;
-  }
-  Run scan(const std::vector<std::string>& extra,
-           const std::string& fields = "saddr,sport,classification,success") {
-    return finish(start(extra, fields));
+  ScanRun scan_udp(const std::vector<std::string>& extra,
+                   const std::string& fields = kDefaultFields) {
+    return finish(start_udp(extra, fields));
   }
 
   // udp for the open set, icmp-unreach for every other probed (address, port).
@@ -111,7 +73,8 @@ class UdpScan : public ::testing::TestWithParam<UdpVariant> {
     const auto ports = plain_ports(port_count, seed);
     const auto open = random_open_set(pair_->target_addresses(), ports, seed);
     pair_->udp_respond_on(open);
-    Run run = scan({"-p", port_list(ports), "-r", rate, "-c", "2", "198.18.0.2-198.18.0.9"});
+    ScanRun run =
+        scan_udp({"-p", port_list(ports), "-r", rate, "-c", "2", "198.18.0.2-198.18.0.9"});
     ASSERT_EQ(run.process.exit_code, 0) << run.process.err;
     EXPECT_EQ(metadata_count(run.metadata, "sent"), 8u * port_count);
     const auto want = expected(open, ports);
@@ -121,10 +84,6 @@ class UdpScan : public ::testing::TestWithParam<UdpVariant> {
     EXPECT_EQ(metadata_count(run.metadata, "duplicates"), 0u) << run.metadata;
     EXPECT_EQ(metadata_count(run.metadata, "not_redirected"), 0u) << run.metadata;
   }
-
-  std::unique_ptr<NetnsPair> pair_;
-  std::string dir_;
-  std::vector<pid_t> servers_;
 };
 
 TEST_P(UdpScan, ReportsExactlyTheOpenSetAtLowRate) { exact_set(40, "2000", test_seed()); }
@@ -176,9 +135,8 @@ TEST_P(UdpScan, ForgedRepliesAndIcmpErrorsAreCountedNeverReported) {
   auto ports = plain_ports(38, test_seed() + 2);
   ports.push_back(53);
   ports.push_back(123);
-  const pid_t pid = start({"-p", port_list(ports), "-r", "100", "-c", "2", "-s", "40000-40999",
-                           "-e", "11", "198.18.0.2-198.18.0.9"},
-                          "saddr,sport,classification,success");
+  const pid_t pid = start_udp({"-p", port_list(ports), "-r", "100", "-c", "2", "-s", "40000-40999",
+                               "-e", "11", "198.18.0.2-198.18.0.9"});
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   uint64_t forged = 0;
   const uint32_t target = 0xc6120002, other_target = 0xc6120005, stranger = 0xc612004d;
@@ -202,7 +160,7 @@ TEST_P(UdpScan, ForgedRepliesAndIcmpErrorsAreCountedNeverReported) {
       forged += 2;
     }
   }
-  Run run = finish(pid);
+  ScanRun run = finish(pid);
   ASSERT_EQ(run.process.exit_code, 0) << run.process.err;
   EXPECT_EQ(run.rows, expected({}, ports));
   EXPECT_EQ(metadata_count(run.metadata, "validation_failed"), forged) << run.metadata;
@@ -244,10 +202,7 @@ class RealUdpServers : public UdpScan {
         {"/usr/bin/memcached", "-U", "11211", "-p", "0", "-l", a, "-u", "nobody"},
     };
     int i = 0;
-    for (const auto& argv : servers) {
-      const std::string log = dir_ + "/server" + std::to_string(i++);
-      servers_.push_back(pair_->spawn_in_target(argv, log + ".out", log + ".err"));
-    }
+    for (const auto& argv : servers) start_server("server" + std::to_string(i++), argv);
     for (uint16_t port : {53, 161, 123, 11211})
       ASSERT_TRUE(wait_bound(*pair_, a, port)) << "no server on " << a << ":" << port << "\n"
                                                << shell_output("cat " + dir_ + "/server*.err");
@@ -256,8 +211,8 @@ class RealUdpServers : public UdpScan {
 
 TEST_P(RealUdpServers, AreFoundWithTheDefaultPayloads) {
   start_servers();
-  Run run = scan({"-p", "53,123,161,11211,9", "-r", "100", "-c", "2", "198.18.0.2"},
-                 "saddr,sport,classification,success,udp_pkt_size,data");
+  ScanRun run = scan_udp({"-p", "53,123,161,11211,9", "-r", "100", "-c", "2", "198.18.0.2"},
+                         "saddr,sport,classification,success,udp_pkt_size,data");
   ASSERT_EQ(run.process.exit_code, 0) << run.process.err;
   std::map<uint16_t, std::string> found;  // port -> "classification,success"
   std::map<uint16_t, std::string> data;
@@ -281,11 +236,14 @@ TEST_P(RealUdpServers, AreFoundWithTheDefaultPayloads) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, UdpScan,
-                         ::testing::Values(UdpVariant{"af_packet", 1}, UdpVariant{"af_xdp", 1},
-                                           UdpVariant{"af_packet", 2}, UdpVariant{"af_xdp", 2}),
+                         ::testing::Values(ScanVariant{"af_packet", "", 1},
+                                           ScanVariant{"af_xdp", "", 1},
+                                           ScanVariant{"af_packet", "", 2},
+                                           ScanVariant{"af_xdp", "", 2}),
                          [](const auto& info) { return variant_name(info.param); });
 INSTANTIATE_TEST_SUITE_P(Engines, RealUdpServers,
-                         ::testing::Values(UdpVariant{"af_packet", 1}, UdpVariant{"af_xdp", 1}),
+                         ::testing::Values(ScanVariant{"af_packet", "", 1},
+                                           ScanVariant{"af_xdp", "", 1}),
                          [](const auto& info) { return variant_name(info.param); });
 
 }  // namespace

@@ -1,6 +1,6 @@
 // The checkpoint record and the results reader a resume depends on: what is written reads
 // back the same, and anything damaged, foreign or cut is refused with a reason.
-#include "scan/checkpoint.h"
+#include "store/checkpoint.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -11,8 +11,8 @@
 #include "net/ipv4_address.h"
 #include "output/record_formatter.h"
 #include "output/record_reader.h"
-#include "scan/checkpoint_file.h"
-#include "scan/result_file.h"
+#include "store/checkpoint_file.h"
+#include "store/result_file.h"
 
 namespace anyscan {
 namespace {

@@ -20,6 +20,9 @@ try() {  # try NAME FILE LINE: the checker must reject the tree with LINE append
 try upward-include src/engine/packet_sink.h '#include "probe/probe_module.h"'
 try sibling-include src/output/result_sink.h '#include "probe/reply.h"'
 try socket-in-pure-layer src/target/port_set.h '#include <sys/socket.h>'
+try store-includes-the-running-scan src/store/checkpoint.h '#include "scan/scan_plan.h"'
+try cli-includes-store src/cli/scan_options.h '#include "store/run_directory.h"'
+try fleet-includes-a-scan src/fleet/shard_merge.h '#include "cli/scan_config.h"'
 try scanner-in-launcher launcher/engine_plan.h '#include "scan/scan_plan.h"'
 "$root/cmake/check_layers.sh" "$root" || { echo "FAIL: the real tree does not pass"; fails=$((fails + 1)); }
 [ "$fails" -eq 0 ]

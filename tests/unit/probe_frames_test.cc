@@ -12,40 +12,17 @@
 #include "probe/icmp_echo_probe.h"
 #include "probe/tcp_syn_probe.h"
 #include "probe/validation_cookie.h"
+#include "support/test_frames.h"
 
 namespace anyscan {
 namespace {
 
 using namespace frame;
 
-ProbeParams test_params() {
-  ProbeParams p;
-  p.source_mac = *parse_mac("02:00:00:00:00:01");
-  p.gateway_mac = *parse_mac("02:00:00:00:00:02");
-  p.source_ips = {*parse_ipv4("198.18.0.1")};
-  p.source_port_first = 40000;
-  p.source_port_count = 1000;
-  p.probes_per_target = 2;
-  p.key = CookieKey{{0x0123456789abcdefULL, 0xfedcba9876543210ULL}};
-  return p;
-}
+using testing_support::hex;
+using testing_support::unhex;
 
-std::string hex(const uint8_t* data, size_t n) {
-  static const char digits[] = "0123456789abcdef";
-  std::string out;
-  for (size_t i = 0; i < n; ++i) {
-    out += digits[data[i] >> 4];
-    out += digits[data[i] & 15];
-  }
-  return out;
-}
-
-std::vector<uint8_t> unhex(const std::string& text) {
-  std::vector<uint8_t> out;
-  for (size_t i = 0; i + 1 < text.size(); i += 2)
-    out.push_back(static_cast<uint8_t>(std::stoi(text.substr(i, 2), nullptr, 16)));
-  return out;
-}
+ProbeParams test_params() { return testing_support::test_probe_params(); }
 
 // Full recomputation, as a receiver checks: IP header sums to 0xffff; TCP/ICMP over
 // pseudo-header (TCP) and segment sums to 0xffff.

@@ -1,13 +1,13 @@
 // --run-directory: a new run after a finished one, the unfinished one resumed, unique run
 // ids, `latest`, and pruning that never removes the running run.
-#include "scan/run_directory.h"
+#include "store/run_directory.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <fstream>
 
-#include "scan/checkpoint.h"
+#include "store/checkpoint.h"
 #include "support/test_shell.h"
 
 namespace anyscan {

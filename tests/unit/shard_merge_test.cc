@@ -1,6 +1,6 @@
 // anyscan-merge on hand-made shards: the union with exact dedup, and every way a set of
 // shards is not one finished scan refused with exit 65 naming the shard, nothing written.
-#include "scan/shard_merge.h"
+#include "fleet/shard_merge.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

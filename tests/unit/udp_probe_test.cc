@@ -17,6 +17,7 @@
 #include "probe/udp_payloads.h"
 #include "probe/udp_probe.h"
 #include "probe/validation_cookie.h"
+#include "support/test_frames.h"
 
 namespace anyscan {
 namespace {
@@ -26,27 +27,9 @@ using namespace frame;
 constexpr uint32_t kUs = 0xc6120001;      // 198.18.0.1
 constexpr uint32_t kTarget = 0xc6120005;  // 198.18.0.5
 
-ProbeParams test_params() {
-  ProbeParams p;
-  p.source_mac = *parse_mac("02:00:00:00:00:01");
-  p.gateway_mac = *parse_mac("02:00:00:00:00:02");
-  p.source_ips = {Ipv4Address{kUs}};
-  p.source_port_first = 40000;
-  p.source_port_count = 1000;
-  p.probes_per_target = 2;
-  p.key = CookieKey{{0x0123456789abcdefULL, 0xfedcba9876543210ULL}};
-  return p;
-}
+using testing_support::hex;
 
-std::string hex(const uint8_t* data, size_t n) {
-  static const char digits[] = "0123456789abcdef";
-  std::string out;
-  for (size_t i = 0; i < n; ++i) {
-    out += digits[data[i] >> 4];
-    out += digits[data[i] & 15];
-  }
-  return out;
-}
+ProbeParams test_params() { return testing_support::test_probe_params(); }
 
 std::vector<uint8_t> build(const UdpProbe& probe, uint32_t daddr, uint16_t dport,
                            uint16_t probe_number = 0) {

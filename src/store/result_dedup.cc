@@ -1,4 +1,4 @@
-#include "scan/result_dedup.h"
+#include "store/result_dedup.h"
 
 #include "base/mix64.h"
 

@@ -7,9 +7,7 @@
 #include <vector>
 
 #include "base/result.h"
-#include "scan/scan_config.h"
-#include "scan/scan_counters.h"
-#include "scan/scan_plan.h"
+#include "store/scan_totals.h"
 
 namespace anyscan {
 
@@ -63,8 +61,8 @@ std::string format_checkpoint(const Checkpoint& checkpoint);
 // 2", "checksum mismatch (damaged or truncated)", "line 4: ...".
 Result<Checkpoint> parse_checkpoint(std::string_view text);
 
-// The identity of the scan a plan and its configuration describe.
-ScanIdentity scan_identity(const ScanPlan& plan, const ScanConfig& config);
+// 16 lower-case hex digits, as the record writes numbers that are hashes or keys.
+std::string checkpoint_hex64(uint64_t value);
 
 // "ports: the checkpoint has 80, this run 443", or nullopt when they are the same scan.
 std::optional<std::string> identity_difference(const ScanIdentity& saved, const ScanIdentity& now);

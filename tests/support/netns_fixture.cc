@@ -1,4 +1,4 @@
-#include "netns_fixture.h"
+#include "support/netns_fixture.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>

@@ -8,7 +8,7 @@
 
 #include "base/result.h"
 #include "base/unique_fd.h"
-#include "scan/checkpoint.h"
+#include "store/checkpoint.h"
 
 namespace anyscan {
 

@@ -1,4 +1,4 @@
-#include "scan/run_directory.h"
+#include "store/run_directory.h"
 
 #include <dirent.h>
 #include <sys/stat.h>
@@ -9,7 +9,7 @@
 #include <ctime>
 #include <set>
 
-#include "scan/checkpoint_file.h"
+#include "store/checkpoint_file.h"
 
 namespace anyscan {
 namespace {

@@ -1,4 +1,4 @@
-#include "scan/scan_options.h"
+#include "cli/scan_options.h"
 
 #include <getopt.h>
 

@@ -6,9 +6,9 @@
 
 #include "base/result.h"
 #include "base/unique_fd.h"
+#include "cli/scan_config.h"
 #include "host/service_notifier.h"
 #include "output/result_sink.h"
-#include "scan/scan_config.h"
 
 namespace anyscan {
 

@@ -1,4 +1,4 @@
-#include "scan/scan_outputs.h"
+#include "store/scan_outputs.h"
 
 #include <fcntl.h>
 #include <unistd.h>

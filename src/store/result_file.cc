@@ -1,4 +1,4 @@
-#include "scan/result_file.h"
+#include "store/result_file.h"
 
 #include <fcntl.h>
 #include <unistd.h>

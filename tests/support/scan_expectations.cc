@@ -1,4 +1,4 @@
-#include "scan_expectations.h"
+#include "support/scan_expectations.h"
 
 #include <random>
 

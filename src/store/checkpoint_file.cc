@@ -1,4 +1,4 @@
-#include "scan/checkpoint_file.h"
+#include "store/checkpoint_file.h"
 
 #include <fcntl.h>
 #include <sys/file.h>

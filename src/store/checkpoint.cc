@@ -1,4 +1,4 @@
-#include "scan/checkpoint.h"
+#include "store/checkpoint.h"
 
 #include <cinttypes>
 #include <cstdio>
@@ -14,12 +14,6 @@ namespace {
 
 constexpr std::string_view kHeader = "anyscan-checkpoint ";
 constexpr std::string_view kCrcKey = "crc32=";
-
-std::string hex64(uint64_t v) {
-  char buffer[17];
-  std::snprintf(buffer, sizeof buffer, "%016" PRIx64, v);
-  return buffer;
-}
 
 Result<void> bad(size_t line, const std::string& what) {
   return make_error(ExitCode::kDataErr, "line " + std::to_string(line) + ": " + what);
@@ -158,6 +152,12 @@ class BodyReader {
 
 }  // namespace
 
+std::string checkpoint_hex64(uint64_t v) {
+  char buffer[17];
+  std::snprintf(buffer, sizeof buffer, "%016" PRIx64, v);
+  return buffer;
+}
+
 std::string format_checkpoint(const Checkpoint& c) {
   std::string out = std::string(kHeader) + std::to_string(Checkpoint::kVersion) + "\n";
   auto put = [&](const std::string& key, const std::string& value) {
@@ -174,7 +174,7 @@ std::string format_checkpoint(const Checkpoint& c) {
   put("identity.max_targets", std::to_string(c.identity.max_targets));
   put("identity.output", c.identity.output);
   put("seed", std::to_string(c.seed));
-  put("key", hex64(c.key[0]) + ":" + hex64(c.key[1]));
+  put("key", checkpoint_hex64(c.key[0]) + ":" + checkpoint_hex64(c.key[1]));
   put("progress.resume_from", std::to_string(c.resume_from));
   put("progress.slice_count", std::to_string(c.slice_count));
   put("results.path", c.results_path);
@@ -228,33 +228,6 @@ Result<Checkpoint> parse_checkpoint(std::string_view text) {
   if (c.resume_from > c.slice_count)
     return make_error(ExitCode::kDataErr, "progress.resume_from is beyond progress.slice_count");
   return c;
-}
-
-ScanIdentity scan_identity(const ScanPlan& plan, const ScanConfig& config) {
-  ScanIdentity id;
-  uint64_t hash = 0xcbf29ce484222325ULL;  // FNV-1a 64 over the ranges, as bytes
-  for (const AddressRange& r : plan.addresses.ranges())
-    for (uint32_t v : {r.first, r.last})
-      for (int shift = 0; shift < 32; shift += 8) {
-        hash ^= (v >> shift) & 0xFF;
-        hash *= 0x100000001b3ULL;
-      }
-  id.targets = hex64(hash) + "/" + std::to_string(plan.addresses.size());
-  id.ports = plan.module_info->needs_ports ? format_ports(plan.ports) : "";
-  id.module = plan.module_info->name;
-  if (const std::string parameters = plan.probe->parameters(); !parameters.empty())
-    id.module += " " + parameters;
-  id.probes = config.probes;
-  id.shard = std::to_string(config.shard) + "/" + std::to_string(config.shards);
-  id.source_ports =
-      std::to_string(config.source_port_first) + "-" + std::to_string(config.source_port_last);
-  id.max_targets = plan.max_targets;
-  id.output = config.output_format == OutputFormat::kJson ? "json:" : "csv:";
-  for (size_t i = 0; i < config.output_fields.size(); ++i)
-    id.output += (i ? "," : "") + std::string(output_field_name(config.output_fields[i]));
-  // A filter changes what the file holds, so it is part of it too.
-  if (!config.output_filter.empty()) id.output += " filter:" + config.output_filter;
-  return id;
 }
 
 std::optional<std::string> identity_difference(const ScanIdentity& saved, const ScanIdentity& now) {

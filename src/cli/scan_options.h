@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "base/result.h"
-#include "scan/scan_config.h"
+#include "cli/scan_config.h"
 
 namespace anyscan {
 

@@ -1,4 +1,4 @@
-#include "scan/shard_merge.h"
+#include "fleet/shard_merge.h"
 
 #include <absl/container/flat_hash_set.h>
 #include <fcntl.h>

@@ -1,0 +1,46 @@
+#pragma once
+
+#include <cstdint>
+
+namespace anyscan {
+
+// The scan's counters summed over threads at one moment.
+struct Totals {
+  uint64_t sent = 0, failed = 0, targets_done = 0, targets_total = 0;
+  uint64_t received = 0, validation_failed = 0, unrelated = 0, results = 0, duplicates = 0,
+           success = 0;
+  uint64_t filtered = 0;        // valid, new, but not written: --output-filter said no
+  uint64_t other_shard = 0;     // valid, but for another shard's target (same host)
+  uint64_t dropped = 0;         // by the kernel for want of ring space
+  uint64_t not_redirected = 0;  // AF_XDP: replies on a queue without a socket
+  // Frames the interface itself dropped during the scan (NIC ring overflow, missed, FIFO),
+  // before any socket: an upper bound on replies lost there (other traffic counts too).
+  uint64_t interface_dropped = 0;
+};
+
+// The counts of Totals that add up over the runs of a resumed scan (all but targets_total),
+// with the names a checkpoint stores them under.
+struct TotalsCount {
+  const char* name;
+  uint64_t Totals::*member;
+};
+inline constexpr TotalsCount kTotalsCounts[] = {
+    {"sent", &Totals::sent},
+    {"send_failed", &Totals::failed},
+    {"targets_probed", &Totals::targets_done},
+    {"received", &Totals::received},
+    {"validation_failed", &Totals::validation_failed},
+    {"unrelated", &Totals::unrelated},
+    {"results", &Totals::results},
+    {"duplicates", &Totals::duplicates},
+    {"success", &Totals::success},
+    {"dropped", &Totals::dropped},
+    {"not_redirected", &Totals::not_redirected},
+    {"interface_dropped", &Totals::interface_dropped},
+    {"filtered", &Totals::filtered},
+    {"other_shards", &Totals::other_shard},
+};
+// to += from, count by count.
+void add_counts(Totals& to, const Totals& from);
+
+}  // namespace anyscan
