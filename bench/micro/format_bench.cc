@@ -15,8 +15,8 @@ using anyscan::OutputField;
 
 anyscan::ResultRecord sample(uint32_t i) {
   anyscan::ResultRecord r;
-  r.reply.saddr = 0xc6130000u + i;
-  r.reply.daddr = 0xc6120001u;
+  r.reply.saddr = anyscan::IpAddress::v4(0xc6130000u + i);
+  r.reply.daddr = anyscan::IpAddress::v4(0xc6120001u);
   r.reply.sport = static_cast<uint16_t>(1 + i % 65535);
   r.reply.dport = 40000;
   r.reply.ttl = 64;

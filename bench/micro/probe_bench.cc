@@ -22,7 +22,7 @@ constexpr size_t kBatch = 64;
 
 ProbeParams params() {
   ProbeParams p;
-  p.source_ips = {Ipv4Address{0xc6120001u}};
+  p.source_ips = {IpAddress::v4(0xc6120001u)};
   p.key = cookie_key_from_seed(1);
   return p;
 }
@@ -65,12 +65,12 @@ BENCHMARK(BM_PermutationManyAtOnceScalar);
 
 void BM_AddressLookup(benchmark::State& state) {
   // 198.18.0.0/16 less a few holes: a target space of several ranges.
-  AddressSet set({AddressRange{0xc6120000u, 0xc612ffffu}});
+  AddressSet set({AddressRange::v4(0xc6120000u, 0xc612ffffu)});
   set = set.minus(
-      AddressSet({AddressRange{0xc6121000u, 0xc61210ffu}, AddressRange{0xc6128000u, 0xc61280ffu}}));
+      AddressSet({AddressRange::v4(0xc6121000u, 0xc61210ffu), AddressRange::v4(0xc6128000u, 0xc61280ffu)}));
   uint64_t index = 0, sum = 0;
   for (auto _ : state) {
-    sum += set.at(index);
+    sum += set.at(index).ipv4();
     index = (index + 40503) % set.size();
   }
   benchmark::DoNotOptimize(sum);
@@ -95,7 +95,7 @@ void build_frames(benchmark::State& state, const ProbeModule& module) {
   uint32_t daddr = 0xc6120000u;
   for (auto _ : state) {
     for (size_t i = 0; i < kBatch; ++i)
-      targets[i] = ProbeTarget{++daddr, static_cast<uint16_t>(1000 + i % 20), 0};
+      targets[i] = ProbeTarget{IpAddress::v4(++daddr), static_cast<uint16_t>(1000 + i % 20), 0};
     module.build(targets.data(), kBatch, slots.data());
     benchmark::ClobberMemory();
   }

@@ -9,7 +9,7 @@
 #include "engine/dryrun/dryrun_engine.h"
 #include "engine/engine_kind.h"
 #include "engine/io_engine.h"
-#include "net/ipv4_address.h"
+#include "net/ip_address.h"
 #include "net/mac_address.h"
 #include "output/output_field.h"
 
@@ -47,7 +47,7 @@ struct ScanConfig {
   std::string interface;
   // -S: one address, a range a-b or a comma list of both (sorted, at most 256); empty: the
   // route's preferred source.
-  std::vector<Ipv4Address> source_ips;
+  std::vector<IpAddress> source_ips;  // -S, of either family
   std::optional<MacAddress> gateway_mac;
   std::optional<MacAddress> source_mac;
   uint16_t source_port_first = kDefaultSourcePortFirst;

@@ -60,32 +60,48 @@ Result<void> set_flag(bool& field, std::string_view value) {
   return {};
 }
 
-// -S: "a", "a-b" or a comma list of both, as zmap takes them: sorted, no duplicates.
-Result<std::vector<Ipv4Address>> parse_source_addresses(std::string_view text) {
-  std::vector<uint32_t> all;
+// -S: "a", "a-b" or a comma list of both, as zmap takes them, of either family (IPv6 for
+// IPv6 targets): sorted, no duplicates, at most 256 of each family, the IPv6 ones within one
+// /96 (the kernel filters compare the first 96 bits and a range of the last 32).
+Result<std::vector<IpAddress>> parse_source_addresses(std::string_view text) {
+  std::vector<IpAddress> all;
+  auto usage = [](const std::string& why) { return make_error(ExitCode::kUsage, why); };
   while (true) {
     const size_t comma = text.find(',');
     const std::string_view item = text.substr(0, comma);
     const size_t dash = item.find('-');
-    const auto first = parse_ipv4(item.substr(0, dash));
-    const auto last = dash == std::string_view::npos ? first : parse_ipv4(item.substr(dash + 1));
-    if (!first || !last || last->value < first->value)
-      return make_error(ExitCode::kUsage, "expected an IPv4 address, a range a-b or a list a,b");
-    if (uint64_t{last->value} - first->value >= kMaxSourceAddresses)
-      return make_error(ExitCode::kUsage, "more than 256 source addresses");
-    for (uint64_t a = first->value; a <= last->value; ++a) all.push_back(static_cast<uint32_t>(a));
-    if (all.size() > 4 * kMaxSourceAddresses)  // before sorting: a bound on the work
-      return make_error(ExitCode::kUsage, "more than 256 source addresses");
+    const auto first = parse_ip(item.substr(0, dash));
+    const auto last = dash == std::string_view::npos ? first : parse_ip(item.substr(dash + 1));
+    if (!first || !last || last->value < first->value || first->family() != last->family())
+      return usage("expected an address, a range a-b of one family or a list a,b" +
+                   std::string(!first ? ": " + first.error().message
+                                      : !last ? ": " + last.error().message : ""));
+    if (last->value - first->value >= kMaxSourceAddresses)
+      return usage("more than 256 source addresses");
+    for (uint128_t a = first->value; a <= last->value; ++a) all.push_back(IpAddress{a});
+    if (all.size() > 8 * kMaxSourceAddresses)  // before sorting: a bound on the work
+      return usage("more than 256 source addresses");
     if (comma == std::string_view::npos) break;
     text.remove_prefix(comma + 1);
   }
   std::sort(all.begin(), all.end());
   all.erase(std::unique(all.begin(), all.end()), all.end());
-  if (all.size() > kMaxSourceAddresses)
-    return make_error(ExitCode::kUsage, "more than 256 source addresses");
-  std::vector<Ipv4Address> addresses;
-  for (uint32_t a : all) addresses.push_back(Ipv4Address{a});
-  return addresses;
+  std::optional<IpAddress> first6;
+  size_t v4 = 0, v6 = 0;
+  for (IpAddress a : all) {
+    if (a.is_ipv4()) {
+      ++v4;
+      continue;
+    }
+    ++v6;
+    if (!first6) first6 = a;
+    if ((a.value >> 32) != (first6->value >> 32))
+      return usage("IPv6 source addresses must share their first 96 bits (" + to_string(*first6) +
+                   " and " + to_string(a) + " do not)");
+  }
+  if (v4 > kMaxSourceAddresses || v6 > kMaxSourceAddresses)
+    return usage("more than 256 source addresses");
+  return all;
 }
 
 // Shared by an option and its zmap name (--output-module, --blacklist-file, ...).

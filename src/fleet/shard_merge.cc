@@ -214,8 +214,19 @@ class OutputFile {
   bool committed_ = false;
 };
 
+// A result exactly: the whole address (either family), the port and the classification.
+struct ResultKey {
+  uint64_t high = 0, low = 0;
+  uint32_t port_and_class = 0;
+  bool operator==(const ResultKey&) const = default;
+  template <typename H>
+  friend H AbslHashValue(H h, const ResultKey& k) {
+    return H::combine(std::move(h), k.high, k.low, k.port_and_class);
+  }
+};
+
 struct Union {
-  absl::flat_hash_set<uint64_t> seen;
+  absl::flat_hash_set<ResultKey> seen;
   MergeSummary summary;
   std::vector<uint64_t> per_shard;  // distinct results each shard added
 };
@@ -241,8 +252,8 @@ Result<void> append_results(const Shard& shard, OutputFile& out, Union& u) {
     }
     auto key = reader.parse(line);
     if (!key) return tl::unexpected(data_error(where + ": " + key.error().message));
-    const uint64_t packed = uint64_t{key->saddr} << 24 | uint64_t{key->sport} << 8 |
-                            static_cast<uint64_t>(key->classification);
+    const ResultKey packed{key->saddr.high64(), key->saddr.low64(),
+                           uint32_t{key->sport} << 8 | static_cast<uint32_t>(key->classification)};
     if (!u.seen.insert(packed).second) {
       ++u.summary.duplicates;
       continue;

@@ -113,15 +113,40 @@ Result<std::vector<std::vector<uint8_t>>> NetlinkClient::transact(void* request,
   }
 }
 
-Result<RouteInfo> NetlinkClient::route_to(Ipv4Address dst, int oif) {
+namespace {
+
+int family_of(IpAddress address) { return address.is_ipv4() ? AF_INET : AF_INET6; }
+
+// The address as the kernel carries it: 4 or 16 bytes, network order.
+size_t address_bytes(IpAddress address, uint8_t* out) {
+  if (address.is_ipv4()) {
+    const uint32_t be = htonl(address.ipv4());
+    std::memcpy(out, &be, 4);
+    return 4;
+  }
+  address.to_bytes(out);
+  return 16;
+}
+
+std::optional<IpAddress> attribute_address(const rtattr* a) {
+  if (RTA_PAYLOAD(a) == 4) return IpAddress::v4(attribute_be32(a));
+  if (RTA_PAYLOAD(a) == 16)
+    return IpAddress::from_bytes(static_cast<const uint8_t*>(RTA_DATA(const_cast<rtattr*>(a))));
+  return std::nullopt;
+}
+
+}  // namespace
+
+Result<RouteInfo> NetlinkClient::route_to(IpAddress dst, int oif) {
   Request<rtmsg> request{};
   request.header.nlmsg_len = NLMSG_LENGTH(sizeof(rtmsg));
   request.header.nlmsg_type = RTM_GETROUTE;
   request.header.nlmsg_flags = NLM_F_REQUEST;
-  request.payload.rtm_family = AF_INET;
-  request.payload.rtm_dst_len = 32;
-  const uint32_t destination = htonl(dst.value);
-  add_attribute(&request.header, RTA_DST, &destination, 4);
+  request.payload.rtm_family = static_cast<unsigned char>(family_of(dst));
+  uint8_t destination[16];
+  const size_t bytes = address_bytes(dst, destination);
+  request.payload.rtm_dst_len = static_cast<unsigned char>(bytes * 8);
+  add_attribute(&request.header, RTA_DST, destination, bytes);
   if (oif != 0) add_attribute(&request.header, RTA_OIF, &oif, 4);
   auto answers = transact(&request, request.header.nlmsg_len, false);
   if (!answers) return tl::unexpected(with_context(answers.error(), "route to " + to_string(dst)));
@@ -132,20 +157,20 @@ Result<RouteInfo> NetlinkClient::route_to(Ipv4Address dst, int oif) {
   int length = static_cast<int>(RTM_PAYLOAD(msg));
   for (auto* a = RTM_RTA(route); RTA_OK(a, length); a = RTA_NEXT(a, length)) {
     if (a->rta_type == RTA_OIF) std::memcpy(&info.ifindex, RTA_DATA(a), 4);
-    if (a->rta_type == RTA_PREFSRC) info.preferred_source = Ipv4Address{attribute_be32(a)};
-    if (a->rta_type == RTA_GATEWAY) info.gateway = Ipv4Address{attribute_be32(a)};
+    if (a->rta_type == RTA_PREFSRC) info.preferred_source = attribute_address(a);
+    if (a->rta_type == RTA_GATEWAY) info.gateway = attribute_address(a);
   }
   if (route->rtm_type != RTN_UNICAST || info.ifindex == 0)
     return make_error(ExitCode::kUnavailable, "no unicast route to " + to_string(dst));
   return info;
 }
 
-Result<std::optional<MacAddress>> NetlinkClient::neighbour_mac(int ifindex, Ipv4Address address) {
+Result<std::optional<MacAddress>> NetlinkClient::neighbour_mac(int ifindex, IpAddress address) {
   Request<ndmsg> request{};
   request.header.nlmsg_len = NLMSG_LENGTH(sizeof(ndmsg));
   request.header.nlmsg_type = RTM_GETNEIGH;
   request.header.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-  request.payload.ndm_family = AF_INET;
+  request.payload.ndm_family = static_cast<unsigned char>(family_of(address));
   auto answers = transact(&request, request.header.nlmsg_len, true);
   if (!answers) return tl::unexpected(with_context(answers.error(), "neighbour table"));
   constexpr uint16_t kUsable =
@@ -155,20 +180,37 @@ Result<std::optional<MacAddress>> NetlinkClient::neighbour_mac(int ifindex, Ipv4
     const auto* neighbour = static_cast<const ndmsg*>(NLMSG_DATA(msg));
     if (neighbour->ndm_ifindex != ifindex || (neighbour->ndm_state & kUsable) == 0) continue;
     int length = static_cast<int>(msg->nlmsg_len - NLMSG_LENGTH(sizeof(ndmsg)));
-    std::optional<uint32_t> destination;
+    std::optional<IpAddress> destination;
     std::optional<MacAddress> mac;
     for (auto* a = reinterpret_cast<rtattr*>(const_cast<ndmsg*>(neighbour) + 1); RTA_OK(a, length);
          a = RTA_NEXT(a, length)) {
-      if (a->rta_type == NDA_DST && RTA_PAYLOAD(a) == 4) destination = attribute_be32(a);
+      if (a->rta_type == NDA_DST) destination = attribute_address(a);
       if (a->rta_type == NDA_LLADDR && RTA_PAYLOAD(a) == 6) {
         MacAddress m;
         std::memcpy(m.bytes.data(), RTA_DATA(a), 6);
         mac = m;
       }
     }
-    if (destination == address.value && mac && !mac->is_zero()) return mac;
+    if (destination == address && mac && !mac->is_zero()) return mac;
   }
   return std::optional<MacAddress>{};
+}
+
+Result<void> NetlinkClient::request_neighbour(int ifindex, IpAddress address) {
+  Request<ndmsg> request{};
+  request.header.nlmsg_len = NLMSG_LENGTH(sizeof(ndmsg));
+  request.header.nlmsg_type = RTM_NEWNEIGH;
+  request.header.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE;
+  request.payload.ndm_family = static_cast<unsigned char>(family_of(address));
+  request.payload.ndm_ifindex = ifindex;
+  request.payload.ndm_state = NUD_NONE;
+  request.payload.ndm_flags = NTF_USE;
+  uint8_t destination[16];
+  add_attribute(&request.header, NDA_DST, destination, address_bytes(address, destination));
+  auto answers = transact(&request, request.header.nlmsg_len, false);
+  if (!answers)
+    return tl::unexpected(with_context(answers.error(), "resolving " + to_string(address)));
+  return {};
 }
 
 Result<InterfaceInfo> NetlinkClient::interface_by_name(const std::string& name) {
@@ -233,7 +275,7 @@ Result<InterfaceInfo> NetlinkClient::interface_query(int ifindex, const std::str
     request.header.nlmsg_len = NLMSG_LENGTH(sizeof(ifaddrmsg));
     request.header.nlmsg_type = RTM_GETADDR;
     request.header.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-    request.payload.ifa_family = AF_INET;
+    request.payload.ifa_family = AF_UNSPEC;
     auto answers = transact(&request, request.header.nlmsg_len, true);
     if (!answers) return tl::unexpected(with_context(answers.error(), "addresses of " + name));
     for (const auto& answer : *answers) {
@@ -241,9 +283,16 @@ Result<InterfaceInfo> NetlinkClient::interface_query(int ifindex, const std::str
       const auto* address = static_cast<const ifaddrmsg*>(NLMSG_DATA(msg));
       if (static_cast<int>(address->ifa_index) != ifindex) continue;
       int length = static_cast<int>(IFA_PAYLOAD(msg));
-      for (auto* a = IFA_RTA(address); RTA_OK(a, length); a = RTA_NEXT(a, length))
-        if (a->rta_type == IFA_LOCAL && RTA_PAYLOAD(a) == 4)
-          info.addresses.push_back(Ipv4Address{attribute_be32(a)});
+      if (address->ifa_family == AF_INET) {
+        for (auto* a = IFA_RTA(address); RTA_OK(a, length); a = RTA_NEXT(a, length))
+          if (a->rta_type == IFA_LOCAL && RTA_PAYLOAD(a) == 4)
+            info.addresses.push_back(IpAddress::v4(attribute_be32(a)));
+      } else if (address->ifa_family == AF_INET6 && address->ifa_scope == RT_SCOPE_UNIVERSE &&
+                 (address->ifa_flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED)) == 0) {
+        for (auto* a = IFA_RTA(address); RTA_OK(a, length); a = RTA_NEXT(a, length))
+          if (a->rta_type == IFA_ADDRESS && RTA_PAYLOAD(a) == 16)
+            info.addresses.push_back(*attribute_address(a));
+      }
     }
   }
   return info;

@@ -6,15 +6,15 @@
 
 #include "base/result.h"
 #include "base/unique_fd.h"
-#include "net/ipv4_address.h"
+#include "net/ip_address.h"
 #include "net/mac_address.h"
 
 namespace anyscan {
 
 struct RouteInfo {
   int ifindex = 0;
-  std::optional<Ipv4Address> preferred_source;
-  std::optional<Ipv4Address> gateway;  // nullopt: destination is on-link
+  std::optional<IpAddress> preferred_source;
+  std::optional<IpAddress> gateway;  // nullopt: destination is on-link
 };
 
 struct InterfaceInfo {
@@ -23,7 +23,9 @@ struct InterfaceInfo {
   MacAddress mac;
   uint32_t mtu = 0;
   bool up = false;
-  std::vector<Ipv4Address> addresses;
+  // Addresses of both families; IPv6 only of global scope and usable (not tentative, not
+  // failed duplicate detection): what a scan can send from.
+  std::vector<IpAddress> addresses;
   // Frames the interface (NIC ring overflow, missed, FIFO) or the stack dropped before any
   // socket saw them, since the interface came up (IFLA_STATS64).
   uint64_t rx_dropped = 0;
@@ -45,10 +47,14 @@ class NetlinkClient {
  public:
   static Result<NetlinkClient> open();
 
-  // The kernel's route decision for dst, as `ip route get` prints it.
-  Result<RouteInfo> route_to(Ipv4Address dst, int oif = 0);
+  // The kernel's route decision for dst (either family), as `ip route get` prints it.
+  Result<RouteInfo> route_to(IpAddress dst, int oif = 0);
   // The link-layer address of a neighbour in a usable state, or nullopt.
-  Result<std::optional<MacAddress>> neighbour_mac(int ifindex, Ipv4Address address);
+  Result<std::optional<MacAddress>> neighbour_mac(int ifindex, IpAddress address);
+  // Asks the kernel to resolve a neighbour it has no entry for (RTM_NEWNEIGH with NTF_USE,
+  // as `ip neigh replace ADDR dev DEV use`: ARP or neighbour solicitation by the kernel
+  // itself). Needs CAP_NET_ADMIN; the answer lands in the table, neighbour_mac() reads it.
+  Result<void> request_neighbour(int ifindex, IpAddress address);
   Result<InterfaceInfo> interface_by_name(const std::string& name);
   Result<InterfaceInfo> interface_by_index(int ifindex);
   // InterfaceInfo::rx_dropped of the link, from this socket alone (no name lookup), so it

@@ -28,4 +28,12 @@ uint32_t pseudo_header_sum(uint32_t saddr, uint32_t daddr, uint8_t protocol, uin
   return static_cast<uint32_t>(sum);
 }
 
+uint32_t pseudo_header_sum6(const uint8_t* saddr, const uint8_t* daddr, uint8_t next_header,
+                            uint32_t length) {
+  uint32_t sum = checksum_partial(saddr, 16);
+  sum = checksum_partial(daddr, 16, sum);
+  sum += (length >> 16) + (length & 0xffff) + next_header;
+  return sum;
+}
+
 }  // namespace anyscan

@@ -17,6 +17,19 @@ uint16_t checksum(const uint8_t* data, size_t bytes);
 // TCP/UDP pseudo-header sum (RFC 793 section 3.1): saddr, daddr, zero+protocol, length.
 uint32_t pseudo_header_sum(uint32_t saddr, uint32_t daddr, uint8_t protocol, uint16_t length);
 
+// The IPv6 pseudo-header sum (RFC 8200 section 8.1): both 16-byte addresses (network
+// order), the upper-layer length and the next header.
+uint32_t pseudo_header_sum6(const uint8_t* saddr, const uint8_t* daddr, uint8_t next_header,
+                            uint32_t length);
+
+// A checksum over data that held zeros where `partial` (a checksum_partial of the new
+// bytes, at an even offset) now stands: ~(~HC + partial), RFC 1624 in one step.
+inline uint16_t checksum_add(uint16_t checksum, uint32_t partial) {
+  uint64_t sum = uint64_t{static_cast<uint16_t>(~checksum)} + partial;
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return static_cast<uint16_t>(~sum);
+}
+
 // RFC 1624 eqn. 3 incremental update: HC' = ~(~HC + ~m + m') for one changed 16-bit word.
 // Used per probe so a frame patched from the template never needs a full re-sum.
 inline uint16_t checksum_adjust16(uint16_t checksum, uint16_t old_word, uint16_t new_word) {

@@ -31,10 +31,23 @@ inline constexpr size_t kIpSrc = kIp + 12;
 inline constexpr size_t kIpDst = kIp + 16;
 
 inline constexpr size_t kIpv6HeaderBytes = 40;
+// Offsets relative to the start of the IPv6 header (RFC 8200 section 3).
+inline constexpr size_t kIpv6PayloadLength = 4;
+inline constexpr size_t kIpv6NextHeader = 6;
+inline constexpr size_t kIpv6HopLimit = 7;
+inline constexpr size_t kIpv6Src = 8;
+inline constexpr size_t kIpv6Dst = 24;
 
 inline constexpr uint8_t kProtoIcmp = 1;
 inline constexpr uint8_t kProtoTcp = 6;
 inline constexpr uint8_t kProtoUdp = 17;
+inline constexpr uint8_t kProtoIcmpv6 = 58;
+// IPv6 extension headers (RFC 8200 section 4; AH: RFC 4302).
+inline constexpr uint8_t kProtoHopByHop = 0;
+inline constexpr uint8_t kProtoRouting = 43;
+inline constexpr uint8_t kProtoFragment = 44;
+inline constexpr uint8_t kProtoAuthentication = 51;
+inline constexpr uint8_t kProtoDestinationOptions = 60;
 
 // Offsets relative to the start of the L4 header.
 inline constexpr size_t kTcpSrcPort = 0;
@@ -61,6 +74,10 @@ inline constexpr uint8_t kIcmpEchoReply = 0;
 inline constexpr uint8_t kIcmpUnreachable = 3;
 inline constexpr uint8_t kIcmpEchoRequest = 8;
 inline constexpr uint8_t kIcmpTimeExceeded = 11;
+// ICMPv6 (RFC 4443): the same header layout as ICMP's first 8 bytes.
+inline constexpr uint8_t kIcmp6Unreachable = 1;
+inline constexpr uint8_t kIcmp6EchoRequest = 128;
+inline constexpr uint8_t kIcmp6EchoReply = 129;
 
 }  // namespace frame
 

@@ -5,6 +5,8 @@
 #include <optional>
 #include <string_view>
 
+#include "net/ip_address.h"
+
 namespace anyscan {
 
 // What a validated reply says about a target. One result record per
@@ -31,16 +33,26 @@ inline bool classification_success(Classification c) {
 // How many bytes of a UDP reply's payload a result keeps (the opt-in `data` field).
 inline constexpr size_t kReplyDataBytes = 64;
 
+// Why a frame to one of our addresses was kInvalid (Reply::invalid_reason; the receiver
+// counts each, the metadata reports them as validation_failed_by_reason).
+enum class InvalidReason : uint8_t {
+  kValidation = 0,        // the cookie, the ports or the shape of the reply did not match
+  kNonFirstFragment = 1,  // an IPv6 later fragment to us (IPv4's are unrelated, as before)
+  kHeaderChain = 2,       // an IPv6 extension-header chain that could not be walked
+};
+inline constexpr int kInvalidReasonCount = 3;
+std::string_view invalid_reason_name(InvalidReason reason);
+
 struct Reply {
-  uint32_t saddr = 0;  // the target that answered (host order)
-  uint32_t daddr = 0;  // our address it answered to
+  IpAddress saddr;     // the target that answered
+  IpAddress daddr;     // our address it answered to
   uint16_t sport = 0;  // target port (0 for ICMP)
   uint16_t dport = 0;  // our source port (ICMP: echo id)
   uint32_t seq = 0;
   uint32_t ack = 0;
   uint16_t window = 0;
-  uint8_t ttl = 0;
-  uint16_t ipid = 0;  // IP identification of the reply
+  uint8_t ttl = 0;    // IPv4 TTL, IPv6 hop limit
+  uint16_t ipid = 0;  // IPv4 identification of the reply (IPv6: 0)
   Classification classification = Classification::kSynAck;
   // UDP: the reply's UDP length field, and its first payload bytes.
   uint16_t udp_length = 0;
@@ -49,7 +61,8 @@ struct Reply {
   // router on the way, or the target itself).
   uint8_t icmp_type = 0;
   uint8_t icmp_code = 0;
-  uint32_t icmp_responder = 0;
+  IpAddress icmp_responder;
+  InvalidReason invalid_reason = InvalidReason::kValidation;  // set with kInvalid
   uint8_t data[kReplyDataBytes] = {};
 };
 
@@ -58,5 +71,7 @@ enum class ReplyVerdict : uint8_t {
   kInvalid,    // looks like a reply to us but fails validation: counted, never reported
   kValid,
 };
+
+
 
 }  // namespace anyscan

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "net/ip_address.h"
 
 namespace anyscan {
 
@@ -50,8 +51,11 @@ struct OutputFieldInfo {
 };
 
 // zmap's saddr_raw/daddr_raw: the address's four bytes in network order, read as a
-// little-endian integer (what zmap prints on x86), so 1.2.3.4 is 67305985.
-inline uint64_t zmap_raw_address(uint32_t host_order) { return __builtin_bswap32(host_order); }
+// little-endian integer (what zmap prints on x86), so 1.2.3.4 is 67305985. zmap has no
+// IPv6: an IPv6 address's is 0.
+inline uint64_t zmap_raw_address(IpAddress address) {
+  return address.is_ipv4() ? __builtin_bswap32(address.ipv4()) : 0;
+}
 
 const std::vector<OutputFieldInfo>& output_fields();
 const OutputFieldInfo& output_field_info(OutputField field);

@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "base/parse_number.h"
-#include "net/ipv4_address.h"
+#include "net/ip_address.h"
 
 namespace anyscan {
 namespace {
@@ -27,12 +27,13 @@ FieldKind kind_of(OutputField field) {
   }
 }
 
-uint64_t number_of(OutputField field, const ResultRecord& r) {
+// Numbers, and addresses as their 128-bit values (IPv4 in its mapped block).
+uint128_t number_of(OutputField field, const ResultRecord& r) {
   switch (field) {
     case OutputField::kSaddr:
-      return r.reply.saddr;
+      return r.reply.saddr.value;
     case OutputField::kDaddr:
-      return r.reply.daddr;
+      return r.reply.daddr.value;
     case OutputField::kSport:
       return r.reply.sport;
     case OutputField::kDport:
@@ -64,7 +65,7 @@ uint64_t number_of(OutputField field, const ResultRecord& r) {
     case OutputField::kUdpPktSize:
       return r.reply.udp_length;
     case OutputField::kIcmpResponder:
-      return r.reply.icmp_responder;
+      return r.reply.icmp_responder.value;
     case OutputField::kIcmpType:
       return r.reply.icmp_type;
     case OutputField::kIcmpCode:
@@ -207,8 +208,8 @@ class OutputFilterParser {
         node.string = token_.text;
         return {};
       case FieldKind::kAddress: {
-        auto address = parse_ipv4(token_.text);
-        if (!address) return bad_void(name + " compares with an IPv4 address");
+        auto address = parse_ip(token_.text);
+        if (!address) return bad_void(name + " compares with an address: " + address.error().message);
         node.number = address->value;
         return {};
       }
@@ -272,7 +273,7 @@ bool OutputFilter::evaluate(int index, const ResultRecord& record) const {
     const bool equal = string_of(node.field, record) == node.string;
     return node.op == Op::kEq ? equal : !equal;
   }
-  const uint64_t value = number_of(node.field, record);
+  const uint128_t value = number_of(node.field, record);
   switch (node.op) {
     case Op::kEq:
       return value == node.number;

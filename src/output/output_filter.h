@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "net/ip_address.h"
 #include "output/output_field.h"
 #include "output/record_formatter.h"
 
@@ -15,8 +16,8 @@ namespace anyscan {
 // (any field of --list-output-fields, also those not written), OP one of = != < > <= >=,
 // joined by && and || (&& binds tighter) and grouped with parentheses. VALUE is a decimal
 // integer or a word (letters, digits, '_', '.', ':', '-') or a "quoted string". Numeric
-// fields compare as integers; saddr and daddr as addresses (an IPv4 VALUE, so < and >
-// work too); classification and the timestamps as strings (= and != only). zmap's default
+// fields compare as integers; saddr, daddr and icmp_responder as addresses (an IPv4 or
+// IPv6 VALUE; < and > order addresses as numbers, with IPv4 in ::ffff:0:0/96); classification and the timestamps as strings (= and != only). zmap's default
 // output is "success = 1 && repeat = 0".
 class OutputFilter {
  public:
@@ -35,7 +36,7 @@ class OutputFilter {
     Op op;
     OutputField field{};     // comparisons
     bool is_string = false;  // compare `string` (else `number`)
-    uint64_t number = 0;
+    uint128_t number = 0;  // a number, or an address's 128-bit value
     std::string string;
     int left = -1, right = -1;  // && and ||: child nodes
   };

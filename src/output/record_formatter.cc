@@ -55,8 +55,7 @@ char* RecordFormatter::field(char* out, const ResultRecord& r, OutputField field
     case OutputField::kSaddr:
     case OutputField::kDaddr:
       if (quote) *out++ = '"';
-      out += format_ipv4(Ipv4Address{field == OutputField::kSaddr ? r.reply.saddr : r.reply.daddr},
-                         out);
+      out += format_ip(field == OutputField::kSaddr ? r.reply.saddr : r.reply.daddr, out);
       if (quote) *out++ = '"';
       return out;
     case OutputField::kSport:
@@ -127,7 +126,7 @@ char* RecordFormatter::udp_field(char* out, const ResultRecord& r, OutputField f
     case OutputField::kIcmpResponder:
       if (!icmp) return json_ ? put(out, "null") : out;
       if (json_) *out++ = '"';
-      out += format_ipv4(Ipv4Address{r.reply.icmp_responder}, out);
+      out += format_ip(r.reply.icmp_responder, out);
       if (json_) *out++ = '"';
       return out;
     case OutputField::kIcmpType:

@@ -22,9 +22,9 @@ Result<void> RecordReader::take(OutputField field, std::string_view value, Recor
   }
   switch (field) {
     case OutputField::kSaddr: {
-      auto address = parse_ipv4(value);
-      if (!address) return make_error(ExitCode::kDataErr, "saddr is not an IPv4 address");
-      key.saddr = address->value;
+      auto address = parse_ip(value);
+      if (!address) return make_error(ExitCode::kDataErr, "saddr is not an address");
+      key.saddr = *address;
       return {};
     }
     case OutputField::kSport: {

@@ -12,7 +12,7 @@ namespace anyscan {
 
 // What identifies a result: enough to rebuild the dedup when a scan resumes.
 struct RecordKey {
-  uint32_t saddr = 0;
+  IpAddress saddr;
   uint16_t sport = 0;
   Classification classification = Classification::kSynAck;
 };

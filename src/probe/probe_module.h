@@ -10,7 +10,8 @@
 #include "base/mix64.h"
 #include "base/result.h"
 #include "net/frame_buffer.h"
-#include "net/ipv4_address.h"
+#include "net/ip_address.h"
+#include "net/ip_frame.h"
 #include "net/mac_address.h"
 #include "net/reply.h"
 #include "net/reply_filter_spec.h"
@@ -23,9 +24,11 @@ class UdpPayloadTable;
 // Everything a probe module needs to build frames and check replies; fixed per scan.
 struct ProbeParams {
   MacAddress source_mac;
-  MacAddress gateway_mac;
-  // Our source addresses (-S): one, a range or a list, sorted, at most kMaxSourceAddresses.
-  std::vector<Ipv4Address> source_ips;
+  MacAddress gateway_mac;   // the next hop of IPv4 probes
+  MacAddress gateway6_mac;  // of IPv6 probes (zero: gateway_mac)
+  // Our source addresses (-S or the routes'): of each family the scan has targets in, one,
+  // a range or a list, sorted, at most kMaxSourceAddresses; IPv6 ones within one /96.
+  std::vector<IpAddress> source_ips;
   uint16_t source_port_first = 32768;
   uint16_t source_port_count = 28232;  // Linux's default ephemeral range 32768-60999
   uint32_t probes_per_target = 1;
@@ -37,27 +40,39 @@ struct ProbeParams {
 
 inline constexpr size_t kMaxSourceAddresses = 256;
 
+inline MacAddress gateway6_of(const ProbeParams& params) {
+  return params.gateway6_mac.is_zero() ? params.gateway_mac : params.gateway6_mac;
+}
+
 // Which of our source addresses probes a target: always the same one for a target address
-// (a keyed hash of it picks), so a reply is valid only when it comes back to that one, and
-// a target sees one scanner address, as with zmap's -S a-b.
+// (a keyed hash of it picks, among our addresses of its family), so a reply is valid only
+// when it comes back to that one, and a target sees one scanner address, as with zmap's
+// -S a-b.
 class SourceChoice {
  public:
-  SourceChoice(const std::vector<Ipv4Address>& sources, const CookieKey& key);
-  uint32_t for_target(uint32_t daddr) const {
-    return sources_.size() == 1 ? sources_[0] : sources_[mix64(daddr ^ salt_) % sources_.size()];
+  SourceChoice(const std::vector<IpAddress>& sources, const CookieKey& key);
+  IpAddress for_target(IpAddress daddr) const {
+    if (daddr.is_ipv4()) {
+      const uint32_t v4 = daddr.ipv4();
+      return IpAddress::v4(v4_.size() == 1 ? v4_[0] : v4_[mix64(v4 ^ salt_) % v4_.size()]);
+    }
+    if (v6_.size() <= 1) return v6_.empty() ? IpAddress{} : v6_[0];
+    return v6_[mix64(mix64(daddr.high64() ^ salt_) ^ daddr.low64()) % v6_.size()];
   }
-  // Whether `address` is one of ours (the kernel filters pass [first, last]).
-  bool contains(uint32_t address) const;
-  Ipv4Address first() const { return Ipv4Address{sources_.front()}; }
-  Ipv4Address last() const { return Ipv4Address{sources_.back()}; }
+  // Whether `address` is one of ours (the kernel filters pass each family's [first, last]).
+  bool contains(IpAddress address) const;
+  bool has(IpFamily family) const { return family == IpFamily::kIpv4 ? !v4_.empty() : !v6_.empty(); }
+  // The filter's view: each family's first and last address (has_ipv4/has_ipv6 set).
+  void fill_filter(ReplyFilterSpec& spec) const;
 
  private:
-  std::vector<uint32_t> sources_;  // sorted
+  std::vector<uint32_t> v4_;   // sorted
+  std::vector<IpAddress> v6_;  // sorted
   uint64_t salt_;
 };
 
 struct ProbeTarget {
-  uint32_t daddr;
+  IpAddress daddr;
   uint16_t dport;
   uint16_t probe_number;  // 0 .. probes_per_target-1
 };
@@ -87,10 +102,19 @@ class ProbeModule {
                         Reply* replies) const = 0;
 };
 
+// The IP layer of a received frame, for a module's classify: kValid when `ip` holds an IP
+// packet with an upper layer to look at (any address: the module checks); otherwise the
+// verdict the frame gets: kUnrelated (not IP, an IPv4 later fragment, not to one of our
+// addresses) or kInvalid with reply->invalid_reason (an IPv6 later fragment or a chain that
+// cannot be walked, to one of our addresses).
+ReplyVerdict reply_ip_layer(const FrameView& view, const SourceChoice& sources, IpFrame* ip,
+                            Reply* reply);
+
 struct ProbeModuleInfo {
   std::string_view name;
   std::string_view description;
   bool needs_ports;  // probes (address, port) targets; -p is required
+  bool ipv6;         // probes IPv6 targets too
   std::unique_ptr<ProbeModule> (*create)(const ProbeParams& params);
 };
 

@@ -8,7 +8,7 @@
 #include "net/checksum.h"
 #include "net/frame_header.h"
 #include "net/frame_layout.h"
-#include "net/ipv4_frame.h"
+#include "net/ip_frame.h"
 
 namespace anyscan {
 
@@ -58,10 +58,6 @@ uint32_t sum_at(size_t offset, const uint8_t* bytes, size_t count) {
 // The probe's IP identification: 16 more bits of the cookie, which an ICMP error quotes
 // with the rest of our IP header (the source port alone has about 15).
 uint16_t ip_id_for(uint64_t cookie) { return static_cast<uint16_t>(cookie >> 16); }
-
-uint16_t checksum_add(uint16_t checksum, uint32_t sum) {
-  return static_cast<uint16_t>(~checksum_fold(static_cast<uint16_t>(~checksum) + sum));
-}
 
 }  // namespace
 
@@ -139,11 +135,12 @@ UdpProbe::UdpProbe(const ProbeParams& params, std::shared_ptr<const UdpPayloadTa
 ReplyFilterSpec UdpProbe::reply_filter() const {
   const uint16_t last =
       static_cast<uint16_t>(params_.source_port_first + params_.source_port_count - 1);
-  return ReplyFilterSpec{sources_.first(),
-                         sources_.last(),
-                         {ReplyFilterRule{kProtoUdp, params_.source_port_first, last, 0},
-                          ReplyFilterRule{kProtoIcmp, params_.source_port_first, last,
-                                          icmp_type_bit(kIcmpUnreachable)}}};
+  ReplyFilterSpec spec;
+  sources_.fill_filter(spec);
+  spec.rules = {ReplyFilterRule{IpFamily::kIpv4, kProtoUdp, params_.source_port_first, last, 0},
+                ReplyFilterRule{IpFamily::kIpv4, kProtoIcmp, params_.source_port_first, last,
+                                icmp_type_bit(kIcmpUnreachable)}};
+  return spec;
 }
 
 std::string UdpProbe::parameters() const {
@@ -167,7 +164,8 @@ std::string UdpProbe::parameters() const {
 }
 
 uint16_t UdpProbe::source_port_for(uint32_t daddr, uint16_t dport, uint16_t probe_number) const {
-  const uint64_t cookie = validation_cookie(params_.key, sources_.for_target(daddr), daddr, dport);
+  const uint64_t cookie = validation_cookie(
+      params_.key, sources_.for_target(IpAddress::v4(daddr)).ipv4(), daddr, dport);
   return static_cast<uint16_t>(params_.source_port_first +
                                ((cookie >> 32) + probe_number) % params_.source_port_count);
 }
@@ -184,22 +182,23 @@ void UdpProbe::build(const ProbeTarget* targets, size_t count, FrameSlot* slots)
       std::memcpy(f + kHeaderBytes, payload.bytes.data(), payload.bytes.size());
     const auto udp_length = static_cast<uint16_t>(kUdpHeaderBytes + payload.bytes.size());
 
-    const uint32_t saddr = sources_.for_target(target.daddr);
-    const uint64_t cookie = validation_cookie(params_.key, saddr, target.daddr, target.dport);
+    const uint32_t daddr = target.daddr.ipv4();
+    const uint32_t saddr = sources_.for_target(target.daddr).ipv4();
+    const uint64_t cookie = validation_cookie(params_.key, saddr, daddr, target.dport);
     const uint16_t sport =
         static_cast<uint16_t>(params_.source_port_first +
                               ((cookie >> 32) + target.probe_number) % params_.source_port_count);
     const uint16_t ip_id = ip_id_for(cookie);
     store_be16(f + kIpTotalLength, static_cast<uint16_t>(kIpMinHeaderBytes + udp_length));
     store_be16(f + kIpId, ip_id);
-    set_ipv4_addresses(f, saddr, target.daddr, checksum_adjust16(prepared.ip_checksum, 0, ip_id));
+    set_ipv4_addresses(f, saddr, daddr, checksum_adjust16(prepared.ip_checksum, 0, ip_id));
 
     uint8_t* u = f + kUdp;
     store_be16(u, sport);
     store_be16(u + 2, target.dport);
     store_be16(u + kUdpLength, udp_length);
     uint16_t sum = checksum_adjust32(prepared.udp_checksum, 0, saddr);
-    sum = checksum_adjust32(sum, 0, target.daddr);
+    sum = checksum_adjust32(sum, 0, daddr);
     sum = checksum_adjust16(sum, 0, sport);
     sum = checksum_adjust16(sum, 0, target.dport);
     uint8_t echo[8];
@@ -256,12 +255,12 @@ ReplyVerdict UdpProbe::classify_udp(const uint8_t* frame, size_t l4_offset, size
   const size_t payload_bytes = std::min<size_t>(udp_length, l4_bytes) - kUdpHeaderBytes;
   const uint8_t* payload = u + kUdpHeaderBytes;
   // The target was probed from one of our addresses only: a reply to another is not its.
-  if (daddr != sources_.for_target(saddr) ||
+  if (IpAddress::v4(daddr) != sources_.for_target(IpAddress::v4(saddr)) ||
       !cookie_valid(daddr, saddr, sport, dport, payload, payload_bytes))
     return ReplyVerdict::kInvalid;
   *reply = Reply{};
-  reply->saddr = saddr;
-  reply->daddr = daddr;
+  reply->saddr = IpAddress::v4(saddr);
+  reply->daddr = IpAddress::v4(daddr);
   reply->sport = sport;
   reply->dport = dport;
   reply->udp_length = udp_length;
@@ -286,24 +285,24 @@ ReplyVerdict UdpProbe::classify_icmp(const uint8_t* frame, size_t l4_offset, siz
   if (inner[9] != kProtoUdp) return ReplyVerdict::kUnrelated;
   const uint32_t ours = load_be32(inner + 12);
   const uint32_t target = load_be32(inner + 16);
-  if (!sources_.contains(ours)) return ReplyVerdict::kUnrelated;
+  if (!sources_.contains(IpAddress::v4(ours))) return ReplyVerdict::kUnrelated;
   const uint8_t* u = inner + ihl;
   const uint16_t our_port = load_be16(u);
   const uint16_t target_port = load_be16(u + 2);
   if (static_cast<uint16_t>(our_port - params_.source_port_first) >= params_.source_port_count)
     return ReplyVerdict::kUnrelated;
-  if (ours != sources_.for_target(target) ||
+  if (IpAddress::v4(ours) != sources_.for_target(IpAddress::v4(target)) ||
       !cookie_valid(ours, target, target_port, our_port, nullptr, 0) ||
       load_be16(inner + 4) != ip_id_for(validation_cookie(params_.key, ours, target, target_port)))
     return ReplyVerdict::kInvalid;
   *reply = Reply{};
-  reply->saddr = target;
-  reply->daddr = daddr;
+  reply->saddr = IpAddress::v4(target);
+  reply->daddr = IpAddress::v4(daddr);
   reply->sport = target_port;
   reply->dport = our_port;
   reply->icmp_type = icmp[kIcmpType];
   reply->icmp_code = icmp[kIcmpCode];
-  reply->icmp_responder = responder;
+  reply->icmp_responder = IpAddress::v4(responder);
   reply->classification = Classification::kIcmpUnreach;
   return ReplyVerdict::kValid;
 }
@@ -311,15 +310,19 @@ ReplyVerdict UdpProbe::classify_icmp(const uint8_t* frame, size_t l4_offset, siz
 void UdpProbe::classify(const FrameView* frames, size_t count, ReplyVerdict* verdicts,
                         Reply* replies) const {
   for (size_t i = 0; i < count; ++i) {
-    const auto ip = parse_ipv4_frame(frames[i].data, frames[i].length);
+    // IPv4 only: a scan with IPv6 targets does not get this module (its plan refuses).
+    IpFrame frame;
+    const FrameStatus status = parse_ip_frame(frames[i].data, frames[i].length, &frame);
+    const IpFrame* ip = &frame;
     ReplyVerdict verdict = ReplyVerdict::kUnrelated;
-    if (ip && sources_.contains(ip->daddr)) {
+    if (status == FrameStatus::kOk && ip->family == IpFamily::kIpv4 &&
+        sources_.contains(ip->daddr)) {
       if (ip->protocol == kProtoUdp)
-        verdict = classify_udp(frames[i].data, ip->l4_offset, ip->l4_bytes, ip->saddr, ip->daddr,
-                               &replies[i]);
+        verdict = classify_udp(frames[i].data, ip->l4_offset, ip->l4_bytes, ip->saddr.ipv4(),
+                               ip->daddr.ipv4(), &replies[i]);
       else if (ip->protocol == kProtoIcmp)
-        verdict = classify_icmp(frames[i].data, ip->l4_offset, ip->l4_bytes, ip->saddr, ip->daddr,
-                                &replies[i]);
+        verdict = classify_icmp(frames[i].data, ip->l4_offset, ip->l4_bytes, ip->saddr.ipv4(),
+                                ip->daddr.ipv4(), &replies[i]);
       if (verdict == ReplyVerdict::kValid) {
         replies[i].ttl = ip->ttl;
         replies[i].ipid = ip->ipid;

@@ -1,7 +1,10 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
+
+#include "net/ip_address.h"
 
 namespace anyscan {
 
@@ -15,6 +18,14 @@ struct CookieKey {
 // SipHash-2-4 (Aumasson & Bernstein, 2012) of the 10-byte message
 // saddr(4) | daddr(4) | port(2), as 64 bits. Pure; the same on sender and receiver.
 uint64_t validation_cookie(const CookieKey& key, uint32_t saddr, uint32_t daddr, uint16_t port);
+
+// SipHash-2-4 of any message (the paper's reference vectors hold: tests).
+uint64_t siphash24(const CookieKey& key, const uint8_t* message, size_t bytes);
+
+// The cookie of a probe from saddr to (daddr, port), for either family: IPv4 as above, so an
+// IPv4 scan's cookies are what they always were; IPv6 the SipHash-2-4 of the 34 bytes
+// saddr(16) | daddr(16) | port(2, big-endian), both 128-bit addresses keyed in whole.
+uint64_t validation_cookie(const CookieKey& key, IpAddress saddr, IpAddress daddr, uint16_t port);
 
 // Key derived from a user seed (-e), so a seeded scan is reproducible frame for frame.
 CookieKey cookie_key_from_seed(uint64_t seed);

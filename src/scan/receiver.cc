@@ -22,7 +22,8 @@ Result<void> Receiver::handle(const FrameView* frames, size_t count) {
   timeval now{};
   ::gettimeofday(&now, nullptr);
   uint64_t invalid = 0, unrelated = 0, results = 0, duplicates = 0, success = 0, filtered = 0,
-           other_shard = 0;
+           other_shard = 0, results_ipv6 = 0;
+  uint64_t invalid_by_reason[kInvalidReasonCount] = {};
   const bool cooldown = collector_.cooldown.load(std::memory_order_relaxed);
   std::lock_guard<std::mutex> lock(collector_.mutex);
   for (size_t i = 0; i < count; ++i) {
@@ -32,6 +33,7 @@ Result<void> Receiver::handle(const FrameView* frames, size_t count) {
     }
     if (verdicts[i] == ReplyVerdict::kInvalid) {
       ++invalid;
+      ++invalid_by_reason[static_cast<size_t>(replies[i].invalid_reason) % kInvalidReasonCount];
       continue;
     }
     const Reply& reply = replies[i];
@@ -69,6 +71,7 @@ Result<void> Receiver::handle(const FrameView* frames, size_t count) {
       if (!written) return written;
     }
     ++results;
+    results_ipv6 += !reply.saddr.is_ipv4();
     success += classification_success(reply.classification);
     if (counts && collector_.max_results != 0 && ++collector_.counted >= collector_.max_results)
       collector_.limit_reached.store(true, std::memory_order_relaxed);
@@ -81,6 +84,13 @@ Result<void> Receiver::handle(const FrameView* frames, size_t count) {
   counters_.success.fetch_add(success, std::memory_order_relaxed);
   counters_.filtered.fetch_add(filtered, std::memory_order_relaxed);
   counters_.other_shard.fetch_add(other_shard, std::memory_order_relaxed);
+  counters_.invalid_fragment.fetch_add(
+      invalid_by_reason[static_cast<size_t>(InvalidReason::kNonFirstFragment)],
+      std::memory_order_relaxed);
+  counters_.invalid_header_chain.fetch_add(
+      invalid_by_reason[static_cast<size_t>(InvalidReason::kHeaderChain)],
+      std::memory_order_relaxed);
+  counters_.results_ipv6.fetch_add(results_ipv6, std::memory_order_relaxed);
   return {};
 }
 

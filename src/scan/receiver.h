@@ -25,6 +25,10 @@ struct alignas(64) ReceiverCounters {
   std::atomic<uint64_t> success{0};            // results with success = 1
   std::atomic<uint64_t> filtered{0};           // valid and new, refused by --output-filter
   std::atomic<uint64_t> other_shard{0};        // valid replies to targets of another shard
+  // Of validation_failed, by reason (InvalidReason other than kValidation).
+  std::atomic<uint64_t> invalid_fragment{0};
+  std::atomic<uint64_t> invalid_header_chain{0};
+  std::atomic<uint64_t> results_ipv6{0};  // of results: IPv6 targets'
 };
 
 // Shared by all receiver threads: the exact dedup and the result sink, behind one lock

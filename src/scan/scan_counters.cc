@@ -32,6 +32,9 @@ Totals ScanCounters::totals(uint64_t targets_total) const {
     s.success += c->success.load(std::memory_order_relaxed);
     s.filtered += c->filtered.load(std::memory_order_relaxed);
     s.other_shard += c->other_shard.load(std::memory_order_relaxed);
+    s.invalid_fragment += c->invalid_fragment.load(std::memory_order_relaxed);
+    s.invalid_header_chain += c->invalid_header_chain.load(std::memory_order_relaxed);
+    s.results_ipv6 += c->results_ipv6.load(std::memory_order_relaxed);
   }
   return s;
 }

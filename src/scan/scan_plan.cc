@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <thread>
 
 #include "base/log.h"
@@ -46,17 +47,17 @@ Result<AddressSet> load_blocklist(const ScanConfig& config, std::string* source)
 
 // Which blocklist entry took the targets, and how to scan them anyway.
 std::string all_excluded(const AddressSet& targets, const AddressSet& block, const ScanPlan& plan) {
-  std::string why = "all " + std::to_string(targets.size()) + " target addresses are excluded";
+  std::string why = "all " + count_text(targets.count()) + " target addresses are excluded";
   const AddressSet blocked = targets.intersect(block);
   if (blocked.empty()) return why + " by the allowlist (-w)";
-  const uint32_t first = blocked.at(0);
+  const IpAddress first = blocked.ranges().front().first;
   for (const AddressRange& r : block.ranges())
     if (r.first <= first && first <= r.last) {
-      why += " by the blocklist " + plan.blocklist_source + " (" + to_string(Ipv4Address{r.first}) +
-             "-" + to_string(Ipv4Address{r.last});
+      why += " by the blocklist " + plan.blocklist_source + " (" + to_string(r.first) + "-" +
+             to_string(r.last);
       break;
     }
-  why += blocked.size() == targets.size() ? ")" : ", and the rest by the allowlist)";
+  why += blocked.count() == targets.count() ? ")" : ", and the rest by the allowlist)";
   return why +
          ": scan only networks you may scan; -b FILE replaces the blocklist "
          "(-b /dev/null: none)";
@@ -65,9 +66,9 @@ std::string all_excluded(const AddressSet& targets, const AddressSet& block, con
 Result<AddressSet> listed_targets(const ScanConfig& config) {
   std::vector<AddressRange> ranges;
   for (const auto& text : config.targets) {
-    auto range = parse_target(text);
-    if (!range) return make_error(ExitCode::kUsage, range.error().message);
-    ranges.push_back(*range);
+    auto parsed = parse_target(text);
+    if (!parsed) return make_error(ExitCode::kUsage, parsed.error().message);
+    for (size_t i = 0; i < parsed->count; ++i) ranges.push_back(parsed->ranges[i]);
   }
   AddressSet targets(std::move(ranges));
   if (!config.list_of_ips_file.empty()) {
@@ -114,6 +115,7 @@ void plan_probe(const ScanConfig& config, std::shared_ptr<const UdpPayloadTable>
   params.udp_payloads = std::move(payloads);
   params.source_mac = plan.network.source_mac;
   params.gateway_mac = plan.network.gateway_mac;
+  params.gateway6_mac = plan.network.gateway6_mac;
   params.source_ips = plan.network.source_ips;
   uint32_t first = config.source_port_first;
   uint32_t count = static_cast<uint32_t>(config.source_port_last - config.source_port_first + 1);
@@ -142,19 +144,31 @@ Result<void> plan_targets(const ScanConfig& config, ScanPlan& plan) {
   if (!targets) return tl::unexpected(targets.error());
   auto block = load_blocklist(config, &plan.blocklist_source);
   if (!block) return tl::unexpected(block.error());
-  const uint64_t before = targets->size();
+  const uint128_t before = targets->count();
   plan.addresses = targets->minus(*block);
   if (plan.addresses.empty())
     return make_error(ExitCode::kDataErr,
                       before == 0 ? "no target addresses" : all_excluded(*targets, *block, plan));
-  if (before != plan.addresses.size())
-    logf(LogLevel::kInfo, "%llu of %llu target addresses excluded by allowlist/blocklist",
-         static_cast<unsigned long long>(before - plan.addresses.size()),
-         static_cast<unsigned long long>(before));
+  if (before != plan.addresses.count())
+    logf(LogLevel::kInfo, "%s of %s target addresses excluded by allowlist/blocklist",
+         count_text(before - plan.addresses.count()).c_str(), count_text(before).c_str());
   plan.ports = plan.module_info->needs_ports ? PortSet(config.ports) : PortSet({0});
-  if (plan.target_count() / plan.ports.size() != plan.addresses.size() ||
-      plan.target_count() > IndexPermutation::kMaxSize)
-    return make_error(ExitCode::kUsage, "target space too large");
+  // Every (address, port) has an index the permutation runs over: a space larger than it
+  // can hold is refused, never wrapped.
+  const uint128_t space = plan.addresses.count() * plan.ports.size();
+  if (plan.addresses.count() > IndexPermutation::kMaxSize || space > IndexPermutation::kMaxSize)
+    return make_error(ExitCode::kUsage,
+                      "the target space is " + count_text(plan.addresses.count()) +
+                          " addresses x " + std::to_string(plan.ports.size()) +
+                          (plan.ports.size() == 1 ? " port = " : " ports = ") +
+                          count_text(space) + " targets, more than the " +
+                          count_text(IndexPermutation::kMaxSize) +
+                          " a scan can index: scan smaller prefixes");
+  if (plan.addresses.count(IpFamily::kIpv6) != 0 && !plan.module_info->ipv6)
+    return make_error(ExitCode::kUsage, "-M " + std::string(plan.module_info->name) +
+                                            " probes IPv4 only, and the targets include " +
+                                            count_text(plan.addresses.count(IpFamily::kIpv6)) +
+                                            " IPv6 addresses: UDP over IPv6 is not supported yet");
   uint64_t limit = config.max_targets == 0 ? UINT64_MAX : config.max_targets;
   if (config.max_targets_ppm != 0) {  // -n P%: of this shard's targets, at least one
     const uint64_t mine =
@@ -167,84 +181,160 @@ Result<void> plan_targets(const ScanConfig& config, ScanPlan& plan) {
   return {};
 }
 
-Result<NetworkPlan> plan_network(const ScanConfig& config, Ipv4Address first_target) {
+namespace {
+
+// The first target of a family, whose route stands for all of that family's.
+std::optional<IpAddress> first_of(const AddressSet& targets, IpFamily family) {
+  for (const AddressRange& r : targets.ranges())
+    if (r.first.family() == family) return r.first;
+  return std::nullopt;
+}
+
+// The gateway MAC for one family's next hop: the neighbour table, else the kernel asked to
+// resolve it (ARP or neighbour solicitation, by the kernel) and the table read again for up
+// to kResolveMs. Never a broadcast or multicast fallback.
+constexpr int kResolveMs = 3000;
+Result<MacAddress> next_hop_mac(NetlinkClient& netlink, const InterfaceInfo& interface,
+                                IpAddress next_hop, std::string* source) {
+  auto mac = netlink.neighbour_mac(interface.ifindex, next_hop);
+  if (!mac) return tl::unexpected(mac.error());
+  std::string how = "neighbour table (" + to_string(next_hop) + ")";
+  if (!*mac) {
+    if (auto asked = netlink.request_neighbour(interface.ifindex, next_hop); asked) {
+      for (int waited = 0; waited < kResolveMs && !*mac; waited += 20) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        mac = netlink.neighbour_mac(interface.ifindex, next_hop);
+        if (!mac) return tl::unexpected(mac.error());
+      }
+      how = "resolved by the kernel (" + to_string(next_hop) + ")";
+    } else {
+      logf(LogLevel::kDebug, "%s", asked.error().message.c_str());
+    }
+  }
+  if (!*mac)
+    return make_error(ExitCode::kUnavailable,
+                      "cannot find the gateway MAC: no neighbour entry for " + to_string(next_hop) +
+                          " on " + interface.name + " (resolving it needs CAP_NET_ADMIN, or it " +
+                          "did not answer within 3 s); pass -G/--gateway-mac (or ping " +
+                          to_string(next_hop) + " once first)");
+  *source = how;
+  return **mac;
+}
+
+// One family's route and source addresses; the interface is the same for every family.
+Result<void> plan_family(const ScanConfig& config, NetlinkClient& netlink, IpAddress first,
+                         std::optional<InterfaceInfo>& interface, NetworkPlan& net) {
+  const IpFamily family = first.family();
+  const char* name = family == IpFamily::kIpv4 ? "IPv4" : "IPv6";
+  std::optional<RouteInfo> route;
+  if (interface) {
+    if (auto r = netlink.route_to(first, interface->ifindex)) route = *r;
+  } else {
+    auto r = netlink.route_to(first);
+    if (!r)
+      return make_error(ExitCode::kUnavailable,
+                        r.error().message + ": pass -i/--interface, -S and -G");
+    route = *r;
+    auto info = netlink.interface_by_index(route->ifindex);
+    if (!info) return tl::unexpected(info.error());
+    interface = *info;
+  }
+  if (route && route->ifindex != interface->ifindex && config.interface.empty())
+    return make_error(ExitCode::kUnavailable,
+                      std::string("the ") + name + " targets route through another interface than " +
+                          interface->name + ": one scan uses one interface (pass -i)");
+  std::vector<IpAddress> given;
+  for (IpAddress a : config.source_ips)
+    if (a.family() == family) given.push_back(a);
+  if (given.empty()) {
+    if (route && route->preferred_source && route->preferred_source->family() == family) {
+      given.push_back(*route->preferred_source);
+    } else {
+      for (IpAddress a : interface->addresses)
+        if (a.family() == family) {
+          given.push_back(a);
+          break;
+        }
+    }
+  }
+  if (given.empty())
+    return make_error(ExitCode::kUnavailable, "interface " + interface->name + " has no " + name +
+                                                  " address for the " + name +
+                                                  " targets: pass -S/--source-ip");
+  net.source_ips.insert(net.source_ips.end(), given.begin(), given.end());
+  if (config.gateway_mac) {
+    (family == IpFamily::kIpv4 ? net.gateway_mac : net.gateway6_mac) = *config.gateway_mac;
+    (family == IpFamily::kIpv4 ? net.gateway_source : net.gateway6_source) = "-G";
+    return {};
+  }
+  // The next hop is the route's gateway, or for an on-link route the target itself.
+  const IpAddress next_hop = route && route->gateway ? *route->gateway : first;
+  std::string source;
+  auto mac = next_hop_mac(netlink, *interface, next_hop, &source);
+  if (!mac) return tl::unexpected(mac.error());
+  (family == IpFamily::kIpv4 ? net.gateway_mac : net.gateway6_mac) = *mac;
+  (family == IpFamily::kIpv4 ? net.gateway_source : net.gateway6_source) = source;
+  return {};
+}
+
+}  // namespace
+
+Result<NetworkPlan> plan_network(const ScanConfig& config, const AddressSet& targets) {
   NetworkPlan net;
+  const std::optional<IpAddress> firsts[] = {first_of(targets, IpFamily::kIpv4),
+                                             first_of(targets, IpFamily::kIpv6)};
+  for (const auto& first : firsts) {
+    if (!first) continue;
+    bool have = false;
+    for (IpAddress a : config.source_ips) have = have || a.family() == first->family();
+    if (!have && !config.source_ips.empty())
+      return make_error(ExitCode::kUsage,
+                        std::string("-S names no ") +
+                            (first->is_ipv4() ? "IPv4" : "IPv6") + " address, and the targets "
+                            "include " + (first->is_ipv4() ? "IPv4" : "IPv6") + " ones (" +
+                            to_string(*first) + ")");
+  }
   const bool all_given = !config.interface.empty() && !config.source_ips.empty() &&
                          config.gateway_mac && config.source_mac;
   if (all_given && config.dryrun) {
     // A dry run with everything given needs no interface to exist (root-free tests).
     net.interface = config.interface;
-    net.source_ips = config.source_ips;
+    for (IpAddress a : config.source_ips)
+      if ((a.is_ipv4() && firsts[0]) || (!a.is_ipv4() && firsts[1])) net.source_ips.push_back(a);
     net.source_ip = net.source_ips.front();
     net.source_mac = *config.source_mac;
-    net.gateway_mac = *config.gateway_mac;
-    net.gateway_source = "-G";
+    net.gateway_mac = net.gateway6_mac = *config.gateway_mac;
+    net.gateway_source = net.gateway6_source = "-G";
     return net;
   }
   auto netlink = NetlinkClient::open();
   if (!netlink) return tl::unexpected(netlink.error());
-  InterfaceInfo interface;
-  std::optional<RouteInfo> route;
+  std::optional<InterfaceInfo> interface;
   if (!config.interface.empty()) {
     auto info = netlink->interface_by_name(config.interface);
     if (!info) return tl::unexpected(with_context(info.error(), "-i"));
     interface = *info;
-    if (auto r = netlink->route_to(first_target, interface.ifindex)) route = *r;
-  } else {
-    auto r = netlink->route_to(first_target);
-    if (!r)
-      return make_error(ExitCode::kUnavailable,
-                        r.error().message + ": pass -i/--interface, -S and -G");
-    route = *r;
-    auto info = netlink->interface_by_index(route->ifindex);
-    if (!info) return tl::unexpected(info.error());
-    interface = *info;
   }
-  if (!interface.up) logf(LogLevel::kWarn, "interface %s is down", interface.name.c_str());
-  net.interface = interface.name;
-  net.ifindex = interface.ifindex;
-  if (auto queues = interface_queues(interface.name)) {
+  for (const auto& first : firsts)
+    if (first)
+      if (auto planned = plan_family(config, *netlink, *first, interface, net); !planned)
+        return tl::unexpected(planned.error());
+  if (!interface->up) logf(LogLevel::kWarn, "interface %s is down", interface->name.c_str());
+  net.interface = interface->name;
+  net.ifindex = interface->ifindex;
+  if (auto queues = interface_queues(interface->name)) {
     net.rx_queues = queues->rx;
     net.tx_queues = queues->tx;
   } else {
     logf(LogLevel::kWarn, "%s: assuming one receive and one transmit queue",
          queues.error().message.c_str());
   }
-
-  if (!config.source_ips.empty())
-    net.source_ip = config.source_ips.front();
-  else if (route && route->preferred_source)
-    net.source_ip = *route->preferred_source;
-  else if (!interface.addresses.empty())
-    net.source_ip = interface.addresses.front();
-  else
-    return make_error(ExitCode::kUnavailable,
-                      "interface " + interface.name + " has no IPv4 address: pass -S/--source-ip");
-  net.source_ips =
-      config.source_ips.empty() ? std::vector<Ipv4Address>{net.source_ip} : config.source_ips;
-
-  net.source_mac = config.source_mac ? *config.source_mac : interface.mac;
+  net.source_ip = net.source_ips.front();
+  net.source_mac = config.source_mac ? *config.source_mac : interface->mac;
   if (net.source_mac.is_zero())
     return make_error(
         ExitCode::kUnavailable,
-        "interface " + interface.name + " has no MAC address (not Ethernet?): pass --source-mac");
-
-  if (config.gateway_mac) {
-    net.gateway_mac = *config.gateway_mac;
-    net.gateway_source = "-G";
-    return net;
-  }
-  // The next hop is the route's gateway, or for an on-link route the target itself.
-  const Ipv4Address next_hop = route && route->gateway ? *route->gateway : first_target;
-  auto mac = netlink->neighbour_mac(interface.ifindex, next_hop);
-  if (!mac) return tl::unexpected(mac.error());
-  if (!*mac)
-    return make_error(ExitCode::kUnavailable,
-                      "cannot find the gateway MAC: no neighbour entry for " + to_string(next_hop) +
-                          " on " + interface.name + "; pass -G/--gateway-mac (or ping " +
-                          to_string(next_hop) + " once first)");
-  net.gateway_mac = **mac;
-  net.gateway_source = "neighbour table (" + to_string(next_hop) + ")";
+        "interface " + interface->name + " has no MAC address (not Ethernet?): pass --source-mac");
   return net;
 }
 
@@ -279,7 +369,7 @@ void plan_threads(const ScanConfig& config, uint32_t cores, ScanPlan& plan) {
          config.receiver_threads);
 }
 
-std::optional<uint64_t> ScanPlan::target_index_of(uint32_t saddr, uint16_t sport) const {
+std::optional<uint64_t> ScanPlan::target_index_of(IpAddress saddr, uint16_t sport) const {
   const auto address_index = addresses.index_of(saddr);
   const int32_t port_index = probe->uses_ports() ? ports.index_of(sport) : 0;
   if (!address_index || port_index < 0) return std::nullopt;
@@ -301,7 +391,7 @@ Result<ScanPlan> build_scan_plan(const ScanConfig& config, std::optional<SeedAnd
   } else if (auto seeded = plan_seed(config, plan); !seeded) {
     return tl::unexpected(seeded.error());
   }
-  auto network = plan_network(config, Ipv4Address{plan.addresses.at(0)});
+  auto network = plan_network(config, plan.addresses);
   if (!network) return tl::unexpected(network.error());
   plan.network = std::move(*network);
   plan_probe(config, std::move(*payloads), plan);
@@ -314,11 +404,13 @@ Result<ScanPlan> build_scan_plan(const ScanConfig& config, std::optional<SeedAnd
 
 ScanIdentity scan_identity(const ScanPlan& plan, const ScanConfig& config) {
   ScanIdentity id;
-  uint64_t hash = 0xcbf29ce484222325ULL;  // FNV-1a 64 over the ranges, as bytes
+  // FNV-1a 64 over the ranges, as bytes: an IPv4 range's two 32-bit ends (as every version
+  // wrote them, so a checkpoint of an IPv4 scan still resumes), an IPv6 one's 128-bit ends.
+  uint64_t hash = 0xcbf29ce484222325ULL;
   for (const AddressRange& r : plan.addresses.ranges())
-    for (uint32_t v : {r.first, r.last})
-      for (int shift = 0; shift < 32; shift += 8) {
-        hash ^= (v >> shift) & 0xFF;
+    for (IpAddress v : {r.first, r.last})
+      for (int shift = 0; shift < (v.is_ipv4() ? 32 : 128); shift += 8) {
+        hash ^= static_cast<uint64_t>(v.value >> shift) & 0xFF;
         hash *= 0x100000001b3ULL;
       }
   id.targets = checkpoint_hex64(hash) + "/" + std::to_string(plan.addresses.size());

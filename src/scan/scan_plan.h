@@ -7,7 +7,7 @@
 #include "base/result.h"
 #include "cli/scan_config.h"
 #include "engine/engine_kind.h"
-#include "net/ipv4_address.h"
+#include "net/ip_address.h"
 #include "net/mac_address.h"
 #include "probe/probe_module.h"
 #include "probe/validation_cookie.h"
@@ -24,11 +24,14 @@ struct NetworkPlan {
   int ifindex = 0;
   uint32_t rx_queues = 1;               // active receive queues (ETHTOOL_GCHANNELS)
   uint32_t tx_queues = 1;               // active transmit queues
-  Ipv4Address source_ip;                // the first of source_ips
-  std::vector<Ipv4Address> source_ips;  // every probe goes out from one of these (-S)
+  IpAddress source_ip;                // the first of source_ips
+  std::vector<IpAddress> source_ips;  // every probe goes out from one of these of its family
   MacAddress source_mac;
+  // The next hop's MAC for IPv4 targets and for IPv6 targets (the routers may differ).
   MacAddress gateway_mac;
   std::string gateway_source;  // "-G", "neighbour table (198.18.0.1)", ...
+  MacAddress gateway6_mac;
+  std::string gateway6_source;
 };
 
 // Everything a validated ScanConfig resolves to, decided once before anything is opened:
@@ -61,7 +64,7 @@ struct ScanPlan {
   // The target a reply or a result names: address index x ports + port index (the port
   // ignored by modules without ports); nullopt for an address or port this scan does not
   // probe. The receiver and a resume's reload must agree on it: both ask here.
-  std::optional<uint64_t> target_index_of(uint32_t saddr, uint16_t sport) const;
+  std::optional<uint64_t> target_index_of(IpAddress saddr, uint16_t sport) const;
 };
 
 // Resolves everything: targets and lists, ports, seed and key, interface and addresses
@@ -79,9 +82,11 @@ Result<ScanPlan> build_scan_plan(const ScanConfig& config,
 // The parts, exposed for tests. Targets, ports, allowlist and blocklist (CLI target errors
 // are kUsage; file errors kDataErr).
 Result<void> plan_targets(const ScanConfig& config, ScanPlan& plan);
-// Interface, source address/MAC and gateway MAC: from the flags, else rtnetlink. Never
-// falls back to broadcast: a missing gateway MAC is an error naming -G.
-Result<NetworkPlan> plan_network(const ScanConfig& config, Ipv4Address first_target);
+// Interface, source addresses/MAC and gateway MACs for each family `targets` holds: from
+// the flags, else rtnetlink (a missing neighbour entry is asked of the kernel, NTF_USE, and
+// waited for). Never falls back to broadcast or multicast: a gateway MAC that cannot be
+// found is an error naming -G.
+Result<NetworkPlan> plan_network(const ScanConfig& config, const AddressSet& targets);
 // Sender and receiver threads for the engine and the interface's queues.
 void plan_threads(const ScanConfig& config, uint32_t cores, ScanPlan& plan);
 

@@ -40,7 +40,7 @@ Result<void> Sender::run() {
   const uint64_t port_count = plan_.ports.size();
   uint64_t k = 0, end = 0;  // next target of the current chunk, and the chunk's end
   uint32_t probe = 0;       // next probe number of target k
-  ProbeTarget current{0, 0, 0};
+  ProbeTarget current{IpAddress{}, 0, 0};
   uint64_t sent = 0, failed = 0;
 
   while (!stop_.load(std::memory_order_relaxed)) {

@@ -16,6 +16,10 @@ struct Totals {
   // Frames the interface itself dropped during the scan (NIC ring overflow, missed, FIFO),
   // before any socket: an upper bound on replies lost there (other traffic counts too).
   uint64_t interface_dropped = 0;
+  // Of validation_failed: IPv6 later fragments to us, and chains that could not be walked.
+  uint64_t invalid_fragment = 0;
+  uint64_t invalid_header_chain = 0;
+  uint64_t results_ipv6 = 0;  // of results: IPv6 targets'
 };
 
 // The counts of Totals that add up over the runs of a resumed scan (all but targets_total),
@@ -39,6 +43,9 @@ inline constexpr TotalsCount kTotalsCounts[] = {
     {"interface_dropped", &Totals::interface_dropped},
     {"filtered", &Totals::filtered},
     {"other_shards", &Totals::other_shard},
+    {"ipv6_non_first_fragment", &Totals::invalid_fragment},
+    {"ipv6_header_chain", &Totals::invalid_header_chain},
+    {"results_ipv6", &Totals::results_ipv6},
 };
 // to += from, count by count.
 void add_counts(Totals& to, const Totals& from);

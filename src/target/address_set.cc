@@ -1,14 +1,35 @@
 #include "target/address_set.h"
 
 #include <algorithm>
+#include <string>
 
 namespace anyscan {
+namespace {
+
+constexpr uint128_t kMax = ~uint128_t{0};
+
+// a + b, saturating at 2^128 - 1.
+uint128_t add_saturating(uint128_t a, uint128_t b) { return a > kMax - b ? kMax : a + b; }
+
+// Splits r where it crosses into or out of the IPv4 block, so a range is one family.
+void push_by_family(std::vector<AddressRange>& out, AddressRange r) {
+  const uint128_t cuts[] = {kIpv4First.value, kIpv4Last.value + 1};
+  for (uint128_t cut : cuts)
+    if (r.first.value < cut && cut <= r.last.value) {
+      out.push_back({r.first, IpAddress{cut - 1}});
+      r.first = IpAddress{cut};
+    }
+  out.push_back(r);
+}
+
+}  // namespace
 
 AddressSet::AddressSet(std::vector<AddressRange> ranges) : ranges_(std::move(ranges)) {
   normalize();
 }
 
-AddressSet AddressSet::everything() { return AddressSet({AddressRange{0, 0xffffffffu}}); }
+AddressSet AddressSet::everything() { return AddressSet({{IpAddress{0}, IpAddress{kMax}}}); }
+AddressSet AddressSet::ipv4_space() { return AddressSet({{kIpv4First, kIpv4Last}}); }
 
 void AddressSet::add(AddressRange range) {
   ranges_.push_back(range);
@@ -25,18 +46,20 @@ void AddressSet::normalize() {
             [](const AddressRange& a, const AddressRange& b) { return a.first < b.first; });
   std::vector<AddressRange> merged;
   for (const AddressRange& r : ranges_) {
-    if (!merged.empty() && uint64_t{r.first} <= uint64_t{merged.back().last} + 1) {
+    if (!merged.empty() &&
+        (merged.back().last.value == kMax || r.first.value <= merged.back().last.value + 1)) {
       merged.back().last = std::max(merged.back().last, r.last);
     } else {
       merged.push_back(r);
     }
   }
-  ranges_ = std::move(merged);
+  ranges_.clear();
+  for (const AddressRange& r : merged) push_by_family(ranges_, r);
   starts_.resize(ranges_.size());
   total_ = 0;
   for (size_t i = 0; i < ranges_.size(); ++i) {
     starts_[i] = total_;
-    total_ += ranges_[i].size();
+    total_ = add_saturating(total_, ranges_[i].count());
   }
 }
 
@@ -44,17 +67,20 @@ AddressSet AddressSet::minus(const AddressSet& other) const {
   std::vector<AddressRange> out;
   size_t j = 0;
   const auto& cut = other.ranges_;
-  for (AddressRange r : ranges_) {
-    uint64_t first = r.first;
-    const uint64_t last = r.last;
-    while (j < cut.size() && cut[j].last < first) ++j;
-    size_t k = j;
-    while (first <= last && k < cut.size() && cut[k].first <= last) {
-      if (cut[k].first > first) out.push_back({uint32_t(first), uint32_t(cut[k].first - 1)});
-      first = uint64_t{cut[k].last} + 1;
-      ++k;
+  for (const AddressRange& r : ranges_) {
+    uint128_t first = r.first.value;
+    const uint128_t last = r.last.value;
+    bool done = false;
+    while (j < cut.size() && cut[j].last.value < first) ++j;
+    for (size_t k = j; !done && k < cut.size() && cut[k].first.value <= last; ++k) {
+      if (cut[k].first.value > first) out.push_back({IpAddress{first}, IpAddress{cut[k].first.value - 1}});
+      if (cut[k].last.value >= last) {
+        done = true;
+      } else {
+        first = std::max(first, cut[k].last.value + 1);
+      }
     }
-    if (first <= last) out.push_back({uint32_t(first), uint32_t(last)});
+    if (!done) out.push_back({IpAddress{first}, IpAddress{last}});
   }
   return AddressSet(std::move(out));
 }
@@ -65,8 +91,8 @@ AddressSet AddressSet::intersect(const AddressSet& other) const {
   while (i < ranges_.size() && j < other.ranges_.size()) {
     const AddressRange& a = ranges_[i];
     const AddressRange& b = other.ranges_[j];
-    const uint32_t first = std::max(a.first, b.first);
-    const uint32_t last = std::min(a.last, b.last);
+    const IpAddress first = std::max(a.first, b.first);
+    const IpAddress last = std::min(a.last, b.last);
     if (first <= last) out.push_back({first, last});
     if (a.last < b.last)
       ++i;
@@ -76,20 +102,49 @@ AddressSet AddressSet::intersect(const AddressSet& other) const {
   return AddressSet(std::move(out));
 }
 
-uint32_t AddressSet::at(uint64_t index) const {
-  // Last range whose start index is <= index.
-  const auto it = std::upper_bound(starts_.begin(), starts_.end(), index);
-  const size_t r = static_cast<size_t>(it - starts_.begin()) - 1;
-  return static_cast<uint32_t>(ranges_[r].first + (index - starts_[r]));
+uint128_t AddressSet::count(IpFamily family) const {
+  uint128_t n = 0;
+  for (const AddressRange& r : ranges_)
+    if (r.first.family() == family) n = add_saturating(n, r.count());
+  return n;
 }
 
-std::optional<uint64_t> AddressSet::index_of(uint32_t address) const {
-  const auto it = std::upper_bound(ranges_.begin(), ranges_.end(), address,
-                                   [](uint32_t a, const AddressRange& r) { return a < r.first; });
+uint64_t AddressSet::size() const {
+  return total_ > UINT64_MAX ? UINT64_MAX : static_cast<uint64_t>(total_);
+}
+
+IpAddress AddressSet::at(uint64_t index) const {
+  // Last range whose start index is <= index.
+  const auto it = std::upper_bound(starts_.begin(), starts_.end(), uint128_t{index});
+  const size_t r = static_cast<size_t>(it - starts_.begin()) - 1;
+  return IpAddress{ranges_[r].first.value + (index - starts_[r])};
+}
+
+std::optional<uint64_t> AddressSet::index_of(IpAddress address) const {
+  const auto it =
+      std::upper_bound(ranges_.begin(), ranges_.end(), address,
+                       [](IpAddress a, const AddressRange& r) { return a < r.first; });
   if (it == ranges_.begin()) return std::nullopt;
   const size_t r = static_cast<size_t>(it - ranges_.begin()) - 1;
   if (address > ranges_[r].last) return std::nullopt;
-  return starts_[r] + (address - ranges_[r].first);
+  const uint128_t index = starts_[r] + (address.value - ranges_[r].first.value);
+  if (index > UINT64_MAX) return std::nullopt;
+  return static_cast<uint64_t>(index);
+}
+
+std::string count_text(uint128_t count) {
+  if (count > (uint128_t{1} << 32) && (count & (count - 1)) == 0) {
+    int bits = 0;
+    while ((uint128_t{1} << bits) != count) ++bits;
+    return "2^" + std::to_string(bits);
+  }
+  if (count == kMax) return "2^128";
+  std::string digits;
+  do {
+    digits.insert(digits.begin(), static_cast<char>('0' + static_cast<int>(count % 10)));
+    count /= 10;
+  } while (count != 0);
+  return digits;
 }
 
 }  // namespace anyscan

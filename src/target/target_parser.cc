@@ -29,38 +29,63 @@ std::string_view trim(std::string_view s) {
 
 }  // namespace
 
-Result<AddressRange> parse_target(std::string_view text) {
+namespace {
+
+Result<ParsedTarget> bad_target(std::string_view text, const std::string& why) {
+  return make_error(ExitCode::kDataErr, "bad target " + quoted(text) + ": " + why);
+}
+
+// An IPv6 range stands for the IPv6 addresses in it: the IPv4-mapped block inside it holds
+// IPv4 targets, which only IPv4 text names. So "::/0" is every IPv6 address, not IPv4 too.
+Result<ParsedTarget> without_mapped_block(std::string_view text, AddressRange range) {
+  ParsedTarget out;
+  const bool ipv4_text = range.first.is_ipv4() && range.last.is_ipv4() &&
+                         text.find(':') == std::string_view::npos;
+  if (!ipv4_text && (range.first.is_ipv4() || range.last.is_ipv4() ||
+      (range.first < kIpv4First && kIpv4Last < range.last))) {
+    if (range.first.is_ipv4() && range.last.is_ipv4())
+      return bad_target(text, "IPv4-mapped addresses (::ffff:0:0/96): write the IPv4 addresses");
+    if (range.first < kIpv4First) out.ranges[out.count++] = {range.first, IpAddress{kIpv4First.value - 1}};
+    if (kIpv4Last < range.last) out.ranges[out.count++] = {IpAddress{kIpv4Last.value + 1}, range.last};
+    return out;
+  }
+  out.ranges[out.count++] = range;
+  return out;
+}
+
+}  // namespace
+
+Result<ParsedTarget> parse_target(std::string_view text) {
   if (const size_t slash = text.find('/'); slash != std::string_view::npos) {
-    const auto address = parse_ipv4(text.substr(0, slash));
-    if (!address)
-      return make_error(ExitCode::kDataErr,
-                        "bad target " + quoted(text) + ": not an IPv4 address before '/'");
-    const auto prefix = parse_decimal(text.substr(slash + 1), 32);
+    const auto address = parse_ip(text.substr(0, slash));
+    if (!address) return bad_target(text, "before '/': " + address.error().message);
+    const int max = max_prefix_length(address->family());
+    const auto prefix = parse_decimal(text.substr(slash + 1), static_cast<uint64_t>(max));
     if (!prefix)
-      return make_error(ExitCode::kDataErr,
-                        "bad target " + quoted(text) + ": prefix length must be 0-32");
-    const uint32_t mask = *prefix == 0 ? 0 : ~uint32_t{0} << (32 - *prefix);
-    const uint32_t first = address->value & mask;
-    return AddressRange{first, first | ~mask};
+      return bad_target(text, "prefix length must be 0-" + std::to_string(max));
+    const int length = static_cast<int>(*prefix);
+    return without_mapped_block(
+        text, {prefix_first(*address, length), prefix_last(*address, length)});
   }
   if (const size_t dash = text.find('-'); dash != std::string_view::npos) {
-    const auto first = parse_ipv4(text.substr(0, dash));
-    const auto last = parse_ipv4(text.substr(dash + 1));
+    const auto first = parse_ip(text.substr(0, dash));
+    const auto last = parse_ip(text.substr(dash + 1));
     if (!first || !last)
-      return make_error(ExitCode::kDataErr, "bad target " + quoted(text) +
-                                                ": a range is FIRST-LAST with two IPv4 addresses");
-    if (last->value < first->value)
-      return make_error(ExitCode::kDataErr,
-                        "bad target " + quoted(text) + ": range ends before it starts");
-    return AddressRange{first->value, last->value};
+      return bad_target(text, "a range is FIRST-LAST with two addresses of one family: " +
+                                  (first ? last : first).error().message);
+    if (first->family() != last->family())
+      return bad_target(text, "a range is FIRST-LAST with two addresses of one family");
+    if (*last < *first) return bad_target(text, "range ends before it starts");
+    return without_mapped_block(text, {*first, *last});
   }
-  const auto address = parse_ipv4(text);
+  const auto address = parse_ip(text);
   if (!address)
-    return make_error(
-        ExitCode::kDataErr,
-        "bad target " + quoted(text) +
-            ": expected an IPv4 address, CIDR (a.b.c.d/n) or range (a.b.c.d-e.f.g.h)");
-  return AddressRange{address->value, address->value};
+    return bad_target(text, address.error().message +
+                                "; a target is an address, a prefix (a.b.c.d/n, x:x::/n) or a "
+                                "range (FIRST-LAST)");
+  ParsedTarget out;
+  out.ranges[out.count++] = {*address, *address};
+  return out;
 }
 
 Result<void> TargetListReader::line(std::string_view text) {
@@ -77,7 +102,7 @@ Result<void> TargetListReader::line(std::string_view text) {
   if (!range)
     return make_error(ExitCode::kDataErr,
                       name_ + ":" + std::to_string(line_number_) + ": " + range.error().message);
-  pending_.push_back(*range);
+  for (size_t i = 0; i < range->count; ++i) pending_.push_back(range->ranges[i]);
   // Merged every 64 Ki ranges: a file listing a whole network address by address stays a
   // few ranges in memory.
   if (pending_.size() >= (size_t{1} << 16)) {

@@ -9,9 +9,18 @@
 
 namespace anyscan {
 
-// One target expression: "198.18.0.0/15" (host bits are cleared, as zmap does),
-// "198.18.0.1-198.18.0.9", or "198.18.0.1". Errors name the expression.
-Result<AddressRange> parse_target(std::string_view text);
+// What one target expression names: one range, or two when an IPv6 prefix or range spans
+// the IPv4-mapped block (::ffff:0:0/96), which holds IPv4 targets, not IPv6 ones.
+struct ParsedTarget {
+  AddressRange ranges[2];
+  size_t count = 0;
+};
+
+// One target expression of either family: a prefix "198.18.0.0/15", "2001:2::/48" (host
+// bits are cleared, as zmap does), a range "198.18.0.1-198.18.0.9", "2001:2::1-2001:2::ff",
+// or an address. Text forms as parse_ip (RFC 4291; zone ids and IPv4-mapped forms refused).
+// Errors name the expression and say what is wrong.
+Result<ParsedTarget> parse_target(std::string_view text);
 
 // A target/allowlist/blocklist file (zmap's format), read in pieces of any size: one
 // expression per line, '#' starts a comment, blank lines are ignored. Memory stays bounded

@@ -6,7 +6,7 @@ ProbeParams test_probe_params() {
   ProbeParams p;
   p.source_mac = *parse_mac("02:00:00:00:00:01");
   p.gateway_mac = *parse_mac("02:00:00:00:00:02");
-  p.source_ips = {*parse_ipv4("198.18.0.1")};
+  p.source_ips = {*parse_ip("198.18.0.1")};
   p.source_port_first = 40000;
   p.source_port_count = 1000;
   p.probes_per_target = 2;

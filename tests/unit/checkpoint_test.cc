@@ -218,7 +218,7 @@ TEST(Checkpoint, IdentityDifferenceNamesTheField) {
 
 ResultRecord record(const char* saddr, uint16_t sport, Classification c) {
   ResultRecord r;
-  r.reply.saddr = parse_ipv4(saddr)->value;
+  r.reply.saddr = *parse_ip(saddr);
   r.reply.sport = sport;
   r.reply.ttl = 64;
   r.reply.classification = c;
@@ -240,7 +240,7 @@ TEST(RecordReader, ReadsBackTheFormattersRecords) {
         const size_t n = formatter.format(record("198.18.7.9", 8443, c), buffer);
         auto key = reader.parse(std::string_view(buffer, n - 1));
         ASSERT_TRUE(key) << key.error().message << ": " << std::string(buffer, n);
-        EXPECT_EQ(key->saddr, parse_ipv4("198.18.7.9")->value);
+        EXPECT_EQ(key->saddr, *parse_ip("198.18.7.9"));
         EXPECT_EQ(key->sport, 8443);
         EXPECT_EQ(key->classification, c);
       }

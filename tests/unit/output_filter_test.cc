@@ -11,7 +11,8 @@ namespace {
 
 ResultRecord record(const char* saddr, uint16_t sport, Classification c, uint8_t ttl = 64) {
   ResultRecord r;
-  r.reply.saddr = parse_ipv4(saddr)->value;
+  r.reply.saddr = *parse_ip(saddr);
+  r.reply.daddr = IpAddress::v4(0);  // 0.0.0.0
   r.reply.sport = sport;
   r.reply.ttl = ttl;
   r.reply.classification = c;
@@ -64,7 +65,7 @@ TEST(OutputFilter, OperatorsPrecedenceAndParentheses) {
 TEST(OutputFilter, UdpFields) {
   ResultRecord closed = record("198.18.0.7", 9, Classification::kIcmpUnreach);
   closed.reply.icmp_code = 3;
-  closed.reply.icmp_responder = parse_ipv4("198.18.1.1")->value;
+  closed.reply.icmp_responder = *parse_ip("198.18.1.1");
   EXPECT_TRUE(matches("classification = icmp-unreach && icmp_code = 3", closed));
   EXPECT_TRUE(matches("icmp_unreach_str = \"port unreachable\"", closed));
   EXPECT_TRUE(matches("icmp_responder = 198.18.1.1", closed));
@@ -85,7 +86,7 @@ TEST(OutputFilter, BadExpressionsNameWhereAndWhat) {
       {"nosuch = 1", "unknown field 'nosuch'"},
       {"sport = abc", "sport is a number"},
       {"classification < rst", "classification is text: compare it with = or != only"},
-      {"saddr = 999.1.1.1", "saddr compares with an IPv4 address"},
+      {"saddr = 999.1.1.1", "saddr compares with an address: not an IPv4 address"},
       {"sport = 1 &&", "expected a field name or ("},
       {"(sport = 1", "expected )"},
       {"sport = 1)", "expected && or || or the end"},

@@ -31,12 +31,37 @@ TEST(Ipv4Parser, AcceptsDottedQuadsOnly) {
   EXPECT_EQ(to_string(Ipv4Address{0xc6120001u}), "198.18.0.1");
 }
 
+AddressRange only(const Result<ParsedTarget>& parsed) {
+  EXPECT_TRUE(parsed) << parsed.error().message;
+  EXPECT_EQ(parsed->count, 1u);
+  return parsed->ranges[0];
+}
+
+AddressRange v6(const char* first, const char* last) {
+  return {*parse_ip(first), *parse_ip(last)};
+}
+
 TEST(TargetParser, ParsesCidrRangeAndSingle) {
-  EXPECT_EQ(*parse_target("198.18.0.0/15"), (AddressRange{0xc6120000u, 0xc613ffffu}));
-  EXPECT_EQ(*parse_target("198.18.0.77/24"), (AddressRange{0xc6120000u, 0xc61200ffu}));
-  EXPECT_EQ(*parse_target("0.0.0.0/0"), (AddressRange{0, 0xffffffffu}));
-  EXPECT_EQ(*parse_target("198.18.0.1-198.18.0.9"), (AddressRange{0xc6120001u, 0xc6120009u}));
-  EXPECT_EQ(*parse_target("198.18.0.1"), (AddressRange{0xc6120001u, 0xc6120001u}));
+  EXPECT_EQ(only(parse_target("198.18.0.0/15")), AddressRange::v4(0xc6120000u, 0xc613ffffu));
+  EXPECT_EQ(only(parse_target("198.18.0.77/24")), AddressRange::v4(0xc6120000u, 0xc61200ffu));
+  EXPECT_EQ(only(parse_target("0.0.0.0/0")), AddressRange::v4(0, 0xffffffffu));
+  EXPECT_EQ(only(parse_target("198.18.0.1-198.18.0.9")),
+            AddressRange::v4(0xc6120001u, 0xc6120009u));
+  EXPECT_EQ(only(parse_target("198.18.0.1")), AddressRange::v4(0xc6120001u, 0xc6120001u));
+}
+
+TEST(TargetParser, ParsesIpv6PrefixesRangesAndAddresses) {
+  EXPECT_EQ(only(parse_target("2001:2::/48")), v6("2001:2::", "2001:2:0:ffff:ffff:ffff:ffff:ffff"));
+  EXPECT_EQ(only(parse_target("2001:2::77/120")), v6("2001:2::", "2001:2::ff"));
+  EXPECT_EQ(only(parse_target("2001:2::1-2001:2::9")), v6("2001:2::1", "2001:2::9"));
+  EXPECT_EQ(only(parse_target("2001:0002:0:0:0:0:0:0001")), v6("2001:2::1", "2001:2::1"));
+  EXPECT_EQ(only(parse_target("2001:2::1/128")), v6("2001:2::1", "2001:2::1"));
+  // ::/0 is every IPv6 address: the IPv4-mapped block inside it is IPv4's, so two ranges.
+  auto all = parse_target("::/0");
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->count, 2u);
+  EXPECT_EQ(all->ranges[0], v6("::", "::fffe:ffff:ffff"));
+  EXPECT_EQ(all->ranges[1], v6("::1:0:0:0", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"));
 }
 
 TEST(TargetParser, BadTargetsNameTheInput) {
@@ -44,13 +69,36 @@ TEST(TargetParser, BadTargetsNameTheInput) {
       {"198.18.0.0/33", "bad target '198.18.0.0/33': prefix length must be 0-32"},
       {"198.18.0.0/", "bad target '198.18.0.0/': prefix length must be 0-32"},
       {"198.18.0.0/-1", "bad target '198.18.0.0/-1': prefix length must be 0-32"},
-      {"300.1.1.1/8", "bad target '300.1.1.1/8': not an IPv4 address before '/'"},
+      {"2001:2::/129", "bad target '2001:2::/129': prefix length must be 0-128"},
+      {"300.1.1.1/8",
+       "bad target '300.1.1.1/8': before '/': not an IPv4 address (four decimal octets 0-255, "
+       "no leading zeros)"},
       {"198.18.0.9-198.18.0.1", "bad target '198.18.0.9-198.18.0.1': range ends before it starts"},
-      {"198.18.0.1-", "bad target '198.18.0.1-': a range is FIRST-LAST with two IPv4 addresses"},
+      {"198.18.0.1-",
+       "bad target '198.18.0.1-': a range is FIRST-LAST with two addresses of one family: an "
+       "empty address"},
+      {"198.18.0.1-2001:2::1",
+       "bad target '198.18.0.1-2001:2::1': a range is FIRST-LAST with two addresses of one "
+       "family"},
+      {"fe80::1%eth0",
+       "bad target 'fe80::1%eth0': a zone id ('%...') names a link, not a target: give a global "
+       "address; a target is an address, a prefix (a.b.c.d/n, x:x::/n) or a range (FIRST-LAST)"},
+      {"::ffff:198.18.0.1",
+       "bad target '::ffff:198.18.0.1': an IPv4-mapped IPv6 address (::ffff:a.b.c.d): write the "
+       "IPv4 address; a target is an address, a prefix (a.b.c.d/n, x:x::/n) or a range "
+       "(FIRST-LAST)"},
+      {"::ffff:0:0/104",
+       "bad target '::ffff:0:0/104': before '/': an IPv4-mapped IPv6 address (::ffff:a.b.c.d): "
+       "write the IPv4 address"},
+      {"2001:2::1::2",
+       "bad target '2001:2::1::2': '::' more than once in an IPv6 address; a target is an "
+       "address, a prefix (a.b.c.d/n, x:x::/n) or a range (FIRST-LAST)"},
       {"example.com",
-       "bad target 'example.com': expected an IPv4 address, CIDR (a.b.c.d/n) or range "
-       "(a.b.c.d-e.f.g.h)"},
-      {"", "bad target '': expected an IPv4 address, CIDR (a.b.c.d/n) or range (a.b.c.d-e.f.g.h)"},
+       "bad target 'example.com': not an IPv4 address (four decimal octets 0-255, no leading "
+       "zeros); a target is an address, a prefix (a.b.c.d/n, x:x::/n) or a range (FIRST-LAST)"},
+      {"",
+       "bad target '': an empty address; a target is an address, a prefix (a.b.c.d/n, x:x::/n) "
+       "or a range (FIRST-LAST)"},
   };
   for (const auto& [text, message] : cases) {
     SCOPED_TRACE(text);

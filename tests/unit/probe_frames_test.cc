@@ -50,8 +50,8 @@ TEST(ValidationCookie, SeedDerivedKeyIsStableAndSeedDependent) {
 
 TEST(TcpSynProbe, FrameMatchesGoldenBytes) {
   TcpSynProbe probe(test_params());
-  const ProbeTarget targets[] = {{parse_ipv4("198.18.0.5")->value, 80, 0},
-                                 {parse_ipv4("198.18.3.200")->value, 65535, 1}};
+  const ProbeTarget targets[] = {{IpAddress::v4(parse_ipv4("198.18.0.5")->value), 80, 0},
+                                 {IpAddress::v4(parse_ipv4("198.18.3.200")->value), 65535, 1}};
   uint8_t buffers[2][128] = {};
   FrameSlot slots[2] = {{buffers[0], 0}, {buffers[1], 0}};
   probe.build(targets, 2, slots);
@@ -106,7 +106,7 @@ TEST(TcpSynProbe, FrameMatchesGoldenBytes) {
 TEST(TcpSynProbe, ChecksumsHoldForManyTargets) {
   TcpSynProbe probe(test_params());
   for (uint32_t i = 0; i < 5000; ++i) {
-    const ProbeTarget target{0xc6120000u + i * 7919u, static_cast<uint16_t>(1 + i * 13),
+    const ProbeTarget target{IpAddress::v4(0xc6120000u + i * 7919u), static_cast<uint16_t>(1 + i * 13),
                              static_cast<uint16_t>(i % 2)};
     uint8_t buffer[128];
     FrameSlot slot{buffer, 0};
@@ -148,12 +148,12 @@ ReplyVerdict classify(const ProbeModule& probe, const std::vector<uint8_t>& f, R
 TEST(TcpSynProbe, AcceptsGenuineRepliesAndRejectsForgedOnes) {
   const ProbeParams params = test_params();
   TcpSynProbe probe(params);
-  const uint32_t us = params.source_ips[0].value;
+  const uint32_t us = params.source_ips[0].ipv4();
   const uint32_t target = parse_ipv4("198.18.0.5")->value;
-  const uint32_t seq = probe.sequence_for(target, 443);
-  const uint16_t port0 = probe.source_port_for(target, 443, 0);
-  const uint16_t port1 = probe.source_port_for(target, 443, 1);
-  const uint16_t not_ours = probe.source_port_for(target, 443, 2);  // probe 2 of 2 was never sent
+  const uint32_t seq = probe.sequence_for(IpAddress::v4(target), 443);
+  const uint16_t port0 = probe.source_port_for(IpAddress::v4(target), 443, 0);
+  const uint16_t port1 = probe.source_port_for(IpAddress::v4(target), 443, 1);
+  const uint16_t not_ours = probe.source_port_for(IpAddress::v4(target), 443, 2);  // probe 2 of 2 was never sent
   const uint8_t synack = kTcpSyn | kTcpAckFlag, rst = kTcpRst | kTcpAckFlag;
   struct Case {
     const char* name;
@@ -210,7 +210,7 @@ TEST(TcpSynProbe, AcceptsGenuineRepliesAndRejectsForgedOnes) {
     EXPECT_EQ(classify(probe, c.frame, &reply), c.verdict);
     if (c.verdict == ReplyVerdict::kValid) {
       EXPECT_EQ(reply.classification, c.classification);
-      EXPECT_EQ(reply.saddr, target);
+      EXPECT_EQ(reply.saddr, IpAddress::v4(target));
       EXPECT_EQ(reply.sport, 443);
       EXPECT_EQ(reply.ttl, 64);
     }
@@ -222,8 +222,8 @@ TEST(TcpSynProbe, ReplyFromAnotherScanKeyIsRejected) {
   other.key.words[0] ^= 1;
   TcpSynProbe ours(test_params()), theirs(other);
   const uint32_t target = parse_ipv4("198.18.0.5")->value;
-  auto f = tcp_reply(target, 80, test_params().source_ips[0].value,
-                     theirs.source_port_for(target, 80, 0), theirs.sequence_for(target, 80) + 1,
+  auto f = tcp_reply(target, 80, test_params().source_ips[0].ipv4(),
+                     theirs.source_port_for(IpAddress::v4(target), 80, 0), theirs.sequence_for(IpAddress::v4(target), 80) + 1,
                      kTcpSyn | kTcpAckFlag);
   Reply reply;
   EXPECT_NE(classify(ours, f, &reply), ReplyVerdict::kValid);
@@ -233,7 +233,7 @@ TEST(IcmpEchoProbe, BuildsValidEchoRequestsAndValidatesReplies) {
   const ProbeParams params = test_params();
   IcmpEchoProbe probe(params);
   const uint32_t target = parse_ipv4("198.18.0.9")->value;
-  const ProbeTarget t{target, 0, 1};
+  const ProbeTarget t{IpAddress::v4(target), 0, 1};
   uint8_t buffer[128];
   FrameSlot slot{buffer, 0};
   probe.build(&t, 1, &slot);
@@ -245,12 +245,12 @@ TEST(IcmpEchoProbe, BuildsValidEchoRequestsAndValidatesReplies) {
   // Echo reply: swap addresses, type 0, same id/seq.
   std::vector<uint8_t> reply_frame = request;
   store_be32(reply_frame.data() + kIpSrc, target);
-  store_be32(reply_frame.data() + kIpDst, params.source_ips[0].value);
+  store_be32(reply_frame.data() + kIpDst, params.source_ips[0].ipv4());
   reply_frame[kIp + 20 + kIcmpType] = kIcmpEchoReply;
   Reply reply;
   EXPECT_EQ(classify(probe, reply_frame, &reply), ReplyVerdict::kValid);
   EXPECT_EQ(reply.classification, Classification::kEchoReply);
-  EXPECT_EQ(reply.saddr, target);
+  EXPECT_EQ(reply.saddr, IpAddress::v4(target));
 
   std::vector<uint8_t> forged = reply_frame;
   forged[kIp + 20 + kIcmpId] ^= 0x01;
@@ -266,12 +266,12 @@ TEST(IcmpEchoProbe, BuildsValidEchoRequestsAndValidatesReplies) {
   store_be16(unreach.data() + kIpTotalLength, 20 + 8 + 28);
   unreach[kIpProtocol] = kProtoIcmp;
   store_be32(unreach.data() + kIpSrc, parse_ipv4("198.18.0.254")->value);
-  store_be32(unreach.data() + kIpDst, params.source_ips[0].value);
+  store_be32(unreach.data() + kIpDst, params.source_ips[0].ipv4());
   unreach[kIp + 20 + kIcmpType] = kIcmpUnreachable;
   std::copy(request.begin() + kIp, request.end(), unreach.begin() + kIp + 28);
   EXPECT_EQ(classify(probe, unreach, &reply), ReplyVerdict::kValid);
   EXPECT_EQ(reply.classification, Classification::kUnreachable);
-  EXPECT_EQ(reply.saddr, target);
+  EXPECT_EQ(reply.saddr, IpAddress::v4(target));
   unreach.resize(unreach.size() - 4);  // quote cut short
   EXPECT_EQ(classify(probe, unreach, &reply), ReplyVerdict::kInvalid);
 }
@@ -282,8 +282,8 @@ TEST(IcmpEchoProbe, BuildsValidEchoRequestsAndValidatesReplies) {
 TEST(SeveralSourceAddresses, EachTargetHasOneAndRepliesMustComeBackToIt) {
   ProbeParams params = test_params();
   const uint32_t first = parse_ipv4("198.18.0.200")->value;
-  params.source_ips = {Ipv4Address{first + 3}, Ipv4Address{first}, Ipv4Address{first + 1},
-                       Ipv4Address{first + 2}};  // any order
+  params.source_ips = {IpAddress::v4(first + 3), IpAddress::v4(first), IpAddress::v4(first + 1),
+                       IpAddress::v4(first + 2)};  // any order
   TcpSynProbe probe(params);
   EXPECT_EQ(probe.reply_filter().local_first.value, first);
   EXPECT_EQ(probe.reply_filter().local_last.value, first + 3);
@@ -293,7 +293,7 @@ TEST(SeveralSourceAddresses, EachTargetHasOneAndRepliesMustComeBackToIt) {
     uint32_t source = 0;
     for (uint16_t port : {22, 80, 443})
       for (uint16_t probe_number : {0, 1}) {
-        const ProbeTarget t{target, port, probe_number};
+        const ProbeTarget t{IpAddress::v4(target), port, probe_number};
         uint8_t buffer[128];
         FrameSlot slot{buffer, 0};
         probe.build(&t, 1, &slot);
@@ -307,13 +307,13 @@ TEST(SeveralSourceAddresses, EachTargetHasOneAndRepliesMustComeBackToIt) {
     ASSERT_LE(source, first + 3);
     ++used[source];
     // Its reply: valid to that address, invalid to another of ours, unrelated elsewhere.
-    const uint32_t ack = probe.sequence_for(target, 80) + 1;
-    const uint16_t port = probe.source_port_for(target, 80, 0);
+    const uint32_t ack = probe.sequence_for(IpAddress::v4(target), 80) + 1;
+    const uint16_t port = probe.source_port_for(IpAddress::v4(target), 80, 0);
     Reply reply;
     const uint8_t synack = kTcpSyn | kTcpAckFlag;
     ASSERT_EQ(classify(probe, tcp_reply(target, 80, source, port, ack, synack), &reply),
               ReplyVerdict::kValid);
-    EXPECT_EQ(reply.daddr, source);
+    EXPECT_EQ(reply.daddr.ipv4(), source);
     const uint32_t other = source == first ? first + 1 : first;
     EXPECT_EQ(classify(probe, tcp_reply(target, 80, other, port, ack, synack), &reply),
               ReplyVerdict::kInvalid);
@@ -325,7 +325,7 @@ TEST(SeveralSourceAddresses, EachTargetHasOneAndRepliesMustComeBackToIt) {
 
   IcmpEchoProbe icmp(params);
   const uint32_t target = parse_ipv4("198.19.0.9")->value;
-  const ProbeTarget t{target, 0, 0};
+  const ProbeTarget t{IpAddress::v4(target), 0, 0};
   uint8_t buffer[128];
   FrameSlot slot{buffer, 0};
   icmp.build(&t, 1, &slot);

@@ -52,7 +52,7 @@ struct Fixture {
   Fixture() {
     plan.addresses = *parse_target_list("198.18.0.0/28", "t");
     plan.ports = *parse_ports("22,80,443");
-    params.source_ips = {*parse_ipv4("198.18.1.1")};
+    params.source_ips = {*parse_ip("198.18.1.1")};
     params.source_port_first = 50000;
     params.source_port_count = 100;
     params.key = cookie_key_from_seed(11);
@@ -68,11 +68,11 @@ struct Fixture {
     f[kIpTtl] = 61;
     f[kIpProtocol] = kProtoTcp;
     store_be32(f.data() + kIpSrc, from);
-    store_be32(f.data() + kIpDst, params.source_ips[0].value);
+    store_be32(f.data() + kIpDst, params.source_ips[0].ipv4());
     store_be16(f.data() + 34 + kTcpSrcPort, port);
-    store_be16(f.data() + 34 + kTcpDstPort, probe->source_port_for(from, port, 0));
+    store_be16(f.data() + 34 + kTcpDstPort, probe->source_port_for(IpAddress::v4(from), port, 0));
     store_be32(f.data() + 34 + kTcpAck,
-               probe->sequence_for(from, port) + static_cast<uint32_t>(ack_delta));
+               probe->sequence_for(IpAddress::v4(from), port) + static_cast<uint32_t>(ack_delta));
     f[34 + kTcpDataOffset] = 0x50;
     f[34 + kTcpFlags] = flags;
     return f;
@@ -98,10 +98,10 @@ TEST(Receiver, ReportsEachValidReplyOnceAndCountsTheRest) {
   std::atomic<bool> finish{true};
   ASSERT_TRUE(receiver.run(finish));
   ASSERT_EQ(sink.records.size(), 3u);
-  EXPECT_EQ(sink.records[0].reply.saddr, a);
+  EXPECT_EQ(sink.records[0].reply.saddr, IpAddress::v4(a));
   EXPECT_EQ(sink.records[0].reply.classification, Classification::kSynAck);
   EXPECT_EQ(sink.records[0].reply.ttl, 61);
-  EXPECT_EQ(sink.records[1].reply.saddr, b);
+  EXPECT_EQ(sink.records[1].reply.saddr, IpAddress::v4(b));
   EXPECT_EQ(sink.records[1].reply.classification, Classification::kRst);
   EXPECT_EQ(sink.records[2].reply.classification, Classification::kRst);
   EXPECT_EQ(counters.received.load(), 7u);

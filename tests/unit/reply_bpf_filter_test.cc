@@ -15,8 +15,10 @@ namespace {
 using namespace frame;
 
 ReplyFilterSpec tcp_spec(uint32_t us, uint16_t first, uint16_t last) {
-  return ReplyFilterSpec{
-      Ipv4Address{us}, Ipv4Address{us}, {ReplyFilterRule{kProtoTcp, first, last, 0}}};
+  ReplyFilterSpec spec;
+  spec.local_first = spec.local_last = Ipv4Address{us};
+  spec.rules = {ReplyFilterRule{IpFamily::kIpv4, kProtoTcp, first, last, 0}};
+  return spec;
 }
 
 uint32_t run(const std::vector<sock_filter>& program, const std::vector<uint8_t>& packet) {
@@ -72,6 +74,12 @@ uint32_t run(const std::vector<sock_filter>& program, const std::vector<uint8_t>
         break;
       case BPF_JMP | BPF_JSET | BPF_K:
         pc += (a & i.k) ? i.jt : i.jf;
+        break;
+      case BPF_JMP | BPF_JA:
+        pc += i.k;
+        break;
+      case BPF_ALU | BPF_SUB | BPF_K:
+        a -= i.k;
         break;
       case BPF_RET | BPF_K:
         return i.k;
@@ -129,11 +137,15 @@ TEST(ReplyBpfFilter, TcpAcceptsOnlyOurAddressAndPortRange) {
 TEST(ReplyBpfFilter, IcmpAcceptsIcmpToUs) {
   const uint32_t us = 0xc6120001u;
   const auto program = reply_bpf_filter(
-      ReplyFilterSpec{
-          Ipv4Address{us},
-          Ipv4Address{us},
-          {ReplyFilterRule{kProtoIcmp, 0, 0,
-                           icmp_type_bit(kIcmpEchoReply) | icmp_type_bit(kIcmpUnreachable)}}},
+      ReplyFilterSpec{true,
+                      Ipv4Address{us},
+                      Ipv4Address{us},
+                      false,
+                      {},
+                      {},
+                      {ReplyFilterRule{IpFamily::kIpv4, kProtoIcmp, 0, 0,
+                                       icmp_type_bit(kIcmpEchoReply) |
+                                           icmp_type_bit(kIcmpUnreachable)}}},
       256);
   EXPECT_EQ(run(program, packet(1, us, 0)), 256u);
   EXPECT_EQ(run(program, packet(6, us, 0)), 0u);
@@ -150,10 +162,14 @@ namespace {
 // an ICMP type outside the set.
 TEST(ReplyBpfFilter, SeveralRulesAndAnAddressRange) {
   const uint32_t first = 0xc6120001u, last = 0xc6120008u;
-  const ReplyFilterSpec spec{Ipv4Address{first},
+  const ReplyFilterSpec spec{true,
+                             Ipv4Address{first},
                              Ipv4Address{last},
-                             {ReplyFilterRule{kProtoUdp, 40000, 40999, 0},
-                              ReplyFilterRule{kProtoIcmp, 0, 0, icmp_type_bit(kIcmpUnreachable)}}};
+                             false,
+                             {},
+                             {},
+                             {ReplyFilterRule{IpFamily::kIpv4, kProtoUdp, 40000, 40999, 0},
+                              ReplyFilterRule{IpFamily::kIpv4, kProtoIcmp, 0, 0, icmp_type_bit(kIcmpUnreachable)}}};
   const auto program = reply_bpf_filter(spec, 256);
   auto icmp = [&](uint32_t daddr, uint8_t type) {
     auto f = packet(kProtoIcmp, daddr, 0);

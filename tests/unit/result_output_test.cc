@@ -20,8 +20,8 @@ namespace {
 
 ResultRecord sample() {
   ResultRecord r;
-  r.reply.saddr = parse_ipv4("198.18.0.7")->value;
-  r.reply.daddr = parse_ipv4("198.18.0.1")->value;
+  r.reply.saddr = *parse_ip("198.18.0.7");
+  r.reply.daddr = *parse_ip("198.18.0.1");
   r.reply.sport = 443;
   r.reply.dport = 40001;
   r.reply.ttl = 64;
@@ -70,7 +70,7 @@ TEST(ResultFormat, UdpFieldsInCsvAndJson) {
   closed.reply.classification = Classification::kIcmpUnreach;
   closed.reply.icmp_type = 3;
   closed.reply.icmp_code = 3;
-  closed.reply.icmp_responder = parse_ipv4("198.18.1.1")->value;
+  closed.reply.icmp_responder = *parse_ip("198.18.1.1");
   EXPECT_EQ(format_record(closed, false, fields),
             "9,icmp-unreach,0,0,,198.18.1.1,3,3,port unreachable");
   EXPECT_EQ(format_record(closed, true, fields),

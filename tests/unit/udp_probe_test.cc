@@ -35,7 +35,7 @@ std::vector<uint8_t> build(const UdpProbe& probe, uint32_t daddr, uint16_t dport
                            uint16_t probe_number = 0) {
   std::vector<uint8_t> buffer(2048);
   FrameSlot slot{buffer.data(), 0};
-  const ProbeTarget target{daddr, dport, probe_number};
+  const ProbeTarget target{IpAddress::v4(daddr), dport, probe_number};
   probe.build(&target, 1, &slot);
   buffer.resize(slot.length);
   return buffer;
@@ -238,7 +238,7 @@ TEST(UdpProbe, AcceptsEveryServiceReplyThatEchoesItsIdentifier) {
     const Verdict v = classify(probe, reply);
     ASSERT_EQ(v.verdict, ReplyVerdict::kValid);
     EXPECT_EQ(v.reply.classification, Classification::kUdp);
-    EXPECT_EQ(v.reply.saddr, kTarget);
+    EXPECT_EQ(v.reply.saddr, IpAddress::v4(kTarget));
     EXPECT_EQ(v.reply.sport, port);
     EXPECT_EQ(v.reply.udp_length, reply.size() - 34);
     EXPECT_EQ(v.reply.data_length, std::min<size_t>(reply.size() - 42, kReplyDataBytes));
@@ -292,17 +292,17 @@ TEST(UdpProbe, IcmpUnreachableMatchesTheQuotedProbe) {
   ASSERT_EQ(v.verdict, ReplyVerdict::kValid);
   EXPECT_EQ(v.reply.classification, Classification::kIcmpUnreach);
   EXPECT_FALSE(classification_success(v.reply.classification));
-  EXPECT_EQ(v.reply.saddr, kTarget);
+  EXPECT_EQ(v.reply.saddr, IpAddress::v4(kTarget));
   EXPECT_EQ(v.reply.sport, 9999);
   EXPECT_EQ(v.reply.icmp_type, 3);
   EXPECT_EQ(v.reply.icmp_code, 3);
-  EXPECT_EQ(v.reply.icmp_responder, kTarget);
+  EXPECT_EQ(v.reply.icmp_responder, IpAddress::v4(kTarget));
   // A router's host unreachable (filtered): the result is still the target's.
   v = classify(probe, icmp_unreachable(0xc6120101, 1, sent));
   ASSERT_EQ(v.verdict, ReplyVerdict::kValid);
-  EXPECT_EQ(v.reply.saddr, kTarget);
+  EXPECT_EQ(v.reply.saddr, IpAddress::v4(kTarget));
   EXPECT_EQ(v.reply.icmp_code, 1);
-  EXPECT_EQ(v.reply.icmp_responder, 0xc6120101u);
+  EXPECT_EQ(v.reply.icmp_responder, IpAddress::v4(0xc6120101u));
   // With the whole probe quoted (Linux quotes up to 576 bytes).
   EXPECT_EQ(classify(probe, icmp_unreachable(kTarget, 3, sent, 600)).verdict, ReplyVerdict::kValid);
   // Quoting a probe whose source port was changed: forged.
@@ -339,9 +339,9 @@ TEST(UdpProbe, KernelFiltersAdmitOurPortsAndUnreachablesOnly) {
   const UdpProbe probe = builtin_probe();
   const ReplyFilterSpec spec = probe.reply_filter();
   ASSERT_EQ(spec.rules.size(), 2u);
-  EXPECT_EQ(spec.rules[0], (ReplyFilterRule{kProtoUdp, 40000, 40999, 0}));
+  EXPECT_EQ(spec.rules[0], (ReplyFilterRule{IpFamily::kIpv4, kProtoUdp, 40000, 40999, 0}));
   EXPECT_EQ(spec.rules[1],
-            (ReplyFilterRule{kProtoIcmp, 40000, 40999, icmp_type_bit(kIcmpUnreachable)}));
+            (ReplyFilterRule{IpFamily::kIpv4, kProtoIcmp, 40000, 40999, icmp_type_bit(kIcmpUnreachable)}));
   EXPECT_EQ(probe.frame_bytes(), 42 + 296u) << "the SIP payload is the largest built-in";
 }
 

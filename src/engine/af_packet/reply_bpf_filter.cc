@@ -20,12 +20,17 @@ class Assembler {
   void jump(uint16_t code, uint32_t k, Label if_true, Label if_false) {
     code_.push_back({code, if_true, if_false, k});
   }
+  // An unconditional jump (BPF_JA, whose offset is k).
+  void go_to(Label label) { code_.push_back({BPF_JMP | BPF_JA, label, kNext, 0}); }
 
   std::vector<sock_filter> finish() const {
     std::vector<sock_filter> out;
     for (size_t i = 0; i < code_.size(); ++i) {
       const Insn& insn = code_[i];
-      out.push_back(sock_filter{insn.code, offset(insn.jt, i), offset(insn.jf, i), insn.k});
+      if (insn.code == (BPF_JMP | BPF_JA))
+        out.push_back(sock_filter{insn.code, 0, 0, offset(insn.jt, i)});
+      else
+        out.push_back(sock_filter{insn.code, offset(insn.jt, i), offset(insn.jf, i), insn.k});
     }
     return out;
   }
@@ -74,19 +79,83 @@ void emit_rule(Assembler& a, const ReplyFilterRule& rule, Assembler::Label accep
   a.bind(next_rule);
 }
 
+// An IPv6 rule, for a packet without extension headers: the upper layer at a fixed offset.
+void emit_rule6(Assembler& a, const ReplyFilterRule& rule, Assembler::Label accept) {
+  constexpr uint32_t kL4 = kIp + frame::kIpv6HeaderBytes;
+  const Assembler::Label next_rule = a.new_label();
+  a.op(BPF_LD | BPF_B | BPF_ABS, kIp + frame::kIpv6NextHeader);
+  a.jump(BPF_JMP | BPF_JEQ | BPF_K, rule.ip_protocol, Assembler::kNext, next_rule);
+  if (rule.ip_protocol == frame::kProtoIcmpv6) {
+    // The type's bit (icmp6_type_index): 0-15 as is, 128-143 as 16-31, others none.
+    const Assembler::Label indexed = a.new_label();
+    a.op(BPF_LD | BPF_B | BPF_ABS, kL4 + frame::kIcmpType);
+    a.jump(BPF_JMP | BPF_JGE | BPF_K, 144, next_rule, Assembler::kNext);
+    const Assembler::Label low = a.new_label();
+    a.jump(BPF_JMP | BPF_JGE | BPF_K, 128, Assembler::kNext, low);
+    a.op(BPF_ALU | BPF_SUB | BPF_K, 112);
+    a.go_to(indexed);
+    a.bind(low);
+    a.jump(BPF_JMP | BPF_JGE | BPF_K, 16, next_rule, Assembler::kNext);
+    a.bind(indexed);
+    a.op(BPF_MISC | BPF_TAX, 0);
+    a.op(BPF_LD | BPF_IMM, 1);
+    a.op(BPF_ALU | BPF_LSH | BPF_X, 0);
+    a.jump(BPF_JMP | BPF_JSET | BPF_K, rule.icmp_types, accept, next_rule);
+  } else {
+    a.op(BPF_LD | BPF_H | BPF_ABS, kL4 + frame::kTcpDstPort);
+    a.jump(BPF_JMP | BPF_JGE | BPF_K, rule.port_first, Assembler::kNext, next_rule);
+    a.jump(BPF_JMP | BPF_JGT | BPF_K, rule.port_last, next_rule, accept);
+  }
+  a.bind(next_rule);
+}
+
+void emit_ipv6(Assembler& a, const ReplyFilterSpec& spec, Assembler::Label accept,
+               Assembler::Label drop) {
+  // Our addresses: the first 96 bits equal, the last 32 in range (spec: within one /96).
+  uint8_t first[16], last[16];
+  spec.local6_first.to_bytes(first);
+  spec.local6_last.to_bytes(last);
+  constexpr uint32_t kDst = kIp + frame::kIpv6Dst;
+  for (uint32_t word = 0; word < 3; ++word) {
+    a.op(BPF_LD | BPF_W | BPF_ABS, kDst + 4 * word);
+    a.jump(BPF_JMP | BPF_JEQ | BPF_K, load_be32(first + 4 * word), Assembler::kNext, drop);
+  }
+  a.op(BPF_LD | BPF_W | BPF_ABS, kDst + 12);
+  a.jump(BPF_JMP | BPF_JGE | BPF_K, load_be32(first + 12), Assembler::kNext, drop);
+  a.jump(BPF_JMP | BPF_JGT | BPF_K, load_be32(last + 12), drop, Assembler::kNext);
+  // Extension headers: admitted by address alone; user space walks the chain (and counts a
+  // later fragment or a chain it cannot walk).
+  a.op(BPF_LD | BPF_B | BPF_ABS, kIp + frame::kIpv6NextHeader);
+  for (uint8_t header : {frame::kProtoHopByHop, frame::kProtoRouting, frame::kProtoFragment,
+                         frame::kProtoDestinationOptions, frame::kProtoAuthentication})
+    a.jump(BPF_JMP | BPF_JEQ | BPF_K, header, accept, Assembler::kNext);
+  for (const ReplyFilterRule& rule : spec.rules)
+    if (rule.family == IpFamily::kIpv6) emit_rule6(a, rule, accept);
+}
+
 }  // namespace
 
 std::vector<sock_filter> reply_bpf_filter(const ReplyFilterSpec& spec, uint32_t snap_bytes) {
   Assembler a;
   const Assembler::Label accept = a.new_label(), drop = a.new_label();
+  const Assembler::Label ipv6 = a.new_label();
   a.op(BPF_LD | BPF_H | BPF_ABS, kEthType);
-  a.jump(BPF_JMP | BPF_JEQ | BPF_K, frame::kEthTypeIpv4, Assembler::kNext, drop);
-  a.op(BPF_LD | BPF_W | BPF_ABS, kIpDst);
-  a.jump(BPF_JMP | BPF_JGE | BPF_K, spec.local_first.value, Assembler::kNext, drop);
-  a.jump(BPF_JMP | BPF_JGT | BPF_K, spec.local_last.value, drop, Assembler::kNext);
-  a.op(BPF_LD | BPF_H | BPF_ABS, kIpFragment);
-  a.jump(BPF_JMP | BPF_JSET | BPF_K, 0x1fff, drop, Assembler::kNext);
-  for (const ReplyFilterRule& rule : spec.rules) emit_rule(a, rule, accept);
+  a.jump(BPF_JMP | BPF_JEQ | BPF_K, frame::kEthTypeIpv4, Assembler::kNext, ipv6);
+  if (spec.has_ipv4) {
+    a.op(BPF_LD | BPF_W | BPF_ABS, kIpDst);
+    a.jump(BPF_JMP | BPF_JGE | BPF_K, spec.local_first.value, Assembler::kNext, drop);
+    a.jump(BPF_JMP | BPF_JGT | BPF_K, spec.local_last.value, drop, Assembler::kNext);
+    a.op(BPF_LD | BPF_H | BPF_ABS, kIpFragment);
+    a.jump(BPF_JMP | BPF_JSET | BPF_K, 0x1fff, drop, Assembler::kNext);
+    for (const ReplyFilterRule& rule : spec.rules)
+      if (rule.family == IpFamily::kIpv4) emit_rule(a, rule, accept);
+  }
+  a.go_to(drop);
+  a.bind(ipv6);
+  if (spec.has_ipv6) {
+    a.jump(BPF_JMP | BPF_JEQ | BPF_K, frame::kEthTypeIpv6, Assembler::kNext, drop);
+    emit_ipv6(a, spec, accept, drop);
+  }
   a.bind(drop);  // also where a frame that matched no rule ends up
   a.op(BPF_RET | BPF_K, 0);
   a.bind(accept);

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: (Apache-2.0 OR GPL-2.0)
 // anyscan's XDP program: redirects to the AF_XDP socket of the receiving queue only the
-// frames that can be replies to this scan (IPv4, not a later fragment, to one of our
-// addresses, matching one of the probe module's rules: TCP/UDP to our source ports, or an
-// ICMP type in the module's set) and passes everything else to the kernel, so the host's
-// own traffic on the queue keeps flowing.
+// frames that can be replies to this scan (IPv4, not a later fragment, or IPv6, to one of
+// our addresses, matching one of the probe module's rules for that family: TCP/UDP to our
+// source ports, or an ICMP/ICMPv6 type in the module's set) and passes everything else to
+// the kernel, so the host's own traffic on the queue keeps flowing: neighbour discovery,
+// router advertisements and MLD are ICMPv6 types no module asks for.
 //
 // Every matching frame is counted per receive queue, and so is every one that could not be
 // handed to a socket (no socket bound on that queue): the scanner maps the counter array
@@ -11,7 +12,9 @@
 //
 // Written for the verifier as it runs without CAP_PERFMON, where variable-offset
 // arithmetic on packet pointers is refused: frames with IP options (ihl != 5) are passed
-// to the kernel, not parsed.
+// to the kernel, not parsed; an IPv6 frame to one of our addresses whose next header is a
+// hop-by-hop, routing, destination-options or AH header is redirected by its address alone
+// (the scanner walks the chain and validates), a fragment header goes to the kernel.
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
@@ -21,17 +24,26 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
-#define MAX_RULES 4
+#define MAX_RULES 8
 #define MAX_QUEUES 256
 
 // Set by the scanner before loading (read-only data, so the verifier sees constants).
+volatile const __u32 cfg_has_ipv4 = 0;
 volatile const __u32 cfg_local_first = 0;  // host byte order
 volatile const __u32 cfg_local_last = 0;
+// Our IPv6 addresses: the first 96 bits (three words, host byte order) and a range of the
+// last 32 (the scanner keeps its IPv6 sources within one /96).
+volatile const __u32 cfg_has_ipv6 = 0;
+volatile const __u32 cfg_local6_prefix[3] = {0};
+volatile const __u32 cfg_local6_low_first = 0;
+volatile const __u32 cfg_local6_low_last = 0;
 volatile const __u32 cfg_rule_count = 0;
+volatile const __u8 cfg_rule_family[MAX_RULES] = {0};  // 4 or 6
 volatile const __u8 cfg_rule_protocol[MAX_RULES] = {0};
 volatile const __u16 cfg_rule_port_first[MAX_RULES] = {0};  // host byte order
 volatile const __u16 cfg_rule_port_last[MAX_RULES] = {0};
-volatile const __u32 cfg_rule_icmp_types[MAX_RULES] = {0};  // bit t: ICMP type t
+// bit t: ICMP type t; ICMPv6: types 0-15 as bits 0-15, 128-143 as bits 16-31
+volatile const __u32 cfg_rule_icmp_types[MAX_RULES] = {0};
 
 struct {
   __uint(type, BPF_MAP_TYPE_XSKMAP);
@@ -80,8 +92,39 @@ struct icmp_header {
     __sync_fetch_and_add(counter_, 1); \
   } while (0)
 
+// The IPv6 fixed header (RFC 8200 section 3), without <linux/ipv6.h>'s libc includes.
+struct ipv6_header {
+  __u32 version_class_flow;
+  __u16 payload_length;
+  __u8 next_header;
+  __u8 hop_limit;
+  __u32 saddr[4];
+  __u32 daddr[4];
+};
+
+static __always_inline int matches_rule6(__u32 i, __u8 protocol, void* l4, void* data_end) {
+  if (cfg_rule_family[i] != 6 || cfg_rule_protocol[i] != protocol) return 0;
+  if (protocol == 58) {  // ICMPv6
+    struct icmp_header* icmp = l4;
+    if ((void*)(icmp + 1) > data_end) return 0;
+    __u8 type = icmp->type;
+    __u32 bit;
+    if (type < 16)
+      bit = type;
+    else if (type >= 128 && type < 144)
+      bit = type - 112;
+    else
+      return 0;
+    return (cfg_rule_icmp_types[i] >> bit) & 1;
+  }
+  struct l4_ports* ports = l4;
+  if ((void*)(ports + 1) > data_end) return 0;
+  __u16 port = bpf_ntohs(ports->dest);
+  return port >= cfg_rule_port_first[i] && port <= cfg_rule_port_last[i];
+}
+
 static __always_inline int matches_rule(__u32 i, __u8 protocol, void* l4, void* data_end) {
-  if (cfg_rule_protocol[i] != protocol) return 0;
+  if (cfg_rule_family[i] != 4 || cfg_rule_protocol[i] != protocol) return 0;
   if (protocol == IPPROTO_ICMP) {
     struct icmp_header* icmp = l4;
     if ((void*)(icmp + 1) > data_end || icmp->type >= 32) return 0;
@@ -102,28 +145,59 @@ static __always_inline int matches_rule(__u32 i, __u8 protocol, void* l4, void* 
   return port >= cfg_rule_port_first[i] && port <= cfg_rule_port_last[i];
 }
 
+// What the frame is to this scan: 0 pass, 1 a candidate reply, 2 to our address but no
+// rule matched (counted as passed).
+static __always_inline int classify_ipv4(struct ethhdr* eth, void* data_end) {
+  struct iphdr* ip = (void*)(eth + 1);
+  if (!cfg_has_ipv4 || (void*)(ip + 1) > data_end) return 0;
+  __u32 daddr = bpf_ntohl(ip->daddr);
+  if (daddr < cfg_local_first || daddr > cfg_local_last || ip->ihl != 5 ||
+      (ip->frag_off & bpf_htons(0x1fff)) != 0)
+    return 0;
+  int matched = 0;
+#pragma unroll
+  for (__u32 i = 0; i < MAX_RULES; ++i)
+    if (i < cfg_rule_count && !matched) matched = matches_rule(i, ip->protocol, ip + 1, data_end);
+  return matched ? 1 : 2;
+}
+
+static __always_inline int classify_ipv6(struct ethhdr* eth, void* data_end) {
+  struct ipv6_header* ip = (void*)(eth + 1);
+  if (!cfg_has_ipv6 || (void*)(ip + 1) > data_end) return 0;
+  if (bpf_ntohl(ip->daddr[0]) != cfg_local6_prefix[0] ||
+      bpf_ntohl(ip->daddr[1]) != cfg_local6_prefix[1] ||
+      bpf_ntohl(ip->daddr[2]) != cfg_local6_prefix[2])
+    return 0;
+  __u32 low = bpf_ntohl(ip->daddr[3]);
+  if (low < cfg_local6_low_first || low > cfg_local6_low_last) return 0;
+  __u8 next = ip->next_header;
+  if (next == 44) return 0;  // a fragment: the kernel reassembles
+  if (next == 0 || next == 43 || next == 60 || next == 51) return 1;  // user space walks
+  int matched = 0;
+#pragma unroll
+  for (__u32 i = 0; i < MAX_RULES; ++i)
+    if (i < cfg_rule_count && !matched) matched = matches_rule6(i, next, ip + 1, data_end);
+  return matched ? 1 : 2;
+}
+
 SEC("xdp")
 int anyscan_reply_filter(struct xdp_md* ctx) {
   void* data = (void*)(long)ctx->data;
   void* data_end = (void*)(long)ctx->data_end;
   struct ethhdr* eth = data;
-  if ((void*)(eth + 1) > data_end || eth->h_proto != bpf_htons(ETH_P_IP)) return XDP_PASS;
-  struct iphdr* ip = (void*)(eth + 1);
-  if ((void*)(ip + 1) > data_end) return XDP_PASS;
-  __u32 daddr = bpf_ntohl(ip->daddr);
-  if (daddr < cfg_local_first || daddr > cfg_local_last || ip->ihl != 5 ||
-      (ip->frag_off & bpf_htons(0x1fff)) != 0)
-    return XDP_PASS;
+  if ((void*)(eth + 1) > data_end) return XDP_PASS;
+  int verdict = 0;
+  if (eth->h_proto == bpf_htons(ETH_P_IP))
+    verdict = classify_ipv4(eth, data_end);
+  else if (eth->h_proto == bpf_htons(ETH_P_IPV6))
+    verdict = classify_ipv6(eth, data_end);
+  if (verdict == 0) return XDP_PASS;
 
   __u32 queue = ctx->rx_queue_index;
   __u32 slot = queue < MAX_QUEUES ? queue : MAX_QUEUES;
   struct queue_counters* counters = bpf_map_lookup_elem(&queue_counters, &slot);
   if (!counters) return XDP_PASS;  // cannot happen: slot < max_entries
-  int matched = 0;
-#pragma unroll
-  for (__u32 i = 0; i < MAX_RULES; ++i)
-    if (i < cfg_rule_count && !matched) matched = matches_rule(i, ip->protocol, ip + 1, data_end);
-  if (!matched) {
+  if (verdict == 2) {
     COUNT(counters->passed);
     return XDP_PASS;
   }

@@ -15,6 +15,7 @@
 #include <cstring>
 
 #include "base/log.h"
+#include "net/frame_layout.h"
 
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wpedantic"
@@ -100,10 +101,20 @@ Result<XdpProgram> XdpProgram::load(const ReplyFilterSpec& spec) {
   std::unique_ptr<reply_filter, SkeletonDeleter> skeleton(reply_filter__open());
   if (!skeleton) return fail("opening the embedded XDP program", errno, "");
   auto* config = skeleton->rodata;
+  config->cfg_has_ipv4 = spec.has_ipv4 ? 1 : 0;
   config->cfg_local_first = spec.local_first.value;
   config->cfg_local_last = spec.local_last.value;
+  config->cfg_has_ipv6 = spec.has_ipv6 ? 1 : 0;
+  uint8_t first6[16], last6[16];
+  spec.local6_first.to_bytes(first6);
+  spec.local6_last.to_bytes(last6);
+  for (size_t word = 0; word < 3; ++word)
+    config->cfg_local6_prefix[word] = load_be32(first6 + 4 * word);
+  config->cfg_local6_low_first = load_be32(first6 + 12);
+  config->cfg_local6_low_last = load_be32(last6 + 12);
   config->cfg_rule_count = static_cast<uint32_t>(spec.rules.size());
   for (size_t i = 0; i < spec.rules.size(); ++i) {
+    config->cfg_rule_family[i] = static_cast<uint8_t>(spec.rules[i].family);
     config->cfg_rule_protocol[i] = spec.rules[i].ip_protocol;
     config->cfg_rule_port_first[i] = spec.rules[i].port_first;
     config->cfg_rule_port_last[i] = spec.rules[i].port_last;
