@@ -27,6 +27,22 @@
 namespace anyscan::testing_support {
 
 namespace {
+// address:port as a socket address of its family; returns its length.
+socklen_t socket_address(const std::string& address, uint16_t port, sockaddr_storage* out) {
+  if (address.find(':') != std::string::npos) {
+    auto* sa = reinterpret_cast<sockaddr_in6*>(out);
+    sa->sin6_family = AF_INET6;
+    sa->sin6_port = htons(port);
+    ::inet_pton(AF_INET6, address.c_str(), &sa->sin6_addr);
+    return sizeof *sa;
+  }
+  auto* sa = reinterpret_cast<sockaddr_in*>(out);
+  sa->sin_family = AF_INET;
+  sa->sin_port = htons(port);
+  ::inet_pton(AF_INET, address.c_str(), &sa->sin_addr);
+  return sizeof *sa;
+}
+
 std::string trim(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
   return s;
@@ -54,17 +70,26 @@ NetnsPair::NetnsPair(int target_count, int queues) : target_count_(target_count)
   const std::string queue_args = queues_ > 1 ? " numtxqueues " + std::to_string(queues_) +
                                                    " numrxqueues " + std::to_string(queues_)
                                              : "";
+  // IPv6 without duplicate address detection (addresses usable at once, link-local ones
+  // too): set before the veth exists, so both ends inherit it.
+  const std::string no_dad =
+      " sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0";
   std::string commands =
-      "ip netns add " + scanner_ns_ + " && ip netns add " + target_ns_ +
+      "ip netns add " + scanner_ns_ + " && ip netns add " + target_ns_ + " && ip netns exec " +
+      scanner_ns_ + no_dad + " && ip netns exec " + target_ns_ + no_dad +
       // The veth pair is created inside the scanner namespace with its peer directly in the
       // target namespace: it never exists in the host's namespace.
       " && ip -n " + scanner_ns_ + " link add " + scanner_if_ + queue_args +
       " type veth peer name " + target_if_ + queue_args + " netns " + target_ns_ + " && ip -n " +
       scanner_ns_ + " link set lo up && ip -n " + target_ns_ + " link set lo up" + " && ip -n " +
       scanner_ns_ + " addr add 198.18.0.1/24 dev " + scanner_if_ + " && ip -n " + scanner_ns_ +
+      " addr add " + kScannerIp6 + "/64 dev " + scanner_if_ + " nodad && ip -n " + scanner_ns_ +
       " link set " + scanner_if_ + " up";
   for (const auto& address : target_addresses())
     commands += " && ip -n " + target_ns_ + " addr add " + address + "/24 dev " + target_if_;
+  for (const auto& address : target_addresses6())
+    commands +=
+        " && ip -n " + target_ns_ + " addr add " + address + "/64 dev " + target_if_ + " nodad";
   commands += " && ip -n " + target_ns_ + " link set " + target_if_ + " up";
   ok_ = sh(commands);
   if (!ok_) error_ = "could not create the namespace pair (needs root and CONFIG_VETH)";
@@ -88,6 +113,16 @@ bool NetnsPair::sh(const std::string& command) {
 std::vector<std::string> NetnsPair::target_addresses() const {
   std::vector<std::string> out;
   for (int i = 0; i < target_count_; ++i) out.push_back("198.18.0." + std::to_string(2 + i));
+  return out;
+}
+
+std::vector<std::string> NetnsPair::target_addresses6() const {
+  std::vector<std::string> out;
+  char text[48];
+  for (int i = 0; i < target_count_; ++i) {
+    std::snprintf(text, sizeof text, "2001:2::%x", 2 + i);
+    out.push_back(text);
+  }
   return out;
 }
 
@@ -124,7 +159,8 @@ void NetnsPair::in_namespace(const std::string& ns, const std::function<void()>&
 }
 
 bool NetnsPair::answer_everything_in(const std::string& cidr) {
-  return cidr.rfind("198.18.", 0) == 0 || cidr.rfind("198.19.", 0) == 0
+  return cidr.rfind("198.18.", 0) == 0 || cidr.rfind("198.19.", 0) == 0 ||
+                 cidr.rfind("2001:2:", 0) == 0
              ? sh("ip -n " + target_ns_ + " route add local " + cidr + " dev lo")
              : false;
 }
@@ -139,14 +175,13 @@ void NetnsPair::listen_on(const std::map<std::string, std::set<uint16_t>>& open)
   in_namespace(target_ns_, [&] {
     for (const auto& [address, ports] : open)
       for (uint16_t port : ports) {
-        UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+        const bool v6 = address.find(':') != std::string::npos;
+        UniqueFd fd(::socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
         const int one = 1;
         ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        sockaddr_in sa{};
-        sa.sin_family = AF_INET;
-        sa.sin_port = htons(port);
-        ::inet_pton(AF_INET, address.c_str(), &sa.sin_addr);
-        if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 ||
+        sockaddr_storage sa{};
+        socklen_t length = socket_address(address, port, &sa);
+        if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&sa), length) != 0 ||
             ::listen(fd.get(), 4096) != 0)
           throw std::runtime_error("listen " + address + ":" + std::to_string(port) + ": " +
                                    std::strerror(errno));
@@ -256,6 +291,34 @@ void NetnsPair::send_tcp_from_target(const std::string& from, uint16_t from_port
       if (::sendto(fd.get(), packet, sizeof packet, 0, reinterpret_cast<sockaddr*>(&to),
                    sizeof to) < 0)
         throw std::runtime_error(std::string("sendto: ") + std::strerror(errno));
+  });
+}
+
+void NetnsPair::send_frame_from_target(const std::vector<uint8_t>& packet, int count) {
+  const std::string to_mac = scanner_mac(), from_mac = target_mac();
+  std::vector<uint8_t> frame(14);
+  auto put_mac = [&](const std::string& text, size_t at) {
+    for (size_t i = 0; i < 6; ++i)
+      frame[at + i] = static_cast<uint8_t>(std::stoi(text.substr(3 * i, 2), nullptr, 16));
+  };
+  put_mac(to_mac, 0);
+  put_mac(from_mac, 6);
+  store_be16(frame.data() + 12, (packet.at(0) >> 4) == 6 ? 0x86dd : 0x0800);
+  frame.insert(frame.end(), packet.begin(), packet.end());
+  in_namespace(target_ns_, [&] {
+    UniqueFd fd(::socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0));
+    if (!fd.valid()) throw std::runtime_error(std::string("packet socket: ") + std::strerror(errno));
+    sockaddr_ll to{};
+    to.sll_family = AF_PACKET;
+    to.sll_ifindex = static_cast<int>(::if_nametoindex(target_if_.c_str()));
+    to.sll_halen = 6;
+    for (int i = 0; i < count; ++i)
+      while (::sendto(fd.get(), frame.data(), frame.size(), 0, reinterpret_cast<sockaddr*>(&to),
+                      sizeof to) < 0) {
+        if (errno != ENOBUFS && errno != EAGAIN)
+          throw std::runtime_error(std::string("sendto: ") + std::strerror(errno));
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
   });
 }
 

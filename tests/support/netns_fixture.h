@@ -17,12 +17,14 @@
 namespace anyscan::testing_support {
 
 // Two network namespaces made for one test, joined by one veth pair and nothing else: no
-// default route, no bridge, addresses in 198.18.0.0/15 only. The scanner side has
-// 198.18.0.1/24; the target side answers on 198.18.0.2 .. 198.18.0.(1+target_count).
+// default route, no bridge, addresses in 198.18.0.0/15 and 2001:2::/48 only. The scanner
+// side has 198.18.0.1/24 and 2001:2::1/64; the target side answers on 198.18.0.2 ..
+// 198.18.0.(1+target_count) and 2001:2::2 .. 2001:2::(1+target_count, in hex).
 // Everything is removed in the destructor, also when the test failed.
 class NetnsPair {
  public:
   static constexpr const char* kScannerIp = "198.18.0.1";
+  static constexpr const char* kScannerIp6 = "2001:2::1";
 
   // queues > 1: both veth ends get that many TX and RX queues, the way a multi-queue NIC
   // with RSS looks to the scanner (the target kernel spreads its replies over them).
@@ -40,6 +42,7 @@ class NetnsPair {
   std::string target_mac() const;
   std::string scanner_mac() const;
   std::vector<std::string> target_addresses() const;
+  std::vector<std::string> target_addresses6() const;
 
   // Runs fn with the calling thread inside the named namespace (setns on a helper thread).
   static void in_namespace(const std::string& ns, const std::function<void()>& fn);
@@ -55,7 +58,8 @@ class NetnsPair {
   // like a NIC's receive ring (the loss a real NIC counts in its rx_missed_errors).
   uint64_t target_tx_dropped() const;
 
-  // Listening TCP sockets in the target namespace on exactly these (address, port) pairs.
+  // Listening TCP sockets in the target namespace on exactly these (address, port) pairs,
+  // of either family.
   void listen_on(const std::map<std::string, std::set<uint16_t>>& open);
   // UDP sockets in the target namespace on exactly these (address, port) pairs, each
   // answering every datagram with a copy of it (an echo service); every other port is
@@ -67,6 +71,9 @@ class NetnsPair {
   // An IPv4 packet (header included; its checksum is filled in by the kernel) sent from the
   // target namespace, `count` times: any source address, to the scanner.
   void send_ip_from_target(const std::vector<uint8_t>& packet, int count = 1);
+  // An IPv4 or IPv6 packet (header included, as it is: checksums, extension headers and all)
+  // sent as an Ethernet frame from the target's veth end to the scanner's, `count` times.
+  void send_frame_from_target(const std::vector<uint8_t>& packet, int count = 1);
   // Raw TCP segments sent from the target namespace to the scanner.
   void send_tcp_from_target(const std::string& from, uint16_t from_port, uint16_t to_port,
                             uint32_t seq, uint32_t ack, uint8_t flags, int count);

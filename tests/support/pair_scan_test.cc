@@ -24,7 +24,7 @@ void PairScanTest::SetUp() {
   std::replace(name.begin(), name.end(), '/', '_');
   dir_ = ::testing::TempDir() + "anyscan-" + std::to_string(::getpid()) + "-" + name;
   ASSERT_EQ(std::system(("mkdir -p '" + dir_ + "'").c_str()), 0);
-  std::ofstream(dir_ + "/allow.conf") << "198.18.0.0/24\n";
+  std::ofstream(dir_ + "/allow.conf") << "198.18.0.0/24\n2001:2::/64\n";
 }
 
 void PairScanTest::TearDown() {

@@ -59,7 +59,10 @@ Result<std::unique_ptr<AfPacketSource>> AfPacketSource::open(int ifindex,
   MappedMemory mapping(ring, ring_bytes);
   sockaddr_ll address{};
   address.sll_family = AF_PACKET;
-  address.sll_protocol = htons(ETH_P_IP);
+  // One family: its EtherType, so the kernel hands the socket nothing else. Both: every
+  // protocol, and the filter keeps IPv4 and IPv6 replies (outgoing frames are ignored).
+  address.sll_protocol =
+      htons(filter.has_ipv6 ? (filter.has_ipv4 ? ETH_P_ALL : ETH_P_IPV6) : ETH_P_IP);
   address.sll_ifindex = ifindex;
   if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0)
     return make_error(ExitCode::kUnavailable,
