@@ -46,7 +46,7 @@ class Fleet : public ::testing::Test {
       args.insert(args.end(),
                   {"--shards", std::to_string(kShards), "--shard", std::to_string(shard)});
     args.insert(args.end(), extra.begin(), extra.end());
-    args.push_back("198.18.0.2-198.18.0.9");
+    args.insert(args.end(), targets_.begin(), targets_.end());
     return args;
   }
   pid_t start(const std::vector<std::string>& args, const std::string& name) {
@@ -68,6 +68,7 @@ class Fleet : public ::testing::Test {
   uint32_t seed_ = 0;
   std::vector<uint16_t> ports_;
   std::map<std::string, std::set<uint16_t>> open_;
+  std::vector<std::string> targets_ = {"198.18.0.2-198.18.0.9"};
 };
 
 TEST_F(Fleet, FourShardsMergeToExactlyTheUnshardedScan) {
@@ -161,6 +162,36 @@ TEST_F(Fleet, AShardKilledMidwayAndResumedStillMergesExactly) {
   ASSERT_EQ(merged.exit_code, 0) << merged.err;
   EXPECT_EQ(csv_rows(read_file(dir_ + "/merged.csv")),
             expected_rows(pair_->target_addresses(), open_, ports_));
+}
+
+// Both families in one fleet scan: the shards' merge equals the unsharded scan row for row.
+TEST_F(Fleet, MixedFamiliesFourShardsMergeToExactlyTheUnshardedScan) {
+  SCOPED_TRACE(::testing::Message() << "seed " << seed_);
+  const std::string seed = std::to_string(seed_);
+  const auto open6 = random_open_set(pair_->target_addresses6(), ports_, seed_ + 1);
+  pair_->listen_on(open6);
+  targets_.push_back("2001:2::2-2001:2::9");
+  auto expected = expected_rows(pair_->target_addresses(), open_, ports_);
+  for (const auto& row : expected_rows(pair_->target_addresses6(), open6, ports_))
+    expected.insert(row);
+  ProcessResult whole =
+      finish(start(argv("whole", -1, seed, "4000", {"-s", "40000-44999"}), "whole"), "whole");
+  ASSERT_EQ(whole.exit_code, 0) << whole.err;
+  ASSERT_EQ(csv_rows(read_file(dir_ + "/whole.csv")), expected);
+  std::vector<pid_t> pids;
+  std::vector<std::string> names;
+  for (int i = 0; i < kShards; ++i) {
+    names.push_back("shard" + std::to_string(i));
+    pids.push_back(start(argv(names.back(), i, seed, "1500", {"-s", "50000-54999"}), names.back()));
+  }
+  for (int i = 0; i < kShards; ++i) {
+    ProcessResult shard = finish(pids[i], names[i]);
+    ASSERT_EQ(shard.exit_code, 0) << shard.err;
+  }
+  const ShellResult merged = merge(names);
+  ASSERT_EQ(merged.exit_code, 0) << merged.err;
+  EXPECT_EQ(csv_rows(read_file(dir_ + "/merged.csv")), csv_rows(read_file(dir_ + "/whole.csv")));
+  EXPECT_EQ(metadata_count(read_file(dir_ + "/merged.csv.meta.json"), "results"), expected.size());
 }
 
 }  // namespace

@@ -22,9 +22,10 @@ namespace {
 struct ResumeVariant {
   std::string engine;
   bool one_thread;
+  bool mixed = false;  // IPv4 and IPv6 targets in one scan
 };
 std::string resume_name(const ResumeVariant& v) {
-  return v.engine + (v.one_thread ? "_T1" : "_default");
+  return v.engine + (v.one_thread ? "_T1" : "_default") + (v.mixed ? "_mixed" : "");
 }
 void PrintTo(const ResumeVariant& v, std::ostream* out) { *out << resume_name(v); }
 
@@ -39,11 +40,19 @@ class ResumeScan : public ::testing::TestWithParam<ResumeVariant> {
     dir_ = process_temp_dir("anyscan-resume") + "/" + resume_name(GetParam()) + "-" +
            ::testing::UnitTest::GetInstance()->current_test_info()->name();
     ASSERT_EQ(std::system(("mkdir -p '" + dir_ + "'").c_str()), 0);
-    std::ofstream(dir_ + "/allow.conf") << "198.18.0.0/24\n";
+    std::ofstream(dir_ + "/allow.conf") << "198.18.0.0/24\n2001:2::/64\n";
     seed_ = std::random_device{}();
-    ports_ = random_ports(250, seed_);  // 8 x 250 = 2000 targets
-    open_ = random_open_set(pair_->target_addresses(), ports_, seed_);
+    // 8 x 250 = 2000 targets; mixed: 16 x 125.
+    ports_ = random_ports(GetParam().mixed ? 125 : 250, seed_);
+    open_ = random_open_set(addresses(), ports_, seed_);
     pair_->listen_on(open_);
+  }
+
+  std::vector<std::string> addresses() const {
+    auto all = pair_->target_addresses();
+    if (GetParam().mixed)
+      for (const auto& a : pair_->target_addresses6()) all.push_back(a);
+    return all;
   }
 
   void TearDown() override {
@@ -65,6 +74,7 @@ class ResumeScan : public ::testing::TestWithParam<ResumeVariant> {
     files.insert(files.end(),
                  {"-w", dir_ + "/allow.conf", "-f", "saddr,sport,classification,success", "-p",
                   port_list(ports_), "-r", "800", "-c", "1", "-q", "198.18.0.2-198.18.0.9"});
+    if (GetParam().mixed) files.push_back("2001:2::2-2001:2::9");
     return scanner(files);
   }
 
@@ -90,7 +100,7 @@ class ResumeScan : public ::testing::TestWithParam<ResumeVariant> {
     EXPECT_EQ(line, "saddr,sport,classification,success") << why;
     std::multiset<std::string> rows;
     while (std::getline(in, line)) rows.insert(line);
-    const auto expected = expected_rows(pair_->target_addresses(), open_, ports_);
+    const auto expected = expected_rows(addresses(), open_, ports_);
     EXPECT_EQ(rows.size(), expected.size()) << why << ": lines (a duplicate or a torn line?)";
     EXPECT_EQ(std::set<std::string>(rows.begin(), rows.end()), expected) << why;
   }
@@ -175,6 +185,45 @@ std::vector<ResumeVariant> resume_variants() {
   return {{"af_packet", true}, {"af_packet", false}, {"af_xdp", true}, {"af_xdp", false}};
 }
 INSTANTIATE_TEST_SUITE_P(Engines, ResumeScan, ::testing::ValuesIn(resume_variants()),
+                         [](const auto& info) { return resume_name(info.param); });
+
+// IPv4 and IPv6 targets in one scan, SIGKILLed twice at random moments and resumed: the
+// results equal those of the same scan run without interruption (same seed), row for row.
+class MixedResumeScan : public ResumeScan {};
+
+TEST_P(MixedResumeScan, KilledTwiceThenResumedEqualsTheUninterruptedScan) {
+  SCOPED_TRACE(::testing::Message() << "seed " << seed_);
+  const std::string seed = std::to_string(seed_);
+  // The uninterrupted scan, from other source ports (no half-open state of one meets the
+  // other on the target).
+  std::vector<std::string> whole = scan_of_the_set(
+      {"-o", dir_ + "/whole.csv", "-m", dir_ + "/whole.json", "-e", seed, "-s", "50000-54999"});
+  const ProcessResult uninterrupted =
+      wait_for(pair_->spawn_in_scanner(whole, dir_ + "/whole.out", dir_ + "/whole.err"), 60,
+               dir_ + "/whole.out", dir_ + "/whole.err");
+  ASSERT_EQ(uninterrupted.exit_code, 0) << uninterrupted.err;
+  std::mt19937 random(seed_);
+  int kills = 0;
+  while (kills < 2) {
+    const pid_t pid = start({"-e", seed, "-s", "40000-44999"});
+    std::this_thread::sleep_for(std::chrono::milliseconds(500 + random() % 700));
+    ::kill(pid, SIGKILL);
+    const ProcessResult killed = finish(pid);
+    ASSERT_EQ(killed.exit_code, 128 + SIGKILL) << killed.err;
+    ++kills;
+  }
+  const ProcessResult last = finish(start({"-e", seed, "-s", "40000-44999"}));
+  ASSERT_EQ(last.exit_code, 0) << last.err;
+  EXPECT_NE(last.err.find("resuming from position"), std::string::npos) << last.err;
+  expect_exact_results("after 2 kills");
+  EXPECT_EQ(csv_rows(read_file(dir_ + "/results.csv")), csv_rows(read_file(dir_ + "/whole.csv")));
+  const std::string metadata = read_file(dir_ + "/meta.json");
+  EXPECT_EQ(metadata_count(metadata, "results_ipv6"), 8u * ports_.size()) << metadata;
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, MixedResumeScan,
+                         ::testing::Values(ResumeVariant{"af_packet", false, true},
+                                           ResumeVariant{"af_xdp", true, true}),
                          [](const auto& info) { return resume_name(info.param); });
 
 // Refusals: each leaves the results file byte for byte as it was.
