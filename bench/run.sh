@@ -21,6 +21,8 @@
 #   ANYSCAN_BENCH_TARGET=xdp-drop|kernel (default xdp-drop)
 #   ANYSCAN_BENCH_UDP=0 leaves out the UDP rows (default: UDP at the SYN frame size)
 #   ANYSCAN_BENCH_CHECKPOINT=1 adds anyscan runs with --checkpoint-file (its cost)
+#   ANYSCAN_BENCH_IPV6=0 leaves out the IPv6 rows (default: anyscan's IPv6 SYN scan of
+#     2001:2::/112 x 20 ports, 78-byte frames, and both bare senders with IPv6 frames)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-3}
@@ -60,6 +62,14 @@ $(awk -v r="${10}" 'BEGIN { printf "%.1f", r / 1024 }') $6 $2" >>"$work/results"
   tail -n 1 "$work/results" | awk '{printf "  %-30s %9.0f pps  %6.3f us CPU/probe  %6.1f MiB  (%d frames, first after %s ms)\n", $1, $2, $3, $4, $5, $6}'
 }
 
+anyscan6_case() {  # anyscan6_case LABEL ENGINE THREADS(T1|default): the IPv6 workload
+  local label=$1 engine=$2 threads=$3; shift 3
+  local thread_args=()
+  [ "$threads" = T1 ] && thread_args=(-T 1)
+  run_case "$label" "$ANYSCAN" -q -b /dev/null --io-engine "$engine" -i "$SCANNER_IF" -S 2001:2::1 \
+    -G "$TARGET_MAC" -p "$PORTS" -r 0 -c 0 "${thread_args[@]}" -o /dev/null "$@" 2001:2::/112
+}
+
 anyscan_case() {  # anyscan_case LABEL ENGINE THREADS(T1|default) [ARGS...]
   local label=$1 engine=$2 threads=$3; shift 3
   local thread_args=()
@@ -92,6 +102,12 @@ one_run() {
       --probe-args="$UDP_PAYLOAD" -p 1000 -P 20 -r 0 -c 0 -T 1 --max-sendto-failures 100000000 -o /dev/null \
       198.18.0.0/16
   fi
+  if [ "${ANYSCAN_BENCH_IPV6:-1}" = 1 ]; then
+    run_case bare-sendmmsg-v6 "$BARE_SENDMMSG" "$SCANNER_IF" "$TARGET_MAC" "$PROBES" ipv6
+    for engine in $ENGINES; do anyscan6_case "anyscan-$engine-T1-v6" "$engine" T1; done
+    run_case bare-af_xdp-v6 "$BARE_AF_XDP" "$SCANNER_IF" "$TARGET_MAC" "$PROBES" ipv6
+    for engine in $ENGINES; do anyscan6_case "anyscan-$engine-default-v6" "$engine" default; done
+  fi
   if [ "${ANYSCAN_BENCH_CHECKPOINT:-0}" = 1 ]; then
     for engine in $ENGINES; do
       for threads in T1 default; do
@@ -110,7 +126,10 @@ report() {
     for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (arr[j] < arr[i]) { tmp = arr[i]; arr[i] = arr[j]; arr[j] = tmp }
     return (n % 2) ? arr[(n + 1) / 2] : (arr[n / 2] + arr[n / 2 + 1]) / 2
   }
-  function ceiling(k) { return k ~ /af_xdp/ ? "bare-af_xdp" : (k ~ /af_packet/ ? "bare-sendmmsg" : "") }
+  function ceiling(k,   c) {
+    c = k ~ /af_xdp/ ? "bare-af_xdp" : (k ~ /af_packet/ ? "bare-sendmmsg" : "")
+    return (c != "" && k ~ /-v6$/) ? c "-v6" : c
+  }
   { pps[$1] = pps[$1] " " $2; cpu[$1] = cpu[$1] " " $3; rss[$1] = rss[$1] " " $4; ff[$1] = ff[$1] " " $6; if (!($1 in seen)) { order[++n] = $1; seen[$1] = 1 } }
   END {
     for (i = 1; i <= n; i++) { k = order[i]; P[k] = median(pps[k]); C[k] = median(cpu[k]); R[k] = median(rss[k]); F[k] = median(ff[k]) }
@@ -120,6 +139,14 @@ report() {
       k = order[i]; c = ceiling(k)
       share = (c != "" && k !~ /default/ && k !~ /^bare/ && (c in P)) ? sprintf("%9.1f%%", 100 * P[k] / P[c]) : "          "
       printf "| %-30s | %9.0f | %8.3f | %7.1f | %8.1f | %6.2fx | %7.2fx | %7.2fx | %8.2f | %s |\n", k, P[k], C[k], R[k], F[k], P[k] / P["zmap-T1"], P[k] / P["zmap-T2"], P[k] / P["masscan"], C[k] / C["zmap-T1"], share
+    }
+    v6 = 0
+    for (i = 1; i <= n; i++) {
+      k = order[i]
+      if (k !~ /-v6$/) continue
+      if (!v6++) print "\nIPv6 (78-byte frames) vs IPv4 (58-byte frames), same run:"
+      v4 = k; sub(/-v6$/, "", v4)
+      if (v4 in P) printf "  %-30s %9.0f pps = %.3f x %s (%.3f us CPU/probe vs %.3f)\n", k, P[k], P[k] / P[v4], v4, C[k], C[v4]
     }
     udp = 0
     for (i = 1; i <= n; i++) {

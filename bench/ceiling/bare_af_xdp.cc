@@ -4,7 +4,7 @@
 // (of 4096 frames/256 per batch, 2048/64 and 2048/32, 2048/64 was fastest here: the kernel
 // copies at most 32 descriptors per kick in copy mode). No per-probe work: anyscan's af_xdp
 // engine is measured against this.
-// Usage: bare_af_xdp IFNAME GATEWAY_MAC FRAMES
+// Usage: bare_af_xdp IFNAME GATEWAY_MAC FRAMES [ipv6]
 #include <linux/if_link.h>
 #include <linux/if_xdp.h>
 #include <net/if.h>
@@ -28,8 +28,8 @@ constexpr uint32_t kBatch = 64;
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 4) {
-    std::fprintf(stderr, "usage: bare_af_xdp IFNAME GATEWAY_MAC FRAMES\n");
+  if (argc != 4 && !(argc == 5 && std::strcmp(argv[4], "ipv6") == 0)) {
+    std::fprintf(stderr, "usage: bare_af_xdp IFNAME GATEWAY_MAC FRAMES [ipv6]\n");
     return 64;
   }
   const auto gateway = anyscan::parse_mac(argv[2]);
@@ -41,11 +41,11 @@ int main(int argc, char** argv) {
   const size_t bytes = size_t{kFrames} * kFrameBytes;
   void* area = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (area == MAP_FAILED) return 71;
-  const auto frames = anyscan::bench::syn_frames(64, anyscan::MacAddress{}, *gateway);
+  const auto frames = anyscan::bench::syn_frames(64, anyscan::MacAddress{}, *gateway, argc == 5);
+  const size_t frame_bytes = anyscan::bench::syn_frame_bytes(argc == 5);
   for (uint32_t i = 0; i < kFrames; ++i)
     std::memcpy(static_cast<uint8_t*>(area) + size_t{i} * kFrameBytes,
-                frames.data() + (i % 64) * anyscan::bench::kSynFrameBytes,
-                anyscan::bench::kSynFrameBytes);
+                frames.data() + (i % 64) * frame_bytes, frame_bytes);
   xsk_ring_prod fill{};
   xsk_ring_cons completion{};
   xsk_ring_prod tx{};
@@ -76,7 +76,7 @@ int main(int argc, char** argv) {
       for (uint32_t i = 0; i < want; ++i) {
         xdp_desc* desc = xsk_ring_prod__tx_desc(&tx, index + i);
         desc->addr = free_frames.back();
-        desc->len = anyscan::bench::kSynFrameBytes;
+        desc->len = static_cast<uint32_t>(frame_bytes);
         desc->options = 0;
         free_frames.pop_back();
       }

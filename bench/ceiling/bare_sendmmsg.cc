@@ -2,7 +2,7 @@
 // packet socket bound like anyscan's (protocol 0, PACKET_QDISC_BYPASS), until FRAMES frames
 // have gone. No permutation, no cookie, no checksum, no receive path: what the kernel's send
 // path allows one thread on this machine, which anyscan's af_packet engine is measured
-// against. Usage: bare_sendmmsg IFNAME GATEWAY_MAC FRAMES
+// against. Usage: bare_sendmmsg IFNAME GATEWAY_MAC FRAMES [ipv6]
 #include <linux/if_packet.h>
 #include <net/if.h>
 #include <sys/socket.h>
@@ -18,8 +18,8 @@
 #include "frames.h"
 
 int main(int argc, char** argv) {
-  if (argc != 4) {
-    std::fprintf(stderr, "usage: bare_sendmmsg IFNAME GATEWAY_MAC FRAMES\n");
+  if (argc != 4 && !(argc == 5 && std::strcmp(argv[4], "ipv6") == 0)) {
+    std::fprintf(stderr, "usage: bare_sendmmsg IFNAME GATEWAY_MAC FRAMES [ipv6]\n");
     return 64;
   }
   const auto gateway = anyscan::parse_mac(argv[2]);
@@ -40,12 +40,12 @@ int main(int argc, char** argv) {
     return 69;
   }
   constexpr size_t kBatch = 64;
-  const auto frames = anyscan::bench::syn_frames(kBatch, anyscan::MacAddress{}, *gateway);
+  const auto frames = anyscan::bench::syn_frames(kBatch, anyscan::MacAddress{}, *gateway, argc == 5);
+  const size_t frame_bytes = anyscan::bench::syn_frame_bytes(argc == 5);
   std::vector<iovec> iov(kBatch);
   std::vector<mmsghdr> messages(kBatch);
   for (size_t i = 0; i < kBatch; ++i) {
-    iov[i] = iovec{const_cast<uint8_t*>(frames.data() + i * anyscan::bench::kSynFrameBytes),
-                   anyscan::bench::kSynFrameBytes};
+    iov[i] = iovec{const_cast<uint8_t*>(frames.data() + i * frame_bytes), frame_bytes};
     std::memset(&messages[i], 0, sizeof messages[i]);
     messages[i].msg_hdr.msg_iov = &iov[i];
     messages[i].msg_hdr.msg_iovlen = 1;

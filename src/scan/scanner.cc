@@ -56,6 +56,13 @@ Result<std::unique_ptr<IoEngine>> open_engine(const ScanPlan& plan, const ScanCo
 
 void log_start(const ScanPlan& plan, const ScanConfig& config, IoEngine& engine) {
   const NetworkPlan& net = plan.network;
+  // Each family's next hop: "gateway MAC via SOURCE", both when the targets have both.
+  std::string gateways;
+  if (plan.addresses.count(IpFamily::kIpv4) != 0)
+    gateways = to_string(net.gateway_mac) + " via " + net.gateway_source;
+  if (plan.addresses.count(IpFamily::kIpv6) != 0)
+    gateways += (gateways.empty() ? "" : ", IPv6 gateway ") + to_string(net.gateway6_mac) +
+                " via " + net.gateway6_source;
   const std::string sources = net.source_ips.size() <= 1
                                   ? to_string(net.source_ip)
                                   : to_string(net.source_ips.front()) + ".." +
@@ -71,12 +78,11 @@ void log_start(const ScanPlan& plan, const ScanConfig& config, IoEngine& engine)
                 (config.max_targets != 0 ? ", -n " + std::to_string(config.max_targets) : "") + ")";
   logf(LogLevel::kInfo,
        "scanning %" PRIu64 " address%s x %zu port%s = %" PRIu64
-       " target%s%s on %s from %s, gateway %s via %s; "
+       " target%s%s on %s from %s, gateway %s; "
        "engine %s, %zu sender threads, rate %s, seed %" PRIu64,
        plan.addresses.size(), plan.addresses.size() == 1 ? "" : "es", plan.ports.size(),
        plan.ports.size() == 1 ? "" : "s", all, all == 1 ? "" : "s", share.c_str(),
-       net.interface.c_str(), sources.c_str(), to_string(net.gateway_mac).c_str(),
-       net.gateway_source.c_str(), std::string(engine.name()).c_str(),
+       net.interface.c_str(), sources.c_str(), gateways.c_str(), std::string(engine.name()).c_str(),
        running_sender_threads(plan, engine),
        plan.rate_pps == 0 ? "unlimited" : (std::to_string(plan.rate_pps) + " pps").c_str(),
        plan.seed);

@@ -1,4 +1,5 @@
-// Received frames, truncated or malformed, through every probe module's classifier (udp's
+// Received frames of either family (IPv6 extension-header chains included), truncated or
+// malformed, through every probe module's classifier (udp's
 // with the built-in payloads, whose checks include a BER walk of SNMP replies, also fed the
 // input directly). The input is copied into a buffer of exactly its size so ASan sees any
 // over-read.
@@ -16,7 +17,8 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const auto modules = [] {
     anyscan::ProbeParams params;
-    params.source_ips = {anyscan::Ipv4Address{0xc6120001u}};
+    params.source_ips = {anyscan::IpAddress::v4(0xc6120001u),
+                         anyscan::IpAddress::v6(0x2001000200000000ULL, 1)};
     params.source_port_first = 32768;
     params.source_port_count = 28233;
     params.probes_per_target = 3;
@@ -34,7 +36,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     anyscan::ReplyVerdict verdict;
     anyscan::Reply reply;
     module->classify(&view, 1, &verdict, &reply);
-    if (verdict == anyscan::ReplyVerdict::kValid && reply.daddr != 0xc6120001u) std::abort();
+    if (verdict == anyscan::ReplyVerdict::kValid &&
+        reply.daddr != anyscan::IpAddress::v4(0xc6120001u) &&
+        reply.daddr != anyscan::IpAddress::v6(0x2001000200000000ULL, 1))
+      std::abort();
     if (verdict == anyscan::ReplyVerdict::kValid && reply.data_length > anyscan::kReplyDataBytes)
       std::abort();
   }

@@ -3,7 +3,8 @@
 // and formatting of every output field in CSV and JSON, read back by the resume reader.
 // Frames are arbitrary bytes, or replies mirrored from the module's own probes (so they
 // pass validation and reach the dedup and the formatter) and then damaged: bytes flipped,
-// cut short, wrapped in an ICMP error. Every frame goes to every module. Checked: no crash
+// cut short, wrapped in an ICMP error, IPv6 ones given extension headers (up to past the walk's
+// bound). Targets of both families. Every frame goes to every module. Checked: no crash
 // or sanitizer report, every record names a target of the plan, no (address, port,
 // classification) is reported twice, and every record reads back to what was reported.
 #include <fuzzer/FuzzedDataProvider.h>
@@ -30,7 +31,9 @@ using namespace anyscan;
 using namespace anyscan::frame;
 
 constexpr uint32_t kScanner = 0xc6120001u;      // 198.18.0.1
-constexpr uint32_t kFirstTarget = 0xc6130000u;  // the plan: 198.19.0.0/20
+constexpr uint32_t kFirstTarget = 0xc6130000u;  // the plan: 198.19.0.0/20 and 2001:2::1000/116
+const IpAddress kScanner6 = IpAddress::v6(0x2001000200000000ULL, 1);
+const IpAddress kFirstTarget6 = IpAddress::v6(0x2001000200000000ULL, 0x1000);
 
 uint16_t be16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
 uint32_t be32(const uint8_t* p) {
@@ -75,7 +78,7 @@ class CheckingSink final : public ResultSink {
  private:
   const ScanPlan& plan_;
   std::vector<OutputField> every_;
-  std::set<std::tuple<uint32_t, uint16_t, int>> seen_;
+  std::set<std::tuple<IpAddress, uint16_t, int>> seen_;
 };
 
 struct Module {
@@ -88,7 +91,8 @@ const std::vector<Module>& modules() {
     std::vector<Module> made;
     for (const ProbeModuleInfo& info : probe_modules()) {
       ProbeParams params;
-      params.source_ips = {Ipv4Address{kScanner}};
+      params.source_ips = {IpAddress::v4(kScanner)};
+      if (info.ipv6) params.source_ips.push_back(kScanner6);
       params.source_port_first = 40000;
       params.source_port_count = 1000;
       params.probes_per_target = 2;
@@ -96,7 +100,9 @@ const std::vector<Module>& modules() {
       Module m;
       m.probe = std::shared_ptr<ProbeModule>(info.create(params).release());
       m.plan.module_info = &info;
-      m.plan.addresses = *parse_target_list("198.19.0.0/20", "fuzz");
+      m.plan.addresses =
+          *parse_target_list(info.ipv6 ? "198.19.0.0/20\n2001:2::1000/116\n" : "198.19.0.0/20\n",
+                             "fuzz");
       m.plan.ports = info.needs_ports ? *parse_ports("1-1024") : PortSet({0});
       m.plan.probe = m.probe;
       made.push_back(std::move(m));
@@ -106,17 +112,72 @@ const std::vector<Module>& modules() {
   return all;
 }
 
+// IPv6: the reply with its ends swapped, `headers` extension headers (hop-by-hop first,
+// then destination options) before the upper layer, or an ICMPv6 error quoting the probe.
+std::vector<uint8_t> mirrored6(const std::vector<uint8_t>& probe, FuzzedDataProvider& in) {
+  constexpr size_t kL4 = kIp + kIpv6HeaderBytes;
+  if (probe.size() < kL4 + 8) return probe;
+  if (in.ConsumeBool()) {
+    std::vector<uint8_t> error(probe.begin(), probe.begin() + kL4);
+    std::copy(probe.begin() + 14 + 8, probe.begin() + 14 + 24, error.begin() + 14 + 24);
+    const IpAddress from = in.ConsumeBool() ? IpAddress::from_bytes(probe.data() + 14 + 24)
+                                            : IpAddress::v6(in.ConsumeIntegral<uint64_t>(),
+                                                            in.ConsumeIntegral<uint64_t>());
+    from.to_bytes(error.data() + 14 + 8);
+    error[14 + kIpv6NextHeader] = kProtoIcmpv6;
+    const uint8_t icmp[8] = {in.ConsumeBool() ? kIcmp6Unreachable : in.ConsumeIntegral<uint8_t>(),
+                             in.ConsumeIntegralInRange<uint8_t>(0, 7), 0, 0, 0, 0, 0, 0};
+    error.insert(error.end(), icmp, icmp + 8);
+    error.insert(error.end(), probe.begin() + 14, probe.end());
+    put16(error.data() + 14 + kIpv6PayloadLength, static_cast<uint16_t>(error.size() - kL4));
+    return error;
+  }
+  std::vector<uint8_t> reply = probe;
+  std::swap_ranges(reply.begin() + kEthDst, reply.begin() + kEthDst + 6, reply.begin() + kEthSrc);
+  std::swap_ranges(reply.begin() + 14 + 8, reply.begin() + 14 + 24, reply.begin() + 14 + 24);
+  reply[14 + kIpv6HopLimit] = in.ConsumeIntegral<uint8_t>();
+  uint8_t* l4p = reply.data() + kL4;
+  if (reply[14 + kIpv6NextHeader] == kProtoTcp && reply.size() >= kL4 + kTcpMinHeaderBytes) {
+    const uint16_t source = be16(l4p + kTcpSrcPort);
+    put16(l4p + kTcpSrcPort, be16(l4p + kTcpDstPort));
+    put16(l4p + kTcpDstPort, source);
+    put32(l4p + kTcpAck, be32(l4p + kTcpSeq) + 1);
+    const uint8_t flags[] = {kTcpSyn | kTcpAckFlag, kTcpRst | kTcpAckFlag, kTcpRst,
+                             in.ConsumeIntegral<uint8_t>()};
+    l4p[kTcpFlags] = flags[in.ConsumeIntegralInRange<size_t>(0, 3)];
+  } else if (reply[14 + kIpv6NextHeader] == kProtoIcmpv6) {
+    l4p[kIcmpType] = in.ConsumeBool() ? kIcmp6EchoReply : in.ConsumeIntegral<uint8_t>();
+  }
+  // Extension headers between the fixed header and the upper layer.
+  const int headers = in.ConsumeIntegralInRange(0, 10);
+  uint8_t next = reply[14 + kIpv6NextHeader];
+  std::vector<uint8_t> chain;
+  for (int h = headers - 1; h >= 0; --h) {
+    const uint8_t type = h == 0 && in.ConsumeBool() ? kProtoHopByHop : kProtoDestinationOptions;
+    const uint8_t header[8] = {next, 0, 1, 4, 0, 0, 0, 0};
+    chain.insert(chain.begin(), header, header + 8);
+    next = type;
+  }
+  reply.insert(reply.begin() + kL4, chain.begin(), chain.end());
+  reply[14 + kIpv6NextHeader] = next;
+  put16(reply.data() + 14 + kIpv6PayloadLength, static_cast<uint16_t>(reply.size() - kL4));
+  return reply;
+}
+
 // A reply to one of `module`'s own probes: the probe with its ends swapped, as the target
 // would answer it, or an ICMP error quoting it.
 std::vector<uint8_t> mirrored(const Module& module, FuzzedDataProvider& in) {
   ProbeTarget target;
-  target.daddr = kFirstTarget + in.ConsumeIntegralInRange<uint32_t>(0, 4200);  // some outside
+  const bool ipv6 = module.plan.module_info->ipv6 && in.ConsumeBool();
+  target.daddr = ipv6 ? IpAddress{kFirstTarget6.value + in.ConsumeIntegralInRange<uint32_t>(0, 4200)}
+                      : IpAddress::v4(kFirstTarget + in.ConsumeIntegralInRange<uint32_t>(0, 4200));
   target.dport = module.probe->uses_ports() ? in.ConsumeIntegralInRange<uint16_t>(0, 1100) : 0;
   target.probe_number = in.ConsumeIntegralInRange<uint16_t>(0, 2);
   std::vector<uint8_t> probe(module.probe->frame_bytes());
   FrameSlot slot{probe.data(), 0};
   module.probe->build(&target, 1, &slot);
   probe.resize(slot.length);
+  if (ipv6) return mirrored6(probe, in);
   if (probe.size() < kIp + kIpMinHeaderBytes + 8) return probe;
   const size_t l4 = kIp + (probe[kIpVersionIhl] & 0x0f) * 4u;
   if (in.ConsumeBool()) {
@@ -127,7 +188,8 @@ std::vector<uint8_t> mirrored(const Module& module, FuzzedDataProvider& in) {
               std::back_inserter(error));
     put16(error.data() + kIpTotalLength, static_cast<uint16_t>(error.size() - kIp));
     error[kIpProtocol] = kProtoIcmp;
-    put32(error.data() + kIpSrc, in.ConsumeBool() ? target.daddr : in.ConsumeIntegral<uint32_t>());
+    put32(error.data() + kIpSrc,
+          in.ConsumeBool() ? target.daddr.ipv4() : in.ConsumeIntegral<uint32_t>());
     put32(error.data() + kIpDst, kScanner);
     const size_t icmp = kIp + kIpMinHeaderBytes;
     error[icmp + kIcmpType] = in.ConsumeBool() ? kIcmpUnreachable : in.ConsumeIntegral<uint8_t>();

@@ -218,22 +218,48 @@ class HostFacts : public ::testing::Test {
   std::string dir_;
 };
 
-TEST_F(HostFacts, GatewayMacComesFromTheNeighbourTableOrTheErrorNamesG) {
-  const std::vector<std::string> args = {ANYSCAN_BINARY, "-q", "-b",        "/dev/null", "-p", "9",
-                                         "-c",           "1",  "198.18.0.2"};
-  ProcessResult missing = run(args);
-  EXPECT_EQ(missing.exit_code, 69);
-  EXPECT_NE(missing.err.find("pass -G/--gateway-mac"), std::string::npos) << missing.err;
-  EXPECT_EQ(std::count(missing.err.begin(), missing.err.end(), '\n'), 1);
-
-  ASSERT_EQ(std::system(("ip -n " + pair_->scanner_ns() + " neigh replace 198.18.0.2 lladdr " +
+// Without -G the gateway MAC is the next hop's neighbour entry; a missing one is resolved by
+// the kernel (ARP, neighbour solicitation) when asked; a next hop that never answers is exit
+// 69 naming -G, never a broadcast or multicast fallback. Both families.
+TEST_F(HostFacts, GatewayMacComesFromTheNeighbourTableOrTheKernelOrTheErrorNamesG) {
+  auto args = [](const std::string& target) {
+    return std::vector<std::string>{ANYSCAN_BINARY, "-q", "-b", "/dev/null", "-p", "9", "-c", "1",
+                                    target};
+  };
+  // Nobody has 198.18.0.77 or 2001:2::77 (on-link): nothing answers the kernel's requests.
+  for (const std::string nobody : {"198.18.0.77", "2001:2::77"}) {
+    SCOPED_TRACE(nobody);
+    ProcessResult missing = run(args(nobody));
+    EXPECT_EQ(missing.exit_code, 69);
+    EXPECT_NE(missing.err.find("no neighbour entry for " + nobody), std::string::npos)
+        << missing.err;
+    EXPECT_NE(missing.err.find("pass -G/--gateway-mac"), std::string::npos) << missing.err;
+    EXPECT_EQ(std::count(missing.err.begin(), missing.err.end(), '\n'), 1) << missing.err;
+  }
+  // The targets exist: the kernel resolves them.
+  for (const std::string target : {"198.18.0.2", "2001:2::2"}) {
+    SCOPED_TRACE(target);
+    // Whatever the host learnt before (a neighbour solicitation from the target side makes
+    // an entry too) is forgotten: the kernel must resolve it now.
+    ASSERT_EQ(std::system(("ip -n " + pair_->scanner_ns() + " neigh flush dev " +
+                           pair_->scanner_if() + "; ip -n " + pair_->scanner_ns() +
+                           " -6 neigh flush dev " + pair_->scanner_if())
+                              .c_str()),
+              0);
+    ProcessResult resolved = run(args(target));
+    ASSERT_EQ(resolved.exit_code, 0) << resolved.err;
+    EXPECT_NE(resolved.out.find(target + ",9,rst,0"), std::string::npos) << resolved.out;
+    EXPECT_NE(resolved.err.find("resolved by the kernel (" + target + ")"), std::string::npos)
+        << resolved.err;
+  }
+  // A permanent entry is used as it is.
+  ASSERT_EQ(std::system(("ip -n " + pair_->scanner_ns() + " neigh replace 198.18.0.3 lladdr " +
                          pair_->target_mac() + " dev " + pair_->scanner_if() + " nud permanent")
                             .c_str()),
             0);
-  ProcessResult found = run(args);
+  ProcessResult found = run(args("198.18.0.3"));
   ASSERT_EQ(found.exit_code, 0) << found.err;
-  EXPECT_NE(found.out.find("198.18.0.2,9,rst,0"), std::string::npos) << found.out;
-  EXPECT_NE(found.err.find("neighbour table (198.18.0.2)"), std::string::npos) << found.err;
+  EXPECT_NE(found.err.find("neighbour table (198.18.0.3)"), std::string::npos) << found.err;
 }
 
 TEST_F(HostFacts, WithoutCapNetRawExits77WithTheFix) {

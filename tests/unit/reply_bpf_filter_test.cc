@@ -8,6 +8,7 @@
 
 #include "net/frame_layout.h"
 #include "net/reply_filter_spec.h"
+#include "support/test_frames.h"
 
 namespace anyscan {
 namespace {
@@ -196,6 +197,75 @@ TEST(ReplyBpfFilter, SeveralRulesAndAnAddressRange) {
     SCOPED_TRACE(c.name);
     EXPECT_EQ(run(program, c.frame), c.accepted ? 256u : 0u);
   }
+}
+
+// The IPv6 branch: our addresses (the first 96 bits and a range of the last 32), the rules
+// of the IPv6 family at the fixed upper-layer offset, extension headers by address alone;
+// IPv4 frames by the IPv4 rules only; an IPv6-only filter takes no IPv4 frame.
+TEST(ReplyBpfFilter, Ipv6AdmitsOurAddressesRulesAndExtensionHeaders) {
+  using testing_support::ipv6_packet;
+  ReplyFilterSpec spec;
+  spec.local_first = spec.local_last = Ipv4Address{0xc6120001u};
+  spec.has_ipv6 = true;
+  spec.local6_first = *parse_ip("2001:2::1");
+  spec.local6_last = *parse_ip("2001:2::4");
+  spec.rules = {ReplyFilterRule{IpFamily::kIpv4, kProtoTcp, 40000, 40999, 0},
+                ReplyFilterRule{IpFamily::kIpv6, kProtoTcp, 40000, 40999, 0},
+                ReplyFilterRule{IpFamily::kIpv6, kProtoIcmpv6, 0, 0,
+                                icmp6_type_bit(kIcmp6EchoReply) | icmp6_type_bit(kIcmp6Unreachable)}};
+  auto frame6 = [](const char* to, uint8_t protocol, std::vector<uint8_t> upper,
+                   testing_support::Ipv6Chain chain = {}) {
+    std::vector<uint8_t> f(14, 0);
+    store_be16(f.data() + kEthType, kEthTypeIpv6);
+    const auto packet = ipv6_packet("2001:2::99", to, protocol, upper, chain);
+    f.insert(f.end(), packet.begin(), packet.end());
+    return f;
+  };
+  auto tcp = [](uint16_t port) {
+    std::vector<uint8_t> t(20, 0);
+    store_be16(t.data() + kTcpDstPort, port);
+    return t;
+  };
+  auto icmp6 = [](uint8_t type) { return std::vector<uint8_t>{type, 0, 0, 0, 0, 0, 0, 0}; };
+  struct Case {
+    const char* name;
+    std::vector<uint8_t> frame;
+    bool accepted;
+  };
+  const Case cases[] = {
+      {"tcp to us, first port", frame6("2001:2::1", kProtoTcp, tcp(40000)), true},
+      {"tcp to our last address, last port", frame6("2001:2::4", kProtoTcp, tcp(40999)), true},
+      {"below the port range", frame6("2001:2::1", kProtoTcp, tcp(39999)), false},
+      {"above the address range", frame6("2001:2::5", kProtoTcp, tcp(40000)), false},
+      {"another /96", frame6("2001:2:0:1::1", kProtoTcp, tcp(40000)), false},
+      {"udp", frame6("2001:2::1", kProtoUdp, tcp(40000)), false},
+      {"echo reply", frame6("2001:2::1", kProtoIcmpv6, icmp6(kIcmp6EchoReply)), true},
+      {"unreachable", frame6("2001:2::1", kProtoIcmpv6, icmp6(kIcmp6Unreachable)), true},
+      {"neighbour advertisement", frame6("2001:2::1", kProtoIcmpv6, icmp6(136)), false},
+      {"router advertisement", frame6("2001:2::1", kProtoIcmpv6, icmp6(134)), false},
+      {"mld report to us", frame6("2001:2::1", kProtoIcmpv6, icmp6(143)), false},
+      {"type 200", frame6("2001:2::1", kProtoIcmpv6, icmp6(200)), false},
+      {"hop-by-hop first", frame6("2001:2::1", kProtoTcp, tcp(1), {{kProtoHopByHop}}), true},
+      {"fragment", frame6("2001:2::1", kProtoTcp, tcp(1), {{kProtoFragment}, 9}), true},
+      {"extension headers to another address",
+       frame6("2001:2::9", kProtoTcp, tcp(40000), {{kProtoDestinationOptions}}), false},
+      {"ipv4 tcp to us", packet(6, 0xc6120001u, 40000), true},
+      {"ipv4 icmp to us (no IPv4 icmp rule)", packet(1, 0xc6120001u, 0), false},
+  };
+  const auto program = reply_bpf_filter(spec, 256);
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    EXPECT_EQ(run(program, c.frame), c.accepted ? 256u : 0u);
+  }
+  auto truncated = frame6("2001:2::1", kProtoTcp, tcp(40000));
+  truncated.resize(14 + 40);  // the port beyond the capture
+  EXPECT_EQ(run(program, truncated), 0u);
+  // IPv6 only: IPv4 frames to an address that would have matched are not taken.
+  spec.has_ipv4 = false;
+  spec.rules.erase(spec.rules.begin());
+  const auto only6 = reply_bpf_filter(spec, 256);
+  EXPECT_EQ(run(only6, packet(6, 0xc6120001u, 40000)), 0u);
+  EXPECT_EQ(run(only6, frame6("2001:2::1", kProtoTcp, tcp(40000))), 256u);
 }
 
 }  // namespace
