@@ -4,8 +4,15 @@
 # then the clang ASan+UBSan build runs the unit and privileged suites (root: network
 # namespaces; scripts/asan.sh) and each libFuzzer target briefly (scripts/fuzz.sh); then
 # ThreadSanitizer (scripts/tsan.sh); then the Debian package test. Run as root:
-# sudo scripts/test.sh
+# scripts/test.sh (as root, or a user with sudo: it re-runs itself through sudo)
 set -eu
+# Root is needed (apt-get, network namespaces): as a user with sudo, run it again through
+# sudo; as root (a fresh Debian machine has no sudo), as it is.
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then exec sudo -- "$0" "$@"; fi
+  echo "$(basename "$0"): must run as root (or as a user with sudo)" >&2
+  exit 77
+fi
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 

@@ -10,6 +10,7 @@
 #include "engine/engine_kind.h"
 #include "engine/io_engine.h"
 #include "net/ip_address.h"
+#include "target/prefix_windows.h"
 #include "net/mac_address.h"
 #include "output/output_field.h"
 
@@ -48,6 +49,10 @@ struct ScanConfig {
   // -S: one address, a range a-b or a comma list of both (sorted, at most 256); empty: the
   // route's preferred source.
   std::vector<IpAddress> source_ips;  // -S, of either family
+  // --prefix-window LEN (0: off) and --iid: IPv6 sub-prefixes as targets (target/prefix_windows.h).
+  int prefix_window = 0;
+  IidStrategy iid = IidStrategy::kLow;
+  uint128_t iid_fixed = 0;
   std::optional<MacAddress> gateway_mac;
   std::optional<MacAddress> source_mac;
   uint16_t source_port_first = kDefaultSourcePortFirst;

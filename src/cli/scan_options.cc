@@ -13,6 +13,7 @@
 #include "probe/probe_module.h"
 #include "probe/udp_payloads.h"
 #include "target/port_set.h"
+#include "target/prefix_windows.h"
 #include "target/target_parser.h"
 
 namespace anyscan {
@@ -102,6 +103,14 @@ Result<std::vector<IpAddress>> parse_source_addresses(std::string_view text) {
   if (v4 > kMaxSourceAddresses || v6 > kMaxSourceAddresses)
     return usage("more than 256 source addresses");
   return all;
+}
+
+// --prefix-window and xmap's --max-len.
+Result<void> apply_prefix_window(ScanConfig& c, std::string_view v) {
+  auto n = parse_decimal(v, 128);
+  if (!n || *n == 0) return bad(v, "expected a prefix length 1-128, e.g. 64");
+  c.prefix_window = static_cast<int>(*n);
+  return {};
 }
 
 // Shared by an option and its zmap name (--output-module, --blacklist-file, ...).
@@ -432,14 +441,17 @@ const std::vector<OptionSpec> kOptions = {
     {"dryrun", 'd', nullptr, "build every frame but send nothing; print the frames to stdout",
      [](ScanConfig& c, std::string_view v) { return set_flag(c.dryrun, v); }},
     {"dryrun-format", 0, "FORMAT",
-     "text (default: summary + hex per frame) or pcap (binary, for tcpdump -r -)",
+     "text (default: summary + hex per frame), pcap (binary, for tcpdump -r -) or targets "
+     "(one ADDRESS,PORT line per probe)",
      [](ScanConfig& c, std::string_view v) -> Result<void> {
        if (v == "text")
          c.dryrun_format = DryrunFormat::kText;
        else if (v == "pcap")
          c.dryrun_format = DryrunFormat::kPcap;
+       else if (v == "targets")
+         c.dryrun_format = DryrunFormat::kTargets;
        else
-         return bad(v, "expected text or pcap");
+         return bad(v, "expected text, pcap or targets");
        return {};
      }},
     {"notes", 0, "TEXT", "a note stored in the metadata (\"notes\")",
@@ -476,6 +488,21 @@ const std::vector<OptionSpec> kOptions = {
        auto n = number(v, 255, "a TTL");
        if (!n || *n == 0) return bad(v, "expected a TTL 1-255");
        c.probe_ttl = static_cast<uint8_t>(*n);
+       return {};
+     }},
+    {"prefix-window", 'x', "LEN",
+     "IPv6: each whole /LEN sub-prefix of the targets is one target, the address --iid picks "
+     "(a /32 at 64: 2^32 targets); addresses outside whole /LEN blocks are probed one by one",
+     &apply_prefix_window},
+    {"max-len", 0, "LEN", "xmap's name for --prefix-window", &apply_prefix_window},
+    {"iid", 0, "STRATEGY",
+     "the interface identifier of a --prefix-window target: low (::1, default), random (keyed "
+     "per sub-prefix by the seed) or fixed:IID (e.g. fixed:::53)",
+     [](ScanConfig& c, std::string_view v) -> Result<void> {
+       WindowSpec spec;
+       if (auto parsed = parse_iid(v, spec); !parsed) return bad(v, parsed.error().message);
+       c.iid = spec.iid;
+       c.iid_fixed = spec.fixed;
        return {};
      }},
     {"output-module", 0, "FORMAT", "zmap's name for --output-format (csv or json)",

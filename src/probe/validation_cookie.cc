@@ -1,5 +1,7 @@
 #include "probe/validation_cookie.h"
 
+#include "base/siphash.h"
+
 namespace anyscan {
 namespace {
 
@@ -48,24 +50,8 @@ uint64_t validation_cookie(const CookieKey& key, uint32_t saddr, uint32_t daddr,
   return s.v0 ^ s.v1 ^ s.v2 ^ s.v3;
 }
 
-uint64_t siphash24(const CookieKey& key, const uint8_t* m, size_t bytes) {
-  SipState s{key.words[0] ^ 0x736f6d6570736575ULL, key.words[1] ^ 0x646f72616e646f6dULL,
-             key.words[0] ^ 0x6c7967656e657261ULL, key.words[1] ^ 0x7465646279746573ULL};
-  size_t i = 0;
-  for (; i + 8 <= bytes; i += 8) {
-    uint64_t word = 0;
-    for (int k = 7; k >= 0; --k) word = word << 8 | m[i + static_cast<size_t>(k)];
-    s.absorb(word);
-  }
-  uint64_t tail = uint64_t{bytes & 0xff} << 56;
-  for (size_t k = 0; i + k < bytes; ++k) tail |= uint64_t{m[i + k]} << (8 * k);
-  s.absorb(tail);
-  s.v2 ^= 0xff;
-  s.round();
-  s.round();
-  s.round();
-  s.round();
-  return s.v0 ^ s.v1 ^ s.v2 ^ s.v3;
+uint64_t siphash24(const CookieKey& key, const uint8_t* message, size_t bytes) {
+  return siphash24(key.words[0], key.words[1], message, bytes);
 }
 
 uint64_t validation_cookie(const CookieKey& key, IpAddress saddr, IpAddress daddr, uint16_t port) {

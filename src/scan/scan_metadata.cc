@@ -117,14 +117,19 @@ std::string scan_metadata_json(const ScanPlan& plan, const ScanConfig& config, I
   json += quoted("source_mac", to_string(net.source_mac));
   if (plan.addresses.count(IpFamily::kIpv4) != 0)
     json += quoted("gateway_mac", to_string(net.gateway_mac));
-  if (plan.addresses.count(IpFamily::kIpv6) != 0)
+  if (plan.addresses.count(IpFamily::kIpv6) != 0 || !plan.windows.empty())
     json += quoted("gateway6_mac", to_string(net.gateway6_mac));
   json += quoted("source_ports",
                  std::to_string(plan.source_port_first) + "-" +
                      std::to_string(plan.source_port_first + plan.source_port_count - 1));
-  json += ",\"addresses\":" + std::to_string(plan.addresses.size()) +
+  if (plan.window.enabled())  // windows count as IPv6 addresses below
+    json += ",\"prefix_window\":" + std::to_string(plan.window.length) +
+            quoted("iid", plan.window.text().substr(plan.window.text().find('=') + 1)) +
+            ",\"windows\":" + std::to_string(plan.windows.size());
+  json += ",\"addresses\":" + std::to_string(plan.address_count()) +
           ",\"addresses_ipv4\":" + std::to_string(static_cast<uint64_t>(plan.addresses.count(IpFamily::kIpv4))) +
-          ",\"addresses_ipv6\":" + std::to_string(static_cast<uint64_t>(plan.addresses.count(IpFamily::kIpv6)));
+          ",\"addresses_ipv6\":" + std::to_string(static_cast<uint64_t>(plan.addresses.count(IpFamily::kIpv6)) +
+                         plan.windows.size());
   json += quoted("ports", ports);
   json += quoted("blocklist", plan.blocklist_source);
   json += quoted("output_filter", config.output_filter);

@@ -145,25 +145,43 @@ Result<void> plan_targets(const ScanConfig& config, ScanPlan& plan) {
   auto block = load_blocklist(config, &plan.blocklist_source);
   if (!block) return tl::unexpected(block.error());
   const uint128_t before = targets->count();
-  plan.addresses = targets->minus(*block);
-  if (plan.addresses.empty())
+  plan.window.length = config.prefix_window;
+  plan.window.iid = config.iid;
+  plan.window.fixed = config.iid_fixed;
+  plan.window.key = plan.key.words;
+  WindowedTargets split = split_into_windows(*targets, plan.window);
+  plan.addresses = split.addresses.minus(*block);
+  plan.windows = windows_not_blocked(split.windows, *block, plan.window);
+  if (plan.addresses.empty() && plan.windows.empty())
     return make_error(ExitCode::kDataErr,
                       before == 0 ? "no target addresses" : all_excluded(*targets, *block, plan));
-  if (before != plan.addresses.count())
+  if (!plan.window.enabled() && before != plan.addresses.count())
     logf(LogLevel::kInfo, "%s of %s target addresses excluded by allowlist/blocklist",
          count_text(before - plan.addresses.count()).c_str(), count_text(before).c_str());
+  if (plan.window.enabled())
+    logf(LogLevel::kInfo, "prefix windows /%d: %s windows (%s excluded), %s single addresses",
+         plan.window.length, count_text(plan.windows.count()).c_str(),
+         count_text(split.windows.count() - plan.windows.count()).c_str(),
+         count_text(plan.addresses.count()).c_str());
   plan.ports = plan.module_info->needs_ports ? PortSet(config.ports) : PortSet({0});
   // Every (address, port) has an index the permutation runs over: a space larger than it
   // can hold is refused, never wrapped.
-  const uint128_t space = plan.addresses.count() * plan.ports.size();
-  if (plan.addresses.count() > IndexPermutation::kMaxSize || space > IndexPermutation::kMaxSize)
+  const uint128_t probed = plan.addresses.count() + plan.windows.count();
+  const uint128_t space = probed * plan.ports.size();
+  if (probed > IndexPermutation::kMaxSize || space > IndexPermutation::kMaxSize)
     return make_error(ExitCode::kUsage,
-                      "the target space is " + count_text(plan.addresses.count()) +
-                          " addresses x " + std::to_string(plan.ports.size()) +
+                      "the target space is " + count_text(probed) + " addresses x " +
+                          std::to_string(plan.ports.size()) +
                           (plan.ports.size() == 1 ? " port = " : " ports = ") +
                           count_text(space) + " targets, more than the " +
                           count_text(IndexPermutation::kMaxSize) +
-                          " a scan can index: scan smaller prefixes");
+                          " a scan can index: scan smaller prefixes" +
+                          (plan.window.enabled() ? " or a shorter --prefix-window"
+                                                 : ", or one address per sub-prefix with "
+                                                   "--prefix-window LEN"));
+  if (!plan.windows.empty() && !plan.module_info->ipv6)
+    return make_error(ExitCode::kUsage, "-M " + std::string(plan.module_info->name) +
+                                            " probes IPv4 only: --prefix-window windows are IPv6");
   if (plan.addresses.count(IpFamily::kIpv6) != 0 && !plan.module_info->ipv6)
     return make_error(ExitCode::kUsage, "-M " + std::string(plan.module_info->name) +
                                             " probes IPv4 only, and the targets include " +
@@ -370,7 +388,13 @@ void plan_threads(const ScanConfig& config, uint32_t cores, ScanPlan& plan) {
 }
 
 std::optional<uint64_t> ScanPlan::target_index_of(IpAddress saddr, uint16_t sport) const {
-  const auto address_index = addresses.index_of(saddr);
+  auto address_index = addresses.index_of(saddr);
+  if (!address_index && !windows.empty() && !saddr.is_ipv4()) {
+    // A window's target answers from the one address its strategy picked, or it is not one.
+    const uint128_t number = window.number_of(saddr);
+    if (window.address(number) == saddr)
+      if (const auto w = windows.index_of(IpAddress{number})) address_index = addresses.size() + *w;
+  }
   const int32_t port_index = probe->uses_ports() ? ports.index_of(sport) : 0;
   if (!address_index || port_index < 0) return std::nullopt;
   return *address_index * ports.size() + static_cast<uint64_t>(port_index);
@@ -384,14 +408,18 @@ Result<ScanPlan> build_scan_plan(const ScanConfig& config, std::optional<SeedAnd
   plan.engine = config.io_engine;
   auto payloads = plan_payloads(config);
   if (!payloads) return tl::unexpected(payloads.error());
-  if (auto targets = plan_targets(config, plan); !targets) return tl::unexpected(targets.error());
+  // The seed and key first: a window's random interface identifier is keyed by them.
   if (resumed) {
     plan.seed = resumed->seed;
     plan.key = resumed->key;
   } else if (auto seeded = plan_seed(config, plan); !seeded) {
     return tl::unexpected(seeded.error());
   }
-  auto network = plan_network(config, plan.addresses);
+  if (auto targets = plan_targets(config, plan); !targets) return tl::unexpected(targets.error());
+  // The network facts of each family probed: a window stands for its address.
+  AddressSet families = plan.addresses;
+  if (!plan.windows.empty()) families.add({AddressRange{plan.target_address(plan.addresses.size()), plan.target_address(plan.addresses.size())}});
+  auto network = plan_network(config, families);
   if (!network) return tl::unexpected(network.error());
   plan.network = std::move(*network);
   plan_probe(config, std::move(*payloads), plan);
@@ -414,6 +442,17 @@ ScanIdentity scan_identity(const ScanPlan& plan, const ScanConfig& config) {
         hash *= 0x100000001b3ULL;
       }
   id.targets = checkpoint_hex64(hash) + "/" + std::to_string(plan.addresses.size());
+  if (plan.window.enabled()) {  // the windows, and how each picks its address
+    uint64_t windows_hash = 0xcbf29ce484222325ULL;
+    for (const AddressRange& r : plan.windows.ranges())
+      for (IpAddress v : {r.first, r.last})
+        for (int shift = 0; shift < 128; shift += 8) {
+          windows_hash ^= static_cast<uint64_t>(v.value >> shift) & 0xFF;
+          windows_hash *= 0x100000001b3ULL;
+        }
+    id.targets += " windows /" + plan.window.text() + " " + checkpoint_hex64(windows_hash) + "/" +
+                  std::to_string(plan.windows.size());
+  }
   id.ports = plan.module_info->needs_ports ? format_ports(plan.ports) : "";
   id.module = plan.module_info->name;
   if (const std::string parameters = plan.probe->parameters(); !parameters.empty())

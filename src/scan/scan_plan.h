@@ -15,6 +15,7 @@
 #include "target/address_set.h"
 #include "target/index_permutation.h"
 #include "target/port_set.h"
+#include "target/prefix_windows.h"
 
 namespace anyscan {
 
@@ -38,7 +39,12 @@ struct NetworkPlan {
 // the exact target space, the network facts, the probe module, rate and threads. Built by
 // build_scan_plan() and only read after that.
 struct ScanPlan {
-  AddressSet addresses;  // (targets [∩ allowlist]) − blocklist
+  AddressSet addresses;  // (targets [∩ allowlist]) − blocklist, probed one by one
+  // --prefix-window: the whole /LEN sub-prefixes of the targets, as window numbers, each one
+  // target (window.address(number)); empty without the option. Their indexes follow the
+  // addresses'.
+  AddressSet windows;
+  WindowSpec window;
   PortSet ports;         // the module's ports; a module without ports: the pseudo-port 0
   uint64_t seed = 0;
   CookieKey key;
@@ -60,7 +66,14 @@ struct ScanPlan {
   uint64_t rate_pps = 0;     // resolved from -r/-B; 0 = unlimited
   uint64_t max_targets = 0;  // resolved from -n N or -n P%; 0 = all
 
-  uint64_t target_count() const { return addresses.size() * ports.size(); }
+  // Addresses probed: one by one, then one per window (at most IndexPermutation::kMaxSize).
+  uint64_t address_count() const { return addresses.size() + windows.size(); }
+  uint64_t target_count() const { return address_count() * ports.size(); }
+  // The address with index `index` < address_count().
+  IpAddress target_address(uint64_t index) const {
+    return index < addresses.size() ? addresses.at(index)
+                                    : window.address(windows.at(index - addresses.size()).value);
+  }
   // The target a reply or a result names: address index x ports + port index (the port
   // ignored by modules without ports); nullopt for an address or port this scan does not
   // probe. The receiver and a resume's reload must agree on it: both ask here.

@@ -60,7 +60,7 @@ void log_start(const ScanPlan& plan, const ScanConfig& config, IoEngine& engine)
   std::string gateways;
   if (plan.addresses.count(IpFamily::kIpv4) != 0)
     gateways = to_string(net.gateway_mac) + " via " + net.gateway_source;
-  if (plan.addresses.count(IpFamily::kIpv6) != 0)
+  if (plan.addresses.count(IpFamily::kIpv6) != 0 || !plan.windows.empty())
     gateways += (gateways.empty() ? "" : ", IPv6 gateway ") + to_string(net.gateway6_mac) +
                 " via " + net.gateway6_source;
   const std::string sources = net.source_ips.size() <= 1
@@ -80,7 +80,7 @@ void log_start(const ScanPlan& plan, const ScanConfig& config, IoEngine& engine)
        "scanning %" PRIu64 " address%s x %zu port%s = %" PRIu64
        " target%s%s on %s from %s, gateway %s; "
        "engine %s, %zu sender threads, rate %s, seed %" PRIu64,
-       plan.addresses.size(), plan.addresses.size() == 1 ? "" : "es", plan.ports.size(),
+       plan.address_count(), plan.address_count() == 1 ? "" : "es", plan.ports.size(),
        plan.ports.size() == 1 ? "" : "s", all, all == 1 ? "" : "s", share.c_str(),
        net.interface.c_str(), sources.c_str(), gateways.c_str(), std::string(engine.name()).c_str(),
        running_sender_threads(plan, engine),

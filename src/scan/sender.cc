@@ -57,7 +57,7 @@ Result<void> Sender::run() {
         const uint64_t index = target_index(k, end);
         const uint64_t address_index = index / port_count;
         current =
-            ProbeTarget{plan_.addresses.at(address_index),
+            ProbeTarget{plan_.target_address(address_index),
                         plan_.ports.at(static_cast<size_t>(index - address_index * port_count)), 0};
       }
       batch[n] = current;

@@ -37,14 +37,26 @@ void AddressSet::add(AddressRange range) {
 }
 
 void AddressSet::add(const std::vector<AddressRange>& ranges) {
+  // The set is sorted: sort what comes and merge the two (linear, not a sort of all).
+  const auto by_first = [](const AddressRange& a, const AddressRange& b) {
+    return a.first < b.first;
+  };
+  const auto old = static_cast<std::ptrdiff_t>(ranges_.size());
   ranges_.insert(ranges_.end(), ranges.begin(), ranges.end());
-  normalize();
+  std::sort(ranges_.begin() + old, ranges_.end(), by_first);
+  std::inplace_merge(ranges_.begin(), ranges_.begin() + old, ranges_.end(), by_first);
+  normalize_sorted();
 }
 
 void AddressSet::normalize() {
   std::sort(ranges_.begin(), ranges_.end(),
             [](const AddressRange& a, const AddressRange& b) { return a.first < b.first; });
+  normalize_sorted();
+}
+
+void AddressSet::normalize_sorted() {
   std::vector<AddressRange> merged;
+  merged.reserve(ranges_.size());
   for (const AddressRange& r : ranges_) {
     if (!merged.empty() &&
         (merged.back().last.value == kMax || r.first.value <= merged.back().last.value + 1)) {
@@ -54,7 +66,10 @@ void AddressSet::normalize() {
     }
   }
   ranges_.clear();
+  ranges_.reserve(merged.size() + 2);
   for (const AddressRange& r : merged) push_by_family(ranges_, r);
+  merged = {};
+  ranges_.shrink_to_fit();
   starts_.resize(ranges_.size());
   total_ = 0;
   for (size_t i = 0; i < ranges_.size(); ++i) {

@@ -58,6 +58,7 @@ class AddressSet {
 
  private:
   void normalize();
+  void normalize_sorted();  // ranges_ sorted by first
 
   std::vector<AddressRange> ranges_;
   std::vector<uint128_t> starts_;  // index of each range's first address

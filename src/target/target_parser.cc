@@ -4,10 +4,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <optional>
 
 #include "base/parse_number.h"
 #include "base/unique_fd.h"
+#include "target/text_decoder.h"
 
 namespace anyscan {
 namespace {
@@ -103,9 +106,10 @@ Result<void> TargetListReader::line(std::string_view text) {
     return make_error(ExitCode::kDataErr,
                       name_ + ":" + std::to_string(line_number_) + ": " + range.error().message);
   for (size_t i = 0; i < range->count; ++i) pending_.push_back(range->ranges[i]);
-  // Merged every 64 Ki ranges: a file listing a whole network address by address stays a
-  // few ranges in memory.
-  if (pending_.size() >= (size_t{1} << 16)) {
+  // Merged every 64 Ki ranges, or once as many as the set holds are pending (so merging
+  // costs O(n log n) in all, whatever the file's length): a file listing a whole network
+  // address by address stays a few ranges in memory, and a hitlist of n addresses holds n.
+  if (pending_.size() >= std::max<size_t>(size_t{1} << 16, set_.ranges().size())) {
     set_.add(pending_);
     pending_.clear();
   }
@@ -180,14 +184,28 @@ Result<AddressSet> load_target_file(const std::string& path, bool skip_invalid, 
     return make_error(ExitCode::kNoInput, "cannot read " + name + ": it is a directory");
   TargetListReader reader(name, skip_invalid);
   std::vector<char> buffer(64 * 1024);
+  std::optional<TextDecoder> decoder;
+  std::string head;  // the first bytes, until they can tell the format (a pipe gives few)
+  auto to_reader = [&reader](std::string_view text) { return reader.feed(text); };
   while (true) {
     const ssize_t n = ::read(fd, buffer.data(), buffer.size());
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return make_error(ExitCode::kNoInput, errno_message("cannot read " + name, errno));
+    std::string_view piece(buffer.data(), static_cast<size_t>(n));
+    if (!decoder) {  // by content: the magic bytes of the format
+      head.append(piece);
+      if (head.size() < 6 && n > 0) continue;
+      auto made = TextDecoder::make(TextDecoder::detect(head), name);
+      if (!made) return tl::unexpected(made.error());
+      decoder.emplace(std::move(*made));
+      piece = head;
+    }
+    if (!piece.empty())
+      if (auto fed = decoder->feed(piece, to_reader); !fed) return tl::unexpected(fed.error());
+    head.clear();
     if (n == 0) break;
-    if (auto fed = reader.feed(std::string_view(buffer.data(), static_cast<size_t>(n))); !fed)
-      return tl::unexpected(fed.error());
   }
+  if (auto ended = decoder->finish(to_reader); !ended) return tl::unexpected(ended.error());
   auto set = reader.finish();
   if (skipped != nullptr) *skipped = reader.skipped();
   return set;

@@ -10,8 +10,8 @@
 #include <cstring>
 
 #include "net/frame_layout.h"
-#include "net/ipv4_address.h"
 #include "net/ip_frame.h"
+#include "net/ipv4_address.h"
 
 namespace anyscan {
 
@@ -33,6 +33,21 @@ Result<void> DryrunEngine::Writer::write(const FrameSlot* slots, size_t count) {
   timeval now{};
   ::gettimeofday(&now, nullptr);
   for (size_t i = 0; i < count; ++i) {
+    if (format_ == DryrunFormat::kTargets) {
+      IpFrame ip;
+      char line[kIpTextBytes + 8];
+      size_t n = 0;
+      if (parse_ip_frame(slots[i].data, slots[i].length, &ip) == FrameStatus::kOk) {
+        n = format_ip(ip.daddr, line);
+        const bool ports = (ip.protocol == frame::kProtoTcp || ip.protocol == frame::kProtoUdp) &&
+                           ip.l4_bytes >= 4;
+        n += static_cast<size_t>(std::snprintf(
+            line + n, sizeof line - n, ",%u\n",
+            ports ? load_be16(slots[i].data + ip.l4_offset + 2) : 0u));
+      }
+      std::fwrite(line, 1, n, out_);
+      continue;
+    }
     if (format_ == DryrunFormat::kPcap) {
       const uint32_t record[4] = {static_cast<uint32_t>(now.tv_sec),
                                   static_cast<uint32_t>(now.tv_usec), slots[i].length,

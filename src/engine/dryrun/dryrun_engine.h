@@ -10,7 +10,10 @@
 
 namespace anyscan {
 
-enum class DryrunFormat { kText, kPcap };
+// text: a summary and the hex of each frame; pcap: the frames for tcpdump; targets: one
+// "ADDRESS,PORT" line per frame (what would be probed; PORT 0 for ICMP), compact enough for
+// millions of probes.
+enum class DryrunFormat { kText, kPcap, kTargets };
 
 // Writes every frame a scan would send, instead of sending it: one readable line per
 // frame (summary + full hex), or a pcap stream (LINKTYPE_ETHERNET) that tcpdump and
