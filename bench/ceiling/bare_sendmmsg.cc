@@ -40,7 +40,8 @@ int main(int argc, char** argv) {
     return 69;
   }
   constexpr size_t kBatch = 64;
-  const auto frames = anyscan::bench::syn_frames(kBatch, anyscan::MacAddress{}, *gateway, argc == 5);
+  const auto frames =
+      anyscan::bench::syn_frames(kBatch, anyscan::MacAddress{}, *gateway, argc == 5);
   const size_t frame_bytes = anyscan::bench::syn_frame_bytes(argc == 5);
   std::vector<iovec> iov(kBatch);
   std::vector<mmsghdr> messages(kBatch);

@@ -9,8 +9,8 @@
 
 #include "net/checksum.h"
 #include "net/frame_header.h"
-#include "net/ip_address.h"
 #include "net/frame_layout.h"
+#include "net/ip_address.h"
 #include "net/mac_address.h"
 
 namespace anyscan::bench {
@@ -29,9 +29,9 @@ inline std::vector<uint8_t> syn_frames(size_t count, const MacAddress& source,
   for (size_t i = 0; i < count; ++i) {
     uint8_t* f = out.data() + i * bytes;
     write_frame_header(
-        f, {source, gateway, ipv6 ? IpFamily::kIpv6 : IpFamily::kIpv4, kProtoTcp, 255, 54321},
-        24);
-    const IpAddress saddr = ipv6 ? IpAddress::v6(0x2001000200000000ULL, 1) : IpAddress::v4(0xc6120001u);
+        f, {source, gateway, ipv6 ? IpFamily::kIpv6 : IpFamily::kIpv4, kProtoTcp, 255, 54321}, 24);
+    const IpAddress saddr =
+        ipv6 ? IpAddress::v6(0x2001000200000000ULL, 1) : IpAddress::v4(0xc6120001u);
     const IpAddress daddr = ipv6 ? IpAddress::v6(0x2001000200000000ULL, 2 + i)
                                  : IpAddress::v4(0xc6120000u + 2 + static_cast<uint32_t>(i));
     uint8_t s[16], d[16];

@@ -66,8 +66,8 @@ BENCHMARK(BM_PermutationManyAtOnceScalar);
 void BM_AddressLookup(benchmark::State& state) {
   // 198.18.0.0/16 less a few holes: a target space of several ranges.
   AddressSet set({AddressRange::v4(0xc6120000u, 0xc612ffffu)});
-  set = set.minus(
-      AddressSet({AddressRange::v4(0xc6121000u, 0xc61210ffu), AddressRange::v4(0xc6128000u, 0xc61280ffu)}));
+  set = set.minus(AddressSet(
+      {AddressRange::v4(0xc6121000u, 0xc61210ffu), AddressRange::v4(0xc6128000u, 0xc61280ffu)}));
   uint64_t index = 0, sum = 0;
   for (auto _ : state) {
     sum += set.at(index).ipv4();

@@ -34,8 +34,8 @@ struct SipState {
 }  // namespace
 
 uint64_t siphash24(uint64_t k0, uint64_t k1, const uint8_t* m, size_t bytes) {
-  SipState s{k0 ^ 0x736f6d6570736575ULL, k1 ^ 0x646f72616e646f6dULL,
-             k0 ^ 0x6c7967656e657261ULL, k1 ^ 0x7465646279746573ULL};
+  SipState s{k0 ^ 0x736f6d6570736575ULL, k1 ^ 0x646f72616e646f6dULL, k0 ^ 0x6c7967656e657261ULL,
+             k1 ^ 0x7465646279746573ULL};
   size_t i = 0;
   for (; i + 8 <= bytes; i += 8) {
     uint64_t word = 0;

@@ -10,9 +10,9 @@
 #include "engine/engine_kind.h"
 #include "engine/io_engine.h"
 #include "net/ip_address.h"
-#include "target/prefix_windows.h"
 #include "net/mac_address.h"
 #include "output/output_field.h"
+#include "target/prefix_windows.h"
 
 namespace anyscan {
 

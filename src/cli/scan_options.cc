@@ -75,8 +75,9 @@ Result<std::vector<IpAddress>> parse_source_addresses(std::string_view text) {
     const auto last = dash == std::string_view::npos ? first : parse_ip(item.substr(dash + 1));
     if (!first || !last || last->value < first->value || first->family() != last->family())
       return usage("expected an address, a range a-b of one family or a list a,b" +
-                   std::string(!first ? ": " + first.error().message
-                                      : !last ? ": " + last.error().message : ""));
+                   std::string(!first  ? ": " + first.error().message
+                               : !last ? ": " + last.error().message
+                                       : ""));
     if (last->value - first->value >= kMaxSourceAddresses)
       return usage("more than 256 source addresses");
     for (uint128_t a = first->value; a <= last->value; ++a) all.push_back(IpAddress{a});

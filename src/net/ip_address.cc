@@ -15,8 +15,8 @@ Result<IpAddress> bad(const char* why) { return make_error(ExitCode::kDataErr, w
 // The 16-bit groups of an IPv6 text, RFC 4291 section 2.2. `text` has a ':' in it.
 Result<IpAddress> parse_ipv6(std::string_view text) {
   uint16_t groups[8] = {};
-  int count = 0;    // groups written
-  int gap = -1;     // where "::" stands (index into groups), -1 if absent
+  int count = 0;  // groups written
+  int gap = -1;   // where "::" stands (index into groups), -1 if absent
   size_t i = 0;
   if (text.substr(0, 2) == "::") {
     gap = 0;

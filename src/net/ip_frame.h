@@ -23,12 +23,12 @@ struct IpFrame {
   IpFamily family = IpFamily::kIpv4;
   IpAddress saddr;
   IpAddress daddr;
-  uint8_t protocol = 0;  // IPv4 protocol; IPv6: the upper-layer header after the chain
-  uint8_t ttl = 0;       // IPv4 TTL, IPv6 hop limit
-  uint16_t ipid = 0;     // IPv4 identification (IPv6: 0)
+  uint8_t protocol = 0;           // IPv4 protocol; IPv6: the upper-layer header after the chain
+  uint8_t ttl = 0;                // IPv4 TTL, IPv6 hop limit
+  uint16_t ipid = 0;              // IPv4 identification (IPv6: 0)
   uint8_t extension_headers = 0;  // IPv6 extension headers walked
-  size_t l4_offset = 0;  // from the start of the frame
-  size_t l4_bytes = 0;   // L4 header+payload present (bounded by the IP length and capture)
+  size_t l4_offset = 0;           // from the start of the frame
+  size_t l4_bytes = 0;  // L4 header+payload present (bounded by the IP length and capture)
 };
 
 // IPv6 chains longer than this are not walked (RFC 8200 section 4.1 expects few; a bound

@@ -72,6 +72,4 @@ enum class ReplyVerdict : uint8_t {
   kValid,
 };
 
-
-
 }  // namespace anyscan

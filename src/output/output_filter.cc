@@ -209,7 +209,8 @@ class OutputFilterParser {
         return {};
       case FieldKind::kAddress: {
         auto address = parse_ip(token_.text);
-        if (!address) return bad_void(name + " compares with an address: " + address.error().message);
+        if (!address)
+          return bad_void(name + " compares with an address: " + address.error().message);
         node.number = address->value;
         return {};
       }

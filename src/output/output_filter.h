@@ -17,8 +17,8 @@ namespace anyscan {
 // joined by && and || (&& binds tighter) and grouped with parentheses. VALUE is a decimal
 // integer or a word (letters, digits, '_', '.', ':', '-') or a "quoted string". Numeric
 // fields compare as integers; saddr, daddr and icmp_responder as addresses (an IPv4 or
-// IPv6 VALUE; < and > order addresses as numbers, with IPv4 in ::ffff:0:0/96); classification and the timestamps as strings (= and != only). zmap's default
-// output is "success = 1 && repeat = 0".
+// IPv6 VALUE; < and > order addresses as numbers, with IPv4 in ::ffff:0:0/96); classification and
+// the timestamps as strings (= and != only). zmap's default output is "success = 1 && repeat = 0".
 class OutputFilter {
  public:
   static constexpr size_t kMaxBytes = 4096;
@@ -36,7 +36,7 @@ class OutputFilter {
     Op op;
     OutputField field{};     // comparisons
     bool is_string = false;  // compare `string` (else `number`)
-    uint128_t number = 0;  // a number, or an address's 128-bit value
+    uint128_t number = 0;    // a number, or an address's 128-bit value
     std::string string;
     int left = -1, right = -1;  // && and ||: child nodes
   };

@@ -29,10 +29,9 @@ IcmpEchoProbe::IcmpEchoProbe(const ProbeParams& params)
 
   uint8_t* f6 = template6_.data();
   constexpr auto kIcmp6Bytes = static_cast<uint16_t>(kIcmpHeaderBytes + kPayload6Bytes);
-  write_frame_header(f6,
-                     {params.source_mac, gateway6_of(params), IpFamily::kIpv6, kProtoIcmpv6,
-                      params.ttl, 0},
-                     kIcmp6Bytes);
+  write_frame_header(
+      f6, {params.source_mac, gateway6_of(params), IpFamily::kIpv6, kProtoIcmpv6, params.ttl, 0},
+      kIcmp6Bytes);
   f6[kIcmp6 + kIcmpType] = kIcmp6EchoRequest;
   const uint8_t zero[16] = {};
   // RFC 4443 section 2.3: ICMPv6's checksum covers the IPv6 pseudo-header.
@@ -166,11 +165,14 @@ ReplyVerdict IcmpEchoProbe::classify_icmp6(const FrameView& view, const IpFrame&
   if (ip.l4_bytes < kIcmpHeaderBytes) return ReplyVerdict::kInvalid;
   const uint8_t* icmp = view.data + ip.l4_offset;
   const uint8_t type = icmp[kIcmpType];
-  auto payload_of = [](const uint8_t* p) { return uint64_t{load_be32(p)} << 32 | load_be32(p + 4); };
+  auto payload_of = [](const uint8_t* p) {
+    return uint64_t{load_be32(p)} << 32 | load_be32(p + 4);
+  };
   if (type == kIcmp6EchoReply) {
     // The target was probed from one of our addresses only; the reply echoes id, seq and
     // the payload (RFC 4443 section 4.2).
-    if (ip.l4_bytes < kIcmpHeaderBytes + kPayload6Bytes || ip.daddr != sources_.for_target(ip.saddr) ||
+    if (ip.l4_bytes < kIcmpHeaderBytes + kPayload6Bytes ||
+        ip.daddr != sources_.for_target(ip.saddr) ||
         !ids_valid(ip.saddr, load_be16(icmp + kIcmpId), load_be16(icmp + kIcmpSeq)) ||
         payload_of(icmp + kIcmpHeaderBytes) != payload6_for(ip.saddr))
       return ReplyVerdict::kInvalid;

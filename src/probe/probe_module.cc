@@ -44,7 +44,8 @@ void SourceChoice::fill_filter(ReplyFilterSpec& spec) const {
 ReplyVerdict reply_ip_layer(const FrameView& view, const SourceChoice& sources, IpFrame* ip,
                             Reply* reply) {
   const FrameStatus status = parse_ip_frame(view.data, view.length, ip);
-  if (status == FrameStatus::kNotIp || !sources.contains(ip->daddr)) return ReplyVerdict::kUnrelated;
+  if (status == FrameStatus::kNotIp || !sources.contains(ip->daddr))
+    return ReplyVerdict::kUnrelated;
   if (status == FrameStatus::kOk) return ReplyVerdict::kValid;
   if (ip->family == IpFamily::kIpv4) return ReplyVerdict::kUnrelated;  // as IPv4 always was
   reply->invalid_reason = status == FrameStatus::kNonFirstFragment
@@ -58,8 +59,8 @@ const std::vector<ProbeModuleInfo>& probe_modules() {
       {"tcp_synscan", "TCP SYN to each (address, port), IPv4 or IPv6; SYN-ACK = open, RST = closed",
        true, true, &make_tcp_syn_probe},
       {"icmp_echoscan",
-       "ICMP or ICMPv6 echo request to each address (also icmp6_echoscan); echo reply = up",
-       false, true, &make_icmp_echo_probe},
+       "ICMP or ICMPv6 echo request to each address (also icmp6_echoscan); echo reply = up", false,
+       true, &make_icmp_echo_probe},
       {"udp",
        "UDP datagram to each (address, port), payload by port (--probe-args, "
        "--probe-payloads), IPv4; reply = open, ICMP port unreachable = closed",

@@ -61,7 +61,9 @@ class SourceChoice {
   }
   // Whether `address` is one of ours (the kernel filters pass each family's [first, last]).
   bool contains(IpAddress address) const;
-  bool has(IpFamily family) const { return family == IpFamily::kIpv4 ? !v4_.empty() : !v6_.empty(); }
+  bool has(IpFamily family) const {
+    return family == IpFamily::kIpv4 ? !v4_.empty() : !v6_.empty();
+  }
   // The filter's view: each family's first and last address (has_ipv4/has_ipv6 set).
   void fill_filter(ReplyFilterSpec& spec) const;
 

@@ -26,8 +26,8 @@ uint16_t write_syn(uint8_t* t, uint16_t mss, uint32_t pseudo) {
   t[20] = 2;  // MSS option: kind 2, length 4
   t[21] = 4;
   store_be16(t + 22, mss);
-  const auto sum = static_cast<uint16_t>(
-      ~checksum_fold(checksum_partial(t, TcpSynProbe::kTcpBytes, pseudo)));
+  const auto sum =
+      static_cast<uint16_t>(~checksum_fold(checksum_partial(t, TcpSynProbe::kTcpBytes, pseudo)));
   store_be16(t + kTcpChecksum, sum);
   return sum;
 }
@@ -44,10 +44,10 @@ TcpSynProbe::TcpSynProbe(const ProbeParams& params)
       kTcpBytes);
   tcp_checksum_ = write_syn(template_.data() + kTcp, kMss,
                             pseudo_header_sum(0, 0, kProtoTcp, static_cast<uint16_t>(kTcpBytes)));
-  write_frame_header(template6_.data(),
-                     {params.source_mac, gateway6_of(params), IpFamily::kIpv6, kProtoTcp,
-                      params.ttl, 0},
-                     kTcpBytes);
+  write_frame_header(
+      template6_.data(),
+      {params.source_mac, gateway6_of(params), IpFamily::kIpv6, kProtoTcp, params.ttl, 0},
+      kTcpBytes);
   const uint8_t zero[16] = {};
   tcp6_checksum_ = write_syn(template6_.data() + kTcp6, kMss6,
                              pseudo_header_sum6(zero, zero, kProtoTcp, kTcpBytes));

@@ -172,9 +172,8 @@ Result<void> plan_targets(const ScanConfig& config, ScanPlan& plan) {
     return make_error(ExitCode::kUsage,
                       "the target space is " + count_text(probed) + " addresses x " +
                           std::to_string(plan.ports.size()) +
-                          (plan.ports.size() == 1 ? " port = " : " ports = ") +
-                          count_text(space) + " targets, more than the " +
-                          count_text(IndexPermutation::kMaxSize) +
+                          (plan.ports.size() == 1 ? " port = " : " ports = ") + count_text(space) +
+                          " targets, more than the " + count_text(IndexPermutation::kMaxSize) +
                           " a scan can index: scan smaller prefixes" +
                           (plan.window.enabled() ? " or a shorter --prefix-window"
                                                  : ", or one address per sub-prefix with "
@@ -258,9 +257,10 @@ Result<void> plan_family(const ScanConfig& config, NetlinkClient& netlink, IpAdd
     interface = *info;
   }
   if (route && route->ifindex != interface->ifindex && config.interface.empty())
-    return make_error(ExitCode::kUnavailable,
-                      std::string("the ") + name + " targets route through another interface than " +
-                          interface->name + ": one scan uses one interface (pass -i)");
+    return make_error(ExitCode::kUnavailable, std::string("the ") + name +
+                                                  " targets route through another interface than " +
+                                                  interface->name +
+                                                  ": one scan uses one interface (pass -i)");
   std::vector<IpAddress> given;
   for (IpAddress a : config.source_ips)
     if (a.family() == family) given.push_back(a);
@@ -306,11 +306,12 @@ Result<NetworkPlan> plan_network(const ScanConfig& config, const AddressSet& tar
     bool have = false;
     for (IpAddress a : config.source_ips) have = have || a.family() == first->family();
     if (!have && !config.source_ips.empty())
-      return make_error(ExitCode::kUsage,
-                        std::string("-S names no ") +
-                            (first->is_ipv4() ? "IPv4" : "IPv6") + " address, and the targets "
-                            "include " + (first->is_ipv4() ? "IPv4" : "IPv6") + " ones (" +
-                            to_string(*first) + ")");
+      return make_error(ExitCode::kUsage, std::string("-S names no ") +
+                                              (first->is_ipv4() ? "IPv4" : "IPv6") +
+                                              " address, and the targets "
+                                              "include " +
+                                              (first->is_ipv4() ? "IPv4" : "IPv6") + " ones (" +
+                                              to_string(*first) + ")");
   }
   const bool all_given = !config.interface.empty() && !config.source_ips.empty() &&
                          config.gateway_mac && config.source_mac;
@@ -418,7 +419,9 @@ Result<ScanPlan> build_scan_plan(const ScanConfig& config, std::optional<SeedAnd
   if (auto targets = plan_targets(config, plan); !targets) return tl::unexpected(targets.error());
   // The network facts of each family probed: a window stands for its address.
   AddressSet families = plan.addresses;
-  if (!plan.windows.empty()) families.add({AddressRange{plan.target_address(plan.addresses.size()), plan.target_address(plan.addresses.size())}});
+  if (!plan.windows.empty())
+    families.add({AddressRange{plan.target_address(plan.addresses.size()),
+                               plan.target_address(plan.addresses.size())}});
   auto network = plan_network(config, families);
   if (!network) return tl::unexpected(network.error());
   plan.network = std::move(*network);

@@ -23,8 +23,8 @@ namespace anyscan {
 struct NetworkPlan {
   std::string interface;
   int ifindex = 0;
-  uint32_t rx_queues = 1;               // active receive queues (ETHTOOL_GCHANNELS)
-  uint32_t tx_queues = 1;               // active transmit queues
+  uint32_t rx_queues = 1;             // active receive queues (ETHTOOL_GCHANNELS)
+  uint32_t tx_queues = 1;             // active transmit queues
   IpAddress source_ip;                // the first of source_ips
   std::vector<IpAddress> source_ips;  // every probe goes out from one of these of its family
   MacAddress source_mac;
@@ -45,7 +45,7 @@ struct ScanPlan {
   // addresses'.
   AddressSet windows;
   WindowSpec window;
-  PortSet ports;         // the module's ports; a module without ports: the pseudo-port 0
+  PortSet ports;  // the module's ports; a module without ports: the pseudo-port 0
   uint64_t seed = 0;
   CookieKey key;
   std::string blocklist_source;  // file name, or "built-in" when the default file is absent

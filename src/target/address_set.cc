@@ -88,7 +88,8 @@ AddressSet AddressSet::minus(const AddressSet& other) const {
     bool done = false;
     while (j < cut.size() && cut[j].last.value < first) ++j;
     for (size_t k = j; !done && k < cut.size() && cut[k].first.value <= last; ++k) {
-      if (cut[k].first.value > first) out.push_back({IpAddress{first}, IpAddress{cut[k].first.value - 1}});
+      if (cut[k].first.value > first)
+        out.push_back({IpAddress{first}, IpAddress{cut[k].first.value - 1}});
       if (cut[k].last.value >= last) {
         done = true;
       } else {
@@ -136,9 +137,8 @@ IpAddress AddressSet::at(uint64_t index) const {
 }
 
 std::optional<uint64_t> AddressSet::index_of(IpAddress address) const {
-  const auto it =
-      std::upper_bound(ranges_.begin(), ranges_.end(), address,
-                       [](IpAddress a, const AddressRange& r) { return a < r.first; });
+  const auto it = std::upper_bound(ranges_.begin(), ranges_.end(), address,
+                                   [](IpAddress a, const AddressRange& r) { return a < r.first; });
   if (it == ranges_.begin()) return std::nullopt;
   const size_t r = static_cast<size_t>(it - ranges_.begin()) - 1;
   if (address > ranges_[r].last) return std::nullopt;

@@ -76,7 +76,7 @@ namespace {
 // The whole aligned blocks of 2^host addresses inside [first, last], as an inclusive range of
 // block numbers, or nothing.
 std::optional<std::pair<uint128_t, uint128_t>> whole_blocks(uint128_t first, uint128_t last,
-                                                             int host) {
+                                                            int host) {
   const uint128_t mask = host_mask(host);
   const uint128_t a = (first >> host) + ((first & mask) != 0 ? 1 : 0);
   const uint128_t top = last >> host;
@@ -98,8 +98,8 @@ WindowedTargets split_into_windows(const AddressSet& targets, const WindowSpec& 
   const uint128_t mask = host_mask(host);
   std::vector<AddressRange> rest, windows;
   for (const AddressRange& r : targets.ranges()) {
-    const auto blocks = r.first.is_ipv4() ? std::nullopt
-                                          : whole_blocks(r.first.value, r.last.value, host);
+    const auto blocks =
+        r.first.is_ipv4() ? std::nullopt : whole_blocks(r.first.value, r.last.value, host);
     if (!blocks) {
       rest.push_back(r);
       continue;

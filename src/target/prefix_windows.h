@@ -27,7 +27,7 @@ enum class IidStrategy : uint8_t {
 struct WindowSpec {
   int length = 0;  // 1-128; 0: no windows
   IidStrategy iid = IidStrategy::kLow;
-  uint128_t fixed = 0;  // kFixed: the identifier (masked to the host bits)
+  uint128_t fixed = 0;            // kFixed: the identifier (masked to the host bits)
   std::array<uint64_t, 2> key{};  // kRandom: the scan's key
 
   bool enabled() const { return length != 0; }

@@ -42,14 +42,16 @@ Result<ParsedTarget> bad_target(std::string_view text, const std::string& why) {
 // IPv4 targets, which only IPv4 text names. So "::/0" is every IPv6 address, not IPv4 too.
 Result<ParsedTarget> without_mapped_block(std::string_view text, AddressRange range) {
   ParsedTarget out;
-  const bool ipv4_text = range.first.is_ipv4() && range.last.is_ipv4() &&
-                         text.find(':') == std::string_view::npos;
+  const bool ipv4_text =
+      range.first.is_ipv4() && range.last.is_ipv4() && text.find(':') == std::string_view::npos;
   if (!ipv4_text && (range.first.is_ipv4() || range.last.is_ipv4() ||
-      (range.first < kIpv4First && kIpv4Last < range.last))) {
+                     (range.first < kIpv4First && kIpv4Last < range.last))) {
     if (range.first.is_ipv4() && range.last.is_ipv4())
       return bad_target(text, "IPv4-mapped addresses (::ffff:0:0/96): write the IPv4 addresses");
-    if (range.first < kIpv4First) out.ranges[out.count++] = {range.first, IpAddress{kIpv4First.value - 1}};
-    if (kIpv4Last < range.last) out.ranges[out.count++] = {IpAddress{kIpv4Last.value + 1}, range.last};
+    if (range.first < kIpv4First)
+      out.ranges[out.count++] = {range.first, IpAddress{kIpv4First.value - 1}};
+    if (kIpv4Last < range.last)
+      out.ranges[out.count++] = {IpAddress{kIpv4Last.value + 1}, range.last};
     return out;
   }
   out.ranges[out.count++] = range;
@@ -64,11 +66,10 @@ Result<ParsedTarget> parse_target(std::string_view text) {
     if (!address) return bad_target(text, "before '/': " + address.error().message);
     const int max = max_prefix_length(address->family());
     const auto prefix = parse_decimal(text.substr(slash + 1), static_cast<uint64_t>(max));
-    if (!prefix)
-      return bad_target(text, "prefix length must be 0-" + std::to_string(max));
+    if (!prefix) return bad_target(text, "prefix length must be 0-" + std::to_string(max));
     const int length = static_cast<int>(*prefix);
-    return without_mapped_block(
-        text, {prefix_first(*address, length), prefix_last(*address, length)});
+    return without_mapped_block(text,
+                                {prefix_first(*address, length), prefix_last(*address, length)});
   }
   if (const size_t dash = text.find('-'); dash != std::string_view::npos) {
     const auto first = parse_ip(text.substr(0, dash));

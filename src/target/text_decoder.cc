@@ -73,8 +73,8 @@ Result<void> TextDecoder::feed_impl(std::string_view in,
     if (ret == Z_STREAM_END) {
       s.ended = true;
     } else if (ret != Z_OK && ret != Z_BUF_ERROR) {
-      return make_error(ExitCode::kDataErr,
-                        name_ + ": damaged gzip data (" + (s.gz.msg ? s.gz.msg : "zlib error") + ")");
+      return make_error(ExitCode::kDataErr, name_ + ": damaged gzip data (" +
+                                                (s.gz.msg ? s.gz.msg : "zlib error") + ")");
     }
   }
   return {};
@@ -116,8 +116,8 @@ Result<void> TextDecoder::finish_impl(Result<void> (*call)(void*, std::string_vi
     if (auto r = xz_code(LZMA_FINISH, call, out); !r) return r;
   }
   if (format_ == Format::kPlain || state_->ended) return {};
-  return make_error(ExitCode::kDataErr, name_ + ": truncated " +
-                                            (format_ == Format::kXz ? "xz" : "gzip") + " data");
+  return make_error(ExitCode::kDataErr,
+                    name_ + ": truncated " + (format_ == Format::kXz ? "xz" : "gzip") + " data");
 }
 
 }  // namespace anyscan

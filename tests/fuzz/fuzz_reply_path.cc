@@ -100,9 +100,8 @@ const std::vector<Module>& modules() {
       Module m;
       m.probe = std::shared_ptr<ProbeModule>(info.create(params).release());
       m.plan.module_info = &info;
-      m.plan.addresses =
-          *parse_target_list(info.ipv6 ? "198.19.0.0/20\n2001:2::1000/116\n" : "198.19.0.0/20\n",
-                             "fuzz");
+      m.plan.addresses = *parse_target_list(
+          info.ipv6 ? "198.19.0.0/20\n2001:2::1000/116\n" : "198.19.0.0/20\n", "fuzz");
       m.plan.ports = info.needs_ports ? *parse_ports("1-1024") : PortSet({0});
       m.plan.probe = m.probe;
       made.push_back(std::move(m));
@@ -126,7 +125,13 @@ std::vector<uint8_t> mirrored6(const std::vector<uint8_t>& probe, FuzzedDataProv
     from.to_bytes(error.data() + 14 + 8);
     error[14 + kIpv6NextHeader] = kProtoIcmpv6;
     const uint8_t icmp[8] = {in.ConsumeBool() ? kIcmp6Unreachable : in.ConsumeIntegral<uint8_t>(),
-                             in.ConsumeIntegralInRange<uint8_t>(0, 7), 0, 0, 0, 0, 0, 0};
+                             in.ConsumeIntegralInRange<uint8_t>(0, 7),
+                             0,
+                             0,
+                             0,
+                             0,
+                             0,
+                             0};
     error.insert(error.end(), icmp, icmp + 8);
     error.insert(error.end(), probe.begin() + 14, probe.end());
     put16(error.data() + 14 + kIpv6PayloadLength, static_cast<uint16_t>(error.size() - kL4));
@@ -169,8 +174,9 @@ std::vector<uint8_t> mirrored6(const std::vector<uint8_t>& probe, FuzzedDataProv
 std::vector<uint8_t> mirrored(const Module& module, FuzzedDataProvider& in) {
   ProbeTarget target;
   const bool ipv6 = module.plan.module_info->ipv6 && in.ConsumeBool();
-  target.daddr = ipv6 ? IpAddress{kFirstTarget6.value + in.ConsumeIntegralInRange<uint32_t>(0, 4200)}
-                      : IpAddress::v4(kFirstTarget + in.ConsumeIntegralInRange<uint32_t>(0, 4200));
+  target.daddr = ipv6
+                     ? IpAddress{kFirstTarget6.value + in.ConsumeIntegralInRange<uint32_t>(0, 4200)}
+                     : IpAddress::v4(kFirstTarget + in.ConsumeIntegralInRange<uint32_t>(0, 4200));
   target.dport = module.probe->uses_ports() ? in.ConsumeIntegralInRange<uint16_t>(0, 1100) : 0;
   target.probe_number = in.ConsumeIntegralInRange<uint16_t>(0, 2);
   std::vector<uint8_t> probe(module.probe->frame_bytes());

@@ -223,8 +223,8 @@ class HostFacts : public ::testing::Test {
 // 69 naming -G, never a broadcast or multicast fallback. Both families.
 TEST_F(HostFacts, GatewayMacComesFromTheNeighbourTableOrTheKernelOrTheErrorNamesG) {
   auto args = [](const std::string& target) {
-    return std::vector<std::string>{ANYSCAN_BINARY, "-q", "-b", "/dev/null", "-p", "9", "-c", "1",
-                                    target};
+    return std::vector<std::string>{ANYSCAN_BINARY, "-q", "-b",  "/dev/null", "-p", "9",
+                                    "-c",           "1",  target};
   };
   // Nobody has 198.18.0.77 or 2001:2::77 (on-link): nothing answers the kernel's requests.
   for (const std::string nobody : {"198.18.0.77", "2001:2::77"}) {

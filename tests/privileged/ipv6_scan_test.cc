@@ -41,9 +41,9 @@ class Ipv6Scan : public PairScanTest {
         validation_cookie(key, *parse_ip(NetnsPair::kScannerIp6), *parse_ip(target), port);
     const auto our_port = static_cast<uint16_t>(first + (cookie >> 32) % count);
     const auto ack = static_cast<uint32_t>(cookie) + ack_delta;
-    return ipv6_packet(target, NetnsPair::kScannerIp6, kProtoTcp,
-                       tcp6_segment(target, NetnsPair::kScannerIp6, port, our_port, 777, ack, flags),
-                       chain);
+    return ipv6_packet(
+        target, NetnsPair::kScannerIp6, kProtoTcp,
+        tcp6_segment(target, NetnsPair::kScannerIp6, port, our_port, 777, ack, flags), chain);
   }
 };
 
@@ -61,8 +61,8 @@ TEST_P(Ipv6Scan, ReportsExactlyTheOpenSet) {
       {"-T 1", {"-T", "1", "-s", "40000-44999"}}, {"default threads", {"-s", "50000-54999"}}};
   for (const auto& [name, flags] : runs) {
     SCOPED_TRACE(name);
-    std::vector<std::string> args = {"-p", port_list(ports), "-r", "0", "-c", "2",
-                                     "2001:2::2-2001:2::9"};
+    std::vector<std::string> args = {"-p", port_list(ports),     "-r", "0", "-c",
+                                     "2",  "2001:2::2-2001:2::9"};
     args.insert(args.end(), flags.begin(), flags.end());
     const ScanRun run = scan(args);
     ASSERT_EQ(run.process.exit_code, 0) << run.process.err;
@@ -97,9 +97,8 @@ TEST_P(Ipv6Scan, ExtensionHeadersAndForgedRepliesAreHandledExactly) {
   // (the second copy is a duplicate).
   const Ipv6Chain hbh_dst{{kProtoHopByHop, kProtoDestinationOptions}};
   pair_->send_frame_from_target(genuine_reply(silent, 80, seed, 40000, 1000, synack, hbh_dst), 2);
-  pair_->send_frame_from_target(
-      genuine_reply(silent, 443, seed, 40000, 1000, kTcpRst | kTcpAckFlag,
-                    Ipv6Chain{{kProtoDestinationOptions}}));
+  pair_->send_frame_from_target(genuine_reply(silent, 443, seed, 40000, 1000, kTcpRst | kTcpAckFlag,
+                                              Ipv6Chain{{kProtoDestinationOptions}}));
   uint64_t forged = 0;
   auto forge = [&](const std::vector<uint8_t>& packet, int count = 1) {
     pair_->send_frame_from_target(packet, count);
@@ -128,8 +127,7 @@ TEST_P(Ipv6Scan, ExtensionHeadersAndForgedRepliesAreHandledExactly) {
   cut.resize(44);
   forge(cut, 2);
   const uint64_t chains = 6;
-  forge(genuine_reply(silent, 8080, seed, 40000, 1000, synack,
-                      Ipv6Chain{{kProtoFragment}, 185}),
+  forge(genuine_reply(silent, 8080, seed, 40000, 1000, synack, Ipv6Chain{{kProtoFragment}, 185}),
         2);
 
   const ScanRun run = finish(pid);
@@ -196,8 +194,7 @@ class Ipv6HostTraffic : public PairScanTest {};
 TEST_P(Ipv6HostTraffic, NeighbourDiscoveryAndRouterAdvertisementsReachTheHost) {
   const pid_t pid = start({"-p", "1-2000", "-r", "2000", "-c", "1", "2001:2::2-2001:2::3"});
   auto attached = [&] {
-    return shell_output("ip -n " + pair_->scanner_ns() + " -d link show dev " +
-                        pair_->scanner_if())
+    return shell_output("ip -n " + pair_->scanner_ns() + " -d link show dev " + pair_->scanner_if())
                .find("prog/xdp") != std::string::npos;
   };
   for (int i = 0; i < 100 && !attached(); ++i)
@@ -218,8 +215,8 @@ TEST_P(Ipv6HostTraffic, NeighbourDiscoveryAndRouterAdvertisementsReachTheHost) {
       shell_output("ip -n " + pair_->target_ns() + " -6 -o addr show dev " + pair_->target_if() +
                    " scope link | awk '{print $4}' | cut -d/ -f1");
   ASSERT_FALSE(link_local.empty());
-  std::vector<uint8_t> ra = {134, 0, 0, 0, 64, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-                             3,   4, 64, 0xc0, 0, 0, 1, 44, 0, 0, 1, 44, 0, 0, 0, 0};
+  std::vector<uint8_t> ra = {134, 0, 0,  0,    64, 0, 0, 0,  0, 0, 0, 0,  0, 0, 0, 0,
+                             3,   4, 64, 0xc0, 0,  0, 1, 44, 0, 0, 1, 44, 0, 0, 0, 0};
   uint8_t prefix[16];
   parse_ip("2001:2:0:77::")->to_bytes(prefix);
   ra.insert(ra.end(), prefix, prefix + 16);

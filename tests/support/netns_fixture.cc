@@ -307,7 +307,8 @@ void NetnsPair::send_frame_from_target(const std::vector<uint8_t>& packet, int c
   frame.insert(frame.end(), packet.begin(), packet.end());
   in_namespace(target_ns_, [&] {
     UniqueFd fd(::socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0));
-    if (!fd.valid()) throw std::runtime_error(std::string("packet socket: ") + std::strerror(errno));
+    if (!fd.valid())
+      throw std::runtime_error(std::string("packet socket: ") + std::strerror(errno));
     sockaddr_ll to{};
     to.sll_family = AF_PACKET;
     to.sll_ifindex = static_cast<int>(::if_nametoindex(target_if_.c_str()));

@@ -131,8 +131,8 @@ TEST(IpAddress, PrefixesOfEachFamily) {
 }
 
 TEST(AddressSet, HoldsBothFamiliesWithoutMixingThem) {
-  AddressSet set = *parse_target_list(
-      "198.18.0.0/30\n2001:2::/126\n2001:2::8-2001:2::9\n198.19.0.1\n", "mixed");
+  AddressSet set =
+      *parse_target_list("198.18.0.0/30\n2001:2::/126\n2001:2::8-2001:2::9\n198.19.0.1\n", "mixed");
   EXPECT_EQ(set.count(), 4u + 4 + 2 + 1);
   EXPECT_EQ(set.count(IpFamily::kIpv4), 5u);
   EXPECT_EQ(set.count(IpFamily::kIpv6), 6u);

@@ -46,15 +46,23 @@ TEST(Ipv6Frame, WalksExtensionHeadersToTheUpperLayer) {
   };
   const Case cases[] = {
       {"none", {}, FrameStatus::kOk, 0},
-      {"hop-by-hop, destination options", {{kProtoHopByHop, kProtoDestinationOptions}},
-       FrameStatus::kOk, 2},
+      {"hop-by-hop, destination options",
+       {{kProtoHopByHop, kProtoDestinationOptions}},
+       FrameStatus::kOk,
+       2},
       {"routing, first fragment", {{kProtoRouting, kProtoFragment}, 0}, FrameStatus::kOk, 2},
-      {"eight destination options", {std::vector<uint8_t>(8, kProtoDestinationOptions)},
-       FrameStatus::kOk, 8},
-      {"nine: past the bound", {std::vector<uint8_t>(9, kProtoDestinationOptions)},
-       FrameStatus::kHeaderChain, 8},
-      {"hop-by-hop second", {{kProtoDestinationOptions, kProtoHopByHop}},
-       FrameStatus::kHeaderChain, 1},
+      {"eight destination options",
+       {std::vector<uint8_t>(8, kProtoDestinationOptions)},
+       FrameStatus::kOk,
+       8},
+      {"nine: past the bound",
+       {std::vector<uint8_t>(9, kProtoDestinationOptions)},
+       FrameStatus::kHeaderChain,
+       8},
+      {"hop-by-hop second",
+       {{kProtoDestinationOptions, kProtoHopByHop}},
+       FrameStatus::kHeaderChain,
+       1},
       {"a later fragment", {{kProtoFragment}, 1}, FrameStatus::kNonFirstFragment, 0},
   };
   for (const Case& c : cases) {
@@ -130,7 +138,8 @@ TEST(SipHash, MatchesThePapersVectors) {
 // The whole TCP (or ICMPv6) segment of an IPv6 frame sums to 0xffff with its pseudo-header.
 void expect_ipv6_checksum(const std::vector<uint8_t>& f) {
   const uint16_t length = load_be16(f.data() + 14 + 4);
-  const uint32_t pseudo = pseudo_header_sum6(f.data() + 14 + 8, f.data() + 14 + 24, f[14 + 6], length);
+  const uint32_t pseudo =
+      pseudo_header_sum6(f.data() + 14 + 8, f.data() + 14 + 24, f[14 + 6], length);
   EXPECT_EQ(checksum_fold(checksum_partial(f.data() + 54, length, pseudo)), 0xffff);
 }
 
@@ -192,9 +201,9 @@ TEST(TcpSynProbe, Ipv6FramesAndTheirReplies) {
                      &reply),
             ReplyVerdict::kInvalid);
   EXPECT_EQ(reply.invalid_reason, InvalidReason::kHeaderChain);
-  EXPECT_EQ(classify(reply_from(kTarget, kUs, 443, sport, ack, synack, {{kProtoFragment}, 3}),
-                     &reply),
-            ReplyVerdict::kInvalid);
+  EXPECT_EQ(
+      classify(reply_from(kTarget, kUs, 443, sport, ack, synack, {{kProtoFragment}, 3}), &reply),
+      ReplyVerdict::kInvalid);
   EXPECT_EQ(reply.invalid_reason, InvalidReason::kNonFirstFragment);
 }
 

@@ -35,10 +35,9 @@ std::string dir() { return process_temp_dir("anyscan-ipv6-scale"); }
 TEST(TargetFiles, ReadByContentPlainXzOrGzip) {
   const std::string base = dir() + "/list";
   std::ofstream(base) << "# a hitlist\n2001:2::1\n2001:2::2\n198.18.0.1/31\n2001:2:0:1::/126\n";
-  ASSERT_EQ(run_shell("(xz -kc '" + base + "' > '" + base + ".xz' && gzip -kc '" + base +
-                      "' > '" + base + ".gz' && cp '" + base + ".xz' '" + base +
-                      ".named-txt' && cat '" + base + ".gz' '" + base + ".gz' > '" + base +
-                      ".twice.gz')")
+  ASSERT_EQ(run_shell("(xz -kc '" + base + "' > '" + base + ".xz' && gzip -kc '" + base + "' > '" +
+                      base + ".gz' && cp '" + base + ".xz' '" + base + ".named-txt' && cat '" +
+                      base + ".gz' '" + base + ".gz' > '" + base + ".twice.gz')")
                 .exit_code,
             0);
   const auto plain = load_target_file(base);
@@ -163,8 +162,9 @@ TEST(PrefixWindows, BlockingIsExactPerWindow) {
       std::vector<AddressRange> blocks;
       for (int b = 0; b < 4; ++b) {
         const uint64_t first = random() % 65536, length = random() % 2000;
-        blocks.push_back({IpAddress{parse_ip("2001:2::")->value + first},
-                          IpAddress{parse_ip("2001:2::")->value + std::min<uint64_t>(65535, first + length)}});
+        blocks.push_back(
+            {IpAddress{parse_ip("2001:2::")->value + first},
+             IpAddress{parse_ip("2001:2::")->value + std::min<uint64_t>(65535, first + length)}});
       }
       const AddressSet blocked(blocks);
       const AddressSet kept = windows_not_blocked(split.windows, blocked, s);
@@ -223,10 +223,14 @@ TEST(Hitlist, CompressedListProbedOncePerAddressAndPortAcrossFourShards) {
       if (addresses.size() % 3 == 0) {
         char full[48];
         std::snprintf(full, sizeof full, "%04x:%04x:%04x:%04x:%04x:%04x:%04x:%04x",
-                      static_cast<unsigned>(a.high64() >> 48), static_cast<unsigned>(a.high64() >> 32 & 0xffff),
-                      static_cast<unsigned>(a.high64() >> 16 & 0xffff), static_cast<unsigned>(a.high64() & 0xffff),
-                      static_cast<unsigned>(a.low64() >> 48), static_cast<unsigned>(a.low64() >> 32 & 0xffff),
-                      static_cast<unsigned>(a.low64() >> 16 & 0xffff), static_cast<unsigned>(a.low64() & 0xffff));
+                      static_cast<unsigned>(a.high64() >> 48),
+                      static_cast<unsigned>(a.high64() >> 32 & 0xffff),
+                      static_cast<unsigned>(a.high64() >> 16 & 0xffff),
+                      static_cast<unsigned>(a.high64() & 0xffff),
+                      static_cast<unsigned>(a.low64() >> 48),
+                      static_cast<unsigned>(a.low64() >> 32 & 0xffff),
+                      static_cast<unsigned>(a.low64() >> 16 & 0xffff),
+                      static_cast<unsigned>(a.low64() & 0xffff));
         out << full << "\n";
       } else {
         out << to_string(a) << "\n";
@@ -257,8 +261,8 @@ TEST(Hitlist, CompressedListProbedOncePerAddressAndPortAcrossFourShards) {
     ASSERT_TRUE(probed.count(a + ",443")) << a;
   }
   // The same list plain: the same plan, to the fingerprint.
-  const DryRun plain = dry_run("-e 9 -p 80,443 --shards 4 --shard 0 -I '" + list + "' -m '" +
-                               list + ".plain.json'");
+  const DryRun plain =
+      dry_run("-e 9 -p 80,443 --shards 4 --shard 0 -I '" + list + "' -m '" + list + ".plain.json'");
   ASSERT_EQ(plain.exit_code, 0) << plain.err;
   auto fingerprint = [](const std::string& path) {
     const std::string meta = testing_support::read_file(path);
@@ -274,9 +278,9 @@ TEST(PrefixWindowsDryRun, A40At64IsExactly2To24TargetsEachInItsOwn64) {
   std::vector<std::thread> shards;
   for (int shard = 0; shard < 4; ++shard)
     shards.emplace_back([&, shard] {
-      runs[static_cast<size_t>(shard)] = dry_run(
-          "-M icmp6_echoscan -e 40 -x 64 --iid fixed:::53 --shards 4 --shard " +
-          std::to_string(shard) + " 2001:2:ff00::/40");
+      runs[static_cast<size_t>(shard)] =
+          dry_run("-M icmp6_echoscan -e 40 -x 64 --iid fixed:::53 --shards 4 --shard " +
+                  std::to_string(shard) + " 2001:2:ff00::/40");
     });
   for (auto& t : shards) t.join();
   std::vector<bool> seen(size_t{1} << 24, false);
@@ -296,10 +300,12 @@ TEST(PrefixWindowsDryRun, A40At64IsExactly2To24TargetsEachInItsOwn64) {
   }
   EXPECT_EQ(total, size_t{1} << 24);
   // Random identifiers: the same seed gives the same addresses, a shard at a time.
-  const DryRun first = dry_run("-M icmp6_echoscan -e 41 -x 64 --iid random --shards 64 --shard 9 "
-                               "2001:2:ff00::/40");
-  const DryRun again = dry_run("-M icmp6_echoscan -e 41 -x 64 --iid random --shards 64 --shard 9 "
-                               "2001:2:ff00::/40");
+  const DryRun first = dry_run(
+      "-M icmp6_echoscan -e 41 -x 64 --iid random --shards 64 --shard 9 "
+      "2001:2:ff00::/40");
+  const DryRun again = dry_run(
+      "-M icmp6_echoscan -e 41 -x 64 --iid random --shards 64 --shard 9 "
+      "2001:2:ff00::/40");
   ASSERT_EQ(first.exit_code, 0) << first.err;
   EXPECT_EQ(first.lines.size(), size_t{1} << 18);
   EXPECT_EQ(std::set<std::string>(first.lines.begin(), first.lines.end()),

@@ -37,9 +37,7 @@ AddressRange only(const Result<ParsedTarget>& parsed) {
   return parsed->ranges[0];
 }
 
-AddressRange v6(const char* first, const char* last) {
-  return {*parse_ip(first), *parse_ip(last)};
-}
+AddressRange v6(const char* first, const char* last) { return {*parse_ip(first), *parse_ip(last)}; }
 
 TEST(TargetParser, ParsesCidrRangeAndSingle) {
   EXPECT_EQ(only(parse_target("198.18.0.0/15")), AddressRange::v4(0xc6120000u, 0xc613ffffu));

@@ -106,8 +106,8 @@ TEST(TcpSynProbe, FrameMatchesGoldenBytes) {
 TEST(TcpSynProbe, ChecksumsHoldForManyTargets) {
   TcpSynProbe probe(test_params());
   for (uint32_t i = 0; i < 5000; ++i) {
-    const ProbeTarget target{IpAddress::v4(0xc6120000u + i * 7919u), static_cast<uint16_t>(1 + i * 13),
-                             static_cast<uint16_t>(i % 2)};
+    const ProbeTarget target{IpAddress::v4(0xc6120000u + i * 7919u),
+                             static_cast<uint16_t>(1 + i * 13), static_cast<uint16_t>(i % 2)};
     uint8_t buffer[128];
     FrameSlot slot{buffer, 0};
     probe.build(&target, 1, &slot);
@@ -153,7 +153,8 @@ TEST(TcpSynProbe, AcceptsGenuineRepliesAndRejectsForgedOnes) {
   const uint32_t seq = probe.sequence_for(IpAddress::v4(target), 443);
   const uint16_t port0 = probe.source_port_for(IpAddress::v4(target), 443, 0);
   const uint16_t port1 = probe.source_port_for(IpAddress::v4(target), 443, 1);
-  const uint16_t not_ours = probe.source_port_for(IpAddress::v4(target), 443, 2);  // probe 2 of 2 was never sent
+  const uint16_t not_ours =
+      probe.source_port_for(IpAddress::v4(target), 443, 2);  // probe 2 of 2 was never sent
   const uint8_t synack = kTcpSyn | kTcpAckFlag, rst = kTcpRst | kTcpAckFlag;
   struct Case {
     const char* name;
@@ -223,8 +224,8 @@ TEST(TcpSynProbe, ReplyFromAnotherScanKeyIsRejected) {
   TcpSynProbe ours(test_params()), theirs(other);
   const uint32_t target = parse_ipv4("198.18.0.5")->value;
   auto f = tcp_reply(target, 80, test_params().source_ips[0].ipv4(),
-                     theirs.source_port_for(IpAddress::v4(target), 80, 0), theirs.sequence_for(IpAddress::v4(target), 80) + 1,
-                     kTcpSyn | kTcpAckFlag);
+                     theirs.source_port_for(IpAddress::v4(target), 80, 0),
+                     theirs.sequence_for(IpAddress::v4(target), 80) + 1, kTcpSyn | kTcpAckFlag);
   Reply reply;
   EXPECT_NE(classify(ours, f, &reply), ReplyVerdict::kValid);
 }

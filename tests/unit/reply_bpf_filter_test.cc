@@ -138,15 +138,15 @@ TEST(ReplyBpfFilter, TcpAcceptsOnlyOurAddressAndPortRange) {
 TEST(ReplyBpfFilter, IcmpAcceptsIcmpToUs) {
   const uint32_t us = 0xc6120001u;
   const auto program = reply_bpf_filter(
-      ReplyFilterSpec{true,
-                      Ipv4Address{us},
-                      Ipv4Address{us},
-                      false,
-                      {},
-                      {},
-                      {ReplyFilterRule{IpFamily::kIpv4, kProtoIcmp, 0, 0,
-                                       icmp_type_bit(kIcmpEchoReply) |
-                                           icmp_type_bit(kIcmpUnreachable)}}},
+      ReplyFilterSpec{
+          true,
+          Ipv4Address{us},
+          Ipv4Address{us},
+          false,
+          {},
+          {},
+          {ReplyFilterRule{IpFamily::kIpv4, kProtoIcmp, 0, 0,
+                           icmp_type_bit(kIcmpEchoReply) | icmp_type_bit(kIcmpUnreachable)}}},
       256);
   EXPECT_EQ(run(program, packet(1, us, 0)), 256u);
   EXPECT_EQ(run(program, packet(6, us, 0)), 0u);
@@ -163,14 +163,15 @@ namespace {
 // an ICMP type outside the set.
 TEST(ReplyBpfFilter, SeveralRulesAndAnAddressRange) {
   const uint32_t first = 0xc6120001u, last = 0xc6120008u;
-  const ReplyFilterSpec spec{true,
-                             Ipv4Address{first},
-                             Ipv4Address{last},
-                             false,
-                             {},
-                             {},
-                             {ReplyFilterRule{IpFamily::kIpv4, kProtoUdp, 40000, 40999, 0},
-                              ReplyFilterRule{IpFamily::kIpv4, kProtoIcmp, 0, 0, icmp_type_bit(kIcmpUnreachable)}}};
+  const ReplyFilterSpec spec{
+      true,
+      Ipv4Address{first},
+      Ipv4Address{last},
+      false,
+      {},
+      {},
+      {ReplyFilterRule{IpFamily::kIpv4, kProtoUdp, 40000, 40999, 0},
+       ReplyFilterRule{IpFamily::kIpv4, kProtoIcmp, 0, 0, icmp_type_bit(kIcmpUnreachable)}}};
   const auto program = reply_bpf_filter(spec, 256);
   auto icmp = [&](uint32_t daddr, uint8_t type) {
     auto f = packet(kProtoIcmp, daddr, 0);
@@ -209,10 +210,11 @@ TEST(ReplyBpfFilter, Ipv6AdmitsOurAddressesRulesAndExtensionHeaders) {
   spec.has_ipv6 = true;
   spec.local6_first = *parse_ip("2001:2::1");
   spec.local6_last = *parse_ip("2001:2::4");
-  spec.rules = {ReplyFilterRule{IpFamily::kIpv4, kProtoTcp, 40000, 40999, 0},
-                ReplyFilterRule{IpFamily::kIpv6, kProtoTcp, 40000, 40999, 0},
-                ReplyFilterRule{IpFamily::kIpv6, kProtoIcmpv6, 0, 0,
-                                icmp6_type_bit(kIcmp6EchoReply) | icmp6_type_bit(kIcmp6Unreachable)}};
+  spec.rules = {
+      ReplyFilterRule{IpFamily::kIpv4, kProtoTcp, 40000, 40999, 0},
+      ReplyFilterRule{IpFamily::kIpv6, kProtoTcp, 40000, 40999, 0},
+      ReplyFilterRule{IpFamily::kIpv6, kProtoIcmpv6, 0, 0,
+                      icmp6_type_bit(kIcmp6EchoReply) | icmp6_type_bit(kIcmp6Unreachable)}};
   auto frame6 = [](const char* to, uint8_t protocol, std::vector<uint8_t> upper,
                    testing_support::Ipv6Chain chain = {}) {
     std::vector<uint8_t> f(14, 0);

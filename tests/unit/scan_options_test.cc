@@ -42,7 +42,8 @@ TEST(ScanOptions, BadFlagValuesNameTheFlag) {
       {{"-G", "ff:ff:ff:ff:ff:ff"},
        "-G/--gateway-mac 'ff:ff:ff:ff:ff:ff': expected a unicast MAC address aa:bb:cc:dd:ee:ff"},
       {{"-S", "198.18.0.256"},
-       "-S/--source-ip '198.18.0.256': expected an address, a range a-b of one family or a list a,b: not an IPv4 address (four decimal octets 0-255, no leading zeros)"},
+       "-S/--source-ip '198.18.0.256': expected an address, a range a-b of one family or a list "
+       "a,b: not an IPv4 address (four decimal octets 0-255, no leading zeros)"},
       {{"-p", "80,x"}, "-p/--target-ports bad port 'x': expected a number 1-65535"},
       {{"--shards", "0"}, "--shards '0': expected 1-65535 shards"},
       {{"-P", "0"}, "-P/--probes '0': expected 1-255 probes per target"},

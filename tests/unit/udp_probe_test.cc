@@ -340,8 +340,8 @@ TEST(UdpProbe, KernelFiltersAdmitOurPortsAndUnreachablesOnly) {
   const ReplyFilterSpec spec = probe.reply_filter();
   ASSERT_EQ(spec.rules.size(), 2u);
   EXPECT_EQ(spec.rules[0], (ReplyFilterRule{IpFamily::kIpv4, kProtoUdp, 40000, 40999, 0}));
-  EXPECT_EQ(spec.rules[1],
-            (ReplyFilterRule{IpFamily::kIpv4, kProtoIcmp, 40000, 40999, icmp_type_bit(kIcmpUnreachable)}));
+  EXPECT_EQ(spec.rules[1], (ReplyFilterRule{IpFamily::kIpv4, kProtoIcmp, 40000, 40999,
+                                            icmp_type_bit(kIcmpUnreachable)}));
   EXPECT_EQ(probe.frame_bytes(), 42 + 296u) << "the SIP payload is the largest built-in";
 }
 

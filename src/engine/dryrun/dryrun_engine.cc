@@ -41,9 +41,9 @@ Result<void> DryrunEngine::Writer::write(const FrameSlot* slots, size_t count) {
         n = format_ip(ip.daddr, line);
         const bool ports = (ip.protocol == frame::kProtoTcp || ip.protocol == frame::kProtoUdp) &&
                            ip.l4_bytes >= 4;
-        n += static_cast<size_t>(std::snprintf(
-            line + n, sizeof line - n, ",%u\n",
-            ports ? load_be16(slots[i].data + ip.l4_offset + 2) : 0u));
+        n += static_cast<size_t>(
+            std::snprintf(line + n, sizeof line - n, ",%u\n",
+                          ports ? load_be16(slots[i].data + ip.l4_offset + 2) : 0u));
       }
       std::fwrite(line, 1, n, out_);
       continue;
