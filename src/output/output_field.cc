@@ -80,7 +80,19 @@ std::string fields_not_produced(const std::vector<OutputField>& fields, std::str
   return "";
 }
 
-std::string_view icmp_unreach_name(uint8_t code) {
+std::string_view icmp_unreach_name(uint8_t type, uint8_t code) {
+  if (type == 1) {  // ICMPv6 destination unreachable (RFC 4443 section 3.1; RFC 7112)
+    static constexpr std::string_view kNames6[] = {"no route to destination",
+                                                   "communication prohibited",
+                                                   "beyond scope of source address",
+                                                   "address unreachable",
+                                                   "port unreachable",
+                                                   "source address failed policy",
+                                                   "reject route to destination",
+                                                   "error in source routing header",
+                                                   "headers too long"};
+    return code < std::size(kNames6) ? kNames6[code] : std::string_view("unknown code");
+  }
   static constexpr std::string_view kNames[] = {
       "network unreachable",       "host unreachable",
       "protocol unreachable",      "port unreachable",

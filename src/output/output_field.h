@@ -63,8 +63,9 @@ const OutputFieldInfo& output_field_info(OutputField field);
 std::vector<OutputField> output_fields_of(std::string_view module);
 // Why `fields` cannot be used with `module` (the first field it does not produce), or "".
 std::string fields_not_produced(const std::vector<OutputField>& fields, std::string_view module);
-// zmap-style text for an ICMP destination unreachable code ("port unreachable").
-std::string_view icmp_unreach_name(uint8_t code);
+// zmap-style text for a destination unreachable code ("port unreachable"): ICMP's (type 3)
+// or ICMPv6's (type 1).
+std::string_view icmp_unreach_name(uint8_t type, uint8_t code);
 std::string_view output_field_name(OutputField field);
 std::vector<OutputField> default_output_fields();
 // "saddr,sport,classification": comma-separated names, no duplicates (kUsage on error).

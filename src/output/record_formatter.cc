@@ -136,7 +136,7 @@ char* RecordFormatter::udp_field(char* out, const ResultRecord& r, OutputField f
     case OutputField::kIcmpUnreachStr:
       if (!icmp) return json_ ? put(out, "null") : out;
       if (json_) *out++ = '"';
-      out = put(out, icmp_unreach_name(r.reply.icmp_code));
+      out = put(out, icmp_unreach_name(r.reply.icmp_type, r.reply.icmp_code));
       if (json_) *out++ = '"';
       return out;
     default:

@@ -63,8 +63,8 @@ const std::vector<ProbeModuleInfo>& probe_modules() {
        true, &make_icmp_echo_probe},
       {"udp",
        "UDP datagram to each (address, port), payload by port (--probe-args, "
-       "--probe-payloads), IPv4; reply = open, ICMP port unreachable = closed",
-       true, false, &make_udp_probe},
+       "--probe-payloads), IPv4 or IPv6; reply = open, ICMP(v6) port unreachable = closed",
+       true, true, &make_udp_probe},
   };
   return modules;
 }

@@ -114,6 +114,10 @@ UdpProbe::UdpProbe(const ProbeParams& params, std::shared_ptr<const UdpPayloadTa
   // Addresses, lengths, IP ID, ports and checksums stay 0 in the template: set per
   // payload/target.
   write_frame_header(template_.data(), header, 0);
+  // IPv6: lengths, flow label, addresses, ports and checksum set per target.
+  write_frame_header(
+      template6_.data(),
+      {params.source_mac, gateway6_of(params), IpFamily::kIpv6, kProtoUdp, params.ttl, 0}, 0);
   for (const UdpPayload& payload : payloads_->payloads()) {
     const auto udp_length = static_cast<uint16_t>(kUdpHeaderBytes + payload.bytes.size());
     std::array<uint8_t, kHeaderBytes> headers{};
@@ -125,11 +129,15 @@ UdpProbe::UdpProbe(const ProbeParams& params, std::shared_ptr<const UdpPayloadTa
     const size_t echo = echo_bytes(payload.echo, 0, scratch);
     std::fill_n(udp.begin() + kUdpHeaderBytes + payload.echo_offset, echo, 0);
     const uint32_t pseudo = pseudo_header_sum(0, 0, kProtoUdp, udp_length);
+    const uint8_t zero[16] = {};
+    const uint32_t pseudo6 = pseudo_header_sum6(zero, zero, kProtoUdp, udp_length);
     prepared_.push_back(Prepared{
         static_cast<uint16_t>(~checksum_fold(checksum_partial(udp.data(), udp.size(), pseudo))),
-        ip_checksum});
+        ip_checksum,
+        static_cast<uint16_t>(~checksum_fold(checksum_partial(udp.data(), udp.size(), pseudo6)))});
   }
-  frame_bytes_ = kHeaderBytes + payloads_->largest_bytes();
+  frame_bytes_ =
+      (sources_.has(IpFamily::kIpv6) ? kHeader6Bytes : kHeaderBytes) + payloads_->largest_bytes();
 }
 
 ReplyFilterSpec UdpProbe::reply_filter() const {
@@ -137,9 +145,16 @@ ReplyFilterSpec UdpProbe::reply_filter() const {
       static_cast<uint16_t>(params_.source_port_first + params_.source_port_count - 1);
   ReplyFilterSpec spec;
   sources_.fill_filter(spec);
-  spec.rules = {ReplyFilterRule{IpFamily::kIpv4, kProtoUdp, params_.source_port_first, last, 0},
-                ReplyFilterRule{IpFamily::kIpv4, kProtoIcmp, params_.source_port_first, last,
-                                icmp_type_bit(kIcmpUnreachable)}};
+  if (sources_.has(IpFamily::kIpv4))
+    spec.rules = {ReplyFilterRule{IpFamily::kIpv4, kProtoUdp, params_.source_port_first, last, 0},
+                  ReplyFilterRule{IpFamily::kIpv4, kProtoIcmp, params_.source_port_first, last,
+                                  icmp_type_bit(kIcmpUnreachable)}};
+  if (sources_.has(IpFamily::kIpv6)) {
+    spec.rules.push_back(
+        ReplyFilterRule{IpFamily::kIpv6, kProtoUdp, params_.source_port_first, last, 0});
+    spec.rules.push_back(ReplyFilterRule{IpFamily::kIpv6, kProtoIcmpv6, params_.source_port_first,
+                                         last, icmp6_type_bit(kIcmp6Unreachable)});
+  }
   return spec;
 }
 
@@ -164,15 +179,55 @@ std::string UdpProbe::parameters() const {
 }
 
 uint16_t UdpProbe::source_port_for(uint32_t daddr, uint16_t dport, uint16_t probe_number) const {
-  const uint64_t cookie = validation_cookie(
-      params_.key, sources_.for_target(IpAddress::v4(daddr)).ipv4(), daddr, dport);
+  return source_port_for(IpAddress::v4(daddr), dport, probe_number);
+}
+
+uint16_t UdpProbe::source_port_for(IpAddress daddr, uint16_t dport, uint16_t probe_number) const {
+  const uint64_t cookie = validation_cookie(params_.key, sources_.for_target(daddr), daddr, dport);
   return static_cast<uint16_t>(params_.source_port_first +
                                ((cookie >> 32) + probe_number) % params_.source_port_count);
+}
+
+void UdpProbe::build_ipv6(const ProbeTarget& target, FrameSlot& slot) const {
+  const uint16_t index = payloads_->index_for_port(target.dport);
+  const UdpPayload& payload = payloads_->payloads()[index];
+  uint8_t* f = slot.data;
+  std::memcpy(f, template6_.data(), kHeader6Bytes);
+  if (!payload.bytes.empty())
+    std::memcpy(f + kHeader6Bytes, payload.bytes.data(), payload.bytes.size());
+  const auto udp_length = static_cast<uint16_t>(kUdpHeaderBytes + payload.bytes.size());
+  const IpAddress saddr = sources_.for_target(target.daddr);
+  const uint64_t cookie = validation_cookie(params_.key, saddr, target.daddr, target.dport);
+  const auto sport =
+      static_cast<uint16_t>(params_.source_port_first +
+                            ((cookie >> 32) + target.probe_number) % params_.source_port_count);
+  store_be32(f + kIp, 0x60000000u | flow_label_for(cookie));
+  store_be16(f + kIp + kIpv6PayloadLength, udp_length);
+  saddr.to_bytes(f + kIp + kIpv6Src);
+  target.daddr.to_bytes(f + kIp + kIpv6Dst);
+  uint8_t* u = f + kIp + kIpv6HeaderBytes;
+  store_be16(u, sport);
+  store_be16(u + 2, target.dport);
+  store_be16(u + kUdpLength, udp_length);
+  uint32_t added = checksum_partial(f + kIp + kIpv6Src, 32);
+  added = checksum_partial(u, 4, added);
+  uint16_t sum = checksum_add(prepared_[index].udp6_checksum, added);
+  uint8_t echo[8];
+  if (const size_t n = echo_bytes(payload.echo, cookie, echo); n != 0) {
+    std::memcpy(u + kUdpHeaderBytes + payload.echo_offset, echo, n);
+    sum = checksum_add(sum, sum_at(payload.echo_offset, echo, n));
+  }
+  store_be16(u + kUdpChecksum, sum == 0 ? 0xffff : sum);  // IPv6 UDP must carry one
+  slot.length = static_cast<uint32_t>(kHeader6Bytes + payload.bytes.size());
 }
 
 void UdpProbe::build(const ProbeTarget* targets, size_t count, FrameSlot* slots) const {
   for (size_t i = 0; i < count; ++i) {
     const ProbeTarget& target = targets[i];
+    if (!target.daddr.is_ipv4()) {
+      build_ipv6(target, slots[i]);
+      continue;
+    }
     const uint16_t index = payloads_->index_for_port(target.dport);
     const UdpPayload& payload = payloads_->payloads()[index];
     const Prepared& prepared = prepared_[index];
@@ -211,7 +266,7 @@ void UdpProbe::build(const ProbeTarget* targets, size_t count, FrameSlot* slots)
   }
 }
 
-bool UdpProbe::cookie_valid(uint32_t saddr, uint32_t daddr, uint16_t dport, uint16_t sport,
+bool UdpProbe::cookie_valid(IpAddress saddr, IpAddress daddr, uint16_t dport, uint16_t sport,
                             const uint8_t* payload, size_t payload_bytes) const {
   const uint64_t cookie = validation_cookie(params_.key, saddr, daddr, dport);
   const uint32_t offset = static_cast<uint16_t>(sport - params_.source_port_first);
@@ -242,7 +297,7 @@ bool UdpProbe::cookie_valid(uint32_t saddr, uint32_t daddr, uint16_t dport, uint
 }
 
 ReplyVerdict UdpProbe::classify_udp(const uint8_t* frame, size_t l4_offset, size_t l4_bytes,
-                                    uint32_t saddr, uint32_t daddr, Reply* reply) const {
+                                    IpAddress saddr, IpAddress daddr, Reply* reply) const {
   if (l4_bytes < kUdpHeaderBytes) return ReplyVerdict::kInvalid;
   const uint8_t* u = frame + l4_offset;
   const uint16_t sport = load_be16(u);
@@ -255,12 +310,12 @@ ReplyVerdict UdpProbe::classify_udp(const uint8_t* frame, size_t l4_offset, size
   const size_t payload_bytes = std::min<size_t>(udp_length, l4_bytes) - kUdpHeaderBytes;
   const uint8_t* payload = u + kUdpHeaderBytes;
   // The target was probed from one of our addresses only: a reply to another is not its.
-  if (IpAddress::v4(daddr) != sources_.for_target(IpAddress::v4(saddr)) ||
+  if (daddr != sources_.for_target(saddr) ||
       !cookie_valid(daddr, saddr, sport, dport, payload, payload_bytes))
     return ReplyVerdict::kInvalid;
   *reply = Reply{};
-  reply->saddr = IpAddress::v4(saddr);
-  reply->daddr = IpAddress::v4(daddr);
+  reply->saddr = saddr;
+  reply->daddr = daddr;
   reply->sport = sport;
   reply->dport = dport;
   reply->udp_length = udp_length;
@@ -271,7 +326,7 @@ ReplyVerdict UdpProbe::classify_udp(const uint8_t* frame, size_t l4_offset, size
 }
 
 ReplyVerdict UdpProbe::classify_icmp(const uint8_t* frame, size_t l4_offset, size_t l4_bytes,
-                                     uint32_t responder, uint32_t daddr, Reply* reply) const {
+                                     IpAddress responder, IpAddress daddr, Reply* reply) const {
   if (l4_bytes < kIcmpHeaderBytes) return ReplyVerdict::kInvalid;
   const uint8_t* icmp = frame + l4_offset;
   if (icmp[kIcmpType] != kIcmpUnreachable) return ReplyVerdict::kUnrelated;
@@ -283,26 +338,64 @@ ReplyVerdict UdpProbe::classify_icmp(const uint8_t* frame, size_t l4_offset, siz
   if ((inner[0] >> 4) != 4 || ihl < kIpMinHeaderBytes || quoted < ihl + kUdpHeaderBytes)
     return ReplyVerdict::kInvalid;
   if (inner[9] != kProtoUdp) return ReplyVerdict::kUnrelated;
-  const uint32_t ours = load_be32(inner + 12);
-  const uint32_t target = load_be32(inner + 16);
-  if (!sources_.contains(IpAddress::v4(ours))) return ReplyVerdict::kUnrelated;
+  const IpAddress ours = IpAddress::v4(load_be32(inner + 12));
+  const IpAddress target = IpAddress::v4(load_be32(inner + 16));
+  if (!sources_.contains(ours)) return ReplyVerdict::kUnrelated;
   const uint8_t* u = inner + ihl;
   const uint16_t our_port = load_be16(u);
   const uint16_t target_port = load_be16(u + 2);
   if (static_cast<uint16_t>(our_port - params_.source_port_first) >= params_.source_port_count)
     return ReplyVerdict::kUnrelated;
-  if (IpAddress::v4(ours) != sources_.for_target(IpAddress::v4(target)) ||
+  if (ours != sources_.for_target(target) ||
       !cookie_valid(ours, target, target_port, our_port, nullptr, 0) ||
       load_be16(inner + 4) != ip_id_for(validation_cookie(params_.key, ours, target, target_port)))
     return ReplyVerdict::kInvalid;
   *reply = Reply{};
-  reply->saddr = IpAddress::v4(target);
-  reply->daddr = IpAddress::v4(daddr);
+  reply->saddr = target;
+  reply->daddr = daddr;
   reply->sport = target_port;
   reply->dport = our_port;
   reply->icmp_type = icmp[kIcmpType];
   reply->icmp_code = icmp[kIcmpCode];
-  reply->icmp_responder = IpAddress::v4(responder);
+  reply->icmp_responder = responder;
+  reply->classification = Classification::kIcmpUnreach;
+  return ReplyVerdict::kValid;
+}
+
+// ICMPv6 destination unreachable (RFC 4443 section 3.1) quoting one of our IPv6 probes: its
+// fixed header (no extension headers: ours have none) with our flow label, and UDP's first
+// 8 bytes.
+ReplyVerdict UdpProbe::classify_icmp6(const uint8_t* frame, size_t l4_offset, size_t l4_bytes,
+                                      IpAddress responder, IpAddress daddr, Reply* reply) const {
+  if (l4_bytes < kIcmpHeaderBytes) return ReplyVerdict::kInvalid;
+  const uint8_t* icmp = frame + l4_offset;
+  if (icmp[kIcmpType] != kIcmp6Unreachable) return ReplyVerdict::kUnrelated;
+  const uint8_t* inner = icmp + kIcmpHeaderBytes;
+  const size_t quoted = l4_bytes - kIcmpHeaderBytes;
+  if (quoted < kIpv6HeaderBytes + kUdpHeaderBytes || (inner[0] >> 4) != 6)
+    return ReplyVerdict::kInvalid;
+  if (inner[kIpv6NextHeader] != kProtoUdp) return ReplyVerdict::kUnrelated;
+  const IpAddress ours = IpAddress::from_bytes(inner + kIpv6Src);
+  const IpAddress target = IpAddress::from_bytes(inner + kIpv6Dst);
+  if (!sources_.contains(ours)) return ReplyVerdict::kUnrelated;
+  const uint8_t* u = inner + kIpv6HeaderBytes;
+  const uint16_t our_port = load_be16(u);
+  const uint16_t target_port = load_be16(u + 2);
+  if (static_cast<uint16_t>(our_port - params_.source_port_first) >= params_.source_port_count)
+    return ReplyVerdict::kUnrelated;
+  if (ours != sources_.for_target(target) ||
+      !cookie_valid(ours, target, target_port, our_port, nullptr, 0) ||
+      (load_be32(inner) & 0xfffffu) !=
+          flow_label_for(validation_cookie(params_.key, ours, target, target_port)))
+    return ReplyVerdict::kInvalid;
+  *reply = Reply{};
+  reply->saddr = target;
+  reply->daddr = daddr;
+  reply->sport = target_port;
+  reply->dport = our_port;
+  reply->icmp_type = icmp[kIcmpType];
+  reply->icmp_code = icmp[kIcmpCode];
+  reply->icmp_responder = responder;
   reply->classification = Classification::kIcmpUnreach;
   return ReplyVerdict::kValid;
 }
@@ -310,19 +403,21 @@ ReplyVerdict UdpProbe::classify_icmp(const uint8_t* frame, size_t l4_offset, siz
 void UdpProbe::classify(const FrameView* frames, size_t count, ReplyVerdict* verdicts,
                         Reply* replies) const {
   for (size_t i = 0; i < count; ++i) {
-    // IPv4 only: a scan with IPv6 targets does not get this module (its plan refuses).
     IpFrame frame;
-    const FrameStatus status = parse_ip_frame(frames[i].data, frames[i].length, &frame);
+    replies[i].invalid_reason = InvalidReason::kValidation;
+    ReplyVerdict verdict = reply_ip_layer(frames[i], sources_, &frame, &replies[i]);
     const IpFrame* ip = &frame;
-    ReplyVerdict verdict = ReplyVerdict::kUnrelated;
-    if (status == FrameStatus::kOk && ip->family == IpFamily::kIpv4 &&
-        sources_.contains(ip->daddr)) {
+    if (verdict == ReplyVerdict::kValid) {
+      verdict = ReplyVerdict::kUnrelated;
       if (ip->protocol == kProtoUdp)
-        verdict = classify_udp(frames[i].data, ip->l4_offset, ip->l4_bytes, ip->saddr.ipv4(),
-                               ip->daddr.ipv4(), &replies[i]);
-      else if (ip->protocol == kProtoIcmp)
-        verdict = classify_icmp(frames[i].data, ip->l4_offset, ip->l4_bytes, ip->saddr.ipv4(),
-                                ip->daddr.ipv4(), &replies[i]);
+        verdict = classify_udp(frames[i].data, ip->l4_offset, ip->l4_bytes, ip->saddr, ip->daddr,
+                               &replies[i]);
+      else if (ip->protocol == kProtoIcmp && ip->family == IpFamily::kIpv4)
+        verdict = classify_icmp(frames[i].data, ip->l4_offset, ip->l4_bytes, ip->saddr, ip->daddr,
+                                &replies[i]);
+      else if (ip->protocol == kProtoIcmpv6 && ip->family == IpFamily::kIpv6)
+        verdict = classify_icmp6(frames[i].data, ip->l4_offset, ip->l4_bytes, ip->saddr, ip->daddr,
+                                 &replies[i]);
       if (verdict == ReplyVerdict::kValid) {
         replies[i].ttl = ip->ttl;
         replies[i].ipid = ip->ipid;

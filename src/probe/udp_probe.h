@@ -14,14 +14,18 @@ namespace anyscan {
 // (UdpPayloadTable). The validation cookie is cookie(saddr, daddr, dport), as for TCP:
 //   sport = first + (high 32 bits of cookie + probe_number) mod count
 //   and, where the payload's protocol echoes an identifier, its low bits there.
-//   and the IP identification = bits 16-31 of the cookie.
+//   and the IP identification = bits 16-31 of the cookie (IPv4), or the flow label = bits
+//   12-31 of it (IPv6, which has no identification: the flow label is in the header an
+//   ICMPv6 error quotes, RFC 4443 section 3.1, and nothing on the way may change it).
 // A UDP reply is valid when it comes from (daddr, dport) to that source port and echoes the
 // identifier (-> udp, open). An ICMP destination unreachable is valid when the datagram it
-// quotes is one of our probes: our address, source port and IP identification for that
-// target and port (-> icmp-unreach: code 3 port unreachable = closed, other codes filtered).
+// quotes is one of our probes: our address, source port and IP identification (flow label)
+// for that target and port (-> icmp-unreach: port unreachable = closed (ICMP code 3, ICMPv6
+// code 4), other codes filtered).
 class UdpProbe final : public ProbeModule {
  public:
   static constexpr size_t kHeaderBytes = 14 + 20 + 8;
+  static constexpr size_t kHeader6Bytes = 14 + 40 + 8;
 
   UdpProbe(const ProbeParams& params, std::shared_ptr<const UdpPayloadTable> payloads);
 
@@ -38,22 +42,31 @@ class UdpProbe final : public ProbeModule {
   const UdpPayloadTable& payloads() const { return *payloads_; }
   // Exposed for tests: the source port a probe to (daddr, dport) leaves from.
   uint16_t source_port_for(uint32_t daddr, uint16_t dport, uint16_t probe_number) const;
+  uint16_t source_port_for(IpAddress daddr, uint16_t dport, uint16_t probe_number) const;
+  // The flow label of an IPv6 probe with this cookie.
+  static uint32_t flow_label_for(uint64_t cookie) {
+    return static_cast<uint32_t>(cookie >> 12) & 0xfffffu;
+  }
 
  private:
   // Per payload, prepared once: the UDP checksum of header+payload with addresses, ports
   // and the echoed identifier all zero; per target they are added (RFC 1624).
   struct Prepared {
     uint16_t udp_checksum;
-    uint16_t ip_checksum;  // the template's, with this payload's total length
+    uint16_t ip_checksum;    // the template's, with this payload's total length
+    uint16_t udp6_checksum;  // the UDP checksum over the IPv6 pseudo-header, the same zeros
   };
 
-  ReplyVerdict classify_udp(const uint8_t* frame, size_t l4_offset, size_t l4_bytes, uint32_t saddr,
-                            uint32_t daddr, Reply* reply) const;
+  void build_ipv6(const ProbeTarget& target, FrameSlot& slot) const;
+  ReplyVerdict classify_udp(const uint8_t* frame, size_t l4_offset, size_t l4_bytes,
+                            IpAddress saddr, IpAddress daddr, Reply* reply) const;
   ReplyVerdict classify_icmp(const uint8_t* frame, size_t l4_offset, size_t l4_bytes,
-                             uint32_t responder, uint32_t daddr, Reply* reply) const;
+                             IpAddress responder, IpAddress daddr, Reply* reply) const;
+  ReplyVerdict classify_icmp6(const uint8_t* frame, size_t l4_offset, size_t l4_bytes,
+                              IpAddress responder, IpAddress daddr, Reply* reply) const;
   // Whether `sport` (our port) and the echoed identifier in `payload` fit a probe from
   // `saddr` (ours) to (daddr, dport). `payload` may be null when only the port is known.
-  bool cookie_valid(uint32_t saddr, uint32_t daddr, uint16_t dport, uint16_t sport,
+  bool cookie_valid(IpAddress saddr, IpAddress daddr, uint16_t dport, uint16_t sport,
                     const uint8_t* payload, size_t payload_bytes) const;
 
   ProbeParams params_;
@@ -61,6 +74,7 @@ class UdpProbe final : public ProbeModule {
   std::shared_ptr<const UdpPayloadTable> payloads_;
   std::vector<Prepared> prepared_;  // parallel to payloads_->payloads()
   std::array<uint8_t, kHeaderBytes> template_{};
+  std::array<uint8_t, kHeader6Bytes> template6_{};
   size_t frame_bytes_;
 };
 

@@ -74,7 +74,10 @@ Result<AddressSet> listed_targets(const ScanConfig& config) {
   if (!config.list_of_ips_file.empty()) {
     auto listed = read_list(config, config.list_of_ips_file);
     if (!listed) return tl::unexpected(with_context(listed.error(), "-I"));
-    targets.add(listed->ranges());
+    if (targets.empty())
+      targets = std::move(*listed);  // a hitlist alone: no copy of it
+    else
+      targets.add(listed->ranges());
   }
   if (!config.allowlist_file.empty()) {
     auto allow = read_list(config, config.allowlist_file);
@@ -149,12 +152,21 @@ Result<void> plan_targets(const ScanConfig& config, ScanPlan& plan) {
   plan.window.iid = config.iid;
   plan.window.fixed = config.iid_fixed;
   plan.window.key = plan.key.words;
-  WindowedTargets split = split_into_windows(*targets, plan.window);
-  plan.addresses = split.addresses.minus(*block);
+  WindowedTargets split = split_into_windows(std::move(*targets), plan.window);
+  // -b /dev/null: nothing to take away, and a hitlist is not copied to find that out.
+  plan.addresses = block->empty() ? std::move(split.addresses) : split.addresses.minus(*block);
+  // Kept for the message when the lists leave nothing (then the set is small or all gone).
+  if (plan.addresses.empty()) split.addresses_before_block = split.addresses;
+  split.addresses = AddressSet();
   plan.windows = windows_not_blocked(split.windows, *block, plan.window);
   if (plan.addresses.empty() && plan.windows.empty())
-    return make_error(ExitCode::kDataErr,
-                      before == 0 ? "no target addresses" : all_excluded(*targets, *block, plan));
+    return make_error(
+        ExitCode::kDataErr,
+        before == 0 ? "no target addresses"
+        : split.addresses_before_block.empty()
+            ? "every --prefix-window target is in the blocklist " + plan.blocklist_source
+            : all_excluded(split.addresses_before_block, *block, plan));
+  split.addresses_before_block = AddressSet();
   if (!plan.window.enabled() && before != plan.addresses.count())
     logf(LogLevel::kInfo, "%s of %s target addresses excluded by allowlist/blocklist",
          count_text(before - plan.addresses.count()).c_str(), count_text(before).c_str());

@@ -55,31 +55,39 @@ void AddressSet::normalize() {
 }
 
 void AddressSet::normalize_sorted() {
-  std::vector<AddressRange> merged;
-  merged.reserve(ranges_.size());
-  for (const AddressRange& r : ranges_) {
-    if (!merged.empty() &&
-        (merged.back().last.value == kMax || r.first.value <= merged.back().last.value + 1)) {
-      merged.back().last = std::max(merged.back().last, r.last);
+  // Merge overlapping and adjacent ranges in place (a hitlist's set is its whole memory).
+  size_t kept = 0;
+  bool crosses = false;  // a range spanning a family boundary, to be split
+  for (size_t i = 0; i < ranges_.size(); ++i) {
+    const AddressRange& r = ranges_[i];
+    if (kept != 0 && (ranges_[kept - 1].last.value == kMax ||
+                      r.first.value <= ranges_[kept - 1].last.value + 1)) {
+      ranges_[kept - 1].last = std::max(ranges_[kept - 1].last, r.last);
     } else {
-      merged.push_back(r);
+      ranges_[kept++] = r;
     }
   }
-  ranges_.clear();
-  ranges_.reserve(merged.size() + 2);
-  for (const AddressRange& r : merged) push_by_family(ranges_, r);
-  merged = {};
-  ranges_.shrink_to_fit();
+  ranges_.resize(kept);
+  for (const AddressRange& r : ranges_)
+    crosses = crosses || r.first.family() != r.last.family() ||
+              (r.first < kIpv4First && kIpv4Last < r.last);
+  if (crosses) {
+    std::vector<AddressRange> split;
+    split.reserve(ranges_.size() + 2);
+    for (const AddressRange& r : ranges_) push_by_family(split, r);
+    ranges_ = std::move(split);
+  }
   starts_.resize(ranges_.size());
   total_ = 0;
   for (size_t i = 0; i < ranges_.size(); ++i) {
-    starts_[i] = total_;
+    starts_[i] = total_ > UINT64_MAX ? UINT64_MAX : static_cast<uint64_t>(total_);
     total_ = add_saturating(total_, ranges_[i].count());
   }
 }
 
 AddressSet AddressSet::minus(const AddressSet& other) const {
   std::vector<AddressRange> out;
+  out.reserve(ranges_.size() + other.ranges_.size());
   size_t j = 0;
   const auto& cut = other.ranges_;
   for (const AddressRange& r : ranges_) {
@@ -118,6 +126,11 @@ AddressSet AddressSet::intersect(const AddressSet& other) const {
   return AddressSet(std::move(out));
 }
 
+void AddressSet::shrink() {
+  ranges_.shrink_to_fit();
+  starts_.shrink_to_fit();
+}
+
 uint128_t AddressSet::count(IpFamily family) const {
   uint128_t n = 0;
   for (const AddressRange& r : ranges_)
@@ -131,7 +144,7 @@ uint64_t AddressSet::size() const {
 
 IpAddress AddressSet::at(uint64_t index) const {
   // Last range whose start index is <= index.
-  const auto it = std::upper_bound(starts_.begin(), starts_.end(), uint128_t{index});
+  const auto it = std::upper_bound(starts_.begin(), starts_.end(), index);
   const size_t r = static_cast<size_t>(it - starts_.begin()) - 1;
   return IpAddress{ranges_[r].first.value + (index - starts_[r])};
 }
@@ -142,7 +155,7 @@ std::optional<uint64_t> AddressSet::index_of(IpAddress address) const {
   if (it == ranges_.begin()) return std::nullopt;
   const size_t r = static_cast<size_t>(it - ranges_.begin()) - 1;
   if (address > ranges_[r].last) return std::nullopt;
-  const uint128_t index = starts_[r] + (address.value - ranges_[r].first.value);
+  const uint128_t index = uint128_t{starts_[r]} + (address.value - ranges_[r].first.value);
   if (index > UINT64_MAX) return std::nullopt;
   return static_cast<uint64_t>(index);
 }

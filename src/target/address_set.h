@@ -41,6 +41,8 @@ class AddressSet {
   void add(AddressRange range);
   void add(const std::vector<AddressRange>& ranges);  // one merge for all of them
   AddressSet minus(const AddressSet& other) const;
+  // Returns spare capacity (after a file's ranges were added piece by piece).
+  void shrink();
   AddressSet intersect(const AddressSet& other) const;
 
   // Addresses in the set (saturating at 2^128 - 1), and those of one family.
@@ -61,7 +63,9 @@ class AddressSet {
   void normalize_sorted();  // ranges_ sorted by first
 
   std::vector<AddressRange> ranges_;
-  std::vector<uint128_t> starts_;  // index of each range's first address
+  // Index of each range's first address, saturating: an index exists only for sets a scan
+  // can walk (a plan refuses more than 2^62), so 8 bytes a range, not 16.
+  std::vector<uint64_t> starts_;
   uint128_t total_ = 0;
 };
 

@@ -88,10 +88,10 @@ std::optional<std::pair<uint128_t, uint128_t>> whole_blocks(uint128_t first, uin
 
 }  // namespace
 
-WindowedTargets split_into_windows(const AddressSet& targets, const WindowSpec& spec) {
+WindowedTargets split_into_windows(AddressSet targets, const WindowSpec& spec) {
   WindowedTargets out;
   if (!spec.enabled()) {
-    out.addresses = targets;
+    out.addresses = std::move(targets);
     return out;
   }
   const int host = spec.host_bits();

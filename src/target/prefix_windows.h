@@ -47,10 +47,12 @@ Result<void> parse_iid(std::string_view text, WindowSpec& spec);
 
 // The targets split into whole /LEN windows (as window numbers) and the other addresses.
 struct WindowedTargets {
-  AddressSet addresses;  // probed one by one
-  AddressSet windows;    // window numbers (values, not addresses)
+  AddressSet addresses;               // probed one by one
+  AddressSet windows;                 // window numbers (values, not addresses)
+  AddressSet addresses_before_block;  // for the caller's use (scan_plan: an error message)
 };
-WindowedTargets split_into_windows(const AddressSet& targets, const WindowSpec& spec);
+// Takes the set by value: without windows it moves through, a hitlist is never copied.
+WindowedTargets split_into_windows(AddressSet targets, const WindowSpec& spec);
 
 // Windows whose probed address is in `blocked` removed: every window inside a blocked range
 // by number, and at each end of one the window whose address it holds. Exact, and

@@ -160,7 +160,8 @@ Result<AddressSet> TargetListReader::finish() {
     if (auto parsed = line(last); !parsed) return tl::unexpected(parsed.error());
   }
   set_.add(pending_);
-  pending_.clear();
+  pending_ = {};
+  set_.shrink();
   return std::move(set_);
 }
 

@@ -15,9 +15,13 @@
 #include <set>
 #include <thread>
 
+#include "net/checksum.h"
 #include "net/frame_layout.h"
+#include "probe/udp_probe.h"
+#include "probe/validation_cookie.h"
 #include "support/pair_scan_test.h"
 #include "support/scan_expectations.h"
+#include "support/test_frames.h"
 
 namespace anyscan::testing_support {
 namespace {
@@ -56,9 +60,9 @@ class UdpScan : public PairScanTest {
 
   // udp for the open set, icmp-unreach for every other probed (address, port).
   std::set<std::string> expected(const std::map<std::string, std::set<uint16_t>>& open,
-                                 const std::vector<uint16_t>& ports) {
+                                 const std::vector<uint16_t>& ports, bool ipv6 = false) {
     std::set<std::string> rows;
-    for (const auto& address : pair_->target_addresses())
+    for (const auto& address : ipv6 ? pair_->target_addresses6() : pair_->target_addresses())
       for (uint16_t port : ports) {
         const auto it = open.find(address);
         const bool is_open = it != open.end() && it->second.count(port);
@@ -87,6 +91,81 @@ class UdpScan : public PairScanTest {
 };
 
 TEST_P(UdpScan, ReportsExactlyTheOpenSetAtLowRate) { exact_set(40, "2000", test_seed()); }
+
+// UDP over IPv6: echo responders on a random third, every other port answered by the target
+// kernel's ICMPv6 port unreachable (matched by the datagram it quotes, our flow label in it);
+// then forged ICMPv6 errors (another flow label, a target never probed) and forged replies
+// (the wrong DNS ID), counted, never reported.
+TEST_P(UdpScan, Ipv6ExactOpenSetAndForgedErrors) {
+  const uint32_t seed = test_seed() + 3;
+  SCOPED_TRACE(::testing::Message() << "random open set seed " << seed);
+  const auto ports = plain_ports(60, seed);
+  const auto open = random_open_set(pair_->target_addresses6(), ports, seed);
+  pair_->udp_respond_on(open);
+  ScanRun run =
+      scan_udp({"-p", port_list(ports), "-r", "0", "-c", "2", "-e", "5", "2001:2::2-2001:2::9"},
+               "saddr,sport,classification,success,icmp_type,icmp_code,icmp_unreach_str");
+  ASSERT_EQ(run.process.exit_code, 0) << run.process.err;
+  std::set<std::string> want;
+  for (const auto& row : expected(open, ports, true))
+    want.insert(row.find("icmp-unreach") != std::string::npos
+                    ? row + ",1,4,port unreachable"
+                    : row + ",0,0,");  // udp results: no ICMP type or code, no text
+  EXPECT_EQ(run.rows, want) << run.metadata;
+  EXPECT_EQ(metadata_count(run.metadata, "validation_failed"), 0u) << run.metadata;
+  EXPECT_EQ(metadata_count(run.metadata, "results_ipv6"), 8u * ports.size()) << run.metadata;
+
+  // Forged: every reply and error below must fail validation. A fresh scan of closed ports
+  // only, so each genuine result is the kernel's port unreachable.
+  const pid_t pid = start_udp({"-p", "53,7777", "-r", "50", "-c", "2", "-s", "40000-40999", "-e",
+                               "11", "2001:2::2-2001:2::3"});
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  uint64_t forged = 0;
+  const CookieKey key = cookie_key_from_seed(11);
+  for (const char* target : {"2001:2::2", "2001:2::3"}) {
+    const IpAddress t = *parse_ip(target), us = *parse_ip(NetnsPair::kScannerIp6);
+    const uint64_t cookie = validation_cookie(key, us, t, 7777);
+    const auto our_port = static_cast<uint16_t>(40000 + (cookie >> 32) % 1000);
+    // The quoted probe as we sent it, but with another flow label.
+    std::vector<uint8_t> udp = {0, 0, 0, 0, 0, 8, 0, 0};
+    store_be16(udp.data(), our_port);
+    store_be16(udp.data() + 2, 7777);
+    auto inner = ipv6_packet(NetnsPair::kScannerIp6, target, frame::kProtoUdp, udp);
+    store_be32(inner.data(), 0x60000000u | ((UdpProbe::flow_label_for(cookie) + 1) & 0xfffff));
+    std::vector<uint8_t> error(8 + inner.size(), 0);
+    error[0] = frame::kIcmp6Unreachable;
+    error[1] = 4;
+    std::copy(inner.begin(), inner.end(), error.begin() + 8);
+    uint8_t s6[16], d6[16];
+    t.to_bytes(s6);
+    us.to_bytes(d6);
+    store_be16(error.data() + 2, static_cast<uint16_t>(~checksum_fold(checksum_partial(
+                                     error.data(), error.size(),
+                                     pseudo_header_sum6(s6, d6, frame::kProtoIcmpv6,
+                                                        static_cast<uint32_t>(error.size()))))));
+    pair_->send_frame_from_target(
+        ipv6_packet(target, NetnsPair::kScannerIp6, frame::kProtoIcmpv6, error), 5);
+    forged += 5;
+    // A DNS answer with an ID that is not the cookie's, to the right port.
+    const uint64_t dns_cookie = validation_cookie(key, us, t, 53);
+    std::vector<uint8_t> answer = {0,    0, 0, 0, 0, 0, 0, 0, 0xde, 0xad,
+                                   0x84, 0, 0, 0, 0, 0, 0, 0, 0,    0};
+    store_be16(answer.data(), 53);
+    store_be16(answer.data() + 2, static_cast<uint16_t>(40000 + (dns_cookie >> 32) % 1000));
+    store_be16(answer.data() + 4, static_cast<uint16_t>(answer.size()));
+    answer[8] = static_cast<uint8_t>(~dns_cookie);  // never the ID the probe carried
+    pair_->send_frame_from_target(
+        ipv6_packet(target, NetnsPair::kScannerIp6, frame::kProtoUdp, answer), 5);
+    forged += 5;
+  }
+  ScanRun forged_run = finish(pid);
+  ASSERT_EQ(forged_run.process.exit_code, 0) << forged_run.process.err;
+  EXPECT_EQ(forged_run.rows.size(), 4u) << forged_run.metadata;
+  for (const auto& row : forged_run.rows)
+    EXPECT_NE(row.find(",icmp-unreach,0"), std::string::npos) << row;
+  EXPECT_EQ(metadata_count(forged_run.metadata, "validation_failed"), forged)
+      << forged_run.metadata;
+}
 
 TEST_P(UdpScan, ReportsExactlyTheOpenSetAtTopRate) { exact_set(500, "0", test_seed() + 1); }
 
@@ -172,7 +251,9 @@ bool wait_bound(const NetnsPair& pair, const std::string& address, uint16_t port
   for (int i = 0; i < 100; ++i) {
     const std::string bound = shell_output("ip netns exec " + pair.target_ns() +
                                            " ss -Hlun 'sport = :" + std::to_string(port) + "'");
-    if (bound.find(address + ":" + std::to_string(port)) != std::string::npos) return true;
+    const std::string shown =
+        address.find(':') != std::string::npos ? "[" + address + "]" : address;  // as ss shows it
+    if (bound.find(shown + ":" + std::to_string(port)) != std::string::npos) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   return false;
@@ -180,24 +261,27 @@ bool wait_bound(const NetnsPair& pair, const std::string& address, uint16_t port
 
 class RealUdpServers : public UdpScan {
  protected:
-  // Each server in the target namespace, on 198.18.0.2 only, on files this test wrote; its
-  // host service is never started (scripts/install-deps.sh installs under a policy-rc.d).
-  void start_servers() {
-    const std::string a = "198.18.0.2";
+  // Each server in the target namespace, on one address only (198.18.0.2, or 2001:2::2),
+  // on files this test wrote; its host service is never started (scripts/install-deps.sh
+  // installs under a policy-rc.d).
+  void start_servers(const std::string& a = "198.18.0.2") {
+    const bool v6 = a.find(':') != std::string::npos;
     // The agent address is on the command line; its state goes to this test's directory.
     std::ofstream(dir_ + "/snmpd.conf") << "rocommunity public 198.18.0.0/15\n"
+                                        << "rocommunity6 public 2001:2::/48\n"
                                         << "sysdescr anyscan test agent\n"
                                         << "[snmp] persistentDir " << dir_ << "/snmp\n"
                                         << "[snmp] mibdirs /nonexistent\n";
     std::ofstream(dir_ + "/chrony.conf") << "port 123\nbindaddress " << a << "\n"
-                                         << "allow 198.18.0.0/15\nlocal stratum 10\n"
+                                         << "allow 198.18.0.0/15\nallow 2001:2::/48\n"
+                                         << "local stratum 10\n"
                                          << "cmdport 0\npidfile " << dir_ << "/chronyd.pid\n";
     const std::vector<std::vector<std::string>> servers = {
         {"/usr/sbin/dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null",
          "--listen-address=" + a, "--bind-interfaces", "--port=53", "--no-resolv", "--no-hosts",
          "--pid-file=" + dir_ + "/dnsmasq.pid", "--user=nobody", "--group=nogroup"},
         {"/usr/sbin/snmpd", "-f", "-Lo", "-C", "-c", dir_ + "/snmpd.conf", "-p",
-         dir_ + "/snmpd.pid", "udp:" + a + ":161"},
+         dir_ + "/snmpd.pid", v6 ? "udp6:[" + a + "]:161" : "udp:" + a + ":161"},
         {"/usr/sbin/chronyd", "-d", "-x", "-f", dir_ + "/chrony.conf"},
         {"/usr/bin/memcached", "-U", "11211", "-p", "0", "-l", a, "-u", "nobody"},
     };
@@ -208,6 +292,27 @@ class RealUdpServers : public UdpScan {
                                                << shell_output("cat " + dir_ + "/server*.err");
   }
 };
+
+// The same servers listening on IPv6, found with the same payloads over IPv6.
+TEST_P(RealUdpServers, AreFoundOverIpv6) {
+  start_servers("2001:2::2");
+  ScanRun run = scan_udp({"-p", "53,123,161,11211,9", "-r", "100", "-c", "2", "2001:2::2"},
+                         "saddr,sport,classification,success,udp_pkt_size,data");
+  ASSERT_EQ(run.process.exit_code, 0) << run.process.err;
+  std::map<uint16_t, std::string> found;
+  for (const std::string& row : run.rows) {
+    std::vector<std::string> f;
+    std::stringstream in(row);
+    for (std::string cell; std::getline(in, cell, ',');) f.push_back(cell);
+    ASSERT_GE(f.size(), 4u) << row;
+    EXPECT_EQ(f[0], "2001:2::2");
+    found[static_cast<uint16_t>(std::stoi(f[1]))] = f[2] + "," + f[3];
+  }
+  const std::map<uint16_t, std::string> want = {
+      {53, "udp,1"}, {123, "udp,1"}, {161, "udp,1"}, {11211, "udp,1"}, {9, "icmp-unreach,0"}};
+  EXPECT_EQ(found, want) << run.metadata << "\n" << shell_output("cat " + dir_ + "/server*.err");
+  EXPECT_EQ(metadata_count(run.metadata, "validation_failed"), 0u) << run.metadata;
+}
 
 TEST_P(RealUdpServers, AreFoundWithTheDefaultPayloads) {
   start_servers();

@@ -199,12 +199,12 @@ void NetnsPair::udp_respond_on(const std::map<std::string, std::set<uint16_t>>& 
   in_namespace(target_ns_, [&] {
     for (const auto& [address, ports] : open)
       for (uint16_t port : ports) {
-        UniqueFd fd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-        sockaddr_in sa{};
-        sa.sin_family = AF_INET;
-        sa.sin_port = htons(port);
-        ::inet_pton(AF_INET, address.c_str(), &sa.sin_addr);
-        if (!fd.valid() || ::bind(fd.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0)
+        const bool v6 = address.find(':') != std::string::npos;
+        UniqueFd fd(
+            ::socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+        sockaddr_storage sa{};
+        const socklen_t length = socket_address(address, port, &sa);
+        if (!fd.valid() || ::bind(fd.get(), reinterpret_cast<sockaddr*>(&sa), length) != 0)
           throw std::runtime_error("udp bind " + address + ":" + std::to_string(port) + ": " +
                                    std::strerror(errno));
         udp_sockets_.push_back(std::move(fd));
@@ -219,7 +219,7 @@ void NetnsPair::udp_respond_on(const std::map<std::string, std::set<uint16_t>>& 
       for (pollfd& p : polled) {
         if ((p.revents & POLLIN) == 0) continue;
         while (true) {
-          sockaddr_in from{};
+          sockaddr_storage from{};
           socklen_t length = sizeof from;
           const ssize_t n = ::recvfrom(p.fd, buffer, sizeof buffer, 0,
                                        reinterpret_cast<sockaddr*>(&from), &length);
@@ -235,7 +235,8 @@ void NetnsPair::udp_respond_on(const std::map<std::string, std::set<uint16_t>>& 
 bool NetnsPair::lift_icmp_rate_limits() {
   return sh("ip netns exec " + target_ns_ +
             " sysctl -qw net.ipv4.icmp_ratelimit=0 net.ipv4.icmp_ratemask=0"
-            " net.ipv4.icmp_msgs_per_sec=100000000 net.ipv4.icmp_msgs_burst=100000000");
+            " net.ipv4.icmp_msgs_per_sec=100000000 net.ipv4.icmp_msgs_burst=100000000"
+            " net.ipv6.icmp.ratelimit=0");
 }
 
 void NetnsPair::send_ip_from_target(const std::vector<uint8_t>& packet, int count) {

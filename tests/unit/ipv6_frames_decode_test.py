@@ -12,7 +12,9 @@ import sys
 
 logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
 from scapy.layers.inet import IP, TCP  # noqa: E402
+from scapy.layers.inet import UDP  # noqa: E402
 from scapy.layers.inet6 import IPv6, ICMPv6EchoRequest  # noqa: E402
+from scapy.layers.dns import DNS  # noqa: E402
 from scapy.layers.l2 import Ether  # noqa: E402
 
 COMMON = ["--dryrun", "-q", "-b", "/dev/null", "-i", "lo", "--source-mac", "02:00:00:00:00:01",
@@ -31,18 +33,19 @@ def frames(binary, extra):
 def recomputed(packet, layer):
     """The layer's checksum as scapy computes it from the rest of the packet."""
     copy = Ether(bytes(packet))
-    if layer is TCP:
+    if layer is TCP or layer is UDP:
         del copy[layer].chksum
     else:
         del copy[layer].cksum
     return Ether(bytes(copy))[layer]
 
 
-def check_ipv6(packet, next_header, payload_length):
+def check_ipv6(packet, next_header, payload_length, flow_label=0):
     ip6 = packet[IPv6]
     assert packet[Ether].type == 0x86DD
     assert packet[Ether].dst == "02:00:00:00:00:02" and packet[Ether].src == "02:00:00:00:00:01"
-    assert ip6.version == 6 and ip6.tc == 0 and ip6.fl == 0, ip6.summary()
+    assert ip6.version == 6 and ip6.tc == 0, ip6.summary()
+    assert flow_label is None or ip6.fl == flow_label, ip6.fl
     assert ip6.nh == next_header and ip6.plen == payload_length, (ip6.nh, ip6.plen)
     assert ip6.hlim == 61, ip6.hlim
     assert ip6.src == "2001:2::1", ip6.src
@@ -83,8 +86,27 @@ def main(binary):
         assert len(bytes(request.data)) == 8, request.data
         assert request.cksum == recomputed(packet, ICMPv6EchoRequest).cksum, "ICMPv6 checksum"
     assert targets == set(TARGETS6), targets
-    print("ok: %d TCP SYN and %d ICMPv6 echo frames decoded by scapy, checksums recomputed"
-          % (len(want), len(echo)))
+
+    # UDP over IPv6: the payload by port (DNS on 53), the cookie's bits in the flow label.
+    udp = frames(binary, ["-M", "udp", "-p", "53,9"] + TARGETS6)
+    assert len(udp) == 2 * len(TARGETS6), len(udp)
+    labels = set()
+    for raw in udp:
+        packet = Ether(raw)
+        length = len(raw) - 14 - 40
+        check_ipv6(packet, 17, length, flow_label=None)
+        labels.add(packet[IPv6].fl)
+        datagram = packet[UDP]
+        assert datagram.len == length and datagram.chksum != 0
+        assert datagram.chksum == recomputed(packet, UDP).chksum, "UDP checksum"
+        if datagram.dport == 53:
+            question = DNS(bytes(datagram.payload)).qd
+            assert question.qname == b"version.bind." and question.qtype == 16, question
+        else:
+            assert len(bytes(datagram.payload)) == 0
+    assert len(labels) > 1, "the flow label carries cookie bits, so it varies"
+    print("ok: %d TCP SYN, %d ICMPv6 echo and %d UDP frames decoded by scapy, checksums "
+          "recomputed" % (len(want), len(echo), len(udp)))
 
 
 if __name__ == "__main__":

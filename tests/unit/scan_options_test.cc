@@ -53,7 +53,7 @@ TEST(ScanOptions, BadFlagValuesNameTheFlag) {
       {{"--io-engine", "dpdk"}, "--io-engine 'dpdk': expected af_packet or af_xdp"},
       {{"--bogus"}, "unknown option --bogus (see --help)"},
       {{"-p"}, "option -p needs a value"},
-      {{"-x"}, "unknown option -x (see --help)"},
+      {{"-y"}, "unknown option -y (see --help)"},
       // Long-only options are named as typed, never by their internal code.
       {{"--rate"}, "option --rate needs a value"},
       {{"--shards"}, "option --shards needs a value"},

@@ -115,7 +115,16 @@ static __always_inline int matches_rule6(__u32 i, __u8 protocol, void* l4, void*
       bit = type - 112;
     else
       return 0;
-    return (cfg_rule_icmp_types[i] >> bit) & 1;
+    if (!((cfg_rule_icmp_types[i] >> bit) & 1)) return 0;
+    if (cfg_rule_port_first[i] == 0) return 1;
+    // An error quoting one of our UDP datagrams: the quoted IPv6 header (no extension
+    // headers: ours have none) says UDP, and its source port is one of ours.
+    struct ipv6_header* inner = (void*)(icmp + 1);
+    if ((void*)(inner + 1) > data_end || inner->next_header != IPPROTO_UDP) return 0;
+    struct l4_ports* quoted = (void*)(inner + 1);
+    if ((void*)(quoted + 1) > data_end) return 0;
+    __u16 port = bpf_ntohs(quoted->source);
+    return port >= cfg_rule_port_first[i] && port <= cfg_rule_port_last[i];
   }
   struct l4_ports* ports = l4;
   if ((void*)(ports + 1) > data_end) return 0;
