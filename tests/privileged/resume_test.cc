@@ -206,7 +206,7 @@ TEST_P(MixedResumeScan, KilledTwiceThenResumedEqualsTheUninterruptedScan) {
   int kills = 0;
   while (kills < 2) {
     const pid_t pid = start({"-e", seed, "-s", "40000-44999"});
-    std::this_thread::sleep_for(std::chrono::milliseconds(500 + random() % 700));
+    std::this_thread::sleep_for(std::chrono::milliseconds(900 + random() % 600));
     ::kill(pid, SIGKILL);
     const ProcessResult killed = finish(pid);
     ASSERT_EQ(killed.exit_code, 128 + SIGKILL) << killed.err;
