@@ -51,6 +51,9 @@ struct ScanConfig {
   std::vector<IpAddress> source_ips;  // -S, of either family
   // --prefix-window LEN (0: off) and --iid: IPv6 sub-prefixes as targets (target/prefix_windows.h).
   int prefix_window = 0;
+  // --aliased-prefixes FILE and --aliased-limit K (target/aliased_prefixes.h).
+  std::string aliased_prefixes_file;
+  uint64_t aliased_limit = 3;
   IidStrategy iid = IidStrategy::kLow;
   uint128_t iid_fixed = 0;
   std::optional<MacAddress> gateway_mac;

@@ -506,6 +506,21 @@ const std::vector<OptionSpec> kOptions = {
        c.iid_fixed = spec.fixed;
        return {};
      }},
+    {"aliased-prefixes", 0, "FILE",
+     "prefixes where every address answers (plain, xz or gzip; the IPv6 Hitlist Service's "
+     "aliased-prefixes list): at most --aliased-limit targets in each, their results flagged "
+     "aliased",
+     [](ScanConfig& c, std::string_view v) -> Result<void> {
+       c.aliased_prefixes_file = std::string(v);
+       return {};
+     }},
+    {"aliased-limit", 0, "K", "targets probed in each aliased prefix (default 3)",
+     [](ScanConfig& c, std::string_view v) -> Result<void> {
+       auto n = parse_decimal(v, uint64_t{1} << 32);
+       if (!n || *n == 0) return bad(v, "expected a count of at least 1");
+       c.aliased_limit = *n;
+       return {};
+     }},
     {"output-module", 0, "FORMAT", "zmap's name for --output-format (csv or json)",
      &apply_output_format},
     {"blacklist-file", 0, "FILE", "zmap's name for --blocklist-file", &apply_blocklist_file},

@@ -40,6 +40,8 @@ const std::vector<OutputFieldInfo>& output_fields() {
        "udp"},
       {OutputField::kIcmpUnreachStr, "icmp_unreach_str",
        "icmp-unreach: the code in words (\"port unreachable\")", "udp"},
+      {OutputField::kAliased, "aliased",
+       "1 if the target is in an aliased prefix (--aliased-prefixes): likely not a real host"},
   };
   return fields;
 }

@@ -38,6 +38,8 @@ enum class OutputField {
   kIcmpType,
   kIcmpCode,
   kIcmpUnreachStr,
+  // IPv6 at scale
+  kAliased,
 };
 
 struct OutputFieldInfo {

@@ -62,6 +62,8 @@ uint128_t number_of(OutputField field, const ResultRecord& r) {
       return 0;
     case OutputField::kCooldown:
       return r.cooldown ? 1 : 0;
+    case OutputField::kAliased:
+      return r.aliased ? 1 : 0;
     case OutputField::kUdpPktSize:
       return r.reply.udp_length;
     case OutputField::kIcmpResponder:

@@ -101,6 +101,8 @@ char* RecordFormatter::field(char* out, const ResultRecord& r, OutputField field
       return put(out, json_ ? "false" : "0");
     case OutputField::kCooldown:
       return put(out, json_ ? (r.cooldown ? "true" : "false") : (r.cooldown ? "1" : "0"));
+    case OutputField::kAliased:
+      return put(out, json_ ? (r.aliased ? "true" : "false") : (r.aliased ? "1" : "0"));
     default:
       return udp_field(out, r, field);
   }

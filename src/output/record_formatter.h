@@ -15,6 +15,7 @@ struct ResultRecord {
   int64_t time_s = 0;  // receive time, UTC
   int32_t time_us = 0;
   bool cooldown = false;  // received after the last probe was sent
+  bool aliased = false;   // the target is in an aliased prefix
 };
 
 // Formats result records (a CSV line or a JSON object, each with its newline) straight

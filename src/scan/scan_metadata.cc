@@ -127,6 +127,10 @@ std::string scan_metadata_json(const ScanPlan& plan, const ScanConfig& config, I
     json += ",\"prefix_window\":" + std::to_string(plan.window.length) +
             quoted("iid", plan.window.text().substr(plan.window.text().find('=') + 1)) +
             ",\"windows\":" + std::to_string(plan.windows.size());
+  if (!plan.aliased.empty())
+    json += ",\"aliased_prefixes\":" + std::to_string(plan.aliased.size()) +
+            ",\"aliased_limit\":" + std::to_string(plan.aliased_limit) +
+            ",\"aliased_capped\":" + std::to_string(plan.aliased_capped);
   json += ",\"addresses\":" + std::to_string(plan.address_count()) + ",\"addresses_ipv4\":" +
           std::to_string(static_cast<uint64_t>(plan.addresses.count(IpFamily::kIpv4))) +
           ",\"addresses_ipv6\":" +

@@ -138,6 +138,28 @@ void plan_probe(const ScanConfig& config, std::shared_ptr<const UdpPayloadTable>
   plan.probe = plan.module_info->create(params);
 }
 
+// --aliased-prefixes: at most aliased_limit targets in each prefix, the rest left out.
+Result<void> plan_aliased(const ScanConfig& config, ScanPlan& plan) {
+  if (config.aliased_prefixes_file.empty()) return {};
+  auto list = load_prefix_list(config.aliased_prefixes_file);
+  if (!list) return tl::unexpected(with_context(list.error(), "--aliased-prefixes"));
+  plan.aliased = AliasedPrefixes(std::move(*list));
+  plan.aliased_limit = config.aliased_limit;
+  const uint128_t before = plan.addresses.count() + plan.windows.count();
+  const AddressSet extra = plan.aliased.over_limit(plan.addresses, plan.aliased_limit);
+  if (!extra.empty()) plan.addresses = plan.addresses.minus(extra);
+  const AddressSet extra_windows =
+      plan.aliased.windows_over_limit(plan.windows, plan.window, plan.aliased_limit);
+  if (!extra_windows.empty()) plan.windows = plan.windows.minus(extra_windows);
+  const uint128_t left_out = before - plan.addresses.count() - plan.windows.count();
+  plan.aliased_capped = left_out > UINT64_MAX ? UINT64_MAX : static_cast<uint64_t>(left_out);
+  logf(LogLevel::kInfo,
+       "%zu aliased prefixes (%s): at most %llu targets in each, %s targets left out",
+       plan.aliased.size(), config.aliased_prefixes_file.c_str(),
+       static_cast<unsigned long long>(plan.aliased_limit), count_text(left_out).c_str());
+  return {};
+}
+
 }  // namespace
 
 std::string_view builtin_blocklist() { return kBuiltinBlocklist; }
@@ -175,6 +197,7 @@ Result<void> plan_targets(const ScanConfig& config, ScanPlan& plan) {
          plan.window.length, count_text(plan.windows.count()).c_str(),
          count_text(split.windows.count() - plan.windows.count()).c_str(),
          count_text(plan.addresses.count()).c_str());
+  if (auto capped = plan_aliased(config, plan); !capped) return capped;
   plan.ports = plan.module_info->needs_ports ? PortSet(config.ports) : PortSet({0});
   // Every (address, port) has an index the permutation runs over: a space larger than it
   // can hold is refused, never wrapped.
@@ -467,6 +490,18 @@ ScanIdentity scan_identity(const ScanPlan& plan, const ScanConfig& config) {
         }
     id.targets += " windows /" + plan.window.text() + " " + checkpoint_hex64(windows_hash) + "/" +
                   std::to_string(plan.windows.size());
+  }
+  if (!plan.aliased.empty()) {  // which prefixes count as aliased, and the limit in each
+    uint64_t aliased_hash = 0xcbf29ce484222325ULL;
+    for (const AddressRange& r : plan.aliased.prefixes())
+      for (IpAddress v : {r.first, r.last})
+        for (int shift = 0; shift < 128; shift += 8) {
+          aliased_hash ^= static_cast<uint64_t>(v.value >> shift) & 0xFF;
+          aliased_hash *= 0x100000001b3ULL;
+        }
+    id.targets += " aliased " + checkpoint_hex64(aliased_hash) + "/" +
+                  std::to_string(plan.aliased.size()) + " limit " +
+                  std::to_string(plan.aliased_limit);
   }
   id.ports = plan.module_info->needs_ports ? format_ports(plan.ports) : "";
   id.module = plan.module_info->name;

@@ -13,6 +13,7 @@
 #include "probe/validation_cookie.h"
 #include "store/checkpoint.h"
 #include "target/address_set.h"
+#include "target/aliased_prefixes.h"
 #include "target/index_permutation.h"
 #include "target/port_set.h"
 #include "target/prefix_windows.h"
@@ -45,7 +46,11 @@ struct ScanPlan {
   // addresses'.
   AddressSet windows;
   WindowSpec window;
-  PortSet ports;  // the module's ports; a module without ports: the pseudo-port 0
+  // --aliased-prefixes: at most aliased_limit targets in each; results in them flagged.
+  AliasedPrefixes aliased;
+  uint64_t aliased_limit = 0;
+  uint64_t aliased_capped = 0;  // targets (addresses and windows) the limit left out
+  PortSet ports;                // the module's ports; a module without ports: the pseudo-port 0
   uint64_t seed = 0;
   CookieKey key;
   std::string blocklist_source;  // file name, or "built-in" when the default file is absent

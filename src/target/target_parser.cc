@@ -107,6 +107,7 @@ Result<void> TargetListReader::line(std::string_view text) {
     return make_error(ExitCode::kDataErr,
                       name_ + ":" + std::to_string(line_number_) + ": " + range.error().message);
   for (size_t i = 0; i < range->count; ++i) pending_.push_back(range->ranges[i]);
+  if (keep_entries_) return {};
   // Merged every 64 Ki ranges, or once as many as the set holds are pending (so merging
   // costs O(n log n) in all, whatever the file's length): a file listing a whole network
   // address by address stays a few ranges in memory, and a hitlist of n addresses holds n.
@@ -165,13 +166,34 @@ Result<AddressSet> TargetListReader::finish() {
   return std::move(set_);
 }
 
+Result<std::vector<AddressRange>> TargetListReader::entries() {
+  if (!partial_.empty()) {
+    const std::string last = std::move(partial_);
+    partial_.clear();
+    if (auto parsed = line(last); !parsed) return tl::unexpected(parsed.error());
+  }
+  std::vector<AddressRange> out = std::move(pending_);
+  pending_ = {};
+  std::sort(out.begin(), out.end(), [](const AddressRange& a, const AddressRange& b) {
+    return a.first < b.first || (a.first == b.first && b.last < a.last);  // outer first
+  });
+  size_t kept = 0;
+  for (const AddressRange& r : out)
+    if (kept == 0 || out[kept - 1].last < r.first) out[kept++] = r;  // else inside the last
+  out.resize(kept);
+  return out;
+}
+
 Result<AddressSet> parse_target_list(std::string_view contents, const std::string& name) {
   TargetListReader reader(name);
   if (auto fed = reader.feed(contents); !fed) return tl::unexpected(fed.error());
   return reader.finish();
 }
 
-Result<AddressSet> load_target_file(const std::string& path, bool skip_invalid, uint64_t* skipped) {
+namespace {
+
+// Feeds the file at `path` ("-": standard input), decoded by content, into `reader`.
+Result<void> read_into(const std::string& path, const std::string& name, TargetListReader& reader) {
   UniqueFd owned;
   int fd = STDIN_FILENO;
   if (path != "-") {
@@ -180,11 +202,9 @@ Result<AddressSet> load_target_file(const std::string& path, bool skip_invalid, 
       return make_error(ExitCode::kNoInput, errno_message("cannot read " + path, errno));
     fd = owned.get();
   }
-  const std::string name = path == "-" ? "standard input" : path;
   struct stat st {};
   if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
     return make_error(ExitCode::kNoInput, "cannot read " + name + ": it is a directory");
-  TargetListReader reader(name, skip_invalid);
   std::vector<char> buffer(64 * 1024);
   std::optional<TextDecoder> decoder;
   std::string head;  // the first bytes, until they can tell the format (a pipe gives few)
@@ -207,10 +227,28 @@ Result<AddressSet> load_target_file(const std::string& path, bool skip_invalid, 
     head.clear();
     if (n == 0) break;
   }
-  if (auto ended = decoder->finish(to_reader); !ended) return tl::unexpected(ended.error());
+  return decoder->finish(to_reader);
+}
+
+std::string list_name(const std::string& path) { return path == "-" ? "standard input" : path; }
+
+}  // namespace
+
+Result<AddressSet> load_target_file(const std::string& path, bool skip_invalid, uint64_t* skipped) {
+  TargetListReader reader(list_name(path), skip_invalid);
+  if (auto read = read_into(path, list_name(path), reader); !read)
+    return tl::unexpected(read.error());
   auto set = reader.finish();
   if (skipped != nullptr) *skipped = reader.skipped();
   return set;
+}
+
+Result<std::vector<AddressRange>> load_prefix_list(const std::string& path) {
+  TargetListReader reader(list_name(path));
+  reader.keep_entries();
+  if (auto read = read_into(path, list_name(path), reader); !read)
+    return tl::unexpected(read.error());
+  return reader.entries();
 }
 
 }  // namespace anyscan

@@ -35,8 +35,14 @@ class TargetListReader {
   explicit TargetListReader(std::string name, bool skip_invalid = false)
       : name_(std::move(name)), skip_invalid_(skip_invalid) {}
 
+  // Keep each line's entry as it is, unmerged (a list of prefixes, each one a unit: the
+  // aliased-prefix list), for entries() instead of finish().
+  void keep_entries() { keep_entries_ = true; }
+
   Result<void> feed(std::string_view chunk);
   Result<AddressSet> finish();
+  // keep_entries(): what the lines named, sorted, a prefix inside another folded into it.
+  Result<std::vector<AddressRange>> entries();
   uint64_t skipped() const { return skipped_; }
 
  private:
@@ -45,6 +51,7 @@ class TargetListReader {
 
   std::string name_;
   bool skip_invalid_ = false;
+  bool keep_entries_ = false;
   uint64_t skipped_ = 0;
   std::string partial_;  // the unfinished last line, at most kMaxLineBytes
   size_t line_number_ = 0;
@@ -59,5 +66,9 @@ Result<AddressSet> parse_target_list(std::string_view contents, const std::strin
 // skip_invalid: see TargetListReader; *skipped (if given) gets the count of lines skipped.
 Result<AddressSet> load_target_file(const std::string& path, bool skip_invalid = false,
                                     uint64_t* skipped = nullptr);
+
+// A list of prefixes each of which counts on its own (--aliased-prefixes: the IPv6 Hitlist
+// Service's aliased-prefixes.txt.xz), read as load_target_file reads (plain, xz, gzip).
+Result<std::vector<AddressRange>> load_prefix_list(const std::string& path);
 
 }  // namespace anyscan

@@ -24,9 +24,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (set.error().message.rfind("fuzz:", 0) != 0) std::abort();
     return 0;
   }
-  for (uint64_t i = 0; i < set->size() && i < 64; ++i)
-    if (set->index_of(set->at(i)) != i) std::abort();
-  const auto half = anyscan::AddressSet({{0, 0x7fffffffu}});
-  if (set->minus(half).size() + set->intersect(half).size() != set->size()) std::abort();
+  for (uint64_t i = 0; i < set->size() && i < 64; ++i) {
+    const anyscan::IpAddress a = set->at(i);
+    if (set->index_of(a) != i) std::abort();
+    // RFC 5952 text out reads back to the same address.
+    const auto again = anyscan::parse_ip(anyscan::to_string(a));
+    if (!again || *again != a) std::abort();
+  }
+  const auto half = anyscan::AddressSet({anyscan::AddressRange::v4(0, 0x7fffffffu)});
+  if (set->minus(half).count() + set->intersect(half).count() != set->count()) std::abort();
+  const auto v6 = anyscan::AddressSet::everything().minus(anyscan::AddressSet::ipv4_space());
+  if (set->minus(v6).count() != set->count(anyscan::IpFamily::kIpv4)) std::abort();
   return 0;
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <fstream>
 #include <random>
 #include <thread>
 
@@ -174,6 +175,51 @@ TEST_P(Ipv6Scan, MixedFamiliesInOneScanGiveBothExactSets) {
   EXPECT_EQ(run.rows, want) << run.metadata;
   EXPECT_EQ(metadata_count(run.metadata, "results_ipv6"), 8u * ports.size()) << run.metadata;
   EXPECT_EQ(metadata_count(run.metadata, "addresses_ipv4"), 8u) << run.metadata;
+}
+
+// An aliased /64 in the target namespace (a local route: its kernel answers on every address)
+// beside ordinary hosts. Without the list every probed address of it "answers"; with it in
+// --aliased-prefixes, at most K of them are probed and their results carry aliased = 1,
+// while the ordinary hosts' results are the same either way.
+TEST_P(Ipv6Scan, AliasedPrefixIsCappedAndFlagged) {
+  ASSERT_TRUE(pair_->answer_everything_in("2001:2:0:a::/64"));
+  std::ofstream(dir_ + "/allow6.conf") << "2001:2::/64\n2001:2:0:a::/64\n";
+  std::ofstream(dir_ + "/aliased.txt") << "# aliased\n2001:2:0:a::/64\n";
+  const std::vector<std::string> base = {"-p",
+                                         "80,443",
+                                         "-r",
+                                         "0",
+                                         "-c",
+                                         "1",
+                                         "-w",
+                                         dir_ + "/allow6.conf",
+                                         "-f",
+                                         "saddr,sport,classification,aliased",
+                                         "2001:2::2-2001:2::9",
+                                         "2001:2:0:a::/120"};
+  const ScanRun flood = scan(base);
+  ASSERT_EQ(flood.process.exit_code, 0) << flood.process.err;
+  EXPECT_EQ(flood.rows.size(), (8u + 256) * 2) << "every address of the aliased /64 answers";
+  std::vector<std::string> capped = base;
+  capped.insert(capped.end(),
+                {"--aliased-prefixes", dir_ + "/aliased.txt", "--aliased-limit", "3"});
+  const ScanRun run = scan(capped);
+  ASSERT_EQ(run.process.exit_code, 0) << run.process.err;
+  EXPECT_EQ(metadata_count(run.metadata, "sent"), (8u + 3) * 2) << run.metadata;
+  EXPECT_EQ(metadata_count(run.metadata, "aliased_capped"), 253u) << run.metadata;
+  size_t aliased = 0, ordinary = 0;
+  for (const std::string& row : run.rows) {
+    const bool in_prefix = row.rfind("2001:2:0:a:", 0) == 0;
+    EXPECT_EQ(row.substr(row.size() - 2), in_prefix ? ",1" : ",0") << row;
+    (in_prefix ? aliased : ordinary) += 1;
+  }
+  EXPECT_EQ(aliased, 3u * 2);
+  EXPECT_EQ(ordinary, 8u * 2);
+  for (const std::string& row : flood.rows) {
+    if (row.rfind("2001:2:0:a:", 0) != 0) {
+      EXPECT_TRUE(run.rows.count(row)) << row;
+    }
+  }
 }
 
 std::vector<ScanVariant> engines_and_queues() {

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "support/test_shell.h"
+#include "target/aliased_prefixes.h"
 #include "target/prefix_windows.h"
 #include "target/target_parser.h"
 #include "target/text_decoder.h"
@@ -310,6 +311,58 @@ TEST(PrefixWindowsDryRun, A40At64IsExactly2To24TargetsEachInItsOwn64) {
   EXPECT_EQ(first.lines.size(), size_t{1} << 18);
   EXPECT_EQ(std::set<std::string>(first.lines.begin(), first.lines.end()),
             std::set<std::string>(again.lines.begin(), again.lines.end()));
+}
+
+TEST(AliasedPrefixes, EachPrefixKeepsItsFirstKTargets) {
+  const std::string file = dir() + "/aliased-prefixes.txt";
+  // Two adjacent /64s: two prefixes, each capped on its own (never merged into one).
+  std::ofstream(file)
+      << "# aliased prefixes\n2001:2:0:a::/64\n2001:2:0:b::/64\n2001:2:0:a:1::/80\n";
+  ASSERT_EQ(run_shell("(xz -kf '" + file + "')").exit_code, 0);
+  const auto list = load_prefix_list(file + ".xz");
+  ASSERT_TRUE(list) << list.error().message;
+  ASSERT_EQ(list->size(), 2u) << "the /80 inside the first /64 is folded into it";
+  const AliasedPrefixes aliased(*list);
+  EXPECT_TRUE(aliased.contains(*parse_ip("2001:2:0:a::77")));
+  EXPECT_TRUE(aliased.contains(*parse_ip("2001:2:0:b:ffff:ffff:ffff:ffff")));
+  EXPECT_FALSE(aliased.contains(*parse_ip("2001:2:0:c::")));
+  EXPECT_FALSE(aliased.contains(*parse_ip("198.18.0.1")));
+  // 100 targets in the first, 2 in the second, 50 elsewhere; limit 3.
+  std::string text;
+  for (int i = 0; i < 100; ++i) text += "2001:2:0:a::" + std::to_string(1000 + i * 7) + "\n";
+  text += "2001:2:0:b::1\n2001:2:0:b::9\n";
+  for (int i = 0; i < 50; ++i) text += "2001:2:0:c::" + std::to_string(1000 + i) + "\n";
+  const AddressSet targets = *parse_target_list(text, "t");
+  const AddressSet kept = targets.minus(aliased.over_limit(targets, 3));
+  EXPECT_EQ(kept.count(), 3u + 2 + 50);
+  EXPECT_TRUE(kept.contains(*parse_ip("2001:2:0:a::1000")));
+  EXPECT_TRUE(kept.contains(*parse_ip("2001:2:0:a::1014")));
+  EXPECT_FALSE(kept.contains(*parse_ip("2001:2:0:a::1021")));
+  // Windows: a /60 at /64 holds the two aliased /64s among 16: one window each, within K.
+  WindowSpec windows = spec(64);
+  const WindowedTargets split =
+      split_into_windows(*parse_target_list("2001:2:0::/60\n", "w"), windows);
+  EXPECT_EQ(split.windows.count(), 16u);
+  EXPECT_TRUE(aliased.windows_over_limit(split.windows, windows, 1).empty());
+  // A /48 at /80: 2^16 windows inside the first aliased /64 alone, capped to 3.
+  const AliasedPrefixes wide(
+      {{*parse_ip("2001:2:0:a::"), *parse_ip("2001:2:0:a:ffff:ffff:ffff:ffff")}});
+  const WindowSpec w80 = spec(80);
+  const WindowedTargets split80 =
+      split_into_windows(*parse_target_list("2001:2:0:a::/64\n", "w"), w80);
+  EXPECT_EQ(split80.windows.count(), uint128_t{1} << 16);
+  EXPECT_EQ(split80.windows.minus(wide.windows_over_limit(split80.windows, w80, 3)).count(), 3u);
+  // The whole scan: a dry run probes what is left, the metadata says how many were left out.
+  const std::string hitlist = dir() + "/aliased-hitlist.txt";
+  std::ofstream(hitlist) << text;
+  const DryRun run = dry_run("-p 80 -I '" + hitlist + "' --aliased-prefixes '" + file +
+                             ".xz' --aliased-limit 3 -m '" + hitlist + ".json'");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.lines.size(), 3u + 2 + 50);
+  const std::string meta = testing_support::read_file(hitlist + ".json");
+  EXPECT_NE(meta.find("\"aliased_prefixes\":2,\"aliased_limit\":3,\"aliased_capped\":97"),
+            std::string::npos)
+      << meta;
 }
 
 }  // namespace
