@@ -178,6 +178,24 @@ std::string UdpProbe::parameters() const {
   return text;
 }
 
+namespace {
+
+// An icmp-unreach result: the ICMP(v6) error's type, code and sender, for the quoted probe.
+void fill_icmp_unreach(const uint8_t* icmp, IpAddress responder, IpAddress daddr, IpAddress target,
+                       uint16_t target_port, uint16_t our_port, Reply* reply) {
+  *reply = Reply{};
+  reply->saddr = target;
+  reply->daddr = daddr;
+  reply->sport = target_port;
+  reply->dport = our_port;
+  reply->icmp_type = icmp[kIcmpType];
+  reply->icmp_code = icmp[kIcmpCode];
+  reply->icmp_responder = responder;
+  reply->classification = Classification::kIcmpUnreach;
+}
+
+}  // namespace
+
 uint16_t UdpProbe::source_port_for(uint32_t daddr, uint16_t dport, uint16_t probe_number) const {
   return source_port_for(IpAddress::v4(daddr), dport, probe_number);
 }
@@ -350,15 +368,7 @@ ReplyVerdict UdpProbe::classify_icmp(const uint8_t* frame, size_t l4_offset, siz
       !cookie_valid(ours, target, target_port, our_port, nullptr, 0) ||
       load_be16(inner + 4) != ip_id_for(validation_cookie(params_.key, ours, target, target_port)))
     return ReplyVerdict::kInvalid;
-  *reply = Reply{};
-  reply->saddr = target;
-  reply->daddr = daddr;
-  reply->sport = target_port;
-  reply->dport = our_port;
-  reply->icmp_type = icmp[kIcmpType];
-  reply->icmp_code = icmp[kIcmpCode];
-  reply->icmp_responder = responder;
-  reply->classification = Classification::kIcmpUnreach;
+  fill_icmp_unreach(icmp, responder, daddr, target, target_port, our_port, reply);
   return ReplyVerdict::kValid;
 }
 
@@ -388,15 +398,7 @@ ReplyVerdict UdpProbe::classify_icmp6(const uint8_t* frame, size_t l4_offset, si
       (load_be32(inner) & 0xfffffu) !=
           flow_label_for(validation_cookie(params_.key, ours, target, target_port)))
     return ReplyVerdict::kInvalid;
-  *reply = Reply{};
-  reply->saddr = target;
-  reply->daddr = daddr;
-  reply->sport = target_port;
-  reply->dport = our_port;
-  reply->icmp_type = icmp[kIcmpType];
-  reply->icmp_code = icmp[kIcmpCode];
-  reply->icmp_responder = responder;
-  reply->classification = Classification::kIcmpUnreach;
+  fill_icmp_unreach(icmp, responder, daddr, target, target_port, our_port, reply);
   return ReplyVerdict::kValid;
 }
 

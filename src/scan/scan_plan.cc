@@ -468,38 +468,35 @@ Result<ScanPlan> build_scan_plan(const ScanConfig& config, std::optional<SeedAnd
   return plan;
 }
 
-ScanIdentity scan_identity(const ScanPlan& plan, const ScanConfig& config) {
-  ScanIdentity id;
-  // FNV-1a 64 over the ranges, as bytes: an IPv4 range's two 32-bit ends (as every version
-  // wrote them, so a checkpoint of an IPv4 scan still resumes), an IPv6 one's 128-bit ends.
+namespace {
+
+// FNV-1a 64 over ranges, as bytes: an IPv4 range's two 32-bit ends (as every version wrote
+// them, so a checkpoint of an IPv4 scan still resumes), an IPv6 one's (or a window
+// number's) 128-bit ends.
+uint64_t ranges_hash(const std::vector<AddressRange>& ranges) {
   uint64_t hash = 0xcbf29ce484222325ULL;
-  for (const AddressRange& r : plan.addresses.ranges())
+  for (const AddressRange& r : ranges)
     for (IpAddress v : {r.first, r.last})
       for (int shift = 0; shift < (v.is_ipv4() ? 32 : 128); shift += 8) {
         hash ^= static_cast<uint64_t>(v.value >> shift) & 0xFF;
         hash *= 0x100000001b3ULL;
       }
+  return hash;
+}
+
+}  // namespace
+
+ScanIdentity scan_identity(const ScanPlan& plan, const ScanConfig& config) {
+  ScanIdentity id;
+  const uint64_t hash = ranges_hash(plan.addresses.ranges());
   id.targets = checkpoint_hex64(hash) + "/" + std::to_string(plan.addresses.size());
   if (plan.window.enabled()) {  // the windows, and how each picks its address
-    uint64_t windows_hash = 0xcbf29ce484222325ULL;
-    for (const AddressRange& r : plan.windows.ranges())
-      for (IpAddress v : {r.first, r.last})
-        for (int shift = 0; shift < 128; shift += 8) {
-          windows_hash ^= static_cast<uint64_t>(v.value >> shift) & 0xFF;
-          windows_hash *= 0x100000001b3ULL;
-        }
-    id.targets += " windows /" + plan.window.text() + " " + checkpoint_hex64(windows_hash) + "/" +
+    id.targets += " windows /" + plan.window.text() + " " +
+                  checkpoint_hex64(ranges_hash(plan.windows.ranges())) + "/" +
                   std::to_string(plan.windows.size());
   }
   if (!plan.aliased.empty()) {  // which prefixes count as aliased, and the limit in each
-    uint64_t aliased_hash = 0xcbf29ce484222325ULL;
-    for (const AddressRange& r : plan.aliased.prefixes())
-      for (IpAddress v : {r.first, r.last})
-        for (int shift = 0; shift < 128; shift += 8) {
-          aliased_hash ^= static_cast<uint64_t>(v.value >> shift) & 0xFF;
-          aliased_hash *= 0x100000001b3ULL;
-        }
-    id.targets += " aliased " + checkpoint_hex64(aliased_hash) + "/" +
+    id.targets += " aliased " + checkpoint_hex64(ranges_hash(plan.aliased.prefixes())) + "/" +
                   std::to_string(plan.aliased.size()) + " limit " +
                   std::to_string(plan.aliased_limit);
   }

@@ -30,6 +30,16 @@ std::vector<uint8_t> ethernet(const std::vector<uint8_t>& packet) {
   return f;
 }
 
+// What `probe` makes of an IP packet arriving in an Ethernet frame.
+ReplyVerdict classify_packet(const ProbeModule& probe, const std::vector<uint8_t>& packet,
+                             Reply* reply) {
+  const auto frame = ethernet(packet);
+  const FrameView view{frame.data(), static_cast<uint32_t>(frame.size()), 0};
+  ReplyVerdict verdict;
+  probe.classify(&view, 1, &verdict, reply);
+  return verdict;
+}
+
 ProbeParams params6() {
   ProbeParams p = testing_support::test_probe_params();
   p.source_ips = {*parse_ip(kUs), *parse_ip("198.18.0.1")};
@@ -163,11 +173,7 @@ TEST(TcpSynProbe, Ipv6FramesAndTheirReplies) {
 
   const uint32_t ack = probe.sequence_for(target, 443) + 1;
   auto classify = [&](const std::vector<uint8_t>& packet, Reply* reply) {
-    const auto frame = ethernet(packet);
-    const FrameView view{frame.data(), static_cast<uint32_t>(frame.size()), 0};
-    ReplyVerdict verdict;
-    probe.classify(&view, 1, &verdict, reply);
-    return verdict;
+    return classify_packet(probe, packet, reply);
   };
   auto reply_from = [&](const char* from, const char* to, uint16_t port, uint16_t our_port,
                         uint32_t acknowledged, uint8_t flags, const Ipv6Chain& chain = {}) {
@@ -222,11 +228,7 @@ TEST(IcmpEchoProbe, Ipv6EchoRequestsRepliesAndUnreachables) {
   std::vector<uint8_t> echo(request.begin() + 54, request.end());
   echo[0] = kIcmp6EchoReply;
   auto classify = [&](const std::vector<uint8_t>& packet, Reply* reply) {
-    const auto frame = ethernet(packet);
-    const FrameView view{frame.data(), static_cast<uint32_t>(frame.size()), 0};
-    ReplyVerdict verdict;
-    probe.classify(&view, 1, &verdict, reply);
-    return verdict;
+    return classify_packet(probe, packet, reply);
   };
   Reply reply;
   EXPECT_EQ(classify(ipv6_packet(kTarget, kUs, kProtoIcmpv6, echo), &reply), ReplyVerdict::kValid);

@@ -102,6 +102,14 @@ struct ipv6_header {
   __u32 daddr[4];
 };
 
+// The datagram an ICMP(v6) error quotes left from one of rule i's ports (our source ports).
+static __always_inline int quoted_port_is_ours(__u32 i, void* quoted_l4, void* data_end) {
+  struct l4_ports* quoted = quoted_l4;
+  if ((void*)(quoted + 1) > data_end) return 0;
+  __u16 port = bpf_ntohs(quoted->source);
+  return port >= cfg_rule_port_first[i] && port <= cfg_rule_port_last[i];
+}
+
 static __always_inline int matches_rule6(__u32 i, __u8 protocol, void* l4, void* data_end) {
   if (cfg_rule_family[i] != 6 || cfg_rule_protocol[i] != protocol) return 0;
   if (protocol == 58) {  // ICMPv6
@@ -121,10 +129,7 @@ static __always_inline int matches_rule6(__u32 i, __u8 protocol, void* l4, void*
     // headers: ours have none) says UDP, and its source port is one of ours.
     struct ipv6_header* inner = (void*)(icmp + 1);
     if ((void*)(inner + 1) > data_end || inner->next_header != IPPROTO_UDP) return 0;
-    struct l4_ports* quoted = (void*)(inner + 1);
-    if ((void*)(quoted + 1) > data_end) return 0;
-    __u16 port = bpf_ntohs(quoted->source);
-    return port >= cfg_rule_port_first[i] && port <= cfg_rule_port_last[i];
+    return quoted_port_is_ours(i, inner + 1, data_end);
   }
   struct l4_ports* ports = l4;
   if ((void*)(ports + 1) > data_end) return 0;
@@ -143,10 +148,7 @@ static __always_inline int matches_rule(__u32 i, __u8 protocol, void* l4, void* 
     // scanner on this host, another shard with its own ports, gets its own errors.)
     struct iphdr* inner = (void*)(icmp + 1);
     if ((void*)(inner + 1) > data_end || inner->ihl != 5) return 0;
-    struct l4_ports* quoted = (void*)(inner + 1);
-    if ((void*)(quoted + 1) > data_end) return 0;
-    __u16 port = bpf_ntohs(quoted->source);
-    return port >= cfg_rule_port_first[i] && port <= cfg_rule_port_last[i];
+    return quoted_port_is_ours(i, inner + 1, data_end);
   }
   struct l4_ports* ports = l4;
   if ((void*)(ports + 1) > data_end) return 0;
