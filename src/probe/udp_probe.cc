@@ -356,17 +356,23 @@ ReplyVerdict UdpProbe::classify_icmp(const uint8_t* frame, size_t l4_offset, siz
   if ((inner[0] >> 4) != 4 || ihl < kIpMinHeaderBytes || quoted < ihl + kUdpHeaderBytes)
     return ReplyVerdict::kInvalid;
   if (inner[9] != kProtoUdp) return ReplyVerdict::kUnrelated;
-  const IpAddress ours = IpAddress::v4(load_be32(inner + 12));
-  const IpAddress target = IpAddress::v4(load_be32(inner + 16));
+  return classify_quoted(icmp, IpAddress::v4(load_be32(inner + 12)),
+                         IpAddress::v4(load_be32(inner + 16)), inner + ihl, load_be16(inner + 4),
+                         responder, daddr, reply);
+}
+
+ReplyVerdict UdpProbe::classify_quoted(const uint8_t* icmp, IpAddress ours, IpAddress target,
+                                       const uint8_t* udp, uint32_t header_bits,
+                                       IpAddress responder, IpAddress daddr, Reply* reply) const {
   if (!sources_.contains(ours)) return ReplyVerdict::kUnrelated;
-  const uint8_t* u = inner + ihl;
-  const uint16_t our_port = load_be16(u);
-  const uint16_t target_port = load_be16(u + 2);
+  const uint16_t our_port = load_be16(udp);
+  const uint16_t target_port = load_be16(udp + 2);
   if (static_cast<uint16_t>(our_port - params_.source_port_first) >= params_.source_port_count)
     return ReplyVerdict::kUnrelated;
+  const uint64_t cookie = validation_cookie(params_.key, ours, target, target_port);
+  const uint32_t expected = target.is_ipv4() ? ip_id_for(cookie) : flow_label_for(cookie);
   if (ours != sources_.for_target(target) ||
-      !cookie_valid(ours, target, target_port, our_port, nullptr, 0) ||
-      load_be16(inner + 4) != ip_id_for(validation_cookie(params_.key, ours, target, target_port)))
+      !cookie_valid(ours, target, target_port, our_port, nullptr, 0) || header_bits != expected)
     return ReplyVerdict::kInvalid;
   fill_icmp_unreach(icmp, responder, daddr, target, target_port, our_port, reply);
   return ReplyVerdict::kValid;
@@ -385,21 +391,9 @@ ReplyVerdict UdpProbe::classify_icmp6(const uint8_t* frame, size_t l4_offset, si
   if (quoted < kIpv6HeaderBytes + kUdpHeaderBytes || (inner[0] >> 4) != 6)
     return ReplyVerdict::kInvalid;
   if (inner[kIpv6NextHeader] != kProtoUdp) return ReplyVerdict::kUnrelated;
-  const IpAddress ours = IpAddress::from_bytes(inner + kIpv6Src);
-  const IpAddress target = IpAddress::from_bytes(inner + kIpv6Dst);
-  if (!sources_.contains(ours)) return ReplyVerdict::kUnrelated;
-  const uint8_t* u = inner + kIpv6HeaderBytes;
-  const uint16_t our_port = load_be16(u);
-  const uint16_t target_port = load_be16(u + 2);
-  if (static_cast<uint16_t>(our_port - params_.source_port_first) >= params_.source_port_count)
-    return ReplyVerdict::kUnrelated;
-  if (ours != sources_.for_target(target) ||
-      !cookie_valid(ours, target, target_port, our_port, nullptr, 0) ||
-      (load_be32(inner) & 0xfffffu) !=
-          flow_label_for(validation_cookie(params_.key, ours, target, target_port)))
-    return ReplyVerdict::kInvalid;
-  fill_icmp_unreach(icmp, responder, daddr, target, target_port, our_port, reply);
-  return ReplyVerdict::kValid;
+  return classify_quoted(icmp, IpAddress::from_bytes(inner + kIpv6Src),
+                         IpAddress::from_bytes(inner + kIpv6Dst), inner + kIpv6HeaderBytes,
+                         load_be32(inner) & 0xfffffu, responder, daddr, reply);
 }
 
 void UdpProbe::classify(const FrameView* frames, size_t count, ReplyVerdict* verdicts,

@@ -64,6 +64,12 @@ class UdpProbe final : public ProbeModule {
                              IpAddress responder, IpAddress daddr, Reply* reply) const;
   ReplyVerdict classify_icmp6(const uint8_t* frame, size_t l4_offset, size_t l4_bytes,
                               IpAddress responder, IpAddress daddr, Reply* reply) const;
+  // What both families' errors share: the quoted datagram (ours -> target, its UDP header at
+  // `udp`) must be one of our probes, `header_bits` the cookie bits its IP header carried (the
+  // IPv4 identification, the IPv6 flow label).
+  ReplyVerdict classify_quoted(const uint8_t* icmp, IpAddress ours, IpAddress target,
+                               const uint8_t* udp, uint32_t header_bits, IpAddress responder,
+                               IpAddress daddr, Reply* reply) const;
   // Whether `sport` (our port) and the echoed identifier in `payload` fit a probe from
   // `saddr` (ours) to (daddr, dport). `payload` may be null when only the port is known.
   bool cookie_valid(IpAddress saddr, IpAddress daddr, uint16_t dport, uint16_t sport,
