@@ -1,5 +1,7 @@
 #include "net/ip_address.h"
 
+#include <cstring>
+
 namespace anyscan {
 namespace {
 
@@ -72,13 +74,17 @@ Result<IpAddress> parse_ipv6(std::string_view text) {
 }  // namespace
 
 void IpAddress::to_bytes(uint8_t* out) const {
-  for (int i = 0; i < 16; ++i) out[i] = static_cast<uint8_t>(value >> (120 - 8 * i));
+  // Two big-endian 64-bit stores (per probe on the IPv6 send path): not 16 shifts of 128 bits.
+  const uint64_t high = __builtin_bswap64(high64()), low = __builtin_bswap64(low64());
+  std::memcpy(out, &high, 8);
+  std::memcpy(out + 8, &low, 8);
 }
 
 IpAddress IpAddress::from_bytes(const uint8_t* in) {
-  uint128_t v = 0;
-  for (int i = 0; i < 16; ++i) v = v << 8 | in[i];
-  return IpAddress{v};
+  uint64_t high, low;
+  std::memcpy(&high, in, 8);
+  std::memcpy(&low, in + 8, 8);
+  return IpAddress::v6(__builtin_bswap64(high), __builtin_bswap64(low));
 }
 
 Result<IpAddress> parse_ip(std::string_view text) {

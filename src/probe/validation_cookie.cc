@@ -20,12 +20,15 @@ uint64_t siphash24(const CookieKey& key, const uint8_t* message, size_t bytes) {
 uint64_t validation_cookie(const CookieKey& key, IpAddress saddr, IpAddress daddr, uint16_t port) {
   if (saddr.is_ipv4() && daddr.is_ipv4())
     return validation_cookie(key, saddr.ipv4(), daddr.ipv4(), port);
-  uint8_t message[34];
-  saddr.to_bytes(message);
-  daddr.to_bytes(message + 16);
-  message[32] = static_cast<uint8_t>(port >> 8);
-  message[33] = static_cast<uint8_t>(port);
-  return siphash24(key, message, sizeof message);
+  // The 34-byte message as its words: both addresses' halves, then the port with the length
+  // in the top byte (absorbed directly: this runs per IPv6 probe and per reply).
+  SipHash24 s(key.words[0], key.words[1]);
+  s.absorb(saddr.high64());
+  s.absorb(saddr.low64());
+  s.absorb(daddr.high64());
+  s.absorb(daddr.low64());
+  s.absorb(uint64_t{port} | uint64_t{34} << 56);
+  return s.finish();
 }
 
 CookieKey cookie_key_from_seed(uint64_t seed) {

@@ -23,8 +23,9 @@ uint64_t validation_cookie(const CookieKey& key, uint32_t saddr, uint32_t daddr,
 uint64_t siphash24(const CookieKey& key, const uint8_t* message, size_t bytes);
 
 // The cookie of a probe from saddr to (daddr, port), for either family: IPv4 as above, so an
-// IPv4 scan's cookies are what they always were; IPv6 the SipHash-2-4 of the 34 bytes
-// saddr(16) | daddr(16) | port(2, big-endian), both 128-bit addresses keyed in whole.
+// IPv4 scan's cookies are what they always were; IPv6 the SipHash-2-4 of a 34-byte message
+// whose little-endian words are saddr's high and low 64 bits, daddr's, then the port: both
+// 128-bit addresses keyed in whole.
 uint64_t validation_cookie(const CookieKey& key, IpAddress saddr, IpAddress daddr, uint16_t port);
 
 // Key derived from a user seed (-e), so a seeded scan is reproducible frame for frame.

@@ -135,8 +135,17 @@ TEST(SipHash, MatchesThePapersVectors) {
   EXPECT_EQ(validation_cookie(key, s, d, port), siphash24(key, v4, 10));
   EXPECT_EQ(validation_cookie(key, IpAddress::v4(s), IpAddress::v4(d), port),
             validation_cookie(key, s, d, port));
-  // IPv6: every bit of both addresses and of the port counts.
+  // IPv6: the documented 34-byte message (little-endian words of the address halves, then
+  // the port), the same function.
   const IpAddress a = *parse_ip(kUs), b = *parse_ip(kTarget);
+  uint8_t v6[34];
+  const uint64_t words[] = {a.high64(), a.low64(), b.high64(), b.low64()};
+  for (int w = 0; w < 4; ++w)
+    for (int i = 0; i < 8; ++i) v6[8 * w + i] = static_cast<uint8_t>(words[w] >> (8 * i));
+  v6[32] = static_cast<uint8_t>(port);
+  v6[33] = static_cast<uint8_t>(port >> 8);
+  EXPECT_EQ(validation_cookie(key, a, b, port), siphash24(key, v6, sizeof v6));
+  // Every bit of both addresses and of the port counts.
   const uint64_t base = validation_cookie(key, a, b, port);
   for (int bit = 0; bit < 128; ++bit) {
     EXPECT_NE(validation_cookie(key, IpAddress{a.value ^ (uint128_t{1} << bit)}, b, port), base);
