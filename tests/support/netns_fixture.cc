@@ -1,6 +1,7 @@
 #include "support/netns_fixture.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
@@ -14,7 +15,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -59,10 +62,49 @@ std::set<std::string> csv_rows(const std::string& text) {
   return rows;
 }
 
+namespace {
+
+// A test process whose output is piped into `head` must not die of SIGPIPE with a pair
+// still standing: with the signal ignored a write fails, the test goes on and every pair's
+// destructor runs.
+const bool kSigpipeIgnored = [] {
+  std::signal(SIGPIPE, SIG_IGN);
+  return true;
+}();
+
+// Pairs of test processes that are gone (killed: a SIGKILL or a ctest timeout leaves no
+// destructor to run), found by the pid in their names, are deleted before a new pair is
+// made. Only our own names: anyscan-s<PID>x<N> and anyscan-t<PID>x<N>.
+void remove_stale_pairs() {
+  DIR* dir = ::opendir("/run/netns");
+  if (dir == nullptr) return;
+  std::vector<std::string> stale;
+  while (const dirent* entry = ::readdir(dir)) {
+    const std::string name = entry->d_name;
+    if (name.rfind("anyscan-s", 0) != 0 && name.rfind("anyscan-t", 0) != 0) continue;
+    const size_t x = name.find('x', 9);
+    if (x == std::string::npos || x == 9) continue;
+    const std::string pid_text = name.substr(9, x - 9);
+    if (pid_text.find_first_not_of("0123456789") != std::string::npos) continue;
+    const long pid = std::strtol(pid_text.c_str(), nullptr, 10);
+    if (pid != ::getpid() && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH)
+      stale.push_back(name);
+  }
+  ::closedir(dir);
+  for (const std::string& name : stale)
+    std::system(("ip netns del '" + name + "' >/dev/null 2>&1").c_str());
+}
+
+}  // namespace
+
 NetnsPair::NetnsPair(int target_count, int queues) : target_count_(target_count), queues_(queues) {
-  // Unique per process and per instance: parallel runs and leftovers never collide.
+  static const bool reaped = (remove_stale_pairs(), true);
+  (void)reaped;
+  (void)kSigpipeIgnored;
+  // Unique per process and per instance: parallel runs and leftovers never collide; the
+  // whole pid, so a later process can tell whether the one that made a pair is gone.
   static int instance = 0;
-  const std::string id = std::to_string(::getpid() % 100000) + "x" + std::to_string(instance++);
+  const std::string id = std::to_string(::getpid()) + "x" + std::to_string(instance++);
   scanner_ns_ = "anyscan-s" + id;
   target_ns_ = "anyscan-t" + id;
   scanner_if_ = "as" + id + "a";
