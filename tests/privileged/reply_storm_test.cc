@@ -1,6 +1,6 @@
 // Reply storms: scans where every probe is answered, at the engine's top rate (-r 0). The
-// target namespace owns all of 198.19.0.0/16 (a local route), so its kernel answers every
-// SYN with a RST. Every reply must be reported exactly once and none dropped by the
+// target namespace owns all of 198.19.0.0/16 and 2001:2:1::/112 (local routes), so its
+// kernel answers every SYN with a RST; each storm runs over one family. Every reply must be reported exactly once and none dropped by the
 // kernel: results == sent, dropped == 0, on both engines, with one thread and the default.
 // Dense: 3 ports x 65,536 addresses (every target answers). Sparse: 10^6 targets drawn from
 // 65,536 addresses x 65,535 ports (4.29 billion), so results are spread thin over the
@@ -22,10 +22,15 @@ struct StormVariant {
   std::string engine;
   bool sparse;
   bool one_thread;
+  bool ipv6 = false;
+  // The range every probe goes to, and what its results start with.
+  const char* range() const { return ipv6 ? "2001:2:1::/112" : "198.19.0.0/16"; }
+  const char* prefix() const { return ipv6 ? "2001:2:1::" : "198.19."; }
 };
 
 std::string storm_name(const StormVariant& v) {
-  return v.engine + (v.sparse ? "_sparse" : "_dense") + (v.one_thread ? "_T1" : "_default");
+  return v.engine + (v.sparse ? "_sparse" : "_dense") + (v.one_thread ? "_T1" : "_default") +
+         (v.ipv6 ? "_v6" : "");
 }
 void PrintTo(const StormVariant& v, std::ostream* out) { *out << storm_name(v); }
 
@@ -48,10 +53,10 @@ class ReplyStorm : public ::testing::TestWithParam<StormVariant> {
     if (::geteuid() != 0) GTEST_SKIP() << "needs root for network namespaces";
     pair_ = std::make_unique<NetnsPair>(1, kQueues);
     ASSERT_TRUE(pair_->ok()) << pair_->error();
-    ASSERT_TRUE(pair_->answer_everything_in("198.19.0.0/16"));
+    ASSERT_TRUE(pair_->answer_everything_in(GetParam().range()));
     dir_ = process_temp_dir("anyscan-storm") + "/" + storm_name(GetParam());
     ASSERT_EQ(std::system(("mkdir -p '" + dir_ + "'").c_str()), 0);
-    std::ofstream(dir_ + "/allow.conf") << "198.19.0.0/16\n";
+    std::ofstream(dir_ + "/allow.conf") << GetParam().range() << "\n";
   }
 
   void TearDown() override {
@@ -73,7 +78,7 @@ TEST_P(ReplyStorm, EveryReplyReportedOnceAndNoneDropped) {
   else
     args.insert(args.end(), {"-p", "1-3"});
   if (v.one_thread) args.insert(args.end(), {"-T", "1"});
-  args.push_back("198.19.0.0/16");
+  args.push_back(v.range());
   const uint64_t wire_dropped_before = pair_->target_tx_dropped();
   const ProcessResult process =
       wait_for(pair_->spawn_in_scanner(args, dir_ + "/out", dir_ + "/err"), 120, dir_ + "/out",
@@ -103,7 +108,7 @@ TEST_P(ReplyStorm, EveryReplyReportedOnceAndNoneDropped) {
   while (std::getline(in, line)) {
     ++lines;
     rows.insert(line);
-    if (line.rfind("198.19.", 0) != 0 || line.size() < 4 ||
+    if (line.rfind(v.prefix(), 0) != 0 || line.size() < 4 ||
         line.compare(line.size() - 4, 4, ",rst") != 0)
       ++wrong;
   }
@@ -123,7 +128,8 @@ std::vector<StormVariant> storms() {
   std::vector<StormVariant> out;
   for (const char* engine : {"af_packet", "af_xdp"})
     for (bool sparse : {false, true})
-      for (bool one_thread : {true, false}) out.push_back({engine, sparse, one_thread});
+      for (bool one_thread : {true, false})
+        for (bool ipv6 : {false, true}) out.push_back({engine, sparse, one_thread, ipv6});
   return out;
 }
 
