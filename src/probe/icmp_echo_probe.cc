@@ -108,38 +108,37 @@ bool IcmpEchoProbe::ids_valid(IpAddress daddr, uint16_t id, uint16_t seq) const 
 }
 
 ReplyVerdict IcmpEchoProbe::classify_one(const FrameView& view, Reply* reply) const {
-  IpFrame frame;
-  if (const ReplyVerdict layer = reply_ip_layer(view, sources_, &frame, reply);
+  IpFrame ip;
+  if (const ReplyVerdict layer = reply_ip_layer(view, sources_, &ip, reply);
       layer != ReplyVerdict::kValid)
     return layer;
-  if (frame.family == IpFamily::kIpv6) return classify_icmp6(view, frame, reply);
-  const IpFrame* ip = &frame;
-  if (ip->protocol != kProtoIcmp) return ReplyVerdict::kUnrelated;
-  if (ip->l4_bytes < kIcmpHeaderBytes) return ReplyVerdict::kInvalid;
-  const uint8_t* icmp = view.data + ip->l4_offset;
+  if (ip.family == IpFamily::kIpv6) return classify_icmp6(view, ip, reply);
+  if (ip.protocol != kProtoIcmp) return ReplyVerdict::kUnrelated;
+  if (ip.l4_bytes < kIcmpHeaderBytes) return ReplyVerdict::kInvalid;
+  const uint8_t* icmp = view.data + ip.l4_offset;
   const uint8_t type = icmp[kIcmpType];
 
   if (type == kIcmpEchoReply) {
     const uint16_t id = load_be16(icmp + kIcmpId);
     const uint16_t seq = load_be16(icmp + kIcmpSeq);
     // The target was probed from one of our addresses only: a reply to another is not its.
-    if (ip->daddr != sources_.for_target(ip->saddr) || !ids_valid(ip->saddr, id, seq))
+    if (ip.daddr != sources_.for_target(ip.saddr) || !ids_valid(ip.saddr, id, seq))
       return ReplyVerdict::kInvalid;
     *reply = Reply{};
-    reply->saddr = ip->saddr;
-    reply->daddr = ip->daddr;
+    reply->saddr = ip.saddr;
+    reply->daddr = ip.daddr;
     reply->dport = id;
     reply->seq = seq;
-    reply->ttl = ip->ttl;
-    reply->ipid = ip->ipid;
+    reply->ttl = ip.ttl;
+    reply->ipid = ip.ipid;
     reply->classification = Classification::kEchoReply;
     return ReplyVerdict::kValid;
   }
   if (type != kIcmpUnreachable) return ReplyVerdict::kUnrelated;
 
   // Quoted datagram: our IP header (no options) + the first 8 bytes of our ICMP header.
-  const size_t quoted = ip->l4_offset + kIcmpHeaderBytes;
-  if (ip->l4_bytes < kIcmpHeaderBytes + kIpMinHeaderBytes + kIcmpHeaderBytes)
+  const size_t quoted = ip.l4_offset + kIcmpHeaderBytes;
+  if (ip.l4_bytes < kIcmpHeaderBytes + kIpMinHeaderBytes + kIcmpHeaderBytes)
     return ReplyVerdict::kInvalid;
   const uint8_t* inner = view.data + quoted;
   if (inner[0] != 0x45 || inner[9] != kProtoIcmp) return ReplyVerdict::kInvalid;
@@ -152,9 +151,9 @@ ReplyVerdict IcmpEchoProbe::classify_one(const FrameView& view, Reply* reply) co
     return ReplyVerdict::kInvalid;
   *reply = Reply{};
   reply->saddr = target;
-  reply->daddr = ip->daddr;
-  reply->ttl = ip->ttl;
-  reply->ipid = ip->ipid;
+  reply->daddr = ip.daddr;
+  reply->ttl = ip.ttl;
+  reply->ipid = ip.ipid;
   reply->classification = Classification::kUnreachable;
   return ReplyVerdict::kValid;
 }

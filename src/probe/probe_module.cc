@@ -57,14 +57,14 @@ ReplyVerdict reply_ip_layer(const FrameView& view, const SourceChoice& sources, 
 const std::vector<ProbeModuleInfo>& probe_modules() {
   static const std::vector<ProbeModuleInfo> modules = {
       {"tcp_synscan", "TCP SYN to each (address, port), IPv4 or IPv6; SYN-ACK = open, RST = closed",
-       true, true, &make_tcp_syn_probe},
+       true, &make_tcp_syn_probe},
       {"icmp_echoscan",
        "ICMP or ICMPv6 echo request to each address (also icmp6_echoscan); echo reply = up", false,
-       true, &make_icmp_echo_probe},
+       &make_icmp_echo_probe},
       {"udp",
        "UDP datagram to each (address, port), payload by port (--probe-args, "
        "--probe-payloads), IPv4 or IPv6; reply = open, ICMP(v6) port unreachable = closed",
-       true, true, &make_udp_probe},
+       true, &make_udp_probe},
   };
   return modules;
 }

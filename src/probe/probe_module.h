@@ -116,7 +116,6 @@ struct ProbeModuleInfo {
   std::string_view name;
   std::string_view description;
   bool needs_ports;  // probes (address, port) targets; -p is required
-  bool ipv6;         // probes IPv6 targets too
   std::unique_ptr<ProbeModule> (*create)(const ProbeParams& params);
 };
 

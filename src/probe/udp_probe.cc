@@ -399,24 +399,23 @@ ReplyVerdict UdpProbe::classify_icmp6(const uint8_t* frame, size_t l4_offset, si
 void UdpProbe::classify(const FrameView* frames, size_t count, ReplyVerdict* verdicts,
                         Reply* replies) const {
   for (size_t i = 0; i < count; ++i) {
-    IpFrame frame;
+    IpFrame ip;
     replies[i].invalid_reason = InvalidReason::kValidation;
-    ReplyVerdict verdict = reply_ip_layer(frames[i], sources_, &frame, &replies[i]);
-    const IpFrame* ip = &frame;
+    ReplyVerdict verdict = reply_ip_layer(frames[i], sources_, &ip, &replies[i]);
     if (verdict == ReplyVerdict::kValid) {
       verdict = ReplyVerdict::kUnrelated;
-      if (ip->protocol == kProtoUdp)
-        verdict = classify_udp(frames[i].data, ip->l4_offset, ip->l4_bytes, ip->saddr, ip->daddr,
+      if (ip.protocol == kProtoUdp)
+        verdict = classify_udp(frames[i].data, ip.l4_offset, ip.l4_bytes, ip.saddr, ip.daddr,
                                &replies[i]);
-      else if (ip->protocol == kProtoIcmp && ip->family == IpFamily::kIpv4)
-        verdict = classify_icmp(frames[i].data, ip->l4_offset, ip->l4_bytes, ip->saddr, ip->daddr,
+      else if (ip.protocol == kProtoIcmp && ip.family == IpFamily::kIpv4)
+        verdict = classify_icmp(frames[i].data, ip.l4_offset, ip.l4_bytes, ip.saddr, ip.daddr,
                                 &replies[i]);
-      else if (ip->protocol == kProtoIcmpv6 && ip->family == IpFamily::kIpv6)
-        verdict = classify_icmp6(frames[i].data, ip->l4_offset, ip->l4_bytes, ip->saddr, ip->daddr,
+      else if (ip.protocol == kProtoIcmpv6 && ip.family == IpFamily::kIpv6)
+        verdict = classify_icmp6(frames[i].data, ip.l4_offset, ip.l4_bytes, ip.saddr, ip.daddr,
                                  &replies[i]);
       if (verdict == ReplyVerdict::kValid) {
-        replies[i].ttl = ip->ttl;
-        replies[i].ipid = ip->ipid;
+        replies[i].ttl = ip.ttl;
+        replies[i].ipid = ip.ipid;
       }
     }
     verdicts[i] = verdict;

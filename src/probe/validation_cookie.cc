@@ -13,10 +13,6 @@ uint64_t validation_cookie(const CookieKey& key, uint32_t saddr, uint32_t daddr,
   return s.finish();
 }
 
-uint64_t siphash24(const CookieKey& key, const uint8_t* message, size_t bytes) {
-  return siphash24(key.words[0], key.words[1], message, bytes);
-}
-
 uint64_t validation_cookie(const CookieKey& key, IpAddress saddr, IpAddress daddr, uint16_t port) {
   if (saddr.is_ipv4() && daddr.is_ipv4())
     return validation_cookie(key, saddr.ipv4(), daddr.ipv4(), port);

@@ -19,9 +19,6 @@ struct CookieKey {
 // saddr(4) | daddr(4) | port(2), as 64 bits. Pure; the same on sender and receiver.
 uint64_t validation_cookie(const CookieKey& key, uint32_t saddr, uint32_t daddr, uint16_t port);
 
-// SipHash-2-4 of any message (the paper's reference vectors hold: tests).
-uint64_t siphash24(const CookieKey& key, const uint8_t* message, size_t bytes);
-
 // The cookie of a probe from saddr to (daddr, port), for either family: IPv4 as above, so an
 // IPv4 scan's cookies are what they always were; IPv6 the SipHash-2-4 of a 34-byte message
 // whose little-endian words are saddr's high and low 64 bits, daddr's, then the port: both

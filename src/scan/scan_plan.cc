@@ -175,20 +175,21 @@ Result<void> plan_targets(const ScanConfig& config, ScanPlan& plan) {
   plan.window.fixed = config.iid_fixed;
   plan.window.key = plan.key.words;
   WindowedTargets split = split_into_windows(std::move(*targets), plan.window);
-  // -b /dev/null: nothing to take away, and a hitlist is not copied to find that out.
-  plan.addresses = block->empty() ? std::move(split.addresses) : split.addresses.minus(*block);
-  // Kept for the message when the lists leave nothing (then the set is small or all gone).
-  if (plan.addresses.empty()) split.addresses_before_block = split.addresses;
-  split.addresses = AddressSet();
   plan.windows = windows_not_blocked(split.windows, *block, plan.window);
+  if (block->empty()) {
+    // -b /dev/null: nothing to take away, and a hitlist is not copied to find that out.
+    plan.addresses = std::move(split.addresses);
+  } else {
+    plan.addresses = split.addresses.minus(*block);
+    if (plan.addresses.empty() && plan.windows.empty() && !split.addresses.empty())
+      return make_error(ExitCode::kDataErr, all_excluded(split.addresses, *block, plan));
+    split.addresses = AddressSet();
+  }
   if (plan.addresses.empty() && plan.windows.empty())
     return make_error(
         ExitCode::kDataErr,
         before == 0 ? "no target addresses"
-        : split.addresses_before_block.empty()
-            ? "every --prefix-window target is in the blocklist " + plan.blocklist_source
-            : all_excluded(split.addresses_before_block, *block, plan));
-  split.addresses_before_block = AddressSet();
+                    : "every --prefix-window target is in the blocklist " + plan.blocklist_source);
   if (!plan.window.enabled() && before != plan.addresses.count())
     logf(LogLevel::kInfo, "%s of %s target addresses excluded by allowlist/blocklist",
          count_text(before - plan.addresses.count()).c_str(), count_text(before).c_str());
@@ -213,14 +214,6 @@ Result<void> plan_targets(const ScanConfig& config, ScanPlan& plan) {
                           (plan.window.enabled() ? " or a shorter --prefix-window"
                                                  : ", or one address per sub-prefix with "
                                                    "--prefix-window LEN"));
-  if (!plan.windows.empty() && !plan.module_info->ipv6)
-    return make_error(ExitCode::kUsage, "-M " + std::string(plan.module_info->name) +
-                                            " probes IPv4 only: --prefix-window windows are IPv6");
-  if (plan.addresses.count(IpFamily::kIpv6) != 0 && !plan.module_info->ipv6)
-    return make_error(ExitCode::kUsage, "-M " + std::string(plan.module_info->name) +
-                                            " probes IPv4 only, and the targets include " +
-                                            count_text(plan.addresses.count(IpFamily::kIpv6)) +
-                                            " IPv6 addresses: UDP over IPv6 is not supported yet");
   uint64_t limit = config.max_targets == 0 ? UINT64_MAX : config.max_targets;
   if (config.max_targets_ppm != 0) {  // -n P%: of this shard's targets, at least one
     const uint64_t mine =

@@ -47,9 +47,8 @@ Result<void> parse_iid(std::string_view text, WindowSpec& spec);
 
 // The targets split into whole /LEN windows (as window numbers) and the other addresses.
 struct WindowedTargets {
-  AddressSet addresses;               // probed one by one
-  AddressSet windows;                 // window numbers (values, not addresses)
-  AddressSet addresses_before_block;  // for the caller's use (scan_plan: an error message)
+  AddressSet addresses;  // probed one by one
+  AddressSet windows;    // window numbers (values, not addresses)
 };
 // Takes the set by value: without windows it moves through, a hitlist is never copied.
 WindowedTargets split_into_windows(AddressSet targets, const WindowSpec& spec);

@@ -92,7 +92,7 @@ const std::vector<Module>& modules() {
     for (const ProbeModuleInfo& info : probe_modules()) {
       ProbeParams params;
       params.source_ips = {IpAddress::v4(kScanner)};
-      if (info.ipv6) params.source_ips.push_back(kScanner6);
+      params.source_ips.push_back(kScanner6);
       params.source_port_first = 40000;
       params.source_port_count = 1000;
       params.probes_per_target = 2;
@@ -100,8 +100,7 @@ const std::vector<Module>& modules() {
       Module m;
       m.probe = std::shared_ptr<ProbeModule>(info.create(params).release());
       m.plan.module_info = &info;
-      m.plan.addresses = *parse_target_list(
-          info.ipv6 ? "198.19.0.0/20\n2001:2::1000/116\n" : "198.19.0.0/20\n", "fuzz");
+      m.plan.addresses = *parse_target_list("198.19.0.0/20\n2001:2::1000/116\n", "fuzz");
       m.plan.ports = info.needs_ports ? *parse_ports("1-1024") : PortSet({0});
       m.plan.probe = m.probe;
       made.push_back(std::move(m));
@@ -173,7 +172,7 @@ std::vector<uint8_t> mirrored6(const std::vector<uint8_t>& probe, FuzzedDataProv
 // would answer it, or an ICMP error quoting it.
 std::vector<uint8_t> mirrored(const Module& module, FuzzedDataProvider& in) {
   ProbeTarget target;
-  const bool ipv6 = module.plan.module_info->ipv6 && in.ConsumeBool();
+  const bool ipv6 = in.ConsumeBool();
   target.daddr = ipv6
                      ? IpAddress{kFirstTarget6.value + in.ConsumeIntegralInRange<uint32_t>(0, 4200)}
                      : IpAddress::v4(kFirstTarget + in.ConsumeIntegralInRange<uint32_t>(0, 4200));

@@ -1,10 +1,11 @@
 // Reply storms: scans where every probe is answered, at the engine's top rate (-r 0). The
 // target namespace owns all of 198.19.0.0/16 and 2001:2:1::/112 (local routes), so its
-// kernel answers every SYN with a RST; each storm runs over one family. Every reply must be reported exactly once and none dropped by the
-// kernel: results == sent, dropped == 0, on both engines, with one thread and the default.
-// Dense: 3 ports x 65,536 addresses (every target answers). Sparse: 10^6 targets drawn from
-// 65,536 addresses x 65,535 ports (4.29 billion), so results are spread thin over the
-// space, and the scanner's whole memory must stay within its stated budget.
+// kernel answers every SYN with a RST; each storm runs over one family. Every reply must be
+// reported exactly once and none dropped by the kernel: results == sent, dropped == 0, on both
+// engines, with one thread and the default. Dense: 3 ports x 65,536 addresses (every target
+// answers). Sparse: 10^6 targets drawn from 65,536 addresses x 65,535 ports (4.29 billion), so
+// results are spread thin over the space, and the scanner's whole memory must stay within its
+// stated budget.
 #include <gtest/gtest.h>
 #include <unistd.h>
 

@@ -4,6 +4,7 @@
 // branch. (tests/unit/ipv6_frames_decode_test.py decodes the frames with scapy.)
 #include <gtest/gtest.h>
 
+#include "base/siphash.h"
 #include "net/checksum.h"
 #include "net/frame_layout.h"
 #include "net/ip_frame.h"
@@ -118,9 +119,9 @@ TEST(SipHash, MatchesThePapersVectors) {
   const CookieKey key{{0x0706050403020100ULL, 0x0f0e0d0c0b0a0908ULL}};
   uint8_t message[16];
   for (int i = 0; i < 16; ++i) message[i] = static_cast<uint8_t>(i);
-  EXPECT_EQ(siphash24(key, message, 0), 0x726fdb47dd0e0e31ULL);
-  EXPECT_EQ(siphash24(key, message, 1), 0x74f839c593dc67fdULL);
-  EXPECT_EQ(siphash24(key, message, 15), 0xa129ca6149be45e5ULL);
+  EXPECT_EQ(siphash24(key.words[0], key.words[1], message, 0), 0x726fdb47dd0e0e31ULL);
+  EXPECT_EQ(siphash24(key.words[0], key.words[1], message, 1), 0x74f839c593dc67fdULL);
+  EXPECT_EQ(siphash24(key.words[0], key.words[1], message, 15), 0xa129ca6149be45e5ULL);
   // The IPv4 cookie is the same function over saddr | daddr | port (little-endian), so the
   // two code paths agree.
   const uint32_t s = 0xc6120001u, d = 0xc6120005u;
@@ -132,7 +133,7 @@ TEST(SipHash, MatchesThePapersVectors) {
   }
   v4[8] = static_cast<uint8_t>(port);
   v4[9] = static_cast<uint8_t>(port >> 8);
-  EXPECT_EQ(validation_cookie(key, s, d, port), siphash24(key, v4, 10));
+  EXPECT_EQ(validation_cookie(key, s, d, port), siphash24(key.words[0], key.words[1], v4, 10));
   EXPECT_EQ(validation_cookie(key, IpAddress::v4(s), IpAddress::v4(d), port),
             validation_cookie(key, s, d, port));
   // IPv6: the documented 34-byte message (little-endian words of the address halves, then
@@ -144,7 +145,8 @@ TEST(SipHash, MatchesThePapersVectors) {
     for (int i = 0; i < 8; ++i) v6[8 * w + i] = static_cast<uint8_t>(words[w] >> (8 * i));
   v6[32] = static_cast<uint8_t>(port);
   v6[33] = static_cast<uint8_t>(port >> 8);
-  EXPECT_EQ(validation_cookie(key, a, b, port), siphash24(key, v6, sizeof v6));
+  EXPECT_EQ(validation_cookie(key, a, b, port),
+            siphash24(key.words[0], key.words[1], v6, sizeof v6));
   // Every bit of both addresses and of the port counts.
   const uint64_t base = validation_cookie(key, a, b, port);
   for (int bit = 0; bit < 128; ++bit) {

@@ -69,35 +69,34 @@ std::string DryrunEngine::describe(const uint8_t* f, size_t length) {
   using namespace frame;
   char summary[256] = "non-ip";
   std::string_view payload;
-  IpFrame frame;
-  if (parse_ip_frame(f, length, &frame) == FrameStatus::kOk) {
-    const IpFrame* ip = &frame;
+  IpFrame ip;
+  if (parse_ip_frame(f, length, &ip) == FrameStatus::kOk) {
     // An IPv6 address before a port in brackets (RFC 5952 section 6).
-    const bool v6 = ip->family == IpFamily::kIpv6;
+    const bool v6 = ip.family == IpFamily::kIpv6;
     char src[kIpTextBytes + 2] = "[", dst[kIpTextBytes + 2] = "[";
-    const size_t src_bytes = format_ip(ip->saddr, src + v6);
-    const size_t dst_bytes = format_ip(ip->daddr, dst + v6);
+    const size_t src_bytes = format_ip(ip.saddr, src + v6);
+    const size_t dst_bytes = format_ip(ip.daddr, dst + v6);
     if (v6) {
       std::strcpy(src + 1 + src_bytes, "]");
       std::strcpy(dst + 1 + dst_bytes, "]");
     }
-    const uint8_t* l4 = f + ip->l4_offset;
-    if (ip->protocol == kProtoTcp && ip->l4_bytes >= kTcpMinHeaderBytes) {
+    const uint8_t* l4 = f + ip.l4_offset;
+    if (ip.protocol == kProtoTcp && ip.l4_bytes >= kTcpMinHeaderBytes) {
       std::snprintf(summary, sizeof summary,
                     "tcp %s:%u > %s:%u flags=0x%02x seq=%" PRIu32 " ttl=%u", src,
                     load_be16(l4 + kTcpSrcPort), dst, load_be16(l4 + kTcpDstPort), l4[kTcpFlags],
-                    load_be32(l4 + kTcpSeq), ip->ttl);
-    } else if ((ip->protocol == kProtoIcmp || ip->protocol == kProtoIcmpv6) &&
-               ip->l4_bytes >= kIcmpHeaderBytes) {
+                    load_be32(l4 + kTcpSeq), ip.ttl);
+    } else if ((ip.protocol == kProtoIcmp || ip.protocol == kProtoIcmpv6) &&
+               ip.l4_bytes >= kIcmpHeaderBytes) {
       std::snprintf(summary, sizeof summary, "%s %s > %s type=%u id=%u seq=%u ttl=%u",
                     v6 ? "icmp6" : "icmp", src, dst, l4[kIcmpType], load_be16(l4 + kIcmpId),
-                    load_be16(l4 + kIcmpSeq), ip->ttl);
-    } else if (ip->protocol == kProtoUdp && ip->l4_bytes >= 8) {
+                    load_be16(l4 + kIcmpSeq), ip.ttl);
+    } else if (ip.protocol == kProtoUdp && ip.l4_bytes >= 8) {
       std::snprintf(summary, sizeof summary, "udp %s:%u > %s:%u payload=%zu ttl=%u", src,
-                    load_be16(l4), dst, load_be16(l4 + 2), ip->l4_bytes - 8, ip->ttl);
-      payload = std::string_view(reinterpret_cast<const char*>(l4 + 8), ip->l4_bytes - 8);
+                    load_be16(l4), dst, load_be16(l4 + 2), ip.l4_bytes - 8, ip.ttl);
+      payload = std::string_view(reinterpret_cast<const char*>(l4 + 8), ip.l4_bytes - 8);
     } else {
-      std::snprintf(summary, sizeof summary, "ip %s > %s proto=%u", src, dst, ip->protocol);
+      std::snprintf(summary, sizeof summary, "ip %s > %s proto=%u", src, dst, ip.protocol);
     }
   }
   std::string out = summary;
