@@ -54,6 +54,9 @@ struct ScanConfig {
   // --aliased-prefixes FILE and --aliased-limit K (target/aliased_prefixes.h).
   std::string aliased_prefixes_file;
   uint64_t aliased_limit = 3;
+  // --detect-aliases N (0: off; a power of two up to 16) and --alias-prefix-length L.
+  uint32_t detect_aliases = 0;
+  int alias_prefix_length = 64;
   IidStrategy iid = IidStrategy::kLow;
   uint128_t iid_fixed = 0;
   std::optional<MacAddress> gateway_mac;

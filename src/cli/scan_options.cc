@@ -521,6 +521,24 @@ const std::vector<OptionSpec> kOptions = {
        c.aliased_limit = *n;
        return {};
      }},
+    {"detect-aliases", 0, "N",
+     "before the scan, probe N keyed-random addresses (1, 2, 4, 8 or 16) in each /64 holding an "
+     "IPv6 target; where all N answer the prefix counts as aliased (--aliased-limit applies, "
+     "results flagged)",
+     [](ScanConfig& c, std::string_view v) -> Result<void> {
+       auto n = parse_decimal(v, 16);
+       if (!n || *n == 0 || (*n & (*n - 1)) != 0)
+         return bad(v, "expected 1, 2, 4, 8 or 16 addresses per prefix");
+       c.detect_aliases = static_cast<uint32_t>(*n);
+       return {};
+     }},
+    {"alias-prefix-length", 0, "L", "the prefix length --detect-aliases tests (default 64)",
+     [](ScanConfig& c, std::string_view v) -> Result<void> {
+       auto n = parse_decimal(v, 124);
+       if (!n || *n < 16) return bad(v, "expected a prefix length from 16 to 124");
+       c.alias_prefix_length = static_cast<int>(*n);
+       return {};
+     }},
     {"output-module", 0, "FORMAT", "zmap's name for --output-format (csv or json)",
      &apply_output_format},
     {"blacklist-file", 0, "FILE", "zmap's name for --blocklist-file", &apply_blocklist_file},

@@ -60,7 +60,7 @@ Result<void> Receiver::handle(const FrameView* frames, size_t count) {
                                              static_cast<int32_t>(received_ns % 1000000000 / 1000)}
                               : ResultRecord{reply, now.tv_sec, static_cast<int32_t>(now.tv_usec)};
     record.cooldown = cooldown;
-    record.aliased = !plan_.aliased.empty() && plan_.aliased.contains(reply.saddr);
+    record.aliased = plan_.is_aliased(reply.saddr);
     const bool counts = collector_.filter != nullptr ? collector_.filter->matches(record)
                                                      : classification_success(reply.classification);
     if (collector_.filter != nullptr && !counts) {

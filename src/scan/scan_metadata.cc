@@ -7,6 +7,7 @@
 
 #include "output/json_value.h"
 #include "output/result_sink.h"
+#include "scan/alias_detection.h"
 #include "store/checkpoint.h"
 
 #ifndef ANYSCAN_VERSION
@@ -99,6 +100,24 @@ std::string quoted(const std::string& key, const std::string& value) {
 
 }  // namespace
 
+// --detect-aliases: its parameters, what it probed and found ("" without it).
+static std::string alias_detection_json(const ScanPlan& plan, const ScanConfig& config) {
+  std::string json;
+  if (config.detect_aliases != 0) {
+    json +=
+        ",\"alias_detection\":{\"addresses_per_prefix\":" + std::to_string(config.detect_aliases) +
+        ",\"prefix_length\":" + std::to_string(config.alias_prefix_length) +
+        ",\"limit\":" + std::to_string(plan.aliased_limit) +
+        ",\"probed\":" + std::to_string(plan.detection_probes) +
+        ",\"replies\":" + std::to_string(plan.detection_replies) +
+        ",\"capped\":" + std::to_string(plan.detected_capped) + ",\"aliased\":[";
+    for (size_t i = 0; i < plan.detected.prefixes().size(); ++i)
+      json += (i ? ",\"" : "\"") + prefix_text(plan.detected.prefixes()[i]) + "\"";
+    json += "]}";
+  }
+  return json;
+}
+
 std::string scan_metadata_json(const ScanPlan& plan, const ScanConfig& config, IoEngine& engine,
                                const RunSummary& run) {
   const NetworkPlan& net = plan.network;
@@ -131,6 +150,7 @@ std::string scan_metadata_json(const ScanPlan& plan, const ScanConfig& config, I
     json += ",\"aliased_prefixes\":" + std::to_string(plan.aliased.size()) +
             ",\"aliased_limit\":" + std::to_string(plan.aliased_limit) +
             ",\"aliased_capped\":" + std::to_string(plan.aliased_capped);
+  json += alias_detection_json(plan, config);
   json += ",\"addresses\":" + std::to_string(plan.address_count()) + ",\"addresses_ipv4\":" +
           std::to_string(static_cast<uint64_t>(plan.addresses.count(IpFamily::kIpv4))) +
           ",\"addresses_ipv6\":" +

@@ -140,11 +140,11 @@ void plan_probe(const ScanConfig& config, std::shared_ptr<const UdpPayloadTable>
 
 // --aliased-prefixes: at most aliased_limit targets in each prefix, the rest left out.
 Result<void> plan_aliased(const ScanConfig& config, ScanPlan& plan) {
+  plan.aliased_limit = config.aliased_limit;  // --detect-aliases caps by it too
   if (config.aliased_prefixes_file.empty()) return {};
   auto list = load_prefix_list(config.aliased_prefixes_file);
   if (!list) return tl::unexpected(with_context(list.error(), "--aliased-prefixes"));
   plan.aliased = AliasedPrefixes(std::move(*list));
-  plan.aliased_limit = config.aliased_limit;
   const uint128_t before = plan.addresses.count() + plan.windows.count();
   const AddressSet extra = plan.aliased.over_limit(plan.addresses, plan.aliased_limit);
   if (!extra.empty()) plan.addresses = plan.addresses.minus(extra);
@@ -199,6 +199,14 @@ Result<void> plan_targets(const ScanConfig& config, ScanPlan& plan) {
          count_text(split.windows.count() - plan.windows.count()).c_str(),
          count_text(plan.addresses.count()).c_str());
   if (auto capped = plan_aliased(config, plan); !capped) return capped;
+  if (config.detect_aliases != 0) {  // what detection addresses must avoid, as the targets do
+    plan.alias_forbidden = *block;
+    if (!config.allowlist_file.empty()) {
+      auto allow = read_list(config, config.allowlist_file);
+      if (!allow) return tl::unexpected(with_context(allow.error(), "-w"));
+      plan.alias_forbidden.add(AddressSet::everything().minus(*allow).ranges());
+    }
+  }
   plan.ports = plan.module_info->needs_ports ? PortSet(config.ports) : PortSet({0});
   // Every (address, port) has an index the permutation runs over: a space larger than it
   // can hold is refused, never wrapped.
@@ -493,6 +501,10 @@ ScanIdentity scan_identity(const ScanPlan& plan, const ScanConfig& config) {
                   std::to_string(plan.aliased.size()) + " limit " +
                   std::to_string(plan.aliased_limit);
   }
+  if (config.detect_aliases != 0)  // the outcome is kept beside the checkpoint, not in it
+    id.targets += " detect " + std::to_string(config.detect_aliases) + "/" +
+                  std::to_string(config.alias_prefix_length) + " limit " +
+                  std::to_string(config.aliased_limit);
   id.ports = plan.module_info->needs_ports ? format_ports(plan.ports) : "";
   id.module = plan.module_info->name;
   if (const std::string parameters = plan.probe->parameters(); !parameters.empty())

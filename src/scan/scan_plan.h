@@ -50,7 +50,17 @@ struct ScanPlan {
   AliasedPrefixes aliased;
   uint64_t aliased_limit = 0;
   uint64_t aliased_capped = 0;  // targets (addresses and windows) the limit left out
-  PortSet ports;                // the module's ports; a module without ports: the pseudo-port 0
+  // --detect-aliases (scan/alias_detection.h): what the scan may not probe besides its own
+  // targets (blocklist, and outside the allowlist), kept for the detection's addresses; the
+  // prefixes found, and the targets beyond --aliased-limit in them, which the senders skip
+  // (the target space stays as planned, so shards and resumes keep their positions).
+  AddressSet alias_forbidden;
+  AliasedPrefixes detected;
+  AddressSet skip_addresses, skip_windows;  // skip_windows: window numbers
+  uint64_t detected_capped = 0;             // targets (x ports) skipped in the whole scan
+  uint64_t detection_probes = 0;            // addresses the detection probed (0: kept outcome)
+  uint64_t detection_replies = 0;
+  PortSet ports;  // the module's ports; a module without ports: the pseudo-port 0
   uint64_t seed = 0;
   CookieKey key;
   std::string blocklist_source;  // file name, or "built-in" when the default file is absent
@@ -78,6 +88,17 @@ struct ScanPlan {
   IpAddress target_address(uint64_t index) const {
     return index < addresses.size() ? addresses.at(index)
                                     : window.address(windows.at(index - addresses.size()).value);
+  }
+  // Whether the senders skip the address with index `index` (a detected alias over the limit).
+  bool skipped(uint64_t index) const {
+    return index < addresses.size() ? skip_addresses.contains(addresses.at(index))
+                                    : skip_windows.contains(windows.at(index - addresses.size()));
+  }
+  bool has_skips() const { return !skip_addresses.empty() || !skip_windows.empty(); }
+  // Whether a result's address is in an aliased prefix (listed or detected).
+  bool is_aliased(IpAddress address) const {
+    return (!aliased.empty() && aliased.contains(address)) ||
+           (!detected.empty() && detected.contains(address));
   }
   // The target a reply or a result names: address index x ports + port index (the port
   // ignored by modules without ports); nullopt for an address or port this scan does not

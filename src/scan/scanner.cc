@@ -1,16 +1,21 @@
 #include "scan/scanner.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cinttypes>
 #include <ctime>
 #include <optional>
 
 #include "base/log.h"
+#include "base/write_all.h"
 #include "engine/dryrun/dryrun_engine.h"
 #include "host/netlink_client.h"
 #include "host/privilege_drop.h"
 #include "host/process_memory.h"
 #include "host/syscall_filter.h"
+#include "scan/alias_detection.h"
 #include "scan/scan_metadata.h"
 #include "scan/scan_plan.h"
 #include "scan/scan_runner.h"
@@ -263,6 +268,114 @@ Result<std::optional<CheckpointTarget>> open_checkpoint(const ScanConfig& config
   return std::optional<CheckpointTarget>(CheckpointTarget{std::move(*file), std::move(first)});
 }
 
+// --detect-aliases: what the scan starts with. A resume whose checkpoint has the whole
+// outcome beside it (FILE.aliases) applies it at once; otherwise the detection's plan is
+// built now (its errors come before anything is opened) and the outcome file, when the scan
+// is checkpointed, opened for it.
+struct AliasPhase {
+  std::optional<ScanPlan> plan;  // the detection still to run
+  UniqueFd outcome_file;
+  std::string outcome_path;
+};
+
+Result<AliasPhase> prepare_alias_detection(const ScanConfig& config, ScanPlan& plan,
+                                           bool resuming) {
+  AliasPhase phase;
+  if (config.detect_aliases == 0) return phase;
+  const AliasDetection detection{config.detect_aliases, config.alias_prefix_length};
+  if (!config.checkpoint_file.empty()) phase.outcome_path = config.checkpoint_file + ".aliases";
+  if (resuming && !phase.outcome_path.empty()) {
+    auto kept = read_detected_aliases(phase.outcome_path);
+    if (!kept) return tl::unexpected(with_context(kept.error(), "--detect-aliases"));
+    if (*kept) {
+      logf(LogLevel::kInfo, "alias detection: %zu aliased prefixes kept in %s", (*kept)->size(),
+           phase.outcome_path.c_str());
+      apply_detected_aliases(plan, std::move(**kept));
+      return phase;
+    }
+  }
+  auto detection_plan = alias_detection_plan(plan, detection);
+  if (!detection_plan) return tl::unexpected(detection_plan.error());
+  phase.plan = std::move(*detection_plan);
+  if (!phase.outcome_path.empty()) {
+    phase.outcome_file.reset(
+        ::open(phase.outcome_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    if (!phase.outcome_file.valid())
+      return make_error(
+          ExitCode::kCantCreate,
+          errno_message("--detect-aliases: cannot create " + phase.outcome_path, errno));
+  }
+  return phase;
+}
+
+// Runs the detection (after confinement: it parses replies) and applies its outcome to the
+// plan. False when the scan was interrupted meanwhile (nothing more is sent).
+Result<bool> detect_aliases(AliasPhase& phase, const ScanConfig& config, IoEngine& engine,
+                            ScanPlan& plan) {
+  const ScanPlan& detection_plan = *phase.plan;
+  const AliasDetection detection{config.detect_aliases, config.alias_prefix_length};
+  auto answers_owned = std::make_unique<AliasAnswers>(detection_plan);
+  AliasAnswers* answers = answers_owned.get();
+  ScanOutputs outputs = ScanOutputs::into(std::move(answers_owned));
+  ScanConfig quiet = config;  // every reply counts; no limits of the scan's own
+  quiet.output_filter.clear();
+  quiet.max_results = 0;
+  quiet.status_file.clear();
+  logf(LogLevel::kInfo,
+       "alias detection: %" PRIu64 " addresses, %u in each /%d holding an IPv6 target, port %u",
+       detection_plan.target_count(), config.detect_aliases, config.alias_prefix_length,
+       detection_plan.ports.at(0));
+  ScanRunner runner(detection_plan, quiet, engine, outputs);
+  RunSummary run = runner.run();
+  if (!run.outcome) return tl::unexpected(run.outcome.error());
+  if (run.interrupted) return false;
+  std::vector<AddressRange> found = aliased_from_answers(answers->windows(), detection);
+  plan.detection_probes = detection_plan.target_count();
+  plan.detection_replies = answers->replies();
+  if (phase.outcome_file.valid()) {
+    auto written = write_all(phase.outcome_file.get(), detected_aliases_text(found, detection),
+                             phase.outcome_path);
+    if (!written) return tl::unexpected(written.error());
+    if (::fdatasync(phase.outcome_file.get()) != 0)
+      return make_error(ExitCode::kIoErr, errno_message("syncing " + phase.outcome_path, errno));
+  }
+  apply_detected_aliases(plan, std::move(found));
+  logf(LogLevel::kInfo,
+       "alias detection: %zu of the tested prefixes aliased (%" PRIu64 " replies); %" PRIu64
+       " targets in them beyond --aliased-limit %" PRIu64 " skipped",
+       plan.detected.size(), plan.detection_replies, plan.detected_capped, plan.aliased_limit);
+  return true;
+}
+
+// --run-directory: the run's files are committed (older runs beyond --keep-runs removed).
+Result<void> commit_run(const RunFiles& run_files, uint32_t keep_runs, const ScanConfig& config) {
+  auto removed = commit_run_directory(run_files, keep_runs, config);
+  if (!removed) return tl::unexpected(removed.error());
+  logf(LogLevel::kInfo, "run %s in %s (%s)%s", run_files.run.c_str(), run_files.directory.c_str(),
+       run_files.resumes ? "resuming it" : "a new run",
+       removed->empty()
+           ? ""
+           : (", removed " + std::to_string(removed->size()) + " files of runs beyond --keep-runs")
+                 .c_str());
+  return {};
+}
+
+// A resume: the results kept so far go into the dedup, and the log says where it continues.
+Result<void> reload_for_resume(ScanRunner& runner, const Checkpoint& resume, const ScanPlan& plan,
+                               const ScanConfig& config) {
+  auto reloaded = runner.reload_results(config.output_file, resume.results_offset);
+  if (!reloaded) return tl::unexpected(reloaded.error());
+  logf(LogLevel::kInfo,
+       "resuming from position %" PRIu64 " of %" PRIu64 " (%.1f%% done), %" PRIu64
+       " results kept in %s, resume %zu",
+       resume.resume_from, plan.slice.count,
+       plan.slice.count
+           ? 100.0 * static_cast<double>(resume.resume_from) / static_cast<double>(plan.slice.count)
+           : 100.0,
+       *reloaded, config.output_file.c_str(), resume.resumes.size() + 1);
+  return {};
+}
+
 }  // namespace
 
 Result<void> run_scan(const ScanConfig& given) {
@@ -278,7 +391,7 @@ Result<void> run_scan(const ScanConfig& given) {
   // Everything that can fail before sending happens before any output file is touched.
   auto planned = plan_with_checkpoint(config);
   if (!planned) return tl::unexpected(planned.error());
-  const ScanPlan* plan = &planned->plan;
+  ScanPlan* plan = &planned->plan;
   const std::optional<Checkpoint>& resume = planned->resume;
   if (resume && resume->finished) {
     logf(LogLevel::kInfo,
@@ -286,6 +399,8 @@ Result<void> run_scan(const ScanConfig& given) {
          config.checkpoint_file.c_str(), resume->counts.results, resume->results_path.c_str());
     return {};
   }
+  auto alias_phase = prepare_alias_detection(config, *plan, resume.has_value());
+  if (!alias_phase) return tl::unexpected(alias_phase.error());
   auto user = scan_user_for(config.user);
   if (!user) return tl::unexpected(user.error());
   auto engine = open_engine(*plan, config);
@@ -293,16 +408,9 @@ Result<void> run_scan(const ScanConfig& given) {
   auto outputs = ScanOutputs::open(
       config, resume ? std::optional<uint64_t>(resume->results_offset) : std::nullopt);
   if (!outputs) return tl::unexpected(outputs.error());
-  if (run_files) {
-    auto removed = commit_run_directory(*run_files, given.keep_runs, config);
-    if (!removed) return tl::unexpected(removed.error());
-    logf(LogLevel::kInfo, "run %s in %s (%s)%s", run_files->run.c_str(),
-         run_files->directory.c_str(), run_files->resumes ? "resuming it" : "a new run",
-         removed->empty() ? ""
-                          : (", removed " + std::to_string(removed->size()) +
-                             " files of runs beyond --keep-runs")
-                                .c_str());
-  }
+  if (run_files)
+    if (auto committed = commit_run(*run_files, given.keep_runs, config); !committed)
+      return committed;
   log_start(*plan, config, **engine);
 
   RunStart start;
@@ -314,22 +422,22 @@ Result<void> run_scan(const ScanConfig& given) {
   auto checkpoint = open_checkpoint(config, *plan, resume);
   if (!checkpoint) return tl::unexpected(checkpoint.error());
   ScanRunner runner(*plan, config, **engine, *outputs, start, std::move(*checkpoint));
-  if (resume) {
-    auto reloaded = runner.reload_results(config.output_file, resume->results_offset);
-    if (!reloaded) return tl::unexpected(reloaded.error());
-    logf(LogLevel::kInfo,
-         "resuming from position %" PRIu64 " of %" PRIu64 " (%.1f%% done), %" PRIu64
-         " results kept in %s, resume %zu",
-         resume->resume_from, plan->slice.count,
-         plan->slice.count ? 100.0 * static_cast<double>(resume->resume_from) /
-                                 static_cast<double>(plan->slice.count)
-                           : 100.0,
-         *reloaded, config.output_file.c_str(), resume->resumes.size() + 1);
-  }
+  if (resume)
+    if (auto reloaded = reload_for_resume(runner, *resume, *plan, config); !reloaded)
+      return reloaded;
   HeldForTheEnd held = hold_for_the_end(config);
   const auto dropped_before = interface_rx_dropped(*plan, held.netlink);
   auto confined = confine(config, *user, held.status);
   if (!confined) return tl::unexpected(confined.error());
+  // The runner reads the plan only once it runs: the detection's outcome is in by then.
+  if (alias_phase->plan) {
+    auto detected = detect_aliases(*alias_phase, config, **engine, *plan);
+    if (!detected) return tl::unexpected(detected.error());
+    if (!*detected) {
+      logf(LogLevel::kInfo, "interrupted during alias detection: the scan did not start");
+      return {};
+    }
+  }
   RunSummary run = runner.run();
   run.confinement = *confined;
   if (held.status)

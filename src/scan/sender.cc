@@ -38,6 +38,7 @@ Result<void> Sender::run() {
   std::array<ProbeTarget, kMaxBatch> batch;
   const uint32_t batch_frames = limiter_.batch_size(kMaxBatch);
   const uint64_t port_count = plan_.ports.size();
+  const bool skips = plan_.has_skips();
   uint64_t k = 0, end = 0;  // next target of the current chunk, and the chunk's end
   uint32_t probe = 0;       // next probe number of target k
   ProbeTarget current{IpAddress{}, 0, 0};
@@ -56,6 +57,11 @@ Result<void> Sender::run() {
         }
         const uint64_t index = target_index(k, end);
         const uint64_t address_index = index / port_count;
+        if (skips && plan_.skipped(address_index)) {  // a detected alias beyond the limit
+          ++k;
+          ++targets_in_batch;
+          continue;
+        }
         current =
             ProbeTarget{plan_.target_address(address_index),
                         plan_.ports.at(static_cast<size_t>(index - address_index * port_count)), 0};

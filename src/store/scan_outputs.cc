@@ -61,6 +61,12 @@ Result<ScanOutputs> ScanOutputs::open(const ScanConfig& config,
   return outputs;
 }
 
+ScanOutputs ScanOutputs::into(std::unique_ptr<ResultSink> sink) {
+  ScanOutputs outputs;
+  outputs.results_ = std::move(sink);
+  return outputs;
+}
+
 Result<void> ScanOutputs::write_status(std::string_view record) {
   if (!status_.valid()) return {};
   return write_all(status_.get(), record, "-u status file");

@@ -22,6 +22,9 @@ class ScanOutputs {
   static Result<ScanOutputs> open(const ScanConfig& config,
                                   std::optional<uint64_t> resume_offset = std::nullopt);
 
+  // Results into `sink` only: no files, no service notifications (a scan's own pre-phase).
+  static ScanOutputs into(std::unique_ptr<ResultSink> sink);
+
   // Null in a dry run that prints its frames to stdout.
   ResultSink* results() const { return results_.get(); }
   // One CSV status record (a no-op without -u).

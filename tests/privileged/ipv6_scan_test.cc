@@ -222,6 +222,85 @@ TEST_P(Ipv6Scan, AliasedPrefixIsCappedAndFlagged) {
   }
 }
 
+// --detect-aliases beside ordinary hosts: an aliased /64 (the target kernel answers on every
+// address of it), the /64 of the ordinary hosts, and a /64 where nobody answers. Detection
+// probes 4 keyed-random addresses in each of the three, marks exactly the aliased one (listed
+// in the metadata and kept beside the checkpoint), the scan then probes at most
+// --aliased-limit targets in it, flags their results, and the ordinary hosts' results are
+// those of a scan without detection. A scan killed after detection resumes with the kept
+// outcome: it detects nothing again and ends with the same results.
+TEST_P(Ipv6Scan, AliasDetectionMarksExactlyTheAliasedPrefix) {
+  ASSERT_TRUE(pair_->answer_everything_in("2001:2:0:a::/64"));
+  std::ofstream(dir_ + "/allow6.conf") << "2001:2::/64\n2001:2:0:a::/64\n2001:2:0:b::/64\n";
+  const std::vector<std::string> base = {"-p",
+                                         "80,443",
+                                         "-c",
+                                         "1",
+                                         "-w",
+                                         dir_ + "/allow6.conf",
+                                         "-f",
+                                         "saddr,sport,classification,aliased",
+                                         "2001:2::2-2001:2::9",
+                                         "2001:2:0:a::/120",
+                                         "2001:2:0:b::1-2001:2:0:b::4"};
+  std::vector<std::string> plain = base;
+  plain.insert(plain.end(), {"-r", "0"});
+  const ScanRun flood = scan(plain);
+  ASSERT_EQ(flood.process.exit_code, 0) << flood.process.err;
+  ASSERT_EQ(flood.rows.size(), (8u + 256) * 2);
+
+  std::vector<std::string> detecting = plain;
+  detecting.insert(detecting.end(), {"--detect-aliases", "4", "--aliased-limit", "3"});
+  const ScanRun run = scan(detecting);
+  ASSERT_EQ(run.process.exit_code, 0) << run.process.err;
+  EXPECT_NE(run.metadata.find("\"probed\":12,"), std::string::npos) << run.metadata;
+  EXPECT_NE(run.metadata.find("\"aliased\":[\"2001:2:0:a::/64\"]"), std::string::npos)
+      << run.metadata;
+  EXPECT_EQ(metadata_count(run.metadata, "sent"), (8u + 3 + 4) * 2) << run.metadata;
+  EXPECT_EQ(metadata_count(run.metadata, "capped"), 253u * 2) << run.metadata;
+  auto expect_capped_rows = [&](const std::set<std::string>& rows) {
+    size_t aliased = 0;
+    for (const std::string& row : rows) {
+      const bool in_prefix = row.rfind("2001:2:0:a:", 0) == 0;
+      EXPECT_EQ(row.substr(row.size() - 2), in_prefix ? ",1" : ",0") << row;
+      aliased += in_prefix;
+    }
+    EXPECT_EQ(aliased, 3u * 2);
+    for (const std::string& row : flood.rows) {
+      if (row.rfind("2001:2:0:a:", 0) != 0) {
+        EXPECT_TRUE(rows.count(row)) << row;
+      }
+    }
+    EXPECT_EQ(rows.size(), (8u + 3) * 2);
+  };
+  expect_capped_rows(run.rows);
+
+  // Killed once the outcome is kept and the (slow) scan is under way, then resumed.
+  std::vector<std::string> slow = base;
+  const std::string checkpoint = dir_ + "/scan.ckpt";
+  slow.insert(slow.end(), {"-r", "10", "--detect-aliases", "4", "--aliased-limit", "3",
+                           "--checkpoint-file", checkpoint});
+  const pid_t pid = start(slow);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (read_file(checkpoint + ".aliases").find("# end\n") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+  ::kill(pid, SIGKILL);
+  (void)finish(pid);
+  EXPECT_EQ(
+      read_file(checkpoint + ".aliases").substr(read_file(checkpoint + ".aliases").find('\n') + 1),
+      "2001:2:0:a::/64\n# end\n");
+  std::vector<std::string> resumed = slow;
+  resumed.insert(resumed.end(), {"--resume", "-r", "0"});
+  const ScanRun rest = scan(resumed);
+  ASSERT_EQ(rest.process.exit_code, 0) << rest.process.err;
+  EXPECT_NE(rest.process.err.find("aliased prefixes kept in"), std::string::npos)
+      << rest.process.err;
+  EXPECT_NE(rest.metadata.find("\"probed\":0,"), std::string::npos) << rest.metadata;
+  expect_capped_rows(rest.rows);
+}
+
 std::vector<ScanVariant> engines_and_queues() {
   std::vector<ScanVariant> variants;
   for (int queues : {1, 2, 4})

@@ -64,6 +64,12 @@ TEST(ScanOptions, BadFlagValuesNameTheFlag) {
        "unknown option --b?d (see --help)"},
       {{"-v", "9"}, "-v/--verbosity '9': expected a level (0-5)"},
       {{"-v", "99999999999"}, "-v/--verbosity '99999999999': expected a level (0-5)"},
+      {{"--detect-aliases", "3"},
+       "--detect-aliases '3': expected 1, 2, 4, 8 or 16 addresses per prefix"},
+      {{"--detect-aliases", "32"},
+       "--detect-aliases '32': expected 1, 2, 4, 8 or 16 addresses per prefix"},
+      {{"--alias-prefix-length", "8"},
+       "--alias-prefix-length '8': expected a prefix length from 16 to 124"},
   };
   for (const auto& [args, message] : cases) {
     SCOPED_TRACE(message);
