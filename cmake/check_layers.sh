@@ -4,7 +4,7 @@
 # (target anyscan_layer_check) and by ctest (LayerCheck.*). Usage: check_layers.sh SRCROOT
 #   base -> nothing; net -> base; target, probe, host, engine, output -> net, base;
 #   cli -> those; store -> cli and those; scan -> all of them but fleet;
-#   fleet -> output, net, base; launcher -> base and the header-only engine/engine_kind.h, which
+#   fleet -> output, net, base; identify -> host, output, net, base; launcher -> base and the header-only engine/engine_kind.h, which
 #   itself includes no project header.
 set -u
 root=${1:?usage: check_layers.sh SOURCE_ROOT}
@@ -20,6 +20,7 @@ offences=$(
       ok["store"] = " base net target probe host engine output cli store "
       ok["scan"] = " base net target probe host engine output cli store scan "
       ok["fleet"] = " base net output fleet "
+      ok["identify"] = " base net host output identify "
     }
     {
       split($0, part, ":"); file = part[1]; line = part[2]

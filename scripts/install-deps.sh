@@ -23,6 +23,8 @@ packages="
   podman buildah
   snmpd snmp dnsmasq-base chrony memcached python3-dnspython python3-pysnmp4
   python3-scapy liblzma-dev libssl-dev nmap
+  nginx-light openssh-server vsftpd exim4-daemon-light dovecot-imapd dovecot-pop3d
+  redis-server mariadb-server postgresql openssl
 "
 
 # node and npm: dev-time only, for the Kubernetes manifest's schema check (tests/k8s). A node

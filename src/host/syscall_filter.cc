@@ -100,6 +100,26 @@ Result<ScanSyscallFilter> ScanSyscallFilter::build() {
   return built;
 }
 
+Result<ScanSyscallFilter> ScanSyscallFilter::build_for_tcp_client() {
+  auto built = build();
+  if (!built) return built;
+  scmp_filter_ctx ctx = built->filter_.get();
+  size_t& count = built->allowed_;
+  for (const char* name : {"bind", "connect", "setsockopt", "shutdown", "getsockname",
+                           "getpeername", "epoll_ctl", "epoll_wait", "epoll_pwait"})
+    if (auto added = add(ctx, name, SCMP_ACT_ALLOW, {}, &count); !added)
+      return tl::unexpected(added.error());
+  for (int domain : {AF_INET, AF_INET6})
+    if (auto added = add(ctx, "socket", SCMP_ACT_ALLOW,
+                         {argument(0, SCMP_CMP_EQ, static_cast<uint64_t>(domain)),
+                          argument(1, SCMP_CMP_MASKED_EQ, 0xf, SOCK_STREAM)},
+                         &count);
+        !added)
+      return tl::unexpected(added.error());
+  --count;  // socket counted once
+  return built;
+}
+
 Result<void> ScanSyscallFilter::load() {
   if (int rc = seccomp_load(filter_.get()); rc != 0)
     return make_error(ExitCode::kUnavailable, errno_message("loading the seccomp filter", -rc));

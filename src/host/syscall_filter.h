@@ -20,6 +20,10 @@ const std::vector<std::string_view>& scan_syscall_names();
 class ScanSyscallFilter {
  public:
   static Result<ScanSyscallFilter> build();
+  // The scan's list plus what anyscan-identify's kernel TCP connections need: socket(2) for
+  // IPv4/IPv6 stream sockets only, bind, connect, setsockopt, shutdown, getsockname and
+  // epoll_ctl/epoll_wait/epoll_pwait (the epoll set is made before the filter).
+  static Result<ScanSyscallFilter> build_for_tcp_client();
   // How many calls it allows (those this architecture has).
   size_t allowed() const { return allowed_; }
   // Whether it is loaded on every thread at once (TSYNC); else on the calling one, whose
