@@ -39,16 +39,16 @@ constexpr uint64_t kMs = 1000000;
 
 // The steps of a target, in order; the dialog steps follow a server-first greeting.
 enum class Step : uint8_t {
-  kBanner,       // connected, waiting for the server to speak first
-  kTlsHello,     // a ClientHello (on the banner's silent connection)
-  kHttpsGet,     // GET / inside an established TLS session
-  kHttpGet,      // a new connection: GET /
-  kVersion,      // a new connection: "version\r\n"
-  kPgSsl,        // a new connection: PostgreSQL SSLRequest
-  kMongo,        // a new connection: MongoDB isMaster
-  kSshKex,       // our identification sent, waiting for the server's KEXINIT
-  kCapabilities, // EHLO / CAPABILITY / CAPA sent
-  kStartTls,     // STARTTLS / STLS / AUTH TLS sent
+  kBanner,        // connected, waiting for the server to speak first
+  kTlsHello,      // a ClientHello (on the banner's silent connection)
+  kHttpsGet,      // GET / inside an established TLS session
+  kHttpGet,       // a new connection: GET /
+  kVersion,       // a new connection: "version\r\n"
+  kPgSsl,         // a new connection: PostgreSQL SSLRequest
+  kMongo,         // a new connection: MongoDB isMaster
+  kSshKex,        // our identification sent, waiting for the server's KEXINIT
+  kCapabilities,  // EHLO / CAPABILITY / CAPA sent
+  kStartTls,      // STARTTLS / STLS / AUTH TLS sent
   kStartTlsHandshake,
 };
 
@@ -68,7 +68,7 @@ std::string mongo_is_master() {
   body.append(4, '\0');  // flags
   body += "admin.$cmd";
   body += '\0';
-  body.append(4, '\0');            // numberToSkip
+  body.append(4, '\0');                // numberToSkip
   body.append("\xff\xff\xff\xff", 4);  // numberToReturn -1
   body += bson;
   std::string message;
@@ -111,14 +111,22 @@ struct Identifier::Job {
 
 std::string_view status_name(IdentifyStatus status) {
   switch (status) {
-    case IdentifyStatus::kSuccess: return "success";
-    case IdentifyStatus::kConnectionRefused: return "connection-refused";
-    case IdentifyStatus::kConnectionTimeout: return "connection-timeout";
-    case IdentifyStatus::kConnectionClosed: return "connection-closed";
-    case IdentifyStatus::kIoTimeout: return "io-timeout";
-    case IdentifyStatus::kProtocolError: return "protocol-error";
-    case IdentifyStatus::kApplicationError: return "application-error";
-    case IdentifyStatus::kUnknownError: return "unknown-error";
+    case IdentifyStatus::kSuccess:
+      return "success";
+    case IdentifyStatus::kConnectionRefused:
+      return "connection-refused";
+    case IdentifyStatus::kConnectionTimeout:
+      return "connection-timeout";
+    case IdentifyStatus::kConnectionClosed:
+      return "connection-closed";
+    case IdentifyStatus::kIoTimeout:
+      return "io-timeout";
+    case IdentifyStatus::kProtocolError:
+      return "protocol-error";
+    case IdentifyStatus::kApplicationError:
+      return "application-error";
+    case IdentifyStatus::kUnknownError:
+      return "unknown-error";
   }
   return "unknown-error";
 }
@@ -222,7 +230,8 @@ void Identifier::start_connection(Job& job, uint64_t now) {
     const uint32_t count = limits_.local_port_last - limits_.local_port_first + 1u;
     bool bound = false;
     for (uint32_t tries = 0; tries < count && !bound; ++tries) {
-      const auto port = static_cast<uint16_t>(limits_.local_port_first + next_local_port_++ % count);
+      const auto port =
+          static_cast<uint16_t>(limits_.local_port_first + next_local_port_++ % count);
       sockaddr_storage local{};
       socklen_t local_length = 0;
       if (v4) {
@@ -308,8 +317,9 @@ void Identifier::begin_step(Job& job, uint64_t now) {
       start_tls(job, now);
       return;
     case Step::kHttpGet:
-      send(job, "GET / HTTP/1.1\r\nHost: " + to_string(job.target.ip) +
-                    "\r\nUser-Agent: Mozilla/5.0 anyscan\r\nAccept: */*\r\nConnection: close\r\n\r\n");
+      send(job,
+           "GET / HTTP/1.1\r\nHost: " + to_string(job.target.ip) +
+               "\r\nUser-Agent: Mozilla/5.0 anyscan\r\nAccept: */*\r\nConnection: close\r\n\r\n");
       return;
     case Step::kVersion:
       send(job, "version\r\n");
@@ -364,7 +374,8 @@ void Identifier::on_readable(Job& job, uint64_t now) {
   bool closed = false;
   bool got = false;
   while (job.fd.valid()) {
-    const uint64_t room = limits_.max_bytes > job.read_total ? limits_.max_bytes - job.read_total : 0;
+    const uint64_t room =
+        limits_.max_bytes > job.read_total ? limits_.max_bytes - job.read_total : 0;
     if (room == 0) break;
     const ssize_t n = ::recv(job.fd.get(), buffer, std::min<uint64_t>(sizeof buffer, room), 0);
     if (n > 0) {
@@ -386,8 +397,10 @@ void Identifier::on_readable(Job& job, uint64_t now) {
       }
       continue;
     }
-    if (n == 0) closed = true;
-    else if (errno != EAGAIN && errno != EWOULDBLOCK) closed = true;
+    if (n == 0)
+      closed = true;
+    else if (errno != EAGAIN && errno != EWOULDBLOCK)
+      closed = true;
     break;
   }
   if (got) {
@@ -416,8 +429,8 @@ void Identifier::on_data(Job& job, uint64_t now) {
       const Service s = identify_bytes(job.in, Prompt::kNone);
       const bool line_protocol = s == Service::kSsh || s == Service::kSmtp || s == Service::kFtp ||
                                  s == Service::kImap || s == Service::kPop3;
-      if (line_protocol && !(s == Service::kSsh ? ssh_id_end(job.in).has_value()
-                                                : reply_lines_complete(job.in, s)))
+      if (line_protocol &&
+          !(s == Service::kSsh ? ssh_id_end(job.in).has_value() : reply_lines_complete(job.in, s)))
         return;  // the greeting is not whole yet
       if (s == Service::kMysql) {
         r.mysql = parse_mysql_handshake(job.in);
@@ -480,8 +493,9 @@ void Identifier::on_data(Job& job, uint64_t now) {
       if (!complete) return;
       std::string upper = d;
       for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-      const bool offered = job.line_service == Service::kPop3 ? upper.find("STLS") != std::string::npos
-                                                             : upper.find("STARTTLS") != std::string::npos;
+      const bool offered = job.line_service == Service::kPop3
+                               ? upper.find("STLS") != std::string::npos
+                               : upper.find("STARTTLS") != std::string::npos;
       r.starttls_offered = offered;
       if (!offered) {
         finish(job, IdentifyStatus::kSuccess);
@@ -497,10 +511,11 @@ void Identifier::on_data(Job& job, uint64_t now) {
     case Step::kStartTls: {
       const std::string& d = job.in;
       if (d.find('\n') == std::string::npos) return;
-      const bool go = (job.line_service == Service::kSmtp && d.rfind("220", 0) == 0) ||
-                      (job.line_service == Service::kFtp && d.rfind("234", 0) == 0) ||
-                      (job.line_service == Service::kImap && d.find("a2 OK") != std::string::npos) ||
-                      (job.line_service == Service::kPop3 && d.rfind("+OK", 0) == 0);
+      const bool go =
+          (job.line_service == Service::kSmtp && d.rfind("220", 0) == 0) ||
+          (job.line_service == Service::kFtp && d.rfind("234", 0) == 0) ||
+          (job.line_service == Service::kImap && d.find("a2 OK") != std::string::npos) ||
+          (job.line_service == Service::kPop3 && d.rfind("+OK", 0) == 0);
       if (job.line_service == Service::kFtp) r.starttls_offered = go;
       if (job.line_service == Service::kImap && d.find("a2 ") == std::string::npos) return;
       if (!go) {
@@ -526,8 +541,9 @@ void Identifier::on_data(Job& job, uint64_t now) {
         r.service = Service::kTls;
         job.step = Step::kHttpsGet;
         job.in.clear();
-        job.tls->write("GET / HTTP/1.1\r\nHost: " + to_string(job.target.ip) +
-                       "\r\nUser-Agent: Mozilla/5.0 anyscan\r\nAccept: */*\r\nConnection: close\r\n\r\n");
+        job.tls->write(
+            "GET / HTTP/1.1\r\nHost: " + to_string(job.target.ip) +
+            "\r\nUser-Agent: Mozilla/5.0 anyscan\r\nAccept: */*\r\nConnection: close\r\n\r\n");
         send(job, job.tls->take_output());
         return;
       }
@@ -650,7 +666,8 @@ void Identifier::on_silence(Job& job, uint64_t now, bool closed) {
       if (!job.in.empty()) {
         const Service s = identify_bytes(job.in, Prompt::kHttpGet);
         r.service = s;
-        r.banner = escape_banner(s == Service::kHttp ? job.in.substr(0, job.in.find("\r\n")) : job.in);
+        r.banner =
+            escape_banner(s == Service::kHttp ? job.in.substr(0, job.in.find("\r\n")) : job.in);
         if (s == Service::kHttp) r.http = parse_http_response(job.in);
         finish(job, IdentifyStatus::kSuccess);
         return;
@@ -668,11 +685,12 @@ void Identifier::on_silence(Job& job, uint64_t now, bool closed) {
         return;
       }
       if (job.step == Step::kMongo) {
-        finish(job, job.all_refused ? IdentifyStatus::kConnectionRefused
-                    : !job.connected_once ? IdentifyStatus::kConnectionTimeout
-                    : closed && !job.all_timed_out ? IdentifyStatus::kConnectionClosed
-                    : closed ? IdentifyStatus::kConnectionClosed
-                             : IdentifyStatus::kIoTimeout,
+        finish(job,
+               job.all_refused                ? IdentifyStatus::kConnectionRefused
+               : !job.connected_once          ? IdentifyStatus::kConnectionTimeout
+               : closed && !job.all_timed_out ? IdentifyStatus::kConnectionClosed
+               : closed                       ? IdentifyStatus::kConnectionClosed
+                                              : IdentifyStatus::kIoTimeout,
                "no probe was answered");
         return;
       }
@@ -699,9 +717,10 @@ void Identifier::on_silence(Job& job, uint64_t now, bool closed) {
 void Identifier::next_probe(Job& job, uint64_t now) {
   if (!job.connected_once && job.record.connections >= 1) {
     // The first connection never completed: refused or timed out; no point in more.
-    finish(job, job.all_refused ? IdentifyStatus::kConnectionRefused
-                                : IdentifyStatus::kConnectionTimeout,
-           job.all_refused ? "connection refused" : "connect timed out");
+    finish(
+        job,
+        job.all_refused ? IdentifyStatus::kConnectionRefused : IdentifyStatus::kConnectionTimeout,
+        job.all_refused ? "connection refused" : "connect timed out");
     return;
   }
   start_connection(job, now);
@@ -712,13 +731,15 @@ void Identifier::finish(Job& job, IdentifyStatus status, const std::string& erro
   ServiceRecord& r = job.record;
   r.status = status;
   r.error = error;
-  if (r.service == Service::kUnknown && job.any_bytes && !r.banner.empty()) r.service = Service::kBanner;
+  if (r.service == Service::kUnknown && job.any_bytes && !r.banner.empty())
+    r.service = Service::kBanner;
   r.timestamp = rfc3339_now();
   r.duration_ms = (now_ns() - job.started) / kMs;
   if (done_ != nullptr) done_->push_back(std::move(r));
   auto host = hosts_.find(job.target.ip);
   if (host != hosts_.end() && --host->second.jobs == 0) hosts_.erase(host);
-  if (job.waiting) waiting_.erase(std::remove(waiting_.begin(), waiting_.end(), job.id), waiting_.end());
+  if (job.waiting)
+    waiting_.erase(std::remove(waiting_.begin(), waiting_.end(), job.id), waiting_.end());
   jobs_.erase(job.id);  // `job` is gone
 }
 
@@ -764,7 +785,8 @@ void Identifier::poll(int timeout_ms, std::vector<ServiceRecord>& done) {
       } else if (!job.in.empty()) {
         on_silence(job, now, false);
       } else {
-        finish(job, job.connecting ? IdentifyStatus::kConnectionTimeout : IdentifyStatus::kIoTimeout,
+        finish(job,
+               job.connecting ? IdentifyStatus::kConnectionTimeout : IdentifyStatus::kIoTimeout,
                "the target's time (--target-timeout) ran out");
       }
       continue;
@@ -799,22 +821,24 @@ std::string json_list(const std::vector<std::string>& items) {
 }
 
 std::string tls_json(const TlsFacts& t) {
-  std::string out = "{\"version\":" + json_quote(t.version) + ",\"cipher\":" + json_quote(t.cipher) +
-                    ",\"alpn\":" + json_quote(t.alpn) + ",\"ja3s\":" + json_quote(t.ja3s) +
+  std::string out = "{\"version\":" + json_quote(t.version) +
+                    ",\"cipher\":" + json_quote(t.cipher) + ",\"alpn\":" + json_quote(t.alpn) +
+                    ",\"ja3s\":" + json_quote(t.ja3s) +
                     ",\"ja3s_string\":" + json_quote(t.ja3s_string);
   if (t.certificate)
-    out += ",\"certificate\":{\"subject\":" + json_quote(t.subject) + ",\"issuer\":" +
-           json_quote(t.issuer) + ",\"sans\":" + json_list(t.sans) + ",\"not_before\":" +
-           json_quote(t.not_before) + ",\"not_after\":" + json_quote(t.not_after) +
-           ",\"serial\":" + json_quote(t.serial) + ",\"sha256\":" + json_quote(t.sha256_fingerprint) +
-           "}";
+    out += ",\"certificate\":{\"subject\":" + json_quote(t.subject) +
+           ",\"issuer\":" + json_quote(t.issuer) + ",\"sans\":" + json_list(t.sans) +
+           ",\"not_before\":" + json_quote(t.not_before) +
+           ",\"not_after\":" + json_quote(t.not_after) + ",\"serial\":" + json_quote(t.serial) +
+           ",\"sha256\":" + json_quote(t.sha256_fingerprint) + "}";
   return out + "}";
 }
 
 std::string http_json(const HttpFacts& h) {
   return "{\"status_line\":" + json_quote(h.status_line) +
-         ",\"status_code\":" + std::to_string(h.status_code) + ",\"server\":" + json_quote(h.server) +
-         ",\"title\":" + json_quote(h.title) + ",\"body_sha256\":" + json_quote(h.body_sha256) +
+         ",\"status_code\":" + std::to_string(h.status_code) +
+         ",\"server\":" + json_quote(h.server) + ",\"title\":" + json_quote(h.title) +
+         ",\"body_sha256\":" + json_quote(h.body_sha256) +
          ",\"body_bytes\":" + std::to_string(h.body_bytes) +
          ",\"complete\":" + (h.complete ? "true" : "false") + "}";
 }
@@ -825,7 +849,9 @@ std::string service_record_json(const ServiceRecord& r) {
   const std::string module(r.service == Service::kUnknown ? "banner" : service_name(r.service));
   std::string result = "{\"banner\":" + json_quote(r.banner);
   if (r.http) result += ",\"http\":" + http_json(*r.http);
-  if (r.tls) result += std::string(r.service == Service::kTls ? ",\"tls\":" : ",\"starttls\":") + tls_json(*r.tls);
+  if (r.tls)
+    result +=
+        std::string(r.service == Service::kTls ? ",\"tls\":" : ",\"starttls\":") + tls_json(*r.tls);
   if (r.service == Service::kSmtp || r.service == Service::kImap || r.service == Service::kPop3 ||
       r.service == Service::kFtp)
     result += std::string(",\"starttls_offered\":") + (r.starttls_offered ? "true" : "false");
@@ -836,7 +862,8 @@ std::string service_record_json(const ServiceRecord& r) {
     if (r.ssh->kexinit)
       result += ",\"key_exchange\":{\"kex_algorithms\":" + json_list(r.ssh->kex_algorithms) +
                 ",\"host_key_algorithms\":" + json_list(r.ssh->host_key_algorithms) +
-                ",\"ciphers\":" + json_list(r.ssh->ciphers) + ",\"macs\":" + json_list(r.ssh->macs) +
+                ",\"ciphers\":" + json_list(r.ssh->ciphers) +
+                ",\"macs\":" + json_list(r.ssh->macs) +
                 ",\"compression\":" + json_list(r.ssh->compression) + "}";
   }
   if (r.mysql)
@@ -849,9 +876,9 @@ std::string service_record_json(const ServiceRecord& r) {
   std::string out = "{\"ip\":" + json_quote(to_string(r.target.ip)) +
                     ",\"port\":" + std::to_string(r.target.port) +
                     ",\"service\":" + json_quote(std::string(service_name(r.service))) +
-                    ",\"data\":{" + json_quote(module) + ":{\"status\":" +
-                    json_quote(std::string(status_name(r.status))) + ",\"protocol\":" +
-                    json_quote(module) + ",\"result\":" + result +
+                    ",\"data\":{" + json_quote(module) +
+                    ":{\"status\":" + json_quote(std::string(status_name(r.status))) +
+                    ",\"protocol\":" + json_quote(module) + ",\"result\":" + result +
                     ",\"timestamp\":" + json_quote(r.timestamp);
   if (!r.error.empty()) out += ",\"error\":" + json_quote(r.error);
   return out + "}}}\n";

@@ -59,7 +59,7 @@ struct ServiceRecord {
   std::string error;
   std::string banner;  // escaped, bounded: the first bytes the server sent
   std::optional<HttpFacts> http;
-  std::optional<TlsFacts> tls;       // a TLS service, or STARTTLS on a line protocol
+  std::optional<TlsFacts> tls;  // a TLS service, or STARTTLS on a line protocol
   bool starttls_offered = false;
   std::optional<SshFacts> ssh;
   std::optional<MysqlFacts> mysql;

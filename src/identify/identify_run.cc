@@ -50,7 +50,8 @@ class LineSource {
         buffer_.erase(0, eol + 1);
         scanned_ = 0;
         if (line.size() > kMaxLine) line.resize(kMaxLine);
-        return std::optional<std::pair<std::string, uint64_t>>(std::make_pair(std::move(line), start));
+        return std::optional<std::pair<std::string, uint64_t>>(
+            std::make_pair(std::move(line), start));
       }
       scanned_ = buffer_.size();
       char chunk[65536];
@@ -87,17 +88,19 @@ struct Files {
   UniqueFd input, output, state;
   uint64_t output_size = 0;
   uint64_t input_start = 0;
-  std::string header;                                 // the CSV header line, when the input has one
-  std::set<std::pair<IpAddress, uint16_t>> done;      // records after the state's output offset
+  std::string header;                             // the CSV header line, when the input has one
+  std::set<std::pair<IpAddress, uint16_t>> done;  // records after the state's output offset
 };
 
 Result<std::string> read_whole(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return make_error(ExitCode::kNoInput, errno_message("cannot open " + path, errno));
+  if (!fd.valid())
+    return make_error(ExitCode::kNoInput, errno_message("cannot open " + path, errno));
   std::string text;
   char chunk[65536];
   ssize_t n;
-  while ((n = ::read(fd.get(), chunk, sizeof chunk)) > 0) text.append(chunk, static_cast<size_t>(n));
+  while ((n = ::read(fd.get(), chunk, sizeof chunk)) > 0)
+    text.append(chunk, static_cast<size_t>(n));
   if (n < 0) return make_error(ExitCode::kIoErr, errno_message("reading " + path, errno));
   return text;
 }
@@ -121,7 +124,8 @@ Result<Files> open_files(const IdentifyConfig& config) {
   const std::string state_path = config.output + ".state";
   IdentifyState state;
   if (config.resume) {
-    if (config.input == "-") return make_error(ExitCode::kUsage, "--resume needs a input file, not -");
+    if (config.input == "-")
+      return make_error(ExitCode::kUsage, "--resume needs a input file, not -");
     auto text = read_whole(state_path);
     if (!text) return tl::unexpected(text.error());
     auto parsed = parse_identify_state(*text, state_path);
@@ -130,7 +134,8 @@ Result<Files> open_files(const IdentifyConfig& config) {
     auto written = read_whole(config.output);
     if (!written) return tl::unexpected(written.error());
     if (written->size() < state.output_offset)
-      return make_error(ExitCode::kDataErr, config.output + " is shorter than " + state_path + " says");
+      return make_error(ExitCode::kDataErr,
+                        config.output + " is shorter than " + state_path + " says");
     // Whole records after the state's offset are done; a torn last one is cut.
     size_t at = state.output_offset, end = state.output_offset;
     while (true) {
@@ -146,7 +151,8 @@ Result<Files> open_files(const IdentifyConfig& config) {
   files.output.reset(::open(config.output.c_str(),
                             O_WRONLY | O_CREAT | O_CLOEXEC | (config.resume ? 0 : O_TRUNC), 0644));
   if (!files.output.valid())
-    return make_error(ExitCode::kCantCreate, errno_message("-o: cannot create " + config.output, errno));
+    return make_error(ExitCode::kCantCreate,
+                      errno_message("-o: cannot create " + config.output, errno));
   if (config.resume && ::ftruncate(files.output.get(), static_cast<off_t>(files.output_size)) != 0)
     return make_error(ExitCode::kIoErr, errno_message("cutting " + config.output, errno));
   ::lseek(files.output.get(), static_cast<off_t>(files.output_size), SEEK_SET);
@@ -171,8 +177,7 @@ Result<void> confine(const IdentifyConfig& config) {
   if (filter)
     if (auto loaded = filter->load(); !loaded) return loaded;
   logf(LogLevel::kInfo, "setup done: no capabilities left, running as %s (uid %u)%s",
-       dropped->user ? dropped->user->name.c_str() : "the starting user",
-       uid,
+       dropped->user ? dropped->user->name.c_str() : "the starting user", uid,
        filter ? (", system-call filter of " + std::to_string(filter->allowed()) + " calls").c_str()
               : ", no system-call filter (--no-seccomp)");
   return {};
@@ -234,10 +239,12 @@ Result<void> run_identify(const IdentifyConfig& config) {
       state.input_offset = lines.offset();
       state.output_offset = logical_output;
     }
-    (void)final;
+    (void) final;
     const std::string text = identify_state_text(state);
-    if (::pwrite(files->state.get(), text.data(), text.size(), 0) != static_cast<ssize_t>(text.size()))
-      return make_error(ExitCode::kIoErr, errno_message("writing the state of " + config.output, errno));
+    if (::pwrite(files->state.get(), text.data(), text.size(), 0) !=
+        static_cast<ssize_t>(text.size()))
+      return make_error(ExitCode::kIoErr,
+                        errno_message("writing the state of " + config.output, errno));
     ::fdatasync(files->state.get());
     return {};
   };
@@ -299,9 +306,10 @@ Result<void> run_identify(const IdentifyConfig& config) {
     }
   }
   if (auto f = flush(true); !f) return f;
-  logf(LogLevel::kInfo, "identified %" PRIu64 " open ports%s%s", records,
-       skipped_done ? (" (" + std::to_string(skipped_done) + " already in the output)").c_str() : "",
-       g_signals ? ", stopped by a signal: --resume continues" : "");
+  logf(
+      LogLevel::kInfo, "identified %" PRIu64 " open ports%s%s", records,
+      skipped_done ? (" (" + std::to_string(skipped_done) + " already in the output)").c_str() : "",
+      g_signals ? ", stopped by a signal: --resume continues" : "");
   return {};
 }
 
@@ -344,37 +352,87 @@ Result<IdentifyCommand> parse_identify_args(int argc, char** argv) {
   IdentifyConfig& c = command.config;
   c.limits.local_port_first = kIdentifyPortFirst;
   c.limits.local_port_last = kIdentifyPortLast;
-  enum { kZgrab = 1000, kFollow, kResume, kConnect, kRead, kTarget, kMax, kPerHost, kInterval, kLocal, kUser, kNoSeccomp };
-  static const option options[] = {
-      {"input", required_argument, nullptr, 'i'},      {"output", required_argument, nullptr, 'o'},
-      {"zgrab2-input", no_argument, nullptr, kZgrab},  {"follow-until", required_argument, nullptr, kFollow},
-      {"resume", no_argument, nullptr, kResume},       {"concurrency", required_argument, nullptr, 'c'},
-      {"connect-timeout", required_argument, nullptr, kConnect},
-      {"read-timeout", required_argument, nullptr, kRead},
-      {"target-timeout", required_argument, nullptr, kTarget},
-      {"max-bytes", required_argument, nullptr, kMax}, {"per-host", required_argument, nullptr, kPerHost},
-      {"host-interval", required_argument, nullptr, kInterval},
-      {"local-ports", required_argument, nullptr, kLocal}, {"user", required_argument, nullptr, kUser},
-      {"no-seccomp", no_argument, nullptr, kNoSeccomp}, {"help", no_argument, nullptr, 'h'},
-      {"version", no_argument, nullptr, 'V'},          {nullptr, 0, nullptr, 0}};
+  enum {
+    kZgrab = 1000,
+    kFollow,
+    kResume,
+    kConnect,
+    kRead,
+    kTarget,
+    kMax,
+    kPerHost,
+    kInterval,
+    kLocal,
+    kUser,
+    kNoSeccomp
+  };
+  static const option options[] = {{"input", required_argument, nullptr, 'i'},
+                                   {"output", required_argument, nullptr, 'o'},
+                                   {"zgrab2-input", no_argument, nullptr, kZgrab},
+                                   {"follow-until", required_argument, nullptr, kFollow},
+                                   {"resume", no_argument, nullptr, kResume},
+                                   {"concurrency", required_argument, nullptr, 'c'},
+                                   {"connect-timeout", required_argument, nullptr, kConnect},
+                                   {"read-timeout", required_argument, nullptr, kRead},
+                                   {"target-timeout", required_argument, nullptr, kTarget},
+                                   {"max-bytes", required_argument, nullptr, kMax},
+                                   {"per-host", required_argument, nullptr, kPerHost},
+                                   {"host-interval", required_argument, nullptr, kInterval},
+                                   {"local-ports", required_argument, nullptr, kLocal},
+                                   {"user", required_argument, nullptr, kUser},
+                                   {"no-seccomp", no_argument, nullptr, kNoSeccomp},
+                                   {"help", no_argument, nullptr, 'h'},
+                                   {"version", no_argument, nullptr, 'V'},
+                                   {nullptr, 0, nullptr, 0}};
   ::optind = 1;
   ::opterr = 0;
   int opt;
   while ((opt = ::getopt_long(argc, argv, ":i:o:c:hV", options, nullptr)) != -1) {
     Result<uint32_t> n = 0u;
     switch (opt) {
-      case 'i': c.input = ::optarg; break;
-      case 'o': c.output = ::optarg; break;
-      case kZgrab: c.zgrab2_input = true; break;
-      case kFollow: c.follow_until = ::optarg; break;
-      case kResume: c.resume = true; break;
-      case 'c': n = number("--concurrency", ::optarg, 1, 100000); if (n) c.limits.concurrency = *n; break;
-      case kConnect: n = number("--connect-timeout", ::optarg, 1, 600000); if (n) c.limits.connect_timeout_ms = *n; break;
-      case kRead: n = number("--read-timeout", ::optarg, 1, 600000); if (n) c.limits.read_timeout_ms = *n; break;
-      case kTarget: n = number("--target-timeout", ::optarg, 1, 3600000); if (n) c.limits.target_timeout_ms = *n; break;
-      case kMax: n = number("--max-bytes", ::optarg, 16, 1 << 26); if (n) c.limits.max_bytes = *n; break;
-      case kPerHost: n = number("--per-host", ::optarg, 1, 10000); if (n) c.limits.per_host = *n; break;
-      case kInterval: n = number("--host-interval", ::optarg, 0, 600000); if (n) c.limits.host_interval_ms = *n; break;
+      case 'i':
+        c.input = ::optarg;
+        break;
+      case 'o':
+        c.output = ::optarg;
+        break;
+      case kZgrab:
+        c.zgrab2_input = true;
+        break;
+      case kFollow:
+        c.follow_until = ::optarg;
+        break;
+      case kResume:
+        c.resume = true;
+        break;
+      case 'c':
+        n = number("--concurrency", ::optarg, 1, 100000);
+        if (n) c.limits.concurrency = *n;
+        break;
+      case kConnect:
+        n = number("--connect-timeout", ::optarg, 1, 600000);
+        if (n) c.limits.connect_timeout_ms = *n;
+        break;
+      case kRead:
+        n = number("--read-timeout", ::optarg, 1, 600000);
+        if (n) c.limits.read_timeout_ms = *n;
+        break;
+      case kTarget:
+        n = number("--target-timeout", ::optarg, 1, 3600000);
+        if (n) c.limits.target_timeout_ms = *n;
+        break;
+      case kMax:
+        n = number("--max-bytes", ::optarg, 16, 1 << 26);
+        if (n) c.limits.max_bytes = *n;
+        break;
+      case kPerHost:
+        n = number("--per-host", ::optarg, 1, 10000);
+        if (n) c.limits.per_host = *n;
+        break;
+      case kInterval:
+        n = number("--host-interval", ::optarg, 0, 600000);
+        if (n) c.limits.host_interval_ms = *n;
+        break;
       case kLocal: {
         const std::string_view v = ::optarg;
         if (v == "kernel") {
@@ -383,20 +441,34 @@ Result<IdentifyCommand> parse_identify_args(int argc, char** argv) {
         }
         const size_t dash = v.find('-');
         auto first = parse_decimal(v.substr(0, dash), 65535);
-        auto last = dash == std::string_view::npos ? first : parse_decimal(v.substr(dash + 1), 65535);
+        auto last =
+            dash == std::string_view::npos ? first : parse_decimal(v.substr(dash + 1), 65535);
         if (!first || !last || *first == 0 || *last < *first)
-          return make_error(ExitCode::kUsage, "--local-ports '" + std::string(v) +
-                                                  "': expected FIRST-LAST within 1-65535, or kernel");
+          return make_error(ExitCode::kUsage,
+                            "--local-ports '" + std::string(v) +
+                                "': expected FIRST-LAST within 1-65535, or kernel");
         c.limits.local_port_first = static_cast<uint16_t>(*first);
         c.limits.local_port_last = static_cast<uint16_t>(*last);
         break;
       }
-      case kUser: c.user = ::optarg; break;
-      case kNoSeccomp: c.no_seccomp = true; break;
-      case 'h': command.help = true; break;
-      case 'V': command.version = true; break;
-      case ':': return make_error(ExitCode::kUsage, std::string("option ") + argv[::optind - 1] + " needs a value");
-      default: return make_error(ExitCode::kUsage, std::string("unknown option ") + argv[::optind - 1] + " (see --help)");
+      case kUser:
+        c.user = ::optarg;
+        break;
+      case kNoSeccomp:
+        c.no_seccomp = true;
+        break;
+      case 'h':
+        command.help = true;
+        break;
+      case 'V':
+        command.version = true;
+        break;
+      case ':':
+        return make_error(ExitCode::kUsage,
+                          std::string("option ") + argv[::optind - 1] + " needs a value");
+      default:
+        return make_error(ExitCode::kUsage,
+                          std::string("unknown option ") + argv[::optind - 1] + " (see --help)");
     }
     if (!n) return tl::unexpected(n.error());
   }

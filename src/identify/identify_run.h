@@ -10,11 +10,11 @@ namespace anyscan {
 
 // anyscan-identify's configuration (anyscan-identify(1)).
 struct IdentifyConfig {
-  std::string input = "-";   // scanner results (CSV with header, or JSON lines); - = stdin
-  std::string output = "-";  // JSON lines; - = stdout
-  bool zgrab2_input = false;       // the input is zgrab2's headerless ip,domain,tag,port CSV
-  std::string follow_until;        // follow the input until this file exists (the scan's -m)
-  bool resume = false;             // continue OUTPUT from OUTPUT.state
+  std::string input = "-";    // scanner results (CSV with header, or JSON lines); - = stdin
+  std::string output = "-";   // JSON lines; - = stdout
+  bool zgrab2_input = false;  // the input is zgrab2's headerless ip,domain,tag,port CSV
+  std::string follow_until;   // follow the input until this file exists (the scan's -m)
+  bool resume = false;        // continue OUTPUT from OUTPUT.state
   IdentifyLimits limits;
   std::string user = "nobody";  // started as root: the account it runs as once files are open
   bool no_seccomp = false;

@@ -15,7 +15,8 @@ std::vector<std::string_view> split_csv(std::string_view line) {
   size_t at = 0;
   while (true) {
     const size_t comma = line.find(',', at);
-    std::string_view cell = line.substr(at, comma == std::string_view::npos ? std::string_view::npos : comma - at);
+    std::string_view cell =
+        line.substr(at, comma == std::string_view::npos ? std::string_view::npos : comma - at);
     while (!cell.empty() && cell.front() == ' ') cell.remove_prefix(1);
     out.push_back(cell);
     if (comma == std::string_view::npos || out.size() > 256) break;
@@ -61,8 +62,8 @@ void OpenPortParser::zgrab2_input() {
 }
 
 Result<std::optional<IdentifyTarget>> OpenPortParser::parse(std::string_view line,
-                                                           const std::string& source,
-                                                           uint64_t line_number) const {
+                                                            const std::string& source,
+                                                            uint64_t line_number) const {
   std::string_view address, port, classification, success;
   JsonValue value;
   if (json_) {
@@ -73,7 +74,8 @@ Result<std::optional<IdentifyTarget>> OpenPortParser::parse(std::string_view lin
     if (a == nullptr) a = value.find("ip");
     const JsonValue* p = value.find("sport");
     if (p == nullptr) p = value.find("port");
-    if (a == nullptr || p == nullptr) return bad_line(source, line_number, "no saddr/sport (or ip/port)");
+    if (a == nullptr || p == nullptr)
+      return bad_line(source, line_number, "no saddr/sport (or ip/port)");
     address = a->text();
     port = p->text();
     if (const JsonValue* c = value.find("classification")) classification = c->text();
@@ -82,8 +84,9 @@ Result<std::optional<IdentifyTarget>> OpenPortParser::parse(std::string_view lin
   } else {
     const auto cells = split_csv(line);
     auto cell = [&](int column) -> std::string_view {
-      return column >= 0 && static_cast<size_t>(column) < cells.size() ? cells[static_cast<size_t>(column)]
-                                                                        : std::string_view();
+      return column >= 0 && static_cast<size_t>(column) < cells.size()
+                 ? cells[static_cast<size_t>(column)]
+                 : std::string_view();
     };
     if (static_cast<size_t>(std::max(address_column_, port_column_)) >= cells.size())
       return bad_line(source, line_number, "fewer columns than the header");
@@ -94,11 +97,15 @@ Result<std::optional<IdentifyTarget>> OpenPortParser::parse(std::string_view lin
     if (classification_column_ < 0 && success_column_ < 0) success = "1";
   }
   const auto ip = parse_ip(address);
-  if (!ip) return bad_line(source, line_number, "'" + std::string(address.substr(0, 64)) + "' is not an address");
+  if (!ip)
+    return bad_line(source, line_number,
+                    "'" + std::string(address.substr(0, 64)) + "' is not an address");
   const auto p = port_of(port);
-  if (!p) return bad_line(source, line_number, "'" + std::string(port.substr(0, 16)) + "' is not a port 1-65535");
-  const bool open = !classification.empty() ? classification == "synack"
-                                            : (success == "1" || success == "true");
+  if (!p)
+    return bad_line(source, line_number,
+                    "'" + std::string(port.substr(0, 16)) + "' is not a port 1-65535");
+  const bool open =
+      !classification.empty() ? classification == "synack" : (success == "1" || success == "true");
   if (!open) return std::optional<IdentifyTarget>();
   return std::optional<IdentifyTarget>(IdentifyTarget{*ip, *p, 0});
 }
@@ -115,7 +122,8 @@ Result<IdentifyState> parse_identify_state(std::string_view text, const std::str
   IdentifyState state;
   constexpr std::string_view kIn = "input_offset=", kOut = " output_offset=";
   auto fail = [&] {
-    return make_error(ExitCode::kDataErr, path + ": not an anyscan-identify state (input_offset=N output_offset=N)");
+    return make_error(ExitCode::kDataErr,
+                      path + ": not an anyscan-identify state (input_offset=N output_offset=N)");
   };
   if (text.substr(0, kIn.size()) != kIn) return fail();
   text.remove_prefix(kIn.size());

@@ -41,7 +41,8 @@ std::string_view first_line(std::string_view data) {
 
 // "220 ", "220-": a three-digit reply code.
 bool reply_code(std::string_view line, char first_digit) {
-  return line.size() >= 4 && line[0] == first_digit && std::isdigit(static_cast<unsigned char>(line[1])) &&
+  return line.size() >= 4 && line[0] == first_digit &&
+         std::isdigit(static_cast<unsigned char>(line[1])) &&
          std::isdigit(static_cast<unsigned char>(line[2])) && (line[3] == ' ' || line[3] == '-');
 }
 
@@ -79,8 +80,8 @@ Service identify_greeting(std::string_view data) {
   }
   if (parse_mysql_handshake(data)) return Service::kMysql;
   // MySQL refusing a host: an error packet (0xff) with code 1130 ("Host ... is not allowed").
-  if (data.size() >= 7 && static_cast<uint8_t>(data[4]) == 0xff && le24(data, 0) + 4 <= data.size() + 0 &&
-      data[3] == 0)
+  if (data.size() >= 7 && static_cast<uint8_t>(data[4]) == 0xff &&
+      le24(data, 0) + 4 <= data.size() + 0 && data[3] == 0)
     return Service::kMysql;
   return Service::kUnknown;
 }
@@ -89,20 +90,34 @@ Service identify_greeting(std::string_view data) {
 
 std::string_view service_name(Service service) {
   switch (service) {
-    case Service::kUnknown: return "unknown";
-    case Service::kBanner: return "banner";
-    case Service::kHttp: return "http";
-    case Service::kTls: return "tls";
-    case Service::kSsh: return "ssh";
-    case Service::kFtp: return "ftp";
-    case Service::kSmtp: return "smtp";
-    case Service::kImap: return "imap";
-    case Service::kPop3: return "pop3";
-    case Service::kRedis: return "redis";
-    case Service::kMysql: return "mysql";
-    case Service::kPostgres: return "postgres";
-    case Service::kMemcached: return "memcached";
-    case Service::kMongodb: return "mongodb";
+    case Service::kUnknown:
+      return "unknown";
+    case Service::kBanner:
+      return "banner";
+    case Service::kHttp:
+      return "http";
+    case Service::kTls:
+      return "tls";
+    case Service::kSsh:
+      return "ssh";
+    case Service::kFtp:
+      return "ftp";
+    case Service::kSmtp:
+      return "smtp";
+    case Service::kImap:
+      return "imap";
+    case Service::kPop3:
+      return "pop3";
+    case Service::kRedis:
+      return "redis";
+    case Service::kMysql:
+      return "mysql";
+    case Service::kPostgres:
+      return "postgres";
+    case Service::kMemcached:
+      return "memcached";
+    case Service::kMongodb:
+      return "mongodb";
   }
   return "unknown";
 }
@@ -177,7 +192,8 @@ size_t headers_end(std::string_view data) {
   const size_t crlf = data.find("\r\n\r\n");
   const size_t lf = data.find("\n\n");
   if (crlf == std::string_view::npos && lf == std::string_view::npos) return std::string_view::npos;
-  if (crlf != std::string_view::npos && (lf == std::string_view::npos || crlf < lf)) return crlf + 4;
+  if (crlf != std::string_view::npos && (lf == std::string_view::npos || crlf < lf))
+    return crlf + 4;
   return lf + 2;
 }
 
@@ -191,8 +207,10 @@ std::optional<std::string_view> header(std::string_view headers, std::string_vie
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.size() > name.size() && line[name.size()] == ':' && starts_with_nocase(line, name)) {
       std::string_view value = line.substr(name.size() + 1);
-      while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-      while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+      while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+        value.remove_prefix(1);
+      while (!value.empty() && (value.back() == ' ' || value.back() == '\t'))
+        value.remove_suffix(1);
       return value;
     }
     at = end + 1;
@@ -246,7 +264,8 @@ std::string title_of(std::string_view body) {
       close = i;
       break;
     }
-  std::string_view text = body.substr(open + 1, (close == std::string_view::npos ? body.size() : close) - open - 1);
+  std::string_view text =
+      body.substr(open + 1, (close == std::string_view::npos ? body.size() : close) - open - 1);
   std::string out;
   bool space = false;
   for (char c : text.substr(0, 256)) {
@@ -269,7 +288,8 @@ bool http_response_complete(std::string_view data) {
   const std::string_view headers = data.substr(0, end);
   const std::string_view status = first_line(data);
   // 1xx, 204 and 304 have no body.
-  if (status.size() >= 12 && (status[9] == '1' || status.substr(9, 3) == "204" || status.substr(9, 3) == "304"))
+  if (status.size() >= 12 &&
+      (status[9] == '1' || status.substr(9, 3) == "204" || status.substr(9, 3) == "304"))
     return true;
   if (auto te = header(headers, "Transfer-Encoding"); te && contains_nocase(*te, "chunked"))
     return dechunk(data.substr(end)).second;
@@ -279,15 +299,18 @@ bool http_response_complete(std::string_view data) {
 
 std::optional<HttpFacts> parse_http_response(std::string_view data) {
   const std::string_view status = first_line(data);
-  if (!starts_with(status, "HTTP/1.") || status.size() < 12 || status[8] != ' ') return std::nullopt;
+  if (!starts_with(status, "HTTP/1.") || status.size() < 12 || status[8] != ' ')
+    return std::nullopt;
   int code = 0;
   auto [end, ec] = std::from_chars(status.data() + 9, status.data() + 12, code);
-  if (ec != std::errc() || end != status.data() + 12 || code < 100 || code > 999) return std::nullopt;
+  if (ec != std::errc() || end != status.data() + 12 || code < 100 || code > 999)
+    return std::nullopt;
   HttpFacts facts;
   facts.status_line = escape_banner(status, 256);
   facts.status_code = code;
   const size_t body_at = headers_end(data);
-  const std::string_view headers = data.substr(0, body_at == std::string_view::npos ? data.size() : body_at);
+  const std::string_view headers =
+      data.substr(0, body_at == std::string_view::npos ? data.size() : body_at);
   if (auto server = header(headers, "Server")) facts.server = escape_banner(*server, 256);
   if (body_at == std::string_view::npos) return facts;
   std::string_view raw = data.substr(body_at);
@@ -380,7 +403,8 @@ std::optional<SshFacts> parse_ssh(std::string_view data) {
   const std::string_view payload = packet.substr(5, length - 1 - padding);
   size_t at = 1 + 16;  // message number, cookie
   std::vector<std::string>* lists[] = {&facts.kex_algorithms, &facts.host_key_algorithms,
-                                       &facts.ciphers, nullptr, &facts.macs, nullptr,
+                                       &facts.ciphers,        nullptr,
+                                       &facts.macs,           nullptr,
                                        &facts.compression};
   for (auto* list : lists) {
     auto names = name_list(payload, at);
@@ -409,7 +433,8 @@ std::optional<MysqlFacts> parse_mysql_handshake(std::string_view data) {
   // auth-plugin-data-part-1 (8), filler (1), capability flags (lower 2 bytes).
   const size_t caps = nul + 1 + 4 + 8 + 1;
   if (packet.size() >= caps + 2)
-    facts.tls = (static_cast<uint8_t>(packet[caps + 1]) << 8 | static_cast<uint8_t>(packet[caps])) & 0x0800;
+    facts.tls =
+        (static_cast<uint8_t>(packet[caps + 1]) << 8 | static_cast<uint8_t>(packet[caps])) & 0x0800;
   return facts;
 }
 

@@ -29,12 +29,12 @@ std::string_view service_name(Service service);
 
 // What the bytes answered: nothing (a banner the server sent first), or one of our probes.
 enum class Prompt : uint8_t {
-  kNone,         // server-first: sent before we said anything
-  kTlsHello,     // a TLS ClientHello
-  kHttpGet,      // GET / HTTP/1.1
-  kVersion,      // "version\r\n" (memcached answers VERSION, redis -ERR)
-  kPgSslRequest, // PostgreSQL SSLRequest (8 bytes)
-  kMongoHello,   // MongoDB OP_QUERY isMaster
+  kNone,          // server-first: sent before we said anything
+  kTlsHello,      // a TLS ClientHello
+  kHttpGet,       // GET / HTTP/1.1
+  kVersion,       // "version\r\n" (memcached answers VERSION, redis -ERR)
+  kPgSslRequest,  // PostgreSQL SSLRequest (8 bytes)
+  kMongoHello,    // MongoDB OP_QUERY isMaster
 };
 
 // The service `data` (what the server sent after `prompt`) belongs to; kBanner when it is

@@ -46,16 +46,18 @@ std::string time_text(const ASN1_TIME* time) {
 
 std::vector<std::string> sans_of(X509* cert) {
   std::vector<std::string> out;
-  auto* names = static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
+  auto* names =
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
   if (names == nullptr) return out;
   for (int i = 0; i < sk_GENERAL_NAME_num(names) && out.size() < 256; ++i) {
     const GENERAL_NAME* name = sk_GENERAL_NAME_value(names, i);
     if (name->type == GEN_DNS) {
       const auto* s = name->d.dNSName;
-      out.push_back("DNS:" + escape_banner(std::string_view(reinterpret_cast<const char*>(
-                                                                 ASN1_STRING_get0_data(s)),
-                                                             static_cast<size_t>(ASN1_STRING_length(s))),
-                                           256));
+      out.push_back(
+          "DNS:" +
+          escape_banner(std::string_view(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
+                                         static_cast<size_t>(ASN1_STRING_length(s))),
+                        256));
     } else if (name->type == GEN_IPADD) {
       const auto* s = name->d.iPAddress;
       const unsigned char* b = ASN1_STRING_get0_data(s);
@@ -170,7 +172,8 @@ std::string TlsClient::read() {
   if (state_ != State::kEstablished) return out;
   char buffer[16384];
   int n;
-  while ((n = SSL_read(ssl_, buffer, sizeof buffer)) > 0) out.append(buffer, static_cast<size_t>(n));
+  while ((n = SSL_read(ssl_, buffer, sizeof buffer)) > 0)
+    out.append(buffer, static_cast<size_t>(n));
   ERR_clear_error();
   return out;
 }
@@ -179,12 +182,14 @@ TlsFacts TlsClient::facts() const {
   TlsFacts facts;
   if (state_ != State::kEstablished) return facts;
   facts.version = SSL_get_version(ssl_);
-  if (const SSL_CIPHER* cipher = SSL_get_current_cipher(ssl_)) facts.cipher = SSL_CIPHER_get_name(cipher);
+  if (const SSL_CIPHER* cipher = SSL_get_current_cipher(ssl_))
+    facts.cipher = SSL_CIPHER_get_name(cipher);
   const unsigned char* alpn = nullptr;
   unsigned int alpn_length = 0;
   SSL_get0_alpn_selected(ssl_, &alpn, &alpn_length);
   if (alpn != nullptr)
-    facts.alpn = escape_banner(std::string_view(reinterpret_cast<const char*>(alpn), alpn_length), 64);
+    facts.alpn =
+        escape_banner(std::string_view(reinterpret_cast<const char*>(alpn), alpn_length), 64);
   facts.ja3s_string = ja3s_string(server_hello_);
   if (!facts.ja3s_string.empty()) facts.ja3s = md5_hex(facts.ja3s_string);
   X509* cert = SSL_get1_peer_certificate(ssl_);
@@ -207,7 +212,8 @@ TlsFacts TlsClient::facts() const {
   std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
   unsigned int n = 0;
   if (X509_digest(cert, EVP_sha256(), digest.data(), &n) == 1)
-    facts.sha256_fingerprint = hex_lower(std::string_view(reinterpret_cast<const char*>(digest.data()), n));
+    facts.sha256_fingerprint =
+        hex_lower(std::string_view(reinterpret_cast<const char*>(digest.data()), n));
   X509_free(cert);
   return facts;
 }

@@ -20,8 +20,8 @@ struct TlsFacts {
   std::string alpn;     // "http/1.1", "" when none was agreed
   // The leaf certificate (absent with an anonymous suite).
   bool certificate = false;
-  std::string subject, issuer;  // RFC 2253 ("CN=host,O=Org")
-  std::vector<std::string> sans;  // "DNS:name", "IP:198.18.0.2"
+  std::string subject, issuer;        // RFC 2253 ("CN=host,O=Org")
+  std::vector<std::string> sans;      // "DNS:name", "IP:198.18.0.2"
   std::string not_before, not_after;  // ISO 8601 UTC
   std::string serial;                 // hex
   std::string sha256_fingerprint;     // lower-case hex of the DER

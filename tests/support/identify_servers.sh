@@ -18,6 +18,11 @@ cd "$dir" || exit 1
 : >pids
 : >ports
 chmod 755 "$dir"
+# Unix sockets (dovecot, postgresql, mariadb) need a short path (108 bytes): a directory of
+# their own, named in DIR/rundir for the caller to remove.
+run=$(mktemp -d /tmp/anyscan-id.XXXXXX) || exit 1
+chmod 755 "$run"
+echo "$run" >rundir
 
 start() {  # NAME COMMAND...: in the background, its PID kept
   name=$1
@@ -132,10 +137,10 @@ echo "25 smtp" >>ports
 echo "2525 smtp" >>ports
 
 # dovecot: IMAP and POP3 with STARTTLS, each on two ports.
-mkdir -p dovecot-run
+mkdir -p "$run/dovecot"
 cat >dovecot.conf <<EOF
-base_dir = $dir/dovecot-run
-state_dir = $dir/dovecot-run
+base_dir = $run/dovecot
+state_dir = $run/dovecot
 log_path = $dir/dovecot.log
 protocols = imap pop3
 listen = $addr
@@ -190,23 +195,23 @@ for port in 6379 7379; do
 done
 
 # mariadb: a fresh data directory; port 3306 and the extra port 3307.
-mkdir -p mysql-data
-chown mysql:mysql mysql-data
+mkdir -p mysql-data "$run/mysql"
+chown mysql:mysql mysql-data "$run/mysql"
 /usr/bin/mariadb-install-db --no-defaults --datadir="$dir/mysql-data" --user=mysql \
   --auth-root-authentication-method=normal --skip-test-db >mariadb-install.log 2>&1 || {
   echo "identify_servers.sh: mariadb-install-db failed (see $dir/mariadb-install.log)" >&2
   exit 1
 }
 start mariadb /usr/sbin/mariadbd --no-defaults --datadir="$dir/mysql-data" --user=mysql \
-  --bind-address="$addr" --port=3306 --extra-port=3307 --skip-grant-tables --socket="$dir/mysql-data/mysql.sock" \
+  --bind-address="$addr" --port=3306 --extra-port=3307 --skip-grant-tables --socket="$run/mysql/mysql.sock" \
   --pid-file="$dir/mysql-data/mariadb.pid"
 echo "3306 mysql" >>ports
 echo "3307 mysql" >>ports
 
 # postgresql: one cluster, two servers on copies of it.
 pg=/usr/lib/postgresql/15/bin
-mkdir -p pg
-chown postgres:postgres pg
+mkdir -p pg "$run/pg"
+chown postgres:postgres pg "$run/pg"
 runuser -u postgres -- "$pg/initdb" -D "$dir/pg/5432" -A trust >pg-initdb.log 2>&1 || {
   echo "identify_servers.sh: initdb failed (see $dir/pg-initdb.log)" >&2
   exit 1
@@ -214,7 +219,7 @@ runuser -u postgres -- "$pg/initdb" -D "$dir/pg/5432" -A trust >pg-initdb.log 2>
 cp -a "$dir/pg/5432" "$dir/pg/5433"
 for port in 5432 5433; do
   start "postgres-$port" runuser -u postgres -- "$pg/postgres" -D "$dir/pg/$port" -p "$port" \
-    -h "$addr" -k "$dir/pg"
+    -h "$addr" -k "$run/pg"
   echo "$port postgres" >>ports
 done
 

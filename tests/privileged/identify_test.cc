@@ -1,0 +1,331 @@
+// Service identification on a veth pair between two test-made namespaces (198.18.0.0/15
+// only): real Debian servers in the target namespace (tests/support/identify_servers.sh),
+// each on its usual and on an unexpected port, found by a scan and identified while the scan
+// runs, on both engines; certificate facts equal to what `openssl x509` prints; hostile
+// servers (a tarpit, a trickler, a flood, one that closes at once) each get their status
+// within the bounds; and 10,000 open ports identified by a deliberately slow stage that is
+// killed and resumed: exactly one record for each.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "output/json_value.h"
+#include "support/pair_scan_test.h"
+#include "support/scan_expectations.h"
+#include "support/test_shell.h"
+
+namespace anyscan::testing_support {
+namespace {
+
+// The records of an identification output, by port (address ignored: one target address).
+struct Records {
+  std::multimap<std::pair<std::string, uint16_t>, JsonValue> all;
+  const JsonValue* find(const std::string& ip, uint16_t port) const {
+    auto it = all.find({ip, port});
+    return it == all.end() ? nullptr : &it->second;
+  }
+};
+
+Records read_records(const std::string& path) {
+  Records records;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    auto value = JsonValue::parse(line);
+    EXPECT_TRUE(value) << line;
+    if (!value) continue;
+    const JsonValue* ip = value->find("ip");
+    const JsonValue* port = value->find("port");
+    if (ip == nullptr || port == nullptr) {
+      ADD_FAILURE() << line;
+      continue;
+    }
+    records.all.emplace(std::make_pair(ip->text(), static_cast<uint16_t>(*port->as_u64())),
+                        std::move(*value));
+  }
+  return records;
+}
+
+// data.MODULE of a record, and its result.
+const JsonValue* module_of(const JsonValue& record) {
+  const JsonValue* data = record.find("data");
+  if (data == nullptr || data->members().size() != 1) return nullptr;
+  return &data->members().begin()->second;
+}
+
+std::string text_at(const JsonValue* v, std::initializer_list<const char*> path) {
+  for (const char* key : path) {
+    if (v == nullptr) return "";
+    v = v->find(key);
+  }
+  return v == nullptr ? "" : v->text();
+}
+
+std::string identify_binary() { return ANYSCAN_IDENTIFY_BINARY; }
+
+// The scanner creates its results file once setup is done.
+bool wait_for_file(const std::string& path) {
+  for (int i = 0; i < 200; ++i) {
+    if (::access(path.c_str(), F_OK) == 0) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  return false;
+}
+
+class Identify : public PairScanTest {
+ protected:
+  void TearDown() override {
+    // Servers the launcher script started, by PID.
+    std::ifstream pids(dir_ + "/servers/pids");
+    pid_t pid;
+    while (pids >> pid) ::kill(pid, SIGTERM);
+    std::string run;
+    if (std::ifstream(dir_ + "/servers/rundir") >> run; run.rfind("/tmp/anyscan-id.", 0) == 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));  // their sockets go first
+      run_shell("rm -rf '" + run + "'");
+    }
+    PairScanTest::TearDown();
+  }
+  // `openssl x509` on the test certificate.
+  std::string x509(const std::string& what) const {
+    std::string out =
+        shell_output("openssl x509 -in '" + dir_ + "/servers/cert.pem' -noout " + what);
+    while (!out.empty() && out.back() == '\n') out.pop_back();
+    return out;
+  }
+};
+
+std::string lower_hex(std::string text) {
+  std::string out;
+  for (char c : text)
+    if (std::isxdigit(static_cast<unsigned char>(c))) out += static_cast<char>(std::tolower(c));
+  return out;
+}
+
+void expect_certificate(const JsonValue* tls, const std::string& sha256, const std::string& subject,
+                        const std::string& serial, const std::string& where) {
+  SCOPED_TRACE(where);
+  ASSERT_NE(tls, nullptr);
+  const JsonValue* cert = tls->find("certificate");
+  ASSERT_NE(cert, nullptr) << tls->dump();
+  EXPECT_EQ(text_at(cert, {"sha256"}), sha256);
+  EXPECT_EQ(text_at(cert, {"subject"}), subject);
+  EXPECT_EQ(text_at(cert, {"issuer"}), subject) << "self-signed";
+  EXPECT_EQ(text_at(cert, {"serial"}), serial);
+  const JsonValue* sans = cert->find("sans");
+  ASSERT_NE(sans, nullptr);
+  std::set<std::string> names;
+  for (const JsonValue& n : sans->items()) names.insert(n.text());
+  EXPECT_EQ(names, (std::set<std::string>{"DNS:identify.anyscan.invalid", "IP:198.18.0.2"}));
+  EXPECT_FALSE(text_at(tls, {"version"}).empty());
+  EXPECT_FALSE(text_at(tls, {"cipher"}).empty());
+  EXPECT_EQ(text_at(tls, {"ja3s"}).size(), 32u);
+}
+
+// Every server found by the scan and identified while the scan runs, on its usual port and
+// on an unexpected one, with the facts each protocol gives.
+TEST_P(Identify, RealServersOnUsualAndUnexpectedPorts) {
+  const std::string servers = dir_ + "/servers";
+  ShellResult started = run_shell("ip netns exec " + pair_->target_ns() +
+                                  " " ANYSCAN_SOURCE_DIR "/tests/support/identify_servers.sh '" +
+                                  servers + "' 198.18.0.2");
+  ASSERT_EQ(started.exit_code, 0) << started.out << started.err;
+  std::map<uint16_t, std::string> expected;
+  std::ifstream ports(servers + "/ports");
+  uint16_t port;
+  std::string service;
+  while (ports >> port >> service) expected[port] = service;
+  ASSERT_EQ(expected.size(), 22u);
+  std::string list;
+  for (const auto& [p, s] : expected) list += (list.empty() ? "" : ",") + std::to_string(p);
+  list += ",9,4000-4100";  // closed ports: RST, never identified
+
+  // The stage follows the results file from the scan's start until its metadata exists.
+  const pid_t scanner = start({"-p", list, "-r", "2000", "-c", "1", "198.18.0.2"});
+  ASSERT_TRUE(wait_for_file(dir_ + "/results.csv"));
+  const pid_t identify = pair_->spawn_in_scanner(
+      {identify_binary(), "-o", dir_ + "/services.json", "--follow-until", dir_ + "/meta.json",
+       "--read-timeout", "1000", dir_ + "/results.csv"},
+      dir_ + "/identify.out", dir_ + "/identify.err");
+  const ScanRun run = finish(scanner);
+  ASSERT_EQ(run.process.exit_code, 0) << run.process.err;
+  const ProcessResult id = wait_for(identify, 90, dir_ + "/identify.out", dir_ + "/identify.err");
+  ASSERT_EQ(id.exit_code, 0) << id.err;
+
+  const Records records = read_records(dir_ + "/services.json");
+  EXPECT_EQ(records.all.size(), expected.size())
+      << "one record per open port, none for closed ones";
+  const std::string sha256 =
+      lower_hex(x509("-fingerprint -sha256").substr(x509("-fingerprint -sha256").find('=') + 1));
+  const std::string subject =
+      x509("-subject -nameopt RFC2253").substr(std::string("subject=").size());
+  const std::string serial = x509("-serial").substr(std::string("serial=").size());
+  for (const auto& [p, want] : expected) {
+    SCOPED_TRACE("port " + std::to_string(p) + " " + want);
+    const JsonValue* record = records.find("198.18.0.2", p);
+    ASSERT_NE(record, nullptr);
+    EXPECT_EQ(text_at(record, {"service"}), want) << record->dump();
+    const JsonValue* module = module_of(*record);
+    ASSERT_NE(module, nullptr);
+    EXPECT_EQ(text_at(module, {"status"}), "success") << record->dump();
+    const JsonValue* result = module->find("result");
+    ASSERT_NE(result, nullptr);
+    if (want == "http") {
+      EXPECT_EQ(text_at(result, {"http", "status_code"}), "200");
+      EXPECT_EQ(text_at(result, {"http", "title"}), "anyscan identify test");
+      EXPECT_EQ(text_at(result, {"http", "server"}).rfind("nginx/", 0), 0u);
+    } else if (want == "tls") {
+      expect_certificate(result->find("tls"), sha256, subject, serial, "tls");
+      EXPECT_EQ(text_at(result, {"http", "title"}), "anyscan tls test");
+    } else if (want == "ssh") {
+      EXPECT_EQ(text_at(result, {"server_id", "version"}), "2.0");
+      EXPECT_EQ(text_at(result, {"server_id", "software"}).rfind("OpenSSH_", 0), 0u);
+      ASSERT_NE(result->find("key_exchange"), nullptr) << record->dump();
+      EXPECT_FALSE(result->find("key_exchange")->find("kex_algorithms")->items().empty());
+    } else if (want == "smtp" || want == "imap" || want == "pop3" || want == "ftp") {
+      EXPECT_EQ(text_at(result, {"starttls_offered"}), "true") << record->dump();
+      expect_certificate(result->find("starttls"), sha256, subject, serial, want + " STARTTLS");
+    } else if (want == "mysql") {
+      EXPECT_NE(text_at(result, {"server_version"}).find("MariaDB"), std::string::npos);
+    }
+  }
+}
+
+// Hostile servers: each gets the status zgrab2 would give, within the stage's bounds.
+TEST_P(Identify, HostileServersGetTheirStatusWithinTheBounds) {
+  std::ofstream(dir_ + "/hostile.py") << R"(
+import socket, threading, time
+def serve(port, handler):
+    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(('198.18.0.2', port)); s.listen(64)
+    def loop():
+        while True:
+            c, _ = s.accept()
+            threading.Thread(target=handler, args=(c,), daemon=True).start()
+    threading.Thread(target=loop, daemon=True).start()
+def tarpit(c): time.sleep(600)
+def trickle(c):
+    for b in b"SSH-2.0-Trickle_1.0 one byte a second\r\n":
+        try: c.send(bytes([b])); time.sleep(1)
+        except Exception: return
+def flood(c):
+    try:
+        while True: c.sendall(b"A" * 65536)
+    except Exception: pass
+def closer(c): c.close()
+serve(9001, tarpit); serve(9002, trickle); serve(9003, flood); serve(9004, closer)
+open(')" + dir_ + R"(/hostile.ready', 'w').close()
+time.sleep(600)
+)";
+  start_server("hostile", {"/usr/bin/python3", dir_ + "/hostile.py"});
+  for (int i = 0; i < 100 && ::access((dir_ + "/hostile.ready").c_str(), F_OK) != 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  std::ofstream(dir_ + "/open.csv") << "saddr,sport,classification\n198.18.0.2,9001,synack\n"
+                                       "198.18.0.2,9002,synack\n198.18.0.2,9003,synack\n"
+                                       "198.18.0.2,9004,synack\n198.18.0.2,9005,synack\n";
+  const auto started = std::chrono::steady_clock::now();
+  const pid_t pid = pair_->spawn_in_scanner(
+      {identify_binary(), "-o", dir_ + "/services.json", "--read-timeout", "1500",
+       "--target-timeout", "4000", "--max-bytes", "100000", dir_ + "/open.csv"},
+      dir_ + "/identify.out", dir_ + "/identify.err");
+  const ProcessResult id = wait_for(pid, 30, dir_ + "/identify.out", dir_ + "/identify.err");
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  ASSERT_EQ(id.exit_code, 0) << id.err;
+  EXPECT_LT(seconds, 4.0 + 2.0) << "nothing outlives --target-timeout";
+  const Records records = read_records(dir_ + "/services.json");
+  ASSERT_EQ(records.all.size(), 5u);
+  const std::map<uint16_t, std::pair<std::string, std::string>> want = {
+      {9001, {"unknown", "io-timeout"}},
+      {9002, {"ssh", "io-timeout"}},  // what trickled in by the deadline says SSH
+      {9003, {"banner", "success"}},
+      {9004, {"unknown", "connection-closed"}},
+      {9005, {"unknown", "connection-refused"}},
+  };
+  for (const auto& [p, expect] : want) {
+    SCOPED_TRACE(p);
+    const JsonValue* record = records.find("198.18.0.2", p);
+    ASSERT_NE(record, nullptr);
+    EXPECT_EQ(text_at(record, {"service"}), expect.first) << record->dump();
+    EXPECT_EQ(text_at(module_of(*record), {"status"}), expect.second) << record->dump();
+  }
+  // The trickle's bytes so far (a byte a second for 4 s); the flood's first bytes, bounded.
+  const std::string trickled =
+      text_at(module_of(*records.find("198.18.0.2", 9002)), {"result", "banner"});
+  EXPECT_EQ(trickled.rfind("SSH-", 0), 0u) << trickled;
+  EXPECT_LE(trickled.size(), 6u) << trickled;
+  EXPECT_EQ(text_at(module_of(*records.find("198.18.0.2", 9003)), {"result", "banner"}),
+            std::string(512, 'A'));
+}
+
+// 10,000 open ports (silent listeners on the 8 target addresses: each takes the stage every
+// step of its probe order) found by a full-rate scan while a slow stage follows the results;
+// the stage is SIGKILLed in the middle and resumed: exactly one record per open port.
+TEST_P(Identify, TenThousandOpenPortsKilledAndResumedOneRecordEach) {
+  std::map<std::string, std::set<uint16_t>> open;
+  const auto addresses = pair_->target_addresses();
+  for (size_t i = 0; i < addresses.size(); ++i)
+    for (uint16_t p = 0; p < 1250; ++p) open[addresses[i]].insert(static_cast<uint16_t>(20000 + p));
+  pair_->listen_on(open);
+  const std::vector<std::string> identify_args = {identify_binary(),
+                                                  "-o",
+                                                  dir_ + "/services.json",
+                                                  "--follow-until",
+                                                  dir_ + "/meta.json",
+                                                  "--read-timeout",
+                                                  "100",
+                                                  "--connect-timeout",
+                                                  "1000",
+                                                  "--concurrency",
+                                                  "400",
+                                                  "--per-host",
+                                                  "100",
+                                                  dir_ + "/results.csv"};
+  const pid_t scanner = start(
+      {"-p", "20000-21249", "-r", "0", "-c", "1", addresses.front() + "-" + addresses.back()});
+  ASSERT_TRUE(wait_for_file(dir_ + "/results.csv"));
+  const pid_t first = pair_->spawn_in_scanner(identify_args, dir_ + "/id1.out", dir_ + "/id1.err");
+  const ScanRun run = finish(scanner);
+  ASSERT_EQ(run.process.exit_code, 0) << run.process.err;
+  size_t synacks = 0;
+  for (const std::string& row : run.rows) synacks += row.find(",synack,") != std::string::npos;
+  ASSERT_EQ(synacks, 10000u) << "the scan itself lost nothing";
+  // Killed once part of the work is written.
+  for (int i = 0; i < 200; ++i) {
+    std::ifstream in(dir_ + "/services.json");
+    std::string text((std::istreambuf_iterator<char>(in)), {});
+    if (std::count(text.begin(), text.end(), '\n') > 2000) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ::kill(first, SIGKILL);
+  (void)wait_for(first, 10, dir_ + "/id1.out", dir_ + "/id1.err");
+  const size_t before = read_records(dir_ + "/services.json").all.size();
+  EXPECT_GT(before, 0u);
+  EXPECT_LT(before, 10000u) << "killed in the middle";
+  std::vector<std::string> resumed = identify_args;
+  resumed.insert(resumed.begin() + 1, "--resume");
+  const pid_t second = pair_->spawn_in_scanner(resumed, dir_ + "/id2.out", dir_ + "/id2.err");
+  const ProcessResult id = wait_for(second, 120, dir_ + "/id2.out", dir_ + "/id2.err");
+  ASSERT_EQ(id.exit_code, 0) << id.err;
+  const Records records = read_records(dir_ + "/services.json");
+  std::set<std::pair<std::string, uint16_t>> distinct;
+  for (const auto& [key, value] : records.all) distinct.insert(key);
+  EXPECT_EQ(records.all.size(), 10000u) << "no record twice";
+  EXPECT_EQ(distinct.size(), 10000u) << "every open port once";
+  for (const auto& [address, ports_open] : open)
+    for (uint16_t p : ports_open) ASSERT_TRUE(distinct.count({address, p})) << address << ":" << p;
+}
+
+std::vector<ScanVariant> variants() { return {{"af_packet", "", 1}, {"af_xdp", "", 2}}; }
+INSTANTIATE_TEST_SUITE_P(Engines, Identify, ::testing::ValuesIn(variants()),
+                         [](const auto& info) { return variant_name(info.param); });
+
+}  // namespace
+}  // namespace anyscan::testing_support
