@@ -176,11 +176,45 @@ void Identifier::release_host(const Job& job) {
   if (job.holds_host && it->second.active > 0) --it->second.active;
 }
 
+// A non-blocking stream socket for the job's family, bound to one of our local ports.
+Result<void> Identifier::open_socket(Job& job) {
+  const bool v4 = job.target.ip.is_ipv4();
+  job.fd.reset(::socket(v4 ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!job.fd.valid()) return make_error(ExitCode::kSoftware, errno_message("socket", errno));
+  const int one = 1;
+  ::setsockopt(job.fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  // Closed with a RST, not left in TIME_WAIT: a scan makes many short connections.
+  const linger no_linger{1, 0};
+  ::setsockopt(job.fd.get(), SOL_SOCKET, SO_LINGER, &no_linger, sizeof no_linger);
+  if (limits_.local_port_first == 0) return {};
+  // Our own local ports: tried in turn; one in use for this family is skipped.
+  const uint32_t count = limits_.local_port_last - limits_.local_port_first + 1u;
+  for (uint32_t tries = 0; tries < count; ++tries) {
+    const auto port = static_cast<uint16_t>(limits_.local_port_first + next_local_port_++ % count);
+    sockaddr_storage local{};
+    socklen_t local_length = 0;
+    if (v4) {
+      auto* a = reinterpret_cast<sockaddr_in*>(&local);
+      a->sin_family = AF_INET;
+      a->sin_port = htons(port);
+      local_length = sizeof(sockaddr_in);
+    } else {
+      auto* a = reinterpret_cast<sockaddr_in6*>(&local);
+      a->sin6_family = AF_INET6;
+      a->sin6_port = htons(port);
+      local_length = sizeof(sockaddr_in6);
+    }
+    if (::bind(job.fd.get(), reinterpret_cast<sockaddr*>(&local), local_length) == 0) return {};
+  }
+  return make_error(ExitCode::kSoftware, "no free local port in --local-ports " +
+                                             std::to_string(limits_.local_port_first) + "-" +
+                                             std::to_string(limits_.local_port_last));
+}
+
 void Identifier::start_connection(Job& job, uint64_t now) {
   close_connection(job);
   if (now >= job.target_deadline) {
-    finish(job, job.any_bytes ? IdentifyStatus::kIoTimeout : IdentifyStatus::kIoTimeout,
-           "the target's time (--target-timeout) ran out");
+    finish(job, IdentifyStatus::kIoTimeout, "the target's time (--target-timeout) ran out");
     return;
   }
   if (!host_ready(job, now)) {
@@ -195,17 +229,11 @@ void Identifier::start_connection(Job& job, uint64_t now) {
   ++host.active;
   host.next_allowed_ns = now + limits_.host_interval_ms * kMs;
   job.holds_host = true;
-  const bool v4 = job.target.ip.is_ipv4();
-  job.fd.reset(::socket(v4 ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-  if (!job.fd.valid()) {
-    finish(job, IdentifyStatus::kUnknownError, errno_message("socket", errno));
+  if (auto opened = open_socket(job); !opened) {
+    finish(job, IdentifyStatus::kUnknownError, opened.error().message);
     return;
   }
-  const int one = 1;
-  ::setsockopt(job.fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  // Closed with a RST, not left in TIME_WAIT: a scan makes many short connections.
-  const linger no_linger{1, 0};
-  ::setsockopt(job.fd.get(), SOL_SOCKET, SO_LINGER, &no_linger, sizeof no_linger);
+  const bool v4 = job.target.ip.is_ipv4();
   sockaddr_storage address{};
   socklen_t length = 0;
   auto fill = [&](uint16_t port) {
@@ -225,35 +253,6 @@ void Identifier::start_connection(Job& job, uint64_t now) {
       length = sizeof(sockaddr_in6);
     }
   };
-  if (limits_.local_port_first != 0) {
-    // Our own local ports: tried in turn; one in use for this family is skipped.
-    const uint32_t count = limits_.local_port_last - limits_.local_port_first + 1u;
-    bool bound = false;
-    for (uint32_t tries = 0; tries < count && !bound; ++tries) {
-      const auto port =
-          static_cast<uint16_t>(limits_.local_port_first + next_local_port_++ % count);
-      sockaddr_storage local{};
-      socklen_t local_length = 0;
-      if (v4) {
-        auto* a = reinterpret_cast<sockaddr_in*>(&local);
-        a->sin_family = AF_INET;
-        a->sin_port = htons(port);
-        local_length = sizeof(sockaddr_in);
-      } else {
-        auto* a = reinterpret_cast<sockaddr_in6*>(&local);
-        a->sin6_family = AF_INET6;
-        a->sin6_port = htons(port);
-        local_length = sizeof(sockaddr_in6);
-      }
-      bound = ::bind(job.fd.get(), reinterpret_cast<sockaddr*>(&local), local_length) == 0;
-    }
-    if (!bound) {
-      finish(job, IdentifyStatus::kUnknownError,
-             "no free local port in --local-ports " + std::to_string(limits_.local_port_first) +
-                 "-" + std::to_string(limits_.local_port_last));
-      return;
-    }
-  }
   fill(job.target.port);
   ++job.record.connections;
   ++job.generation;
@@ -294,7 +293,7 @@ void Identifier::close_connection(Job& job) {
   }
 }
 
-void Identifier::send(Job& job, std::string bytes) {
+void Identifier::send(Job& job, const std::string& bytes) {
   job.out += bytes;
   while (!job.out.empty()) {
     const ssize_t n = ::send(job.fd.get(), job.out.data(), job.out.size(), MSG_NOSIGNAL);
@@ -391,7 +390,7 @@ void Identifier::on_readable(Job& job, uint64_t now) {
         else
           job.in += job.tls->read();
         std::string more = job.tls->take_output();
-        if (!more.empty()) send(job, std::move(more));
+        if (!more.empty()) send(job, more);
       } else {
         job.in.append(buffer, static_cast<size_t>(n));
       }
@@ -421,61 +420,64 @@ void Identifier::on_readable(Job& job, uint64_t now) {
   if (closed && job.fd.valid()) on_silence(job, now, true);
 }
 
-// Data arrived in the current step: decide, continue the dialog, or wait for more.
-void Identifier::on_data(Job& job, uint64_t now) {
+// The greeting of a server-first protocol: decide, or begin its dialog.
+void Identifier::banner_data(Job& job, uint64_t /*now*/) {
+  ServiceRecord& r = job.record;
+  const Service s = identify_bytes(job.in, Prompt::kNone);
+  const bool line_protocol = s == Service::kSsh || s == Service::kSmtp || s == Service::kFtp ||
+                             s == Service::kImap || s == Service::kPop3;
+  if (line_protocol &&
+      !(s == Service::kSsh ? ssh_id_end(job.in).has_value() : reply_lines_complete(job.in, s)))
+    return;  // the greeting is not whole yet
+  if (s == Service::kMysql) {
+    r.mysql = parse_mysql_handshake(job.in);
+    r.banner = escape_banner(job.in);
+    r.service = s;
+    finish(job, IdentifyStatus::kSuccess);
+    return;
+  }
+  if (!line_protocol) return;  // a banner of no known protocol: read until silence
+  r.banner = escape_banner(job.in);
+  r.service = s;
+  job.line_service = s;
+  job.greeting = job.in;
+  job.in.clear();
+  switch (s) {
+    case Service::kSsh:
+      job.step = Step::kSshKex;
+      send(job, "SSH-2.0-anyscan\r\n");
+      if (ssh_kexinit_complete(job.greeting)) {
+        r.ssh = parse_ssh(job.greeting);
+        finish(job, IdentifyStatus::kSuccess);
+      } else {
+        job.in = job.greeting;  // the KEXINIT may follow in the same bytes
+      }
+      return;
+    case Service::kSmtp:
+      job.step = Step::kCapabilities;
+      send(job, "EHLO anyscan.invalid\r\n");
+      return;
+    case Service::kImap:
+      job.step = Step::kCapabilities;
+      send(job, "a1 CAPABILITY\r\n");
+      return;
+    case Service::kPop3:
+      job.step = Step::kCapabilities;
+      send(job, "CAPA\r\n");
+      return;
+    case Service::kFtp:
+      job.step = Step::kStartTls;
+      send(job, "AUTH TLS\r\n");
+      return;
+    default:
+      return;
+  }
+}
+
+// The dialog after a greeting: the SSH key exchange, capabilities, STARTTLS.
+void Identifier::dialog_data(Job& job, uint64_t now) {
   ServiceRecord& r = job.record;
   switch (job.step) {
-    case Step::kBanner: {
-      const Service s = identify_bytes(job.in, Prompt::kNone);
-      const bool line_protocol = s == Service::kSsh || s == Service::kSmtp || s == Service::kFtp ||
-                                 s == Service::kImap || s == Service::kPop3;
-      if (line_protocol &&
-          !(s == Service::kSsh ? ssh_id_end(job.in).has_value() : reply_lines_complete(job.in, s)))
-        return;  // the greeting is not whole yet
-      if (s == Service::kMysql) {
-        r.mysql = parse_mysql_handshake(job.in);
-        r.banner = escape_banner(job.in);
-        r.service = s;
-        finish(job, IdentifyStatus::kSuccess);
-        return;
-      }
-      if (!line_protocol) return;  // a banner of no known protocol: read until silence
-      r.banner = escape_banner(job.in);
-      r.service = s;
-      job.line_service = s;
-      job.greeting = job.in;
-      job.in.clear();
-      switch (s) {
-        case Service::kSsh:
-          job.step = Step::kSshKex;
-          send(job, "SSH-2.0-anyscan\r\n");
-          if (ssh_kexinit_complete(job.greeting)) {
-            r.ssh = parse_ssh(job.greeting);
-            finish(job, IdentifyStatus::kSuccess);
-          } else {
-            job.in = job.greeting;  // the KEXINIT may follow in the same bytes
-          }
-          return;
-        case Service::kSmtp:
-          job.step = Step::kCapabilities;
-          send(job, "EHLO anyscan.invalid\r\n");
-          return;
-        case Service::kImap:
-          job.step = Step::kCapabilities;
-          send(job, "a1 CAPABILITY\r\n");
-          return;
-        case Service::kPop3:
-          job.step = Step::kCapabilities;
-          send(job, "CAPA\r\n");
-          return;
-        case Service::kFtp:
-          job.step = Step::kStartTls;
-          send(job, "AUTH TLS\r\n");
-          return;
-        default:
-          return;
-      }
-    }
     case Step::kSshKex:
       if (ssh_kexinit_complete(job.in)) {
         r.ssh = parse_ssh(job.in);
@@ -526,61 +528,72 @@ void Identifier::on_data(Job& job, uint64_t now) {
       start_tls(job, now);
       return;
     }
-    case Step::kStartTlsHandshake:
-    case Step::kTlsHello: {
-      const auto state = job.tls->advance("");
-      std::string more = job.tls->take_output();
-      if (!more.empty()) send(job, std::move(more));
-      if (state == TlsClient::State::kHandshaking) return;
-      if (state == TlsClient::State::kEstablished) {
-        r.tls = job.tls->facts();
-        if (job.step == Step::kStartTlsHandshake) {
-          finish(job, IdentifyStatus::kSuccess);
-          return;
-        }
-        r.service = Service::kTls;
-        job.step = Step::kHttpsGet;
-        job.in.clear();
-        job.tls->write(
-            "GET / HTTP/1.1\r\nHost: " + to_string(job.target.ip) +
-            "\r\nUser-Agent: Mozilla/5.0 anyscan\r\nAccept: */*\r\nConnection: close\r\n\r\n");
-        send(job, job.tls->take_output());
-        return;
-      }
-      // Not a handshake: a server that answered a ClientHello with something else.
-      if (job.step == Step::kStartTlsHandshake) {
-        finish(job, IdentifyStatus::kProtocolError, "STARTTLS: " + job.tls->error());
-        return;
-      }
-      const std::string first = job.in.empty() ? job.tls->first_bytes() : job.in;
-      const Service s = identify_bytes(first, Prompt::kTlsHello);
-      if (s == Service::kTls) {
-        r.service = Service::kTls;
-        r.banner = escape_banner(first);
-        finish(job, IdentifyStatus::kProtocolError, "TLS handshake: " + job.tls->error());
-        return;
-      }
-      if (s == Service::kHttp) {
-        // An HTTP server's answer to bytes it could not parse (400): ask it properly, on a
-        // new connection, for the facts of its real page.
-        job.tls.reset();
-        job.step = Step::kHttpGet;
-        start_connection(job, now);
-        return;
-      }
-      if (s == Service::kBanner) {
-        // Wait for the rest until silence or close, and judge it as an answer to a probe.
-        job.tls.reset();
-        job.step = Step::kHttpGet;
-        job.in = first;
-        on_data(job, now);
-        return;
-      }
-      r.service = s;
-      r.banner = escape_banner(first);
+    default:
+      return;
+  }
+}
+
+// A TLS handshake in progress: a ClientHello's, or STARTTLS's.
+void Identifier::tls_data(Job& job, uint64_t now) {
+  ServiceRecord& r = job.record;
+  const auto state = job.tls->advance("");
+  std::string more = job.tls->take_output();
+  if (!more.empty()) send(job, more);
+  if (state == TlsClient::State::kHandshaking) return;
+  if (state == TlsClient::State::kEstablished) {
+    r.tls = job.tls->facts();
+    if (job.step == Step::kStartTlsHandshake) {
       finish(job, IdentifyStatus::kSuccess);
       return;
     }
+    r.service = Service::kTls;
+    job.step = Step::kHttpsGet;
+    job.in.clear();
+    job.tls->write(
+        "GET / HTTP/1.1\r\nHost: " + to_string(job.target.ip) +
+        "\r\nUser-Agent: Mozilla/5.0 anyscan\r\nAccept: */*\r\nConnection: close\r\n\r\n");
+    send(job, job.tls->take_output());
+    return;
+  }
+  // Not a handshake: a server that answered a ClientHello with something else.
+  if (job.step == Step::kStartTlsHandshake) {
+    finish(job, IdentifyStatus::kProtocolError, "STARTTLS: " + job.tls->error());
+    return;
+  }
+  const std::string first = job.in.empty() ? job.tls->first_bytes() : job.in;
+  const Service s = identify_bytes(first, Prompt::kTlsHello);
+  if (s == Service::kTls) {
+    r.service = Service::kTls;
+    r.banner = escape_banner(first);
+    finish(job, IdentifyStatus::kProtocolError, "TLS handshake: " + job.tls->error());
+    return;
+  }
+  if (s == Service::kHttp) {
+    // An HTTP server's answer to bytes it could not parse (400): ask it properly, on a
+    // new connection, for the facts of its real page.
+    job.tls.reset();
+    job.step = Step::kHttpGet;
+    start_connection(job, now);
+    return;
+  }
+  if (s == Service::kBanner) {
+    // Wait for the rest until silence or close, and judge it as an answer to a probe.
+    job.tls.reset();
+    job.step = Step::kHttpGet;
+    job.in = first;
+    on_data(job, now);
+    return;
+  }
+  r.service = s;
+  r.banner = escape_banner(first);
+  finish(job, IdentifyStatus::kSuccess);
+  return;
+}
+
+// The answer to a probe: HTTP (inside TLS or not), version, SSLRequest, isMaster.
+void Identifier::probe_data(Job& job, uint64_t /*now*/) {
+  ServiceRecord& r = job.record;
+  switch (job.step) {
     case Step::kHttpsGet:
       if (http_response_complete(job.in)) {
         r.http = parse_http_response(job.in);
@@ -619,6 +632,25 @@ void Identifier::on_data(Job& job, uint64_t now) {
       }
       return;
     }
+    default:
+      return;
+  }
+}
+
+// Data arrived in the current step: decide, continue the dialog, or wait for more.
+void Identifier::on_data(Job& job, uint64_t now) {
+  switch (job.step) {
+    case Step::kBanner:
+      return banner_data(job, now);
+    case Step::kSshKex:
+    case Step::kCapabilities:
+    case Step::kStartTls:
+      return dialog_data(job, now);
+    case Step::kStartTlsHandshake:
+    case Step::kTlsHello:
+      return tls_data(job, now);
+    default:
+      return probe_data(job, now);
   }
 }
 
@@ -678,24 +710,7 @@ void Identifier::on_silence(Job& job, uint64_t now, bool closed) {
     case Step::kVersion:
     case Step::kPgSsl:
     case Step::kMongo:
-      if (!job.in.empty()) {
-        r.service = Service::kBanner;
-        r.banner = escape_banner(job.in);
-        finish(job, IdentifyStatus::kSuccess);
-        return;
-      }
-      if (job.step == Step::kMongo) {
-        finish(job,
-               job.all_refused                ? IdentifyStatus::kConnectionRefused
-               : !job.connected_once          ? IdentifyStatus::kConnectionTimeout
-               : closed && !job.all_timed_out ? IdentifyStatus::kConnectionClosed
-               : closed                       ? IdentifyStatus::kConnectionClosed
-                                              : IdentifyStatus::kIoTimeout,
-               "no probe was answered");
-        return;
-      }
-      job.step = job.step == Step::kVersion ? Step::kPgSsl : Step::kMongo;
-      next_probe(job, now);
+      silence_after_probe(job, now, closed);
       return;
     case Step::kSshKex:
       r.ssh = parse_ssh(job.greeting + job.in);
@@ -711,6 +726,30 @@ void Identifier::on_silence(Job& job, uint64_t now, bool closed) {
              "STARTTLS handshake did not complete");
       return;
   }
+}
+
+// Silence after a client-first probe: what came back, or the next probe, or the end.
+void Identifier::silence_after_probe(Job& job, uint64_t now, bool closed) {
+  ServiceRecord& r = job.record;
+  if (!job.in.empty()) {
+    r.service = Service::kBanner;
+    r.banner = escape_banner(job.in);
+    finish(job, IdentifyStatus::kSuccess);
+    return;
+  }
+  if (job.step == Step::kMongo) {
+    finish(job,
+           job.all_refused                ? IdentifyStatus::kConnectionRefused
+           : !job.connected_once          ? IdentifyStatus::kConnectionTimeout
+           : closed && !job.all_timed_out ? IdentifyStatus::kConnectionClosed
+           : closed                       ? IdentifyStatus::kConnectionClosed
+                                          : IdentifyStatus::kIoTimeout,
+           "no probe was answered");
+    return;
+  }
+  job.step = job.step == Step::kVersion ? Step::kPgSsl : Step::kMongo;
+  next_probe(job, now);
+  return;
 }
 
 // Next probe on a new connection (the previous one closed, refused or was used up).

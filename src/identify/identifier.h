@@ -99,9 +99,15 @@ class Identifier {
   void on_writable(Job& job, uint64_t now);
   void on_readable(Job& job, uint64_t now);
   void on_data(Job& job, uint64_t now);
+  void banner_data(Job& job, uint64_t now);
+  void dialog_data(Job& job, uint64_t now);
+  void tls_data(Job& job, uint64_t now);
+  void probe_data(Job& job, uint64_t now);
+  void silence_after_probe(Job& job, uint64_t now, bool closed);
+  Result<void> open_socket(Job& job);
   void on_silence(Job& job, uint64_t now, bool closed);
   void next_probe(Job& job, uint64_t now);
-  void send(Job& job, std::string bytes);
+  void send(Job& job, const std::string& bytes);
   void start_tls(Job& job, uint64_t now);
   void finish(Job& job, IdentifyStatus status, const std::string& error = "");
   void close_connection(Job& job);

@@ -185,6 +185,151 @@ Result<void> confine(const IdentifyConfig& config) {
 
 }  // namespace
 
+namespace {
+
+// One identification run: the input followed and parsed, the stage fed while it has room,
+// records written in order of completion, the resume state kept each second.
+class IdentifyLoop {
+ public:
+  IdentifyLoop(const IdentifyConfig& config, Files& files, Identifier& identifier)
+      : config_(config),
+        files_(files),
+        identifier_(identifier),
+        source_(config.input == "-" ? "stdin" : config.input),
+        lines_(files.input.get(), 0),
+        kind_known_(config.zgrab2_input),
+        logical_output_(files.output_size) {
+    if (config.zgrab2_input) parser_.zgrab2_input();
+  }
+
+  Result<void> run() {
+    uint64_t last_state_ms = monotonic_ms();
+    std::vector<ServiceRecord> done;
+    while (true) {
+      if (auto taken = take_input(); !taken) return taken;
+      notice_end_of_input();
+      if (input_done_ && identifier_.in_flight() == 0) break;
+      if (g_signals >= 2) break;
+      done.clear();
+      identifier_.poll(input_done_ || identifier_.full() ? 100 : 20, done);
+      for (const ServiceRecord& r : done) {
+        const std::string json = service_record_json(r);
+        out_buffer_ += json;
+        logical_output_ += json.size();
+        ++records_;
+      }
+      if (out_buffer_.size() > (1u << 20) || monotonic_ms() - last_state_ms >= 1000) {
+        if (auto f = flush(); !f) return f;
+        last_state_ms = monotonic_ms();
+      }
+    }
+    if (auto f = flush(); !f) return f;
+    logf(LogLevel::kInfo, "identified %" PRIu64 " open ports%s%s", records_,
+         skipped_done_ != 0
+             ? (" (" + std::to_string(skipped_done_) + " already in the output)").c_str()
+             : "",
+         g_signals != 0 ? ", stopped by a signal: --resume continues" : "");
+    return {};
+  }
+
+ private:
+  // On resume the header is read at 0 and the lines from the state's offset on.
+  Result<void> skip_to(uint64_t offset) {
+    if (offset <= lines_.offset()) return {};
+    if (::lseek(files_.input.get(), static_cast<off_t>(offset), SEEK_SET) < 0)
+      return make_error(ExitCode::kIoErr, errno_message("seeking in " + source_, errno));
+    lines_ = LineSource(files_.input.get(), offset);
+    return {};
+  }
+
+  // The input's kind (CSV with a header, or JSON lines) from its first line; true when
+  // that line is a result to take.
+  Result<bool> first_line(const std::string& text) {
+    kind_known_ = true;
+    const bool json = !text.empty() && text[0] == '{';
+    parser_.set_json(json);
+    if (!json)
+      if (auto h = parser_.header(text, source_); !h) return tl::unexpected(h.error());
+    if (auto s = skip_to(files_.input_start); !s) return tl::unexpected(s.error());
+    return json && files_.input_start == 0;
+  }
+
+  // New input while the stage has room (none after a signal).
+  Result<void> take_input() {
+    while (!input_done_ && g_signals == 0 && !identifier_.full()) {
+      auto line = lines_.next();
+      if (!line) return tl::unexpected(line.error());
+      if (!*line) return {};
+      ++line_number_;
+      const std::string& text = (*line)->first;
+      if (!kind_known_) {
+        auto take = first_line(text);
+        if (!take) return tl::unexpected(take.error());
+        if (!*take) continue;
+      }
+      if (text.empty()) continue;
+      auto target = parser_.parse(text, source_, line_number_);
+      if (!target) return tl::unexpected(target.error());
+      if (!*target) continue;
+      if (files_.done.erase({(*target)->ip, (*target)->port}) != 0) {
+        ++skipped_done_;
+        continue;
+      }
+      IdentifyTarget t = **target;
+      t.input_offset = (*line)->second;
+      t.output_offset = logical_output_;
+      identifier_.add(t);
+    }
+    return {};
+  }
+
+  // The end of the input: now, or (following) one more reading round after the scan's
+  // end marker appeared (what the scan wrote before it is in the file by then).
+  void notice_end_of_input() {
+    if (input_done_ || identifier_.full()) return;
+    if (g_signals != 0 || config_.follow_until.empty() || end_marker_seen_)
+      input_done_ = true;
+    else if (exists_nonempty(config_.follow_until))
+      end_marker_seen_ = true;
+  }
+
+  // Records out, synced, then the state: every line before the oldest in flight is in the
+  // output before the output size it saw when it was taken.
+  Result<void> flush() {
+    if (!out_buffer_.empty()) {
+      if (auto w = write_all(files_.output.get(), out_buffer_, config_.output); !w) return w;
+      out_buffer_.clear();
+    }
+    if (!files_.state.valid()) return {};
+    ::fdatasync(files_.output.get());
+    IdentifyState state{lines_.offset(), logical_output_};
+    if (auto oldest = identifier_.oldest_in_flight())
+      state = IdentifyState{oldest->input_offset, oldest->output_offset};
+    const std::string text = identify_state_text(state);
+    if (::pwrite(files_.state.get(), text.data(), text.size(), 0) !=
+        static_cast<ssize_t>(text.size()))
+      return make_error(ExitCode::kIoErr,
+                        errno_message("writing the state of " + config_.output, errno));
+    ::fdatasync(files_.state.get());
+    return {};
+  }
+
+  const IdentifyConfig& config_;
+  Files& files_;
+  Identifier& identifier_;
+  const std::string source_;
+  OpenPortParser parser_;
+  LineSource lines_;
+  bool kind_known_;
+  uint64_t line_number_ = 0;
+  std::string out_buffer_;
+  uint64_t logical_output_;  // bytes written or buffered
+  uint64_t records_ = 0, skipped_done_ = 0;
+  bool input_done_ = false, end_marker_seen_ = false;
+};
+
+}  // namespace
+
 Result<void> run_identify(const IdentifyConfig& config) {
   auto files = open_files(config);
   if (!files) return tl::unexpected(files.error());
@@ -192,125 +337,14 @@ Result<void> run_identify(const IdentifyConfig& config) {
   if (!tls) return tl::unexpected(tls.error());
   auto identifier = Identifier::create(config.limits, *tls);
   if (!identifier) return tl::unexpected(identifier.error());
-
-  // The input's kind and header come from its first line.
-  OpenPortParser parser;
-  const std::string source = config.input == "-" ? "stdin" : config.input;
-  LineSource lines(files->input.get(), 0);
-  uint64_t line_number = 0;
-  if (config.zgrab2_input) parser.zgrab2_input();
-
   struct sigaction action {};
   action.sa_handler = &on_signal;
   ::sigaction(SIGINT, &action, nullptr);
   ::sigaction(SIGTERM, &action, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
-
   if (auto confined = confine(config); !confined) return confined;
-
-  bool kind_known = config.zgrab2_input;
-  // On resume the header is read at 0 and the lines from the state's offset on.
-  auto skip_to = [&](uint64_t offset) -> Result<void> {
-    if (offset <= lines.offset()) return {};
-    if (::lseek(files->input.get(), static_cast<off_t>(offset), SEEK_SET) < 0)
-      return make_error(ExitCode::kIoErr, errno_message("seeking in " + source, errno));
-    lines = LineSource(files->input.get(), offset);
-    return {};
-  };
-  std::string out_buffer;
-  uint64_t logical_output = files->output_size;  // bytes written or buffered
-  uint64_t last_state_ms = monotonic_ms();
-  uint64_t records = 0, skipped_done = 0;
-  bool input_done = false, end_marker_seen = false;
-  std::vector<ServiceRecord> done;
-
-  auto flush = [&](bool final) -> Result<void> {
-    if (!out_buffer.empty()) {
-      if (auto w = write_all(files->output.get(), out_buffer, config.output); !w) return w;
-      out_buffer.clear();
-    }
-    if (!files->state.valid()) return {};
-    ::fdatasync(files->output.get());
-    IdentifyState state;
-    if (auto oldest = (*identifier)->oldest_in_flight()) {
-      state.input_offset = oldest->input_offset;
-      state.output_offset = oldest->output_offset;
-    } else {
-      state.input_offset = lines.offset();
-      state.output_offset = logical_output;
-    }
-    (void) final;
-    const std::string text = identify_state_text(state);
-    if (::pwrite(files->state.get(), text.data(), text.size(), 0) !=
-        static_cast<ssize_t>(text.size()))
-      return make_error(ExitCode::kIoErr,
-                        errno_message("writing the state of " + config.output, errno));
-    ::fdatasync(files->state.get());
-    return {};
-  };
-
-  while (true) {
-    // Take new input while there is room (none after a signal).
-    while (!input_done && g_signals == 0 && !(*identifier)->full()) {
-      auto line = lines.next();
-      if (!line) return tl::unexpected(line.error());
-      if (!*line) break;
-      ++line_number;
-      const std::string& text = (*line)->first;
-      if (!kind_known) {
-        kind_known = true;
-        if (!text.empty() && text[0] == '{') {
-          parser.set_json(true);
-        } else {
-          if (auto h = parser.header(text, source); !h) return h;
-          if (auto s = skip_to(files->input_start); !s) return s;
-          continue;
-        }
-        if (auto s = skip_to(files->input_start); !s) return s;
-        if (files->input_start > 0) continue;  // the first line is re-read at its offset
-      }
-      if (text.empty()) continue;
-      auto target = parser.parse(text, source, line_number);
-      if (!target) return tl::unexpected(target.error());
-      if (!*target) continue;
-      if (files->done.erase({(*target)->ip, (*target)->port}) != 0) {
-        ++skipped_done;
-        continue;
-      }
-      IdentifyTarget t = **target;
-      t.input_offset = (*line)->second;
-      t.output_offset = logical_output;
-      (*identifier)->add(t);
-    }
-    // The end of the input: now, or (following) one more reading round after the scan's
-    // end marker appeared (what the scan wrote before it is in the file by then).
-    if (!input_done && !(*identifier)->full()) {
-      if (g_signals != 0 || config.follow_until.empty() || end_marker_seen)
-        input_done = true;
-      else if (exists_nonempty(config.follow_until))
-        end_marker_seen = true;
-    }
-    if (input_done && (*identifier)->in_flight() == 0) break;
-    if (g_signals >= 2) break;
-    done.clear();
-    (*identifier)->poll(input_done || (*identifier)->full() ? 100 : 20, done);
-    for (const ServiceRecord& r : done) {
-      const std::string json = service_record_json(r);
-      out_buffer += json;
-      logical_output += json.size();
-      ++records;
-    }
-    if (out_buffer.size() > (1u << 20) || monotonic_ms() - last_state_ms >= 1000) {
-      if (auto f = flush(false); !f) return f;
-      last_state_ms = monotonic_ms();
-    }
-  }
-  if (auto f = flush(true); !f) return f;
-  logf(
-      LogLevel::kInfo, "identified %" PRIu64 " open ports%s%s", records,
-      skipped_done ? (" (" + std::to_string(skipped_done) + " already in the output)").c_str() : "",
-      g_signals ? ", stopped by a signal: --resume continues" : "");
-  return {};
+  IdentifyLoop loop(config, *files, **identifier);
+  return loop.run();
 }
 
 namespace {
@@ -347,25 +381,114 @@ std::string identify_usage() {
          "  -h, --help, -V, --version\n";
 }
 
+namespace {
+
+enum {
+  kZgrab = 1000,
+  kFollow,
+  kResume,
+  kConnect,
+  kRead,
+  kTarget,
+  kMax,
+  kPerHost,
+  kInterval,
+  kLocal,
+  kUser,
+  kNoSeccomp
+};
+
+// One option into the command.
+// The numeric options: each a bound of the stage.
+struct NumberOption {
+  int opt;
+  const char* name;
+  uint64_t min, max;
+  uint32_t IdentifyLimits::*member;
+};
+constexpr NumberOption kNumberOptions[] = {
+    {'c', "--concurrency", 1, 100000, &IdentifyLimits::concurrency},
+    {kConnect, "--connect-timeout", 1, 600000, &IdentifyLimits::connect_timeout_ms},
+    {kRead, "--read-timeout", 1, 600000, &IdentifyLimits::read_timeout_ms},
+    {kTarget, "--target-timeout", 1, 3600000, &IdentifyLimits::target_timeout_ms},
+    {kMax, "--max-bytes", 16, 1 << 26, &IdentifyLimits::max_bytes},
+    {kPerHost, "--per-host", 1, 10000, &IdentifyLimits::per_host},
+    {kInterval, "--host-interval", 0, 600000, &IdentifyLimits::host_interval_ms},
+};
+
+Result<void> local_ports(std::string_view v, IdentifyLimits& limits) {
+  if (v == "kernel") {
+    limits.local_port_first = limits.local_port_last = 0;
+    return {};
+  }
+  const size_t dash = v.find('-');
+  auto first = parse_decimal(v.substr(0, dash), 65535);
+  auto last = dash == std::string_view::npos ? first : parse_decimal(v.substr(dash + 1), 65535);
+  if (!first || !last || *first == 0 || *last < *first)
+    return make_error(ExitCode::kUsage, "--local-ports '" + std::string(v) +
+                                            "': expected FIRST-LAST within 1-65535, or kernel");
+  limits.local_port_first = static_cast<uint16_t>(*first);
+  limits.local_port_last = static_cast<uint16_t>(*last);
+  return {};
+}
+
+// One option into the command.
+Result<void> apply_option(int opt, const char* arg, const char* opt_text,
+                          IdentifyCommand& command) {
+  IdentifyConfig& c = command.config;
+  for (const NumberOption& o : kNumberOptions)
+    if (o.opt == opt) {
+      auto n = number(o.name, arg, o.min, o.max);
+      if (!n) return tl::unexpected(n.error());
+      c.limits.*o.member = *n;
+      return {};
+    }
+  switch (opt) {
+    case 'i':
+      c.input = arg;
+      break;
+    case 'o':
+      c.output = arg;
+      break;
+    case kZgrab:
+      c.zgrab2_input = true;
+      break;
+    case kFollow:
+      c.follow_until = arg;
+      break;
+    case kResume:
+      c.resume = true;
+      break;
+    case kLocal:
+      return local_ports(arg, c.limits);
+    case kUser:
+      c.user = arg;
+      break;
+    case kNoSeccomp:
+      c.no_seccomp = true;
+      break;
+    case 'h':
+      command.help = true;
+      break;
+    case 'V':
+      command.version = true;
+      break;
+    case ':':
+      return make_error(ExitCode::kUsage, std::string("option ") + opt_text + " needs a value");
+    default:
+      return make_error(ExitCode::kUsage,
+                        std::string("unknown option ") + opt_text + " (see --help)");
+  }
+  return {};
+}
+
+}  // namespace
+
 Result<IdentifyCommand> parse_identify_args(int argc, char** argv) {
   IdentifyCommand command;
   IdentifyConfig& c = command.config;
   c.limits.local_port_first = kIdentifyPortFirst;
   c.limits.local_port_last = kIdentifyPortLast;
-  enum {
-    kZgrab = 1000,
-    kFollow,
-    kResume,
-    kConnect,
-    kRead,
-    kTarget,
-    kMax,
-    kPerHost,
-    kInterval,
-    kLocal,
-    kUser,
-    kNoSeccomp
-  };
   static const option options[] = {{"input", required_argument, nullptr, 'i'},
                                    {"output", required_argument, nullptr, 'o'},
                                    {"zgrab2-input", no_argument, nullptr, kZgrab},
@@ -388,89 +511,8 @@ Result<IdentifyCommand> parse_identify_args(int argc, char** argv) {
   ::opterr = 0;
   int opt;
   while ((opt = ::getopt_long(argc, argv, ":i:o:c:hV", options, nullptr)) != -1) {
-    Result<uint32_t> n = 0u;
-    switch (opt) {
-      case 'i':
-        c.input = ::optarg;
-        break;
-      case 'o':
-        c.output = ::optarg;
-        break;
-      case kZgrab:
-        c.zgrab2_input = true;
-        break;
-      case kFollow:
-        c.follow_until = ::optarg;
-        break;
-      case kResume:
-        c.resume = true;
-        break;
-      case 'c':
-        n = number("--concurrency", ::optarg, 1, 100000);
-        if (n) c.limits.concurrency = *n;
-        break;
-      case kConnect:
-        n = number("--connect-timeout", ::optarg, 1, 600000);
-        if (n) c.limits.connect_timeout_ms = *n;
-        break;
-      case kRead:
-        n = number("--read-timeout", ::optarg, 1, 600000);
-        if (n) c.limits.read_timeout_ms = *n;
-        break;
-      case kTarget:
-        n = number("--target-timeout", ::optarg, 1, 3600000);
-        if (n) c.limits.target_timeout_ms = *n;
-        break;
-      case kMax:
-        n = number("--max-bytes", ::optarg, 16, 1 << 26);
-        if (n) c.limits.max_bytes = *n;
-        break;
-      case kPerHost:
-        n = number("--per-host", ::optarg, 1, 10000);
-        if (n) c.limits.per_host = *n;
-        break;
-      case kInterval:
-        n = number("--host-interval", ::optarg, 0, 600000);
-        if (n) c.limits.host_interval_ms = *n;
-        break;
-      case kLocal: {
-        const std::string_view v = ::optarg;
-        if (v == "kernel") {
-          c.limits.local_port_first = c.limits.local_port_last = 0;
-          break;
-        }
-        const size_t dash = v.find('-');
-        auto first = parse_decimal(v.substr(0, dash), 65535);
-        auto last =
-            dash == std::string_view::npos ? first : parse_decimal(v.substr(dash + 1), 65535);
-        if (!first || !last || *first == 0 || *last < *first)
-          return make_error(ExitCode::kUsage,
-                            "--local-ports '" + std::string(v) +
-                                "': expected FIRST-LAST within 1-65535, or kernel");
-        c.limits.local_port_first = static_cast<uint16_t>(*first);
-        c.limits.local_port_last = static_cast<uint16_t>(*last);
-        break;
-      }
-      case kUser:
-        c.user = ::optarg;
-        break;
-      case kNoSeccomp:
-        c.no_seccomp = true;
-        break;
-      case 'h':
-        command.help = true;
-        break;
-      case 'V':
-        command.version = true;
-        break;
-      case ':':
-        return make_error(ExitCode::kUsage,
-                          std::string("option ") + argv[::optind - 1] + " needs a value");
-      default:
-        return make_error(ExitCode::kUsage,
-                          std::string("unknown option ") + argv[::optind - 1] + " (see --help)");
-    }
-    if (!n) return tl::unexpected(n.error());
+    if (auto applied = apply_option(opt, ::optarg, argv[::optind - 1], command); !applied)
+      return tl::unexpected(applied.error());
   }
   if (::optind < argc) c.input = argv[::optind++];
   if (::optind < argc)
