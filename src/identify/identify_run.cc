@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cinttypes>
 #include <ctime>
@@ -19,6 +21,8 @@
 #include "host/privilege_drop.h"
 #include "host/syscall_filter.h"
 #include "identify/open_ports.h"
+#include "output/output_filter.h"
+#include "output/record_formatter.h"
 
 namespace anyscan {
 
@@ -105,6 +109,26 @@ Result<std::string> read_whole(const std::string& path) {
   return text;
 }
 
+// The (address, port) of a record this stage wrote in the configured format.
+std::optional<std::pair<IpAddress, uint16_t>> written_target(const IdentifyConfig& config,
+                                                             std::string_view line) {
+  if (config.format == IdentifyConfig::Format::kZgrab2) return record_target(line);
+  OpenPortParser parser;
+  if (config.format == IdentifyConfig::Format::kJson) {
+    parser.set_json(true);
+  } else {
+    if (!line.empty() && !std::isdigit(static_cast<unsigned char>(line[0])) &&
+        line.find(':') == std::string_view::npos)
+      return std::nullopt;  // the header
+    if (!parser.header(csv_header(config.fields), "")) return std::nullopt;
+  }
+  // Every record written counts, whatever its status: a row "to skip" is still a record.
+  std::string with_open(line);
+  auto target = parser.parse(with_open, "", 0);
+  if (!target || !*target) return std::nullopt;
+  return std::make_pair((*target)->ip, (*target)->port);
+}
+
 // Opens everything before the process confines itself; on --resume reads the state and the
 // records written after it, and cuts a torn last record.
 Result<Files> open_files(const IdentifyConfig& config) {
@@ -141,7 +165,7 @@ Result<Files> open_files(const IdentifyConfig& config) {
     while (true) {
       const size_t eol = written->find('\n', at);
       if (eol == std::string::npos) break;
-      if (auto target = record_target(std::string_view(*written).substr(at, eol - at)))
+      if (auto target = written_target(config, std::string_view(*written).substr(at, eol - at)))
         files.done.insert(*target);
       at = end = eol + 1;
     }
@@ -203,6 +227,16 @@ class IdentifyLoop {
   }
 
   Result<void> run() {
+    if (!config_.output_filter.empty()) {
+      auto filter = OutputFilter::parse(config_.output_filter);
+      if (!filter) return tl::unexpected(with_context(filter.error(), "--output-filter"));
+      filter_ = std::move(*filter);
+    }
+    if (config_.format == IdentifyConfig::Format::kCsv && files_.output_size == 0) {
+      const std::string header = csv_header(config_.fields) + "\n";
+      out_buffer_ += header;
+      logical_output_ += header.size();
+    }
     uint64_t last_state_ms = monotonic_ms();
     std::vector<ServiceRecord> done;
     while (true) {
@@ -213,10 +247,10 @@ class IdentifyLoop {
       done.clear();
       identifier_.poll(input_done_ || identifier_.full() ? 100 : 20, done);
       for (const ServiceRecord& r : done) {
-        const std::string json = service_record_json(r);
-        out_buffer_ += json;
-        logical_output_ += json.size();
-        ++records_;
+        const std::string line = render(r);
+        out_buffer_ += line;
+        logical_output_ += line.size();
+        records_ += !line.empty();
       }
       if (out_buffer_.size() > (1u << 20) || monotonic_ms() - last_state_ms >= 1000) {
         if (auto f = flush(); !f) return f;
@@ -233,6 +267,25 @@ class IdentifyLoop {
   }
 
  private:
+  // One record in the output's format ("" when --output-filter leaves it out).
+  std::string render(const ServiceRecord& r) const {
+    if (config_.format == IdentifyConfig::Format::kZgrab2) return service_record_json(r);
+    ResultRecord record;
+    record.reply.saddr = r.target.ip;
+    record.reply.sport = r.target.port;
+    record.reply.classification = Classification::kSynAck;
+    timespec now{};
+    ::clock_gettime(CLOCK_REALTIME, &now);
+    record.time_s = now.tv_sec;
+    record.time_us = static_cast<int32_t>(now.tv_nsec / 1000);
+    record.service = service_name(r.service);
+    record.status = status_name(r.status);
+    record.banner = r.banner;
+    if (filter_ && !filter_->matches(record)) return "";
+    return format_record(record, config_.format == IdentifyConfig::Format::kJson, config_.fields) +
+           "\n";
+  }
+
   // On resume the header is read at 0 and the lines from the state's offset on.
   Result<void> skip_to(uint64_t offset) {
     if (offset <= lines_.offset()) return {};
@@ -326,6 +379,7 @@ class IdentifyLoop {
   uint64_t logical_output_;  // bytes written or buffered
   uint64_t records_ = 0, skipped_done_ = 0;
   bool input_done_ = false, end_marker_seen_ = false;
+  std::optional<OutputFilter> filter_;
 };
 
 }  // namespace
@@ -365,6 +419,10 @@ std::string identify_usage() {
          "  -i, --input FILE        scanner results, CSV with header or JSON lines (default -)\n"
          "  -o, --output FILE       JSON lines, zgrab2's schema (default -)\n"
          "      --zgrab2-input      the input is zgrab2's ip,domain,tag,port CSV (no header)\n"
+         "  -O, --output-format F   zgrab2 (default: zgrab2's JSON lines), csv or json (the\n"
+         "                          scanner's formats, with -f and --output-filter)\n"
+         "  -f, --output-fields L   e.g. saddr,sport,service,status,banner,timestamp_str\n"
+         "      --output-filter E   the scanner's language: 'service = http && status = success'\n"
          "      --follow-until FILE follow the growing input until FILE exists (the scan's -m)\n"
          "      --resume            continue -o FILE from FILE.state after a kill\n"
          "  -c, --concurrency N     targets in flight (default 1000)\n"
@@ -384,6 +442,7 @@ std::string identify_usage() {
 namespace {
 
 enum {
+  kFilter = 999,
   kZgrab = 1000,
   kFollow,
   kResume,
@@ -397,6 +456,19 @@ enum {
   kUser,
   kNoSeccomp
 };
+
+Result<void> output_format(std::string_view v, IdentifyConfig& c) {
+  if (v == "zgrab2")
+    c.format = IdentifyConfig::Format::kZgrab2;
+  else if (v == "csv")
+    c.format = IdentifyConfig::Format::kCsv;
+  else if (v == "json")
+    c.format = IdentifyConfig::Format::kJson;
+  else
+    return make_error(ExitCode::kUsage,
+                      "-O/--output-format '" + std::string(v) + "': expected zgrab2, csv or json");
+  return {};
+}
 
 // One option into the command.
 // The numeric options: each a bound of the stage.
@@ -461,6 +533,17 @@ Result<void> apply_option(int opt, const char* arg, const char* opt_text,
       break;
     case kLocal:
       return local_ports(arg, c.limits);
+    case 'O':
+      return output_format(arg, c);
+    case 'f': {
+      auto fields = parse_output_fields(arg);
+      if (!fields) return tl::unexpected(with_context(fields.error(), "-f"));
+      c.fields = std::move(*fields);
+      return {};
+    }
+    case kFilter:
+      c.output_filter = arg;
+      break;
     case kUser:
       c.user = arg;
       break;
@@ -506,13 +589,26 @@ Result<IdentifyCommand> parse_identify_args(int argc, char** argv) {
                                    {"no-seccomp", no_argument, nullptr, kNoSeccomp},
                                    {"help", no_argument, nullptr, 'h'},
                                    {"version", no_argument, nullptr, 'V'},
+                                   {"output-format", required_argument, nullptr, 'O'},
+                                   {"output-fields", required_argument, nullptr, 'f'},
+                                   {"output-filter", required_argument, nullptr, kFilter},
                                    {nullptr, 0, nullptr, 0}};
   ::optind = 1;
   ::opterr = 0;
   int opt;
-  while ((opt = ::getopt_long(argc, argv, ":i:o:c:hV", options, nullptr)) != -1) {
+  while ((opt = ::getopt_long(argc, argv, ":i:o:c:O:f:hV", options, nullptr)) != -1) {
     if (auto applied = apply_option(opt, ::optarg, argv[::optind - 1], command); !applied)
       return tl::unexpected(applied.error());
+  }
+  if (c.format != IdentifyConfig::Format::kZgrab2) {
+    const bool address =
+        std::find(c.fields.begin(), c.fields.end(), OutputField::kSaddr) != c.fields.end();
+    const bool port =
+        std::find(c.fields.begin(), c.fields.end(), OutputField::kSport) != c.fields.end();
+    if (!address || !port)
+      return make_error(ExitCode::kUsage, "-f: the fields must include saddr and sport");
+  } else if (!c.output_filter.empty()) {
+    return make_error(ExitCode::kUsage, "--output-filter needs -O csv or -O json");
   }
   if (::optind < argc) c.input = argv[::optind++];
   if (::optind < argc)

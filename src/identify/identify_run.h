@@ -5,6 +5,7 @@
 
 #include "base/result.h"
 #include "identify/identifier.h"
+#include "output/output_field.h"
 
 namespace anyscan {
 
@@ -15,6 +16,14 @@ struct IdentifyConfig {
   bool zgrab2_input = false;  // the input is zgrab2's headerless ip,domain,tag,port CSV
   std::string follow_until;   // follow the input until this file exists (the scan's -m)
   bool resume = false;        // continue OUTPUT from OUTPUT.state
+  // -O: zgrab2's JSON lines (default), or the scanner's own CSV or JSON with -f fields
+  // (service, status and banner beside the scanner's: saddr, sport, timestamp_str, ...)
+  // and --output-filter in the scanner's language.
+  enum class Format { kZgrab2, kCsv, kJson } format = Format::kZgrab2;
+  std::vector<OutputField> fields = {OutputField::kSaddr, OutputField::kSport,
+                                     OutputField::kService, OutputField::kStatus,
+                                     OutputField::kBanner};
+  std::string output_filter;
   IdentifyLimits limits;
   std::string user = "nobody";  // started as root: the account it runs as once files are open
   bool no_seccomp = false;

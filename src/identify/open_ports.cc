@@ -9,12 +9,22 @@ namespace anyscan {
 
 namespace {
 
+// The next comma outside a "quoted" cell.
+size_t next_comma(std::string_view line, size_t at) {
+  bool quoted = false;
+  for (size_t i = at; i < line.size(); ++i) {
+    if (line[i] == '"') quoted = !quoted;
+    if (line[i] == ',' && !quoted) return i;
+  }
+  return std::string_view::npos;
+}
+
 std::vector<std::string_view> split_csv(std::string_view line) {
   std::vector<std::string_view> out;
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   size_t at = 0;
   while (true) {
-    const size_t comma = line.find(',', at);
+    const size_t comma = next_comma(line, at);
     std::string_view cell =
         line.substr(at, comma == std::string_view::npos ? std::string_view::npos : comma - at);
     while (!cell.empty() && cell.front() == ' ') cell.remove_prefix(1);

@@ -42,6 +42,12 @@ const std::vector<OutputFieldInfo>& output_fields() {
        "icmp-unreach: the code in words (\"port unreachable\")", "udp"},
       {OutputField::kAliased, "aliased",
        "1 if the target is in an aliased prefix (--aliased-prefixes): likely not a real host"},
+      {OutputField::kService, "service",
+       "the service anyscan-identify found (http, tls, ssh, ..., banner, unknown)", "identify"},
+      {OutputField::kStatus, "status",
+       "anyscan-identify's status in zgrab2's words (success, io-timeout, ...)", "identify"},
+      {OutputField::kBanner, "banner", "the first bytes the server sent (printable, at most 160)",
+       "identify"},
   };
   return fields;
 }

@@ -40,6 +40,10 @@ enum class OutputField {
   kIcmpUnreachStr,
   // IPv6 at scale
   kAliased,
+  // anyscan-identify
+  kService,
+  kStatus,
+  kBanner,
 };
 
 struct OutputFieldInfo {

@@ -21,6 +21,9 @@ FieldKind kind_of(OutputField field) {
     case OutputField::kTimestampStr:
     case OutputField::kData:
     case OutputField::kIcmpUnreachStr:
+    case OutputField::kService:
+    case OutputField::kStatus:
+    case OutputField::kBanner:
       return FieldKind::kString;
     default:
       return FieldKind::kNumber;
@@ -80,6 +83,9 @@ uint128_t number_of(OutputField field, const ResultRecord& r) {
 std::string string_of(OutputField field, const ResultRecord& r) {
   if (field == OutputField::kClassification)
     return std::string(classification_name(r.reply.classification));
+  if (field == OutputField::kService) return std::string(r.service);
+  if (field == OutputField::kStatus) return std::string(r.status);
+  if (field == OutputField::kBanner) return std::string(r.banner.substr(0, kBannerFieldBytes));
   if (field == OutputField::kData || field == OutputField::kIcmpUnreachStr) {
     std::string text = format_record(r, false, {field});
     return text;

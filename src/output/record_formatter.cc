@@ -103,9 +103,37 @@ char* RecordFormatter::field(char* out, const ResultRecord& r, OutputField field
       return put(out, json_ ? (r.cooldown ? "true" : "false") : (r.cooldown ? "1" : "0"));
     case OutputField::kAliased:
       return put(out, json_ ? (r.aliased ? "true" : "false") : (r.aliased ? "1" : "0"));
+    case OutputField::kService:
+    case OutputField::kStatus:
+    case OutputField::kBanner:
+      return text_field(out, field == OutputField::kService  ? r.service
+                             : field == OutputField::kStatus ? r.status
+                                                             : r.banner);
     default:
       return udp_field(out, r, field);
   }
+  return out;
+}
+
+// A text field: JSON-escaped and quoted, or a CSV cell (quoted, quotes doubled, when it holds
+// a comma, a quote or a space at either end); at most kBannerFieldBytes of it.
+char* RecordFormatter::text_field(char* out, std::string_view text) {
+  text = text.substr(0, kBannerFieldBytes);
+  if (json_) {
+    const std::string escaped = json_escape(std::string(text));
+    *out++ = '"';
+    out = put(out, escaped);
+    *out++ = '"';
+    return out;
+  }
+  const bool quote = text.find_first_of(",\"") != std::string_view::npos ||
+                     (!text.empty() && (text.front() == ' ' || text.back() == ' '));
+  if (quote) *out++ = '"';
+  for (char c : text) {
+    if (c == '"') *out++ = '"';
+    *out++ = c;
+  }
+  if (quote) *out++ = '"';
   return out;
 }
 

@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "net/reply.h"
@@ -16,7 +17,12 @@ struct ResultRecord {
   int32_t time_us = 0;
   bool cooldown = false;  // received after the last probe was sent
   bool aliased = false;   // the target is in an aliased prefix
+  // anyscan-identify's facts (empty in a scan's own results): the service, the record's
+  // status, and an excerpt of the banner (printable already).
+  std::string_view service, status, banner;
 };
+// The banner excerpt a result record carries (CSV/JSON field `banner`).
+inline constexpr size_t kBannerFieldBytes = 160;
 
 // Formats result records (a CSV line or a JSON object, each with its newline) straight
 // into the caller's buffer: no allocation per record, and the date of the receive time is
@@ -37,6 +43,7 @@ class RecordFormatter {
  private:
   char* field(char* out, const ResultRecord& record, OutputField field);
   char* udp_field(char* out, const ResultRecord& record, OutputField field);
+  char* text_field(char* out, std::string_view text);
   char* timestamp(char* out, int64_t time_s, int32_t time_us);
 
   bool json_;

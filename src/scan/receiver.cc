@@ -55,10 +55,11 @@ Result<void> Receiver::handle(const FrameView* frames, size_t count) {
     if (collector_.limit_reached.load(std::memory_order_relaxed)) continue;
     // The kernel's receive time when the engine has it, else this batch's.
     const int64_t received_ns = frames[i].received_ns;
-    ResultRecord record = received_ns > 0
-                              ? ResultRecord{reply, received_ns / 1000000000,
-                                             static_cast<int32_t>(received_ns % 1000000000 / 1000)}
-                              : ResultRecord{reply, now.tv_sec, static_cast<int32_t>(now.tv_usec)};
+    ResultRecord record;
+    record.reply = reply;
+    record.time_s = received_ns > 0 ? received_ns / 1000000000 : now.tv_sec;
+    record.time_us = received_ns > 0 ? static_cast<int32_t>(received_ns % 1000000000 / 1000)
+                                     : static_cast<int32_t>(now.tv_usec);
     record.cooldown = cooldown;
     record.aliased = plan_.is_aliased(reply.saddr);
     const bool counts = collector_.filter != nullptr ? collector_.filter->matches(record)

@@ -256,6 +256,19 @@ time.sleep(600)
     EXPECT_EQ(text_at(record, {"service"}), expect.first) << record->dump();
     EXPECT_EQ(text_at(module_of(*record), {"status"}), expect.second) << record->dump();
   }
+  // The scanner's own CSV with the stage's fields, and its filter language.
+  const pid_t csv = pair_->spawn_in_scanner(
+      {identify_binary(), "-O", "csv", "-f", "saddr,sport,service,status,banner",
+       "--output-filter", "status = io-timeout || service = banner", "-o", dir_ + "/services.csv",
+       "--read-timeout", "1500", "--target-timeout", "4000", dir_ + "/open.csv"},
+      dir_ + "/csv.out", dir_ + "/csv.err");
+  ASSERT_EQ(wait_for(csv, 30, dir_ + "/csv.out", dir_ + "/csv.err").exit_code, 0);
+  const std::set<std::string> rows = csv_rows(read_file(dir_ + "/services.csv"));
+  std::set<std::string> heads;
+  for (const std::string& row : rows) heads.insert(row.substr(0, row.find(',', row.find(',') + 1)));
+  EXPECT_EQ(heads, (std::set<std::string>{"198.18.0.2,9001", "198.18.0.2,9002", "198.18.0.2,9003"}))
+      << read_file(dir_ + "/services.csv");
+  EXPECT_EQ(read_file(dir_ + "/services.csv").rfind("saddr,sport,service,status,banner\n", 0), 0u);
   // The trickle's bytes so far (a byte a second for 4 s); the flood's first bytes, bounded.
   const std::string trickled =
       text_at(module_of(*records.find("198.18.0.2", 9002)), {"result", "banner"});

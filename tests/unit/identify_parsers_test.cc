@@ -9,6 +9,8 @@
 #include "identify/open_ports.h"
 #include "identify/service_parsers.h"
 #include "identify/tls_client.h"
+#include "output/output_filter.h"
+#include "output/record_formatter.h"
 
 namespace anyscan {
 namespace {
@@ -213,6 +215,38 @@ TEST(IdentifyState, RoundTripAndRefusal) {
   EXPECT_EQ(target->second, 8443);
   EXPECT_NE(json.find(R"("data":{"tls":{"status":"success","protocol":"tls")"), std::string::npos)
       << json;
+}
+
+TEST(IdentifyFields, ScannerFormatsAndFilterSpeakService) {
+  ResultRecord record;
+  record.reply.saddr = *parse_ip("198.18.0.2");
+  record.reply.sport = 21;
+  record.service = "ftp";
+  record.status = "success";
+  record.banner = "220 (vsFTPd 3.0.3), \"quoted\"\\r\\n";
+  const std::vector<OutputField> fields = {OutputField::kSaddr, OutputField::kSport,
+                                           OutputField::kService, OutputField::kStatus,
+                                           OutputField::kBanner};
+  EXPECT_EQ(format_record(record, false, fields),
+            R"(198.18.0.2,21,ftp,success,"220 (vsFTPd 3.0.3), ""quoted""\r\n")");
+  EXPECT_EQ(format_record(record, true, fields),
+            R"({"saddr":"198.18.0.2","sport":21,"service":"ftp","status":"success","banner":"220 (vsFTPd 3.0.3), \"quoted\"\\r\\n"})");
+  // Read back for resume: the quoted comma stays inside its cell.
+  OpenPortParser back;
+  ASSERT_TRUE(back.header(csv_header(fields), "o.csv"));
+  auto row = back.parse(format_record(record, false, fields), "o.csv", 2);
+  ASSERT_TRUE(row && *row);
+  EXPECT_EQ((*row)->port, 21);
+  auto filter = OutputFilter::parse("service = ftp && status = success");
+  ASSERT_TRUE(filter) << filter.error().message;
+  EXPECT_TRUE(filter->matches(record));
+  record.service = "http";
+  EXPECT_FALSE(filter->matches(record));
+  EXPECT_FALSE(OutputFilter::parse("service > ftp")) << "text compares with = and != only";
+  // A long banner is cut to the field's bound.
+  const std::string long_banner(1000, 'b');
+  record.banner = long_banner;
+  EXPECT_EQ(format_record(record, false, {OutputField::kBanner}).size(), kBannerFieldBytes);
 }
 
 }  // namespace
