@@ -258,9 +258,9 @@ time.sleep(600)
   }
   // The scanner's own CSV with the stage's fields, and its filter language.
   const pid_t csv = pair_->spawn_in_scanner(
-      {identify_binary(), "-O", "csv", "-f", "saddr,sport,service,status,banner",
-       "--output-filter", "status = io-timeout || service = banner", "-o", dir_ + "/services.csv",
-       "--read-timeout", "1500", "--target-timeout", "4000", dir_ + "/open.csv"},
+      {identify_binary(), "-O", "csv", "-f", "saddr,sport,service,status,banner", "--output-filter",
+       "status = io-timeout || service = banner", "-o", dir_ + "/services.csv", "--read-timeout",
+       "1500", "--target-timeout", "4000", dir_ + "/open.csv"},
       dir_ + "/csv.out", dir_ + "/csv.err");
   ASSERT_EQ(wait_for(csv, 30, dir_ + "/csv.out", dir_ + "/csv.err").exit_code, 0);
   const std::set<std::string> rows = csv_rows(read_file(dir_ + "/services.csv"));

@@ -229,8 +229,9 @@ TEST(IdentifyFields, ScannerFormatsAndFilterSpeakService) {
                                            OutputField::kBanner};
   EXPECT_EQ(format_record(record, false, fields),
             R"(198.18.0.2,21,ftp,success,"220 (vsFTPd 3.0.3), ""quoted""\r\n")");
-  EXPECT_EQ(format_record(record, true, fields),
-            R"({"saddr":"198.18.0.2","sport":21,"service":"ftp","status":"success","banner":"220 (vsFTPd 3.0.3), \"quoted\"\\r\\n"})");
+  EXPECT_EQ(
+      format_record(record, true, fields),
+      R"({"saddr":"198.18.0.2","sport":21,"service":"ftp","status":"success","banner":"220 (vsFTPd 3.0.3), \"quoted\"\\r\\n"})");
   // Read back for resume: the quoted comma stays inside its cell.
   OpenPortParser back;
   ASSERT_TRUE(back.header(csv_header(fields), "o.csv"));
