@@ -54,8 +54,10 @@ int main(int argc, char** argv) {
                       std::string(f.description).c_str());
       return 0;
     case ConfigAction::kListOutputModules:
-      std::printf("%-16s %s\n%-16s %s\n", "csv", "comma-separated values with a header (default)",
-                  "json", "JSON lines: one object per result");
+      std::printf("%-16s %s\n%-16s %s\n%-16s %s\n", "csv",
+                  "comma-separated values with a header (default)", "json",
+                  "JSON lines: one object per result", "zgrab2",
+                  "zgrab2's input CSV: ip,domain,tag,port per line, no header (sets -f)");
       return 0;
     case ConfigAction::kScan:
       break;

@@ -120,8 +120,12 @@ Result<void> apply_output_format(ScanConfig& c, std::string_view v) {
     c.output_format = OutputFormat::kCsv;
   else if (v == "json")
     c.output_format = OutputFormat::kJson;
-  else
-    return bad(v, "expected csv or json (see --list-output-modules)");
+  else if (v == "zgrab2") {  // zgrab2's input: ip,domain,tag,port, no header
+    c.output_format = OutputFormat::kCsv;
+    c.output_fields = {OutputField::kSaddr, OutputField::kEmpty, OutputField::kEmpty,
+                       OutputField::kSport};
+  } else
+    return bad(v, "expected csv, json or zgrab2 (see --list-output-modules)");
   return {};
 }
 

@@ -114,6 +114,7 @@ std::string_view icmp_unreach_name(uint8_t type, uint8_t code) {
 }
 
 std::string_view output_field_name(OutputField field) {
+  if (field == OutputField::kEmpty) return "";
   for (const auto& info : output_fields())
     if (info.field == field) return info.name;
   return "?";

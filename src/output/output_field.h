@@ -44,6 +44,9 @@ enum class OutputField {
   kService,
   kStatus,
   kBanner,
+  // An empty CSV cell (zgrab2's input format, -O zgrab2: ip,domain,tag,port); never named
+  // by -f. A field list holding one is written without a header.
+  kEmpty,
 };
 
 struct OutputFieldInfo {

@@ -1,5 +1,7 @@
 #include "output/record_formatter.h"
 
+#include <algorithm>
+
 #include <charconv>
 #include <cstdio>
 #include <cstring>
@@ -28,7 +30,13 @@ static_assert(13 * (15 + 4 + 27 + 2 + 1) + 3 < RecordFormatter::kMaxRecordBytes)
 RecordFormatter::RecordFormatter(bool json, std::vector<OutputField> fields)
     : json_(json), fields_(std::move(fields)) {}
 
-std::string RecordFormatter::header() const { return json_ ? "" : csv_header(fields_) + "\n"; }
+std::string RecordFormatter::header() const {
+  return json_ || !csv_has_header(fields_) ? "" : csv_header(fields_) + "\n";
+}
+
+bool csv_has_header(const std::vector<OutputField>& fields) {
+  return std::find(fields.begin(), fields.end(), OutputField::kEmpty) == fields.end();
+}
 
 char* RecordFormatter::timestamp(char* out, int64_t time_s, int32_t time_us) {
   if (time_s != cached_second_) {
@@ -103,6 +111,8 @@ char* RecordFormatter::field(char* out, const ResultRecord& r, OutputField field
       return put(out, json_ ? (r.cooldown ? "true" : "false") : (r.cooldown ? "1" : "0"));
     case OutputField::kAliased:
       return put(out, json_ ? (r.aliased ? "true" : "false") : (r.aliased ? "1" : "0"));
+    case OutputField::kEmpty:
+      return out;
     case OutputField::kService:
     case OutputField::kStatus:
     case OutputField::kBanner:

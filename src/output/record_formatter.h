@@ -57,6 +57,8 @@ class RecordFormatter {
 std::string format_record(const ResultRecord& record, bool json,
                           const std::vector<OutputField>& fields);
 std::string csv_header(const std::vector<OutputField>& fields);
+// Whether a CSV of these fields starts with a header line (not zgrab2's input format).
+bool csv_has_header(const std::vector<OutputField>& fields);
 // ISO 8601 UTC with microseconds: 2026-11-23T22:52:52.123456Z
 std::string format_timestamp(int64_t time_s, int32_t time_us);
 std::string json_escape(const std::string& text);

@@ -161,7 +161,9 @@ std::string scan_metadata_json(const ScanPlan& plan, const ScanConfig& config, I
   json += quoted("output_filter", config.output_filter);
   // Where the results are and how they are written: anyscan-merge reads them back.
   json += quoted("results_file", results_file_name(config));
-  json += quoted("output_format", config.output_format == OutputFormat::kJson ? "json" : "csv");
+  json += quoted("output_format", config.output_format == OutputFormat::kJson ? "json"
+                                  : csv_has_header(config.output_fields)      ? "csv"
+                                                                              : "zgrab2");
   json += plan_json(plan, config);
   if (!config.notes.empty()) json += quoted("notes", config.notes);
   // Checked to be one JSON value when parsed: placed as it is.

@@ -198,6 +198,28 @@ TEST_P(Identify, RealServersOnUsualAndUnexpectedPorts) {
   }
 }
 
+// -O zgrab2: zgrab2's input CSV (ip,,,port a line, no header) of the open ports, which
+// anyscan-identify --zgrab2-input reads as zgrab2 would.
+TEST_P(Identify, Zgrab2InputFormatOfTheOpenPorts) {
+  std::map<std::string, std::set<uint16_t>> open = {{"198.18.0.2", {22, 443, 8080}},
+                                                    {"198.18.0.3", {80}}};
+  pair_->listen_on(open);
+  const ScanRun run = scan({"-p", "22,80,443,8080,9000-9010", "-r", "0", "-c", "1", "-O", "zgrab2",
+                            "198.18.0.2-198.18.0.3"});
+  ASSERT_EQ(run.process.exit_code, 0) << run.process.err;
+  EXPECT_EQ(read_file(dir_ + "/results.csv").find("saddr"), std::string::npos) << "no header";
+  const std::set<std::string> rows = csv_rows("\n" + read_file(dir_ + "/results.csv"));
+  EXPECT_EQ(rows, (std::set<std::string>{"198.18.0.2,,,22", "198.18.0.2,,,443", "198.18.0.2,,,8080",
+                                         "198.18.0.3,,,80"}));
+  EXPECT_NE(run.metadata.find("\"output_format\":\"zgrab2\""), std::string::npos);
+  const pid_t id = pair_->spawn_in_scanner(
+      {identify_binary(), "--zgrab2-input", "--read-timeout", "200", "--target-timeout", "3000",
+       "-o", dir_ + "/services.json", dir_ + "/results.csv"},
+      dir_ + "/id.out", dir_ + "/id.err");
+  ASSERT_EQ(wait_for(id, 30, dir_ + "/id.out", dir_ + "/id.err").exit_code, 0);
+  EXPECT_EQ(read_records(dir_ + "/services.json").all.size(), 4u);
+}
+
 // Hostile servers: each gets the status zgrab2 would give, within the stage's bounds.
 TEST_P(Identify, HostileServersGetTheirStatusWithinTheBounds) {
   std::ofstream(dir_ + "/hostile.py") << R"(

@@ -49,7 +49,7 @@ TEST(ScanOptions, BadFlagValuesNameTheFlag) {
       {{"-P", "0"}, "-P/--probes '0': expected 1-255 probes per target"},
       {{"-s", "100-50"},
        "-s/--source-port '100-50': expected a port range FIRST-LAST within 1-65535"},
-      {{"-O", "xml"}, "-O/--output-format 'xml': expected csv or json (see --list-output-modules)"},
+      {{"-O", "xml"}, "-O/--output-format 'xml': expected csv, json or zgrab2 (see --list-output-modules)"},
       {{"--io-engine", "dpdk"}, "--io-engine 'dpdk': expected af_packet or af_xdp"},
       {{"--bogus"}, "unknown option --bogus (see --help)"},
       {{"-p"}, "option -p needs a value"},
