@@ -129,6 +129,11 @@ Result<void> apply_output_format(ScanConfig& c, std::string_view v) {
   return {};
 }
 
+Result<void> apply_list_of_ips(ScanConfig& c, std::string_view v) {
+  c.list_of_ips_file = std::string(v);
+  return {};
+}
+
 Result<void> apply_blocklist_file(ScanConfig& c, std::string_view v) {
   c.blocklist_file = std::string(v);
   return {};
@@ -173,10 +178,8 @@ const std::vector<OptionSpec> kOptions = {
        return {};
      }},
     {"list-of-ips", 'I', "FILE", "read targets from FILE, one per line ('#' comments)",
-     [](ScanConfig& c, std::string_view v) -> Result<void> {
-       c.list_of_ips_file = std::string(v);
-       return {};
-     }},
+     &apply_list_of_ips},
+    {"list-of-ips-file", 0, "FILE", "zmap 4.x's name for -I/--list-of-ips", &apply_list_of_ips},
     {"allowlist-file", 'w', "FILE", "scan only addresses in FILE (intersected with the targets)",
      &apply_allowlist_file},
     {"blocklist-file", 'b', "FILE",

@@ -58,7 +58,7 @@ struct ResultCollector {
 class Receiver {
  public:
   static constexpr size_t kBatch = 256;
-  static constexpr int kWaitMs = 50;     // one source: block this long for the next frame
+  static constexpr int kWaitMs = 10;     // one source: block this long for the next frame
   static constexpr int kIdleWaitMs = 1;  // several: all empty, wait this long on the first
 
   Receiver(const ScanPlan& plan, const ProbeModule& module, std::vector<PacketSource*> sources,

@@ -226,8 +226,10 @@ Result<void> plan_targets(const ScanConfig& config, ScanPlan& plan) {
   if (config.max_targets_ppm != 0) {  // -n P%: of this shard's targets, at least one
     const uint64_t mine =
         shard_slice(plan.target_count(), config.shard, config.shards, UINT64_MAX).count;
-    const uint64_t ppm = config.max_targets_ppm;  // rounded up, without overflow
-    limit = std::max<uint64_t>(1, mine / 1000000 * ppm + (mine % 1000000 * ppm + 999999) / 1000000);
+    // Rounded down as zmap does (0.0001% of 2^32 is 4294), without overflow; where that is
+    // none, one (zmap's 0 would mean no limit at all).
+    const uint64_t ppm = config.max_targets_ppm;
+    limit = std::max<uint64_t>(1, mine / 1000000 * ppm + mine % 1000000 * ppm / 1000000);
   }
   plan.slice = shard_slice(plan.target_count(), config.shard, config.shards, limit);
   plan.max_targets = limit == UINT64_MAX ? 0 : limit;

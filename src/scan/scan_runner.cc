@@ -1,5 +1,7 @@
 #include "scan/scan_runner.h"
 
+#include <sys/syscall.h>
+
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -120,6 +122,9 @@ void ScanRunner::start_senders() {
                     limiter_, clock_, stop_sending_, counters_.sender(t));
       result = sender.run();
       if (!result) stop_sending_.store(true);
+      // Wakes the control loop at once (SIGUSR1, waited for there, blocked everywhere): the
+      // last sender's end starts the cooldown without waiting for a tick.
+      ::syscall(SYS_tgkill, ::getpid(), control_tid_, SIGUSR1);
     });
   }
 }
@@ -181,15 +186,28 @@ bool ScanRunner::on_signal(int signal) {
   return true;
 }
 
+// How long the control loop may sleep: a tick, or less when a deadline (the next status
+// line, -t, the cooldown's end) comes sooner, so none of them waits for a tick.
+timespec ScanRunner::control_wait(uint64_t now, uint64_t next_status_ns) const {
+  uint64_t until = std::min<uint64_t>(now + kControlTickNs, next_status_ns);
+  if (phase_ == ScanPhase::kSending && config_.max_runtime_s != 0 && !stop_sending_.load())
+    until = std::min(until, summary_.start_ns + config_.max_runtime_s * kSecondNs);
+  if (phase_ == ScanPhase::kCooldown) until = std::min(until, cooldown_end_ns_);
+  const uint64_t wait = until > now ? until - now : 0;
+  return timespec{static_cast<time_t>(wait / kSecondNs), static_cast<long>(wait % kSecondNs)};
+}
+
 void ScanRunner::control(const sigset_t& signals) {
   uint64_t next_status_ns = summary_.start_ns + kSecondNs;
+  uint64_t now = clock_.now_ns();
   while (true) {
-    timespec wait{0, kControlTickNs};
+    const timespec wait = control_wait(now, next_status_ns);
     siginfo_t info{};
-    const int signal = ::sigtimedwait(&signals, &info, &wait);
-    const uint64_t now = clock_.now_ns();
+    const int signal =
+        wait.tv_sec == 0 && wait.tv_nsec == 0 ? 0 : ::sigtimedwait(&signals, &info, &wait);
+    now = clock_.now_ns();
     if (checkpoint_) sample_low_water(now);  // every tick: a resume loses at most 100 ms more
-    if (signal > 0 && !on_signal(signal)) return;
+    if (signal > 0 && signal != SIGUSR1 && !on_signal(signal)) return;
     if (phase_ == ScanPhase::kSending) {
       if (config_.max_runtime_s != 0 &&
           now - summary_.start_ns >= config_.max_runtime_s * kSecondNs && !stop_sending_.load()) {
@@ -236,7 +254,9 @@ RunSummary ScanRunner::run() {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGUSR1);  // a sender's end (start_senders)
   pthread_sigmask(SIG_BLOCK, &signals, &previous);
+  control_tid_ = static_cast<pid_t>(::syscall(SYS_gettid));
 
   summary_.start_ns = clock_.now_ns();
   summary_.start_time = now_iso();

@@ -88,6 +88,7 @@ class ScanRunner {
   void start_senders();
   // The control loop; returns when the scan is over (or a second signal came).
   void control(const sigset_t& signals);
+  timespec control_wait(uint64_t now, uint64_t next_status_ns) const;
   bool on_signal(int signal);                       // false: leave the loop at once
   bool within_send_failures(const Totals& totals);  // false: the scan ends
   void stop_and_join();
@@ -125,6 +126,7 @@ class ScanRunner {
   ScanPhase phase_ = ScanPhase::kSending;
   uint64_t cooldown_end_ns_ = 0;
   int signals_seen_ = 0;
+  pid_t control_tid_ = 0;  // the thread in control(): senders wake it when they end
   RunSummary summary_;
 };
 

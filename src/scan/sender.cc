@@ -75,7 +75,18 @@ Result<void> Sender::run() {
       }
     }
     if (n == 0) break;
-    if (!limiter_.unlimited()) clock_.sleep_until_ns(limiter_.claim(n));
+    if (!limiter_.unlimited()) {
+      // In slices, so that a stop (-t, a signal) is seen within 10 ms even at a low rate;
+      // the batch is then not sent (its targets stay pending for a resume).
+      constexpr uint64_t kSliceNs = 10 * 1000 * 1000;
+      const uint64_t due = limiter_.claim(n);
+      for (uint64_t now = clock_.now_ns(); now + kSliceNs < due; now = clock_.now_ns()) {
+        if (stop_.load(std::memory_order_relaxed)) break;
+        clock_.sleep_until_ns(now + kSliceNs);
+      }
+      if (stop_.load(std::memory_order_relaxed)) break;
+      clock_.sleep_until_ns(due);
+    }
 
     uint32_t done = 0;
     while (done < n) {

@@ -130,6 +130,36 @@ TEST(Cli, ProbesAndMaxTargets) {
   CliRun n = run(kDry + "-n 5 -T 2 -p 80,81 198.18.0.0/28");
   ASSERT_EQ(n.exit_code, 0) << n.err;
   EXPECT_EQ(frame_lines(n.out).size(), 5u);
+  // -n P% rounds down as zmap does: 0.0001% of 131,072 x 100 = 13.1 targets is 13; a share
+  // below one target is still one.
+  CliRun percent = run(kDry + "-n 0.0001% -p 1-100 198.18.0.0/15");
+  ASSERT_EQ(percent.exit_code, 0) << percent.err;
+  EXPECT_EQ(frame_lines(percent.out).size(), 13u);
+  CliRun tiny = run(kDry + "-n 0.0001% -p 80 198.18.0.0/28");
+  ASSERT_EQ(tiny.exit_code, 0) << tiny.err;
+  EXPECT_EQ(frame_lines(tiny.out).size(), 1u);
+  // zmap 4.x's name for -I.
+  const std::string two = temp_dir() + "/two-targets.txt";
+  std::ofstream(two) << "198.18.0.1\n198.18.0.7\n";
+  CliRun listed = run(kDry + "-p 80 --list-of-ips-file " + two);
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_EQ(frame_lines(listed.out).size(), 2u);
+}
+
+// No fixed tail: a dry run exits as soon as its frames are written, and -t N ends within
+// 50 ms of N seconds even at a rate of a probe every 100 ms (wall time of the whole process,
+// with room for its start under a sanitizer).
+TEST(Cli, NoFixedTailAndMaxRuntimeIsKept) {
+  auto wall = [](const std::string& args) {
+    const auto start = std::chrono::steady_clock::now();
+    const CliRun r = run(args + " > /dev/null");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+  EXPECT_LT(wall(kDry + "-p 80 198.18.0.0/30"), 0.15);
+  const double one = wall(kDry + "-r 10 -t 1 -p 80 198.18.0.0/24");
+  EXPECT_GE(one, 1.0);
+  EXPECT_LT(one, 1.05 + 0.1);
 }
 
 TEST(Cli, IcmpModuleAndPcapOutput) {
