@@ -100,6 +100,12 @@ std::string quoted(const std::string& key, const std::string& value) {
 
 }  // namespace
 
+// -O as the user named it.
+static const char* output_format_name(const ScanConfig& config) {
+  if (config.output_format == OutputFormat::kJson) return "json";
+  return csv_has_header(config.output_fields) ? "csv" : "zgrab2";
+}
+
 // --detect-aliases: its parameters, what it probed and found ("" without it).
 static std::string alias_detection_json(const ScanPlan& plan, const ScanConfig& config) {
   std::string json;
@@ -161,9 +167,7 @@ std::string scan_metadata_json(const ScanPlan& plan, const ScanConfig& config, I
   json += quoted("output_filter", config.output_filter);
   // Where the results are and how they are written: anyscan-merge reads them back.
   json += quoted("results_file", results_file_name(config));
-  json += quoted("output_format", config.output_format == OutputFormat::kJson ? "json"
-                                  : csv_has_header(config.output_fields)      ? "csv"
-                                                                              : "zgrab2");
+  json += quoted("output_format", output_format_name(config));
   json += plan_json(plan, config);
   if (!config.notes.empty()) json += quoted("notes", config.notes);
   // Checked to be one JSON value when parsed: placed as it is.

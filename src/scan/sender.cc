@@ -34,6 +34,20 @@ uint64_t Sender::target_index(uint64_t k, uint64_t end) {
   return indices_[next_index_++];
 }
 
+bool Sender::wait_for_slots(uint32_t n) {
+  // In slices, so that a stop (-t, a signal) is seen within 10 ms even at a low rate; the
+  // batch is then not sent (its targets stay pending for a resume).
+  constexpr uint64_t kSliceNs = 10 * 1000 * 1000;
+  const uint64_t due = limiter_.claim(n);
+  for (uint64_t now = clock_.now_ns(); now + kSliceNs < due; now = clock_.now_ns()) {
+    if (stop_.load(std::memory_order_relaxed)) return false;
+    clock_.sleep_until_ns(now + kSliceNs);
+  }
+  if (stop_.load(std::memory_order_relaxed)) return false;
+  clock_.sleep_until_ns(due);
+  return true;
+}
+
 Result<void> Sender::run() {
   std::array<ProbeTarget, kMaxBatch> batch;
   const uint32_t batch_frames = limiter_.batch_size(kMaxBatch);
@@ -75,18 +89,7 @@ Result<void> Sender::run() {
       }
     }
     if (n == 0) break;
-    if (!limiter_.unlimited()) {
-      // In slices, so that a stop (-t, a signal) is seen within 10 ms even at a low rate;
-      // the batch is then not sent (its targets stay pending for a resume).
-      constexpr uint64_t kSliceNs = 10 * 1000 * 1000;
-      const uint64_t due = limiter_.claim(n);
-      for (uint64_t now = clock_.now_ns(); now + kSliceNs < due; now = clock_.now_ns()) {
-        if (stop_.load(std::memory_order_relaxed)) break;
-        clock_.sleep_until_ns(now + kSliceNs);
-      }
-      if (stop_.load(std::memory_order_relaxed)) break;
-      clock_.sleep_until_ns(due);
-    }
+    if (!limiter_.unlimited() && !wait_for_slots(n)) break;
 
     uint32_t done = 0;
     while (done < n) {

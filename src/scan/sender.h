@@ -87,6 +87,8 @@ class Sender {
   // The permutation's element for target k of the chunk [k, end): computed a batch at a
   // time (IndexPermutation::at_many), kept until the chunk's targets use them.
   uint64_t target_index(uint64_t k, uint64_t end);
+  // Sleeps until the rate allows `n` more frames; false when the scan stopped meanwhile.
+  bool wait_for_slots(uint32_t n);
   std::array<uint64_t, IndexPermutation::kManyAtOnce> positions_{}, indices_{};
   size_t next_index_ = 0, ready_ = 0;
 
