@@ -156,10 +156,13 @@ TEST(Cli, NoFixedTailAndMaxRuntimeIsKept) {
     EXPECT_EQ(r.exit_code, 0) << r.err;
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   };
-  EXPECT_LT(wall(kDry + "-p 80 198.18.0.0/30"), 0.15);
-  const double one = wall(kDry + "-r 10 -t 1 -p 80 198.18.0.0/24");
+  // The best of a few runs: a loaded machine may delay a process's start, never shorten it.
+  double dry = 1e9, one = 1e9;
+  for (int i = 0; i < 3; ++i) dry = std::min(dry, wall(kDry + "-p 80 198.18.0.0/30"));
+  for (int i = 0; i < 2; ++i) one = std::min(one, wall(kDry + "-r 10 -t 1 -p 80 198.18.0.0/24"));
+  EXPECT_LT(dry, 0.15) << "was 0.20 s with a fixed tail";
   EXPECT_GE(one, 1.0);
-  EXPECT_LT(one, 1.05 + 0.1);
+  EXPECT_LT(one, 1.05 + 0.1) << "was 1.20 s";
 }
 
 TEST(Cli, IcmpModuleAndPcapOutput) {
