@@ -795,14 +795,17 @@ void Identifier::poll(int timeout_ms, std::vector<ServiceRecord>& done) {
   const int n = ::epoll_wait(epoll_.get(), events, 256, wait_ms);
   now = now_ns();
   for (int i = 0; i < n; ++i) {
-    auto it = jobs_.find(events[i].data.u64);
+    // Copies: epoll_event is packed on x86-64, its fields are not aligned for a reference.
+    const uint64_t id = events[i].data.u64;
+    const uint32_t ready = events[i].events;
+    auto it = jobs_.find(id);
     if (it == jobs_.end() || !it->second->fd.valid()) continue;
     Job& job = *it->second;
-    if (events[i].events & EPOLLOUT) {
+    if (ready & EPOLLOUT) {
       on_writable(job, now);
-      if (jobs_.find(events[i].data.u64) == jobs_.end() || !job.fd.valid()) continue;
+      if (jobs_.find(id) == jobs_.end() || !job.fd.valid()) continue;
     }
-    if (events[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+    if (ready & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
       if (job.connecting) {
         on_writable(job, now);  // the error is the connect's
         continue;

@@ -150,12 +150,16 @@ Result<Files> open_files(const IdentifyConfig& config) {
   if (config.resume) {
     if (config.input == "-")
       return make_error(ExitCode::kUsage, "--resume needs a input file, not -");
-    auto text = read_whole(state_path);
+    // Missing or empty (killed before the first state): from the start, skipping every
+    // record the output already holds.
+    auto text = ::access(state_path.c_str(), F_OK) == 0 ? read_whole(state_path)
+                                                        : Result<std::string>(std::string());
     if (!text) return tl::unexpected(text.error());
     auto parsed = parse_identify_state(*text, state_path);
     if (!parsed) return tl::unexpected(parsed.error());
     state = *parsed;
-    auto written = read_whole(config.output);
+    auto written = ::access(config.output.c_str(), F_OK) == 0 ? read_whole(config.output)
+                                                              : Result<std::string>(std::string());
     if (!written) return tl::unexpected(written.error());
     if (written->size() < state.output_offset)
       return make_error(ExitCode::kDataErr,

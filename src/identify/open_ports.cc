@@ -130,6 +130,8 @@ std::string identify_state_text(const IdentifyState& state) {
 
 Result<IdentifyState> parse_identify_state(std::string_view text, const std::string& path) {
   IdentifyState state;
+  // Empty: killed before its first state; every record in the output is read back.
+  if (text.empty()) return state;
   constexpr std::string_view kIn = "input_offset=", kOut = " output_offset=";
   auto fail = [&] {
     return make_error(ExitCode::kDataErr,

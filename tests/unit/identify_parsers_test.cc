@@ -200,6 +200,9 @@ TEST(IdentifyState, RoundTripAndRefusal) {
   ASSERT_TRUE(back);
   EXPECT_EQ(back->input_offset, state.input_offset);
   EXPECT_EQ(back->output_offset, state.output_offset);
+  auto empty = parse_identify_state("", "o.state");
+  ASSERT_TRUE(empty) << "killed before the first state: from the start";
+  EXPECT_EQ(empty->input_offset, 0u);
   auto bad = parse_identify_state("input_offset=x", "o.state");
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().code, ExitCode::kDataErr);
