@@ -124,6 +124,8 @@ Result<void> apply_output_format(ScanConfig& c, std::string_view v) {
     c.output_format = OutputFormat::kCsv;
     c.output_fields = {OutputField::kSaddr, OutputField::kEmpty, OutputField::kEmpty,
                        OutputField::kSport};
+    // The open ports only, unless a --output-filter (given after -O) says otherwise.
+    if (c.output_filter.empty()) c.output_filter = "success = 1";
   } else
     return bad(v, "expected csv, json or zgrab2 (see --list-output-modules)");
   return {};
