@@ -103,7 +103,7 @@ struct ScanConfig {
   uint32_t xdp_queues = 0;  // 0 = all
 
   bool dryrun = false;
-  DryrunFormat dryrun_format = DryrunFormat::kText;
+  DryrunFormat dryrun_format = DryrunFormat::kZmap;
 
   // After setup (anyscan(8), SECURITY): as root, the account the scan continues as; and
   // whether its system-call filter is installed (--no-seccomp: only for debugging).

@@ -451,17 +451,19 @@ const std::vector<OptionSpec> kOptions = {
     {"dryrun", 'd', nullptr, "build every frame but send nothing; print the frames to stdout",
      [](ScanConfig& c, std::string_view v) { return set_flag(c.dryrun, v); }},
     {"dryrun-format", 0, "FORMAT",
-     "text (default: summary + hex per frame), pcap (binary, for tcpdump -r -) or targets "
-     "(one ADDRESS,PORT line per probe)",
+     "zmap (default: zmap 4.x's block per probe), text (summary + hex per frame), pcap "
+     "(binary, for tcpdump -r -) or targets (one ADDRESS,PORT line per probe)",
      [](ScanConfig& c, std::string_view v) -> Result<void> {
-       if (v == "text")
+       if (v == "zmap")
+         c.dryrun_format = DryrunFormat::kZmap;
+       else if (v == "text")
          c.dryrun_format = DryrunFormat::kText;
        else if (v == "pcap")
          c.dryrun_format = DryrunFormat::kPcap;
        else if (v == "targets")
          c.dryrun_format = DryrunFormat::kTargets;
        else
-         return bad(v, "expected text, pcap or targets");
+         return bad(v, "expected zmap, text, pcap or targets");
        return {};
      }},
     {"notes", 0, "TEXT", "a note stored in the metadata (\"notes\")",

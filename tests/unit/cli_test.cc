@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <map>
+#include <regex>
 
 #include <sys/wait.h>
 #include <unistd.h>
@@ -31,8 +33,8 @@ CliRun run(const std::string& args) {
 
 // Everything a dry run needs given on the command line: no interface, no root.
 const std::string kDry =
-    "--dryrun -q -c 0 -i veth-none -S 198.18.0.1 -G 02:00:00:00:00:02 --source-mac "
-    "02:00:00:00:00:01 -b /dev/null ";
+    "--dryrun --dryrun-format text -q -c 0 -i veth-none -S 198.18.0.1 -G 02:00:00:00:00:02 "
+    "--source-mac 02:00:00:00:00:01 -b /dev/null ";
 
 std::vector<std::string> frame_lines(const std::string& out) {
   std::vector<std::string> lines;
@@ -98,7 +100,8 @@ TEST(Cli, BlocklistedAddressesCostNoProbes) {
 TEST(Cli, DryRunSkipsTheCooldown) {
   const auto started = std::chrono::steady_clock::now();
   CliRun r =
-      run("--dryrun -q -b /dev/null -i veth-none -S 198.18.0.1 -G 02:00:00:00:00:02 "
+      run("--dryrun --dryrun-format text -q -b /dev/null -i veth-none -S 198.18.0.1 -G "
+          "02:00:00:00:00:02 "
           "--source-mac 02:00:00:00:00:01 -p 80 198.18.0.0/30");
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(frame_lines(r.out).size(), 4u);
@@ -163,6 +166,113 @@ TEST(Cli, NoFixedTailAndMaxRuntimeIsKept) {
   EXPECT_LT(dry, 0.15) << "was 0.20 s with a fixed tail";
   EXPECT_GE(one, 1.0);
   EXPECT_LT(one, 1.05 + 0.1) << "was 1.20 s";
+}
+
+// The default dry-run output is zmap 4.x's block per probe. Parsed back by a reader written
+// here from zmap's format (module block, "ip { saddr | daddr | checksum }", "eth { shost |
+// dhost }", 54 dashes), every value equals the same frame's bytes (the text format's hex,
+// same seed, one sender thread): ports, sequence number, ICMP type/code/id/seq and every
+// checksum printed as zmap's "%#04X".
+struct ZmapBlock {
+  std::map<std::string, std::map<std::string, std::string>> parts;  // "tcp" -> {"source": ..}
+};
+
+std::vector<ZmapBlock> parse_zmap_blocks(const std::string& out) {
+  static const std::regex part(R"(^(\w+) \{ (.*) \}$)");
+  std::vector<ZmapBlock> blocks(1);
+  std::istringstream in(out);
+  for (std::string line; std::getline(in, line);) {
+    if (line == std::string(54, '-')) {
+      blocks.emplace_back();
+      continue;
+    }
+    std::smatch m;
+    if (!std::regex_match(line, m, part)) {
+      ADD_FAILURE() << "not a zmap block line: " << line;
+      continue;
+    }
+    std::map<std::string, std::string>& fields = blocks.back().parts[m[1]];
+    const std::string body = m[2];
+    for (size_t at = 0; at < body.size();) {
+      const size_t bar = body.find(" | ", at);
+      const std::string item =
+          body.substr(at, bar == std::string::npos ? std::string::npos : bar - at);
+      const size_t colon = item.find(": ");
+      fields[item.substr(0, colon)] = item.substr(colon + 2);
+      at = bar == std::string::npos ? body.size() : bar + 3;
+    }
+  }
+  if (blocks.back().parts.empty()) blocks.pop_back();
+  return blocks;
+}
+
+std::vector<uint8_t> hex_of(const std::string& line) {
+  const std::string hex = line.substr(line.find("hex=") + 4);
+  std::vector<uint8_t> bytes;
+  for (size_t i = 0; i + 1 < hex.size(); i += 2)
+    bytes.push_back(static_cast<uint8_t>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+  return bytes;
+}
+
+std::string zmap_hex(unsigned value) {  // printf("%#04X")
+  char text[16];
+  std::snprintf(text, sizeof text, "%#04X", value);
+  return text;
+}
+
+TEST(Cli, DryRunPrintsZmapBlocksByDefault) {
+  const std::string common =
+      "--dryrun -q -c 0 -T 1 -e 7 -i veth-none -S 198.18.0.1 -G 02:00:00:00:00:02 --source-mac "
+      "02:00:00:00:00:01 -b /dev/null ";
+  const std::pair<std::string, std::string> modules[] = {
+      {"tcp", "-p 80,443 198.18.0.0/30"},
+      {"udp", "-M udp -p 53,161 198.18.0.0/30"},
+      {"icmp", "-M icmp_echoscan 198.18.0.0/30"},
+  };
+  for (const auto& [proto, args] : modules) {
+    SCOPED_TRACE(proto);
+    const CliRun zmap = run(common + args);
+    const CliRun text = run(common + "--dryrun-format text " + args);
+    ASSERT_EQ(zmap.exit_code, 0) << zmap.err;
+    const auto blocks = parse_zmap_blocks(zmap.out);
+    std::vector<std::string> frames;  // every text line (udp ones included)
+    std::istringstream lines(text.out);
+    for (std::string line; std::getline(lines, line);)
+      if (line.find(" hex=") != std::string::npos) frames.push_back(line);
+    ASSERT_EQ(blocks.size(), frames.size());
+    ASSERT_FALSE(blocks.empty());
+    for (size_t i = 0; i < blocks.size(); ++i) {
+      const auto& b = blocks[i].parts;
+      const std::vector<uint8_t> f = hex_of(frames[i]);
+      ASSERT_GE(f.size(), 42u);
+      auto be16 = [&](size_t at) { return static_cast<unsigned>(f[at] << 8 | f[at + 1]); };
+      ASSERT_EQ(b.size(), 3u) << "module, ip and eth";
+      char ip[32];
+      std::snprintf(ip, sizeof ip, "%u.%u.%u.%u", f[30], f[31], f[32], f[33]);
+      EXPECT_EQ(b.at("ip").at("daddr"), ip);
+      EXPECT_EQ(b.at("ip").at("saddr"), "198.18.0.1");
+      EXPECT_EQ(b.at("ip").at("checksum"), zmap_hex(be16(24)));
+      EXPECT_EQ(b.at("eth").at("shost"), "02:00:00:00:00:01");
+      EXPECT_EQ(b.at("eth").at("dhost"), "02:00:00:00:00:02");
+      const auto& l4 = b.at(proto);
+      if (proto == "tcp") {
+        EXPECT_EQ(l4.at("source"), std::to_string(be16(34)));
+        EXPECT_EQ(l4.at("dest"), std::to_string(be16(36)));
+        EXPECT_EQ(l4.at("seq"), std::to_string(static_cast<uint32_t>(be16(38)) << 16 | be16(40)));
+        EXPECT_EQ(l4.at("checksum"), zmap_hex(be16(50)));
+      } else if (proto == "udp") {
+        EXPECT_EQ(l4.at("dest"), std::to_string(be16(36)));
+        EXPECT_EQ(l4.at("checksum"), zmap_hex(be16(40)));
+      } else {
+        EXPECT_EQ(l4.at("type"), "8");
+        EXPECT_EQ(l4.at("code"), "0");
+        EXPECT_EQ(l4.at("checksum"), zmap_hex(be16(36)));
+        EXPECT_EQ(l4.at("id"), std::to_string(be16(38)));
+        EXPECT_EQ(l4.at("seq"), std::to_string(be16(40)));
+      }
+    }
+  }
+  EXPECT_EQ(zmap_hex(0x1a2b), "0X1A2B");
 }
 
 TEST(Cli, IcmpModuleAndPcapOutput) {

@@ -17,7 +17,7 @@ from scapy.layers.inet6 import IPv6, ICMPv6EchoRequest  # noqa: E402
 from scapy.layers.dns import DNS  # noqa: E402
 from scapy.layers.l2 import Ether  # noqa: E402
 
-COMMON = ["--dryrun", "-q", "-b", "/dev/null", "-i", "lo", "--source-mac", "02:00:00:00:00:01",
+COMMON = ["--dryrun", "--dryrun-format", "text", "-q", "-b", "/dev/null", "-i", "lo", "--source-mac", "02:00:00:00:00:01",
           "-G", "02:00:00:00:00:02", "-S", "2001:2::1,198.18.0.1", "-e", "7", "--probe-ttl", "61"]
 TARGETS6 = ["2001:2::2", "2001:2:0:ffff::1", "2001:2::a:b:c"]
 PORTS = [22, 80, 443, 65535]

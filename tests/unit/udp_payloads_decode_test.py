@@ -37,7 +37,7 @@ def ones_sum(data):
 
 def frames(binary):
     run = subprocess.run(
-        [binary, "--dryrun", "-q", "-M", "udp", "-p", ",".join(map(str, PORTS)), "-b",
+        [binary, "--dryrun", "--dryrun-format", "text", "-q", "-M", "udp", "-p", ",".join(map(str, PORTS)), "-b",
          "/dev/null", "-i", "lo", "--source-mac", "02:00:00:00:00:01", "-G",
          "02:00:00:00:00:02", "-S", "198.18.0.1", "-e", "7"] + TARGETS,
         capture_output=True, text=True, timeout=60, check=False)

@@ -48,6 +48,11 @@ Result<void> DryrunEngine::Writer::write(const FrameSlot* slots, size_t count) {
       std::fwrite(line, 1, n, out_);
       continue;
     }
+    if (format_ == DryrunFormat::kZmap) {
+      const std::string block = zmap_block(slots[i].data, slots[i].length);
+      std::fwrite(block.data(), 1, block.size(), out_);
+      continue;
+    }
     if (format_ == DryrunFormat::kPcap) {
       const uint32_t record[4] = {static_cast<uint32_t>(now.tv_sec),
                                   static_cast<uint32_t>(now.tv_usec), slots[i].length,
@@ -63,6 +68,58 @@ Result<void> DryrunEngine::Writer::write(const FrameSlot* slots, size_t count) {
   if (std::ferror(out_))
     return make_error(ExitCode::kIoErr, errno_message("writing dry-run frames", errno));
   return {};
+}
+
+std::string DryrunEngine::zmap_block(const uint8_t* f, size_t length) {
+  using namespace frame;
+  char line[256];
+  std::string out;
+  IpFrame ip;
+  if (parse_ip_frame(f, length, &ip) != FrameStatus::kOk) {
+    out = "non-ip { length: " + std::to_string(length) + " }\n";
+  } else {
+    const uint8_t* l4 = f + ip.l4_offset;
+    // The transport block, as zmap's modules print it (checksums as "%#04X" of the host-order
+    // value: 0X1A2B).
+    if (ip.protocol == kProtoTcp && ip.l4_bytes >= kTcpMinHeaderBytes) {
+      std::snprintf(line, sizeof line,
+                    "tcp { source: %u | dest: %u | seq: %u | checksum: %#04X }\n",
+                    load_be16(l4 + kTcpSrcPort), load_be16(l4 + kTcpDstPort),
+                    load_be32(l4 + kTcpSeq), load_be16(l4 + kTcpChecksum));
+    } else if (ip.protocol == kProtoUdp && ip.l4_bytes >= 8) {
+      std::snprintf(line, sizeof line, "udp { source: %u | dest: %u | checksum: %#04X }\n",
+                    load_be16(l4), load_be16(l4 + 2), load_be16(l4 + 6));
+    } else if ((ip.protocol == kProtoIcmp || ip.protocol == kProtoIcmpv6) &&
+               ip.l4_bytes >= kIcmpHeaderBytes) {
+      std::snprintf(line, sizeof line,
+                    "icmp { type: %u | code: %u | checksum: %#04X | id: %u | seq: %u }\n",
+                    l4[kIcmpType], l4[kIcmpCode], load_be16(l4 + kIcmpChecksum),
+                    load_be16(l4 + kIcmpId), load_be16(l4 + kIcmpSeq));
+    } else {
+      std::snprintf(line, sizeof line, "proto { number: %u }\n", ip.protocol);
+    }
+    out = line;
+    char src[kIpTextBytes], dst[kIpTextBytes];
+    src[format_ip(ip.saddr, src)] = '\0';
+    dst[format_ip(ip.daddr, dst)] = '\0';
+    if (ip.family == IpFamily::kIpv4) {
+      std::snprintf(line, sizeof line, "ip { saddr: %s | daddr: %s | checksum: %#04X }\n", src, dst,
+                    load_be16(f + kIpChecksum));
+    } else {  // zmap 4.x has no IPv6: the same shape, with what IPv6 has instead of a checksum
+      std::snprintf(line, sizeof line, "ipv6 { saddr: %s | daddr: %s | hop_limit: %u }\n", src, dst,
+                    ip.ttl);
+    }
+    out += line;
+  }
+  if (length >= kEthHeaderBytes) {
+    std::snprintf(line, sizeof line,
+                  "eth { shost: %02x:%02x:%02x:%02x:%02x:%02x | dhost: "
+                  "%02x:%02x:%02x:%02x:%02x:%02x }\n",
+                  f[6], f[7], f[8], f[9], f[10], f[11], f[0], f[1], f[2], f[3], f[4], f[5]);
+    out += line;
+  }
+  out += "------------------------------------------------------\n";
+  return out;
 }
 
 std::string DryrunEngine::describe(const uint8_t* f, size_t length) {

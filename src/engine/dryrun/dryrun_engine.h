@@ -13,7 +13,9 @@ namespace anyscan {
 // text: a summary and the hex of each frame; pcap: the frames for tcpdump; targets: one
 // "ADDRESS,PORT" line per frame (what would be probed; PORT 0 for ICMP), compact enough for
 // millions of probes.
-enum class DryrunFormat { kText, kPcap, kTargets };
+// kZmap (default): zmap 4.x's block per probe ("tcp { source: .. }", "ip { .. }",
+// "eth { .. }", 54 dashes); kText: anyscan's summary + hex line; kPcap; kTargets.
+enum class DryrunFormat { kZmap, kText, kPcap, kTargets };
 
 // Writes every frame a scan would send, instead of sending it: one readable line per
 // frame (summary + full hex), or a pcap stream (LINKTYPE_ETHERNET) that tcpdump and
@@ -30,6 +32,8 @@ class DryrunEngine final : public IoEngine {
 
   // Readable one-line rendering of a frame; exposed for tests.
   static std::string describe(const uint8_t* frame, size_t length);
+  // zmap 4.x's block for one frame (its probe modules' print_packet), newline-terminated.
+  static std::string zmap_block(const uint8_t* frame, size_t length);
 
  private:
   class Writer {
