@@ -59,19 +59,71 @@ TEST(ManPage, SecurityListsExactlyTheFiltersSystemCalls) {
 // Every option of zmap 2.1 and 4.x: anyscan has it (--help lists it), or anyscan(8),
 // DIFFERENCES FROM ZMAP, names it and the scanner refuses it saying it is zmap's.
 TEST(ManPage, EveryZmapOptionIsSupportedOrADocumentedDifference) {
-  const char* const zmap_options[] = {
-      "target-ports", "output-file", "blocklist-file", "allowlist-file", "list-of-ips", "rate",
-      "bandwidth", "batch", "max-targets", "max-results", "max-runtime", "cooldown-time", "seed",
-      "retries", "dryrun", "fast-dryrun", "shards", "shard", "source-port", "source-ip",
-      "gateway-mac", "source-mac", "interface", "iplayer", "netmap-wait-ping", "probe-module",
-      "probe-args", "probe-ttl", "list-probe-modules", "output-fields", "output-module",
-      "output-args", "output-filter", "list-output-modules", "list-output-fields", "no-header-row",
-      "verbosity", "log-file", "log-directory", "metadata-file", "status-updates-file", "quiet",
-      "disable-syslog", "notes", "user-metadata", "sender-threads", "config", "probes",
-      "max-sendto-failures", "min-hitrate", "cores", "ignore-blocklist-errors",
-      "validate-source-port", "dedup-method", "dedup-window-size", "help", "version",
-      // zmap 2.1
-      "blacklist-file", "whitelist-file", "ignore-invalid-hosts", "summary", "vpn"};
+  // zmap 4.x's option list (src/zopt.ggo.in upstream): long name and short letter (0: none).
+  const std::pair<const char*, char> zmap_options[] = {{"target-ports", 'p'},
+                                                       {"output-file", 'o'},
+                                                       {"blocklist-file", 'b'},
+                                                       {"allowlist-file", 'w'},
+                                                       {"list-of-ips-file", 'I'},
+                                                       {"rate", 'r'},
+                                                       {"bandwidth", 'B'},
+                                                       {"batch", 0},
+                                                       {"max-targets", 'n'},
+                                                       {"max-runtime", 't'},
+                                                       {"max-results", 'N'},
+                                                       {"probes", 'P'},
+                                                       {"cooldown-time", 'c'},
+                                                       {"seed", 'e'},
+                                                       {"retries", 0},
+                                                       {"dryrun", 'd'},
+                                                       {"fast-dryrun", 0},
+                                                       {"shards", 0},
+                                                       {"shard", 0},
+                                                       {"source-port", 's'},
+                                                       {"validate-source-port", 0},
+                                                       {"source-ip", 'S'},
+                                                       {"gateway-mac", 'G'},
+                                                       {"source-mac", 0},
+                                                       {"interface", 'i'},
+                                                       {"iplayer", 'X'},
+                                                       {"netmap-wait-ping", 0},
+                                                       {"probe-module", 'M'},
+                                                       {"probe-args", 0},
+                                                       {"probe-ttl", 0},
+                                                       {"list-probe-modules", 0},
+                                                       {"output-fields", 'f'},
+                                                       {"output-module", 'O'},
+                                                       {"output-args", 0},
+                                                       {"output-filter", 0},
+                                                       {"list-output-modules", 0},
+                                                       {"list-output-fields", 0},
+                                                       {"no-header-row", 0},
+                                                       {"dedup-method", 0},
+                                                       {"dedup-window-size", 0},
+                                                       {"verbosity", 'v'},
+                                                       {"log-file", 'l'},
+                                                       {"log-directory", 'L'},
+                                                       {"metadata-file", 'm'},
+                                                       {"status-updates-file", 'u'},
+                                                       {"quiet", 'q'},
+                                                       {"disable-syslog", 0},
+                                                       {"notes", 0},
+                                                       {"user-metadata", 0},
+                                                       {"config", 'C'},
+                                                       {"max-sendto-failures", 0},
+                                                       {"min-hitrate", 0},
+                                                       {"sender-threads", 'T'},
+                                                       {"cores", 0},
+                                                       {"ignore-blocklist-errors", 0},
+                                                       {"help", 'h'},
+                                                       {"version", 'V'},
+                                                       // zmap 2.1 (Debian's) names
+                                                       {"list-of-ips", 0},
+                                                       {"blacklist-file", 0},
+                                                       {"whitelist-file", 0},
+                                                       {"ignore-invalid-hosts", 0},
+                                                       {"summary", 0},
+                                                       {"vpn", 0}};
   const std::string help = capture(std::string(ANYSCAN_BINARY) + " --help");
   const std::string page =
       capture("MANWIDTH=2000 man -l " ANYSCAN_SOURCE_DIR "/man/anyscan.8 2>/dev/null");
@@ -79,11 +131,23 @@ TEST(ManPage, EveryZmapOptionIsSupportedOrADocumentedDifference) {
   ASSERT_NE(start, std::string::npos);
   const std::string differences = page.substr(start, page.find("SEE ALSO", start) - start);
   int supported = 0, refused = 0;
-  for (const char* name : zmap_options) {
+  for (const auto& [name, short_name] : zmap_options) {
     const std::string flag = std::string("--") + name;
     SCOPED_TRACE(flag);
     if (std::regex_search(help, std::regex("(^|[ ,])" + flag + "[=\\s]"))) {
       ++supported;
+      // zmap's short letter too, for the same option (or the one an alias names).
+      if (short_name != 0) {
+        std::smatch alias;
+        const std::string line =
+            help.substr(help.find(flag), help.find('\n', help.find(flag)) - help.find(flag));
+        std::string target = flag;
+        if (std::regex_search(line, alias, std::regex("name for (-[A-Za-z]/)?(--[a-z-]+)")))
+          target = alias[2];
+        EXPECT_TRUE(std::regex_search(
+            help, std::regex(std::string("-") + short_name + ", " + target + "[=\\s]")))
+            << "-" << short_name << " is not " << flag;
+      }
       continue;
     }
     ++refused;
