@@ -272,6 +272,14 @@ RunSummary ScanRunner::run() {
   const StatusSnapshot last = snapshot(summary_.end_ns);
   reporter_.report(last, true);
   summary_.totals = last.totals;
+  // The senders are joined: a wake-up still pending (a sender ending after the loop left)
+  // is taken now, or unblocking it below would end the process.
+  sigset_t wakeups;
+  sigemptyset(&wakeups);
+  sigaddset(&wakeups, SIGUSR1);
+  const timespec no_wait{0, 0};
+  while (::sigtimedwait(&wakeups, nullptr, &no_wait) > 0) {
+  }
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
 
   for (auto& r : thread_results_)
