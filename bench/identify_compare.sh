@@ -8,6 +8,7 @@
 # Usage (root): bench/identify_compare.sh [BUILD_DIR]
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
+. "$root/bench/lib_pair.sh"
 build=$(cd "${1:-$root/build}" && pwd)
 dir=$(mktemp -d /tmp/anyscan-idcmp.XXXXXX)
 chmod 755 "$dir"  # the servers run as their own users
@@ -17,20 +18,11 @@ cleanup() {
   [ -f "$dir/servers/pids" ] && while read -r pid; do kill "$pid" 2>/dev/null; done <"$dir/servers/pids"
   sleep 0.5
   [ -f "$dir/servers/rundir" ] && rm -rf "$(cat "$dir/servers/rundir")"
-  ip netns del "$s" 2>/dev/null
-  ip netns del "$t" 2>/dev/null
+  delete_pair "$s" "$t"
   rm -rf "$dir"
 }
 trap cleanup EXIT
-ip netns add "$s" && ip netns add "$t" || exit 1
-ip link add "${s}v" type veth peer name "${t}v"
-ip link set "${s}v" netns "$s"
-ip link set "${t}v" netns "$t"
-ip -n "$s" addr add 198.18.0.1/24 dev "${s}v"
-ip -n "$t" addr add 198.18.0.2/24 dev "${t}v"
-for n in "$s" "$t"; do ip -n "$n" link set lo up; done
-ip -n "$s" link set "${s}v" up
-ip -n "$t" link set "${t}v" up
+make_pair "$s" "$t" || exit 1
 ip netns exec "$t" "$root/tests/support/identify_servers.sh" "$dir/servers" 198.18.0.2 || exit 1
 ports=$(awk '{print $1}' "$dir/servers/ports" | paste -sd, -)
 target_mac=$(ip -n "$t" -br link show "${t}v" | awk '{print $3}')

@@ -9,6 +9,7 @@
 # A benchmark, not a test. Usage (root): bench/identify_throughput.sh [BUILD_DIR] [N]
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
+. "$root/bench/lib_pair.sh"
 build=$(cd "${1:-$root/build}" && pwd)
 n=${2:-20000}
 dir=$(mktemp -d /tmp/anyscan-idbench.XXXXXX)
@@ -18,20 +19,11 @@ t=idbT$$
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
-  ip netns del "$s" 2>/dev/null
-  ip netns del "$t" 2>/dev/null
+  delete_pair "$s" "$t"
   rm -rf "$dir"
 }
 trap cleanup EXIT
-ip netns add "$s" && ip netns add "$t" || exit 1
-ip link add "${s}v" type veth peer name "${t}v"
-ip link set "${s}v" netns "$s"
-ip link set "${t}v" netns "$t"
-ip -n "$s" addr add 198.18.0.1/24 dev "${s}v"
-ip -n "$t" addr add 198.18.0.2/24 dev "${t}v"
-for ns in "$s" "$t"; do ip -n "$ns" link set lo up; done
-ip -n "$s" link set "${s}v" up
-ip -n "$t" link set "${t}v" up
+make_pair "$s" "$t" || exit 1
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$dir/key.pem" \
   -out "$dir/cert.pem" -days 30 -subj "/CN=bench.anyscan.invalid" 2>/dev/null
 cat >"$dir/nginx.conf" <<EOF

@@ -2,20 +2,8 @@
 #include <cstdio>
 
 #include "base/log.h"
+#include "base/sanitizer_options.h"  // once per program
 #include "identify/identify_run.h"
-
-// Built with AddressSanitizer: LeakSanitizer's check at exit needs a process the system-call
-// filter refuses (see main.cc); the parsers are leak-checked in the unit tests and fuzzers.
-#if defined(__SANITIZE_ADDRESS__)
-#define ANYSCAN_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define ANYSCAN_ASAN 1
-#endif
-#endif
-#ifdef ANYSCAN_ASAN
-extern "C" const char* __asan_default_options() { return "detect_leaks=0"; }
-#endif
 
 int main(int argc, char** argv) {
   anyscan::set_log_program("anyscan-identify");

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "base/log.h"
+#include "base/sanitizer_options.h"  // once per program
 #include "cli/scan_options.h"
 #include "output/output_field.h"
 #include "probe/probe_module.h"
@@ -10,21 +11,6 @@
 
 #ifndef ANYSCAN_VERSION
 #define ANYSCAN_VERSION "0.0.0"
-#endif
-
-// Built with AddressSanitizer (scripts/asan.sh): LeakSanitizer's check at exit stops the
-// process with a helper started by clone(2) without CLONE_THREAD, which the scan's
-// system-call filter refuses, so the scanner does not ask for it; the test binaries that run
-// the same code in-process are leak-checked.
-#if defined(__SANITIZE_ADDRESS__)
-#define ANYSCAN_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define ANYSCAN_ASAN 1
-#endif
-#endif
-#ifdef ANYSCAN_ASAN
-extern "C" const char* __asan_default_options() { return "detect_leaks=0"; }
 #endif
 
 using namespace anyscan;
