@@ -82,7 +82,7 @@ anyscan_case() {  # ENGINE THREADS_LABEL WORKLOAD ARGS...
   local thread_args=()
   [ "$threads" = T1 ] && thread_args=(-T 1)
   run_case "anyscan-$engine-$threads" "$workload" "$work/out.csv" count_csv \
-    "$ANYSCAN" -q -b /dev/null -w "$work/allow.conf" --io-engine "$engine" -i "$SCANNER_IF" \
+    "$ANYSCAN" -q -b /dev/null --restrict-to "$work/allow.conf" --io-engine "$engine" -i "$SCANNER_IF" \
     -S 198.18.0.1 -G "$TARGET_MAC" -r 0 -c 2 -f saddr,sport,classification \
     -o "$work/out.csv" "${thread_args[@]}" "$@"
 }

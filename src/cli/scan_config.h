@@ -41,7 +41,10 @@ struct ScanConfig {
 
   std::vector<std::string> targets;  // positional / ANYSCAN_TARGETS
   std::string list_of_ips_file;
+  // -w: zmap 4.x's rules: alone, the targets; with targets, added to them (a union).
+  // --restrict-to: only addresses in FILE are probed (targets ∩ FILE; what -w did before).
   std::string allowlist_file;
+  std::string restrict_file;
   std::string blocklist_file = kDefaultBlocklistFile;
   std::vector<uint16_t> ports;  // sorted, unique; parsed once from -p
 

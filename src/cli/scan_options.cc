@@ -182,8 +182,17 @@ const std::vector<OptionSpec> kOptions = {
     {"list-of-ips", 'I', "FILE", "read targets from FILE, one per line ('#' comments)",
      &apply_list_of_ips},
     {"list-of-ips-file", 0, "FILE", "zmap 4.x's name for -I/--list-of-ips", &apply_list_of_ips},
-    {"allowlist-file", 'w', "FILE", "scan only addresses in FILE (intersected with the targets)",
+    {"allowlist-file", 'w', "FILE",
+     "addresses to scan, as zmap 4.x takes them: alone, the targets; with targets, added to "
+     "them (see --restrict-to for an intersection)",
      &apply_allowlist_file},
+    {"restrict-to", 0, "FILE",
+     "probe only addresses in FILE: the targets (and -w) intersected with it, a safety net "
+     "for jobs and tests",
+     [](ScanConfig& c, std::string_view v) -> Result<void> {
+       c.restrict_file = std::string(v);
+       return {};
+     }},
     {"blocklist-file", 'b', "FILE",
      "never scan addresses in FILE (default /etc/anyscan/blocklist.conf; /dev/null for none)",
      &apply_blocklist_file},
@@ -932,9 +941,11 @@ Result<void> validate_options(const ScanConfig& c) {
   if (!module->needs_ports && !c.ports.empty())
     return make_error(ExitCode::kUsage,
                       c.probe_module + " probes addresses, not ports: drop -p/--target-ports");
-  if (c.targets.empty() && c.list_of_ips_file.empty())
+  // zmap scans the whole IPv4 space when given none; anyscan asks for it by name.
+  if (c.targets.empty() && c.list_of_ips_file.empty() && c.allowlist_file.empty())
     return make_error(ExitCode::kUsage,
-                      "no targets: pass TARGET arguments or -I/--list-of-ips FILE");
+                      "no targets: pass TARGET arguments, -I/--list-of-ips FILE or -w FILE "
+                      "(zmap would scan all of IPv4 here: name 0.0.0.0/0 to mean that)");
   if (c.shard >= c.shards)
     return make_error(ExitCode::kUsage, "--shard " + std::to_string(c.shard) +
                                             " must be below --shards " + std::to_string(c.shards));

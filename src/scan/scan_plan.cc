@@ -49,7 +49,7 @@ Result<AddressSet> load_blocklist(const ScanConfig& config, std::string* source)
 std::string all_excluded(const AddressSet& targets, const AddressSet& block, const ScanPlan& plan) {
   std::string why = "all " + count_text(targets.count()) + " target addresses are excluded";
   const AddressSet blocked = targets.intersect(block);
-  if (blocked.empty()) return why + " by the allowlist (-w)";
+  if (blocked.empty()) return why + " by --restrict-to";
   const IpAddress first = blocked.ranges().front().first;
   for (const AddressRange& r : block.ranges())
     if (r.first <= first && first <= r.last) {
@@ -57,7 +57,7 @@ std::string all_excluded(const AddressSet& targets, const AddressSet& block, con
              to_string(r.last);
       break;
     }
-  why += blocked.count() == targets.count() ? ")" : ", and the rest by the allowlist)";
+  why += blocked.count() == targets.count() ? ")" : ", and the rest by --restrict-to)";
   return why +
          ": scan only networks you may scan; -b FILE replaces the blocklist "
          "(-b /dev/null: none)";
@@ -79,10 +79,18 @@ Result<AddressSet> listed_targets(const ScanConfig& config) {
     else
       targets.add(listed->ranges());
   }
-  if (!config.allowlist_file.empty()) {
+  if (!config.allowlist_file.empty()) {  // zmap 4.x: alone the targets, else a union
     auto allow = read_list(config, config.allowlist_file);
     if (!allow) return tl::unexpected(with_context(allow.error(), "-w"));
-    targets = targets.intersect(*allow);
+    if (targets.empty())
+      targets = std::move(*allow);
+    else
+      targets.add(allow->ranges());
+  }
+  if (!config.restrict_file.empty()) {
+    auto allowed = read_list(config, config.restrict_file);
+    if (!allowed) return tl::unexpected(with_context(allowed.error(), "--restrict-to"));
+    targets = targets.intersect(*allowed);
   }
   return targets;
 }
@@ -201,10 +209,10 @@ Result<void> plan_targets(const ScanConfig& config, ScanPlan& plan) {
   if (auto capped = plan_aliased(config, plan); !capped) return capped;
   if (config.detect_aliases != 0) {  // what detection addresses must avoid, as the targets do
     plan.alias_forbidden = *block;
-    if (!config.allowlist_file.empty()) {
-      auto allow = read_list(config, config.allowlist_file);
-      if (!allow) return tl::unexpected(with_context(allow.error(), "-w"));
-      plan.alias_forbidden.add(AddressSet::everything().minus(*allow).ranges());
+    if (!config.restrict_file.empty()) {
+      auto allowed = read_list(config, config.restrict_file);
+      if (!allowed) return tl::unexpected(with_context(allowed.error(), "--restrict-to"));
+      plan.alias_forbidden.add(AddressSet::everything().minus(*allowed).ranges());
     }
   }
   plan.ports = plan.module_info->needs_ports ? PortSet(config.ports) : PortSet({0});

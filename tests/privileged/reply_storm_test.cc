@@ -71,9 +71,9 @@ class ReplyStorm : public ::testing::TestWithParam<StormVariant> {
 TEST_P(ReplyStorm, EveryReplyReportedOnceAndNoneDropped) {
   const StormVariant& v = GetParam();
   std::vector<std::string> args = pair_->scanner_argv(v.engine);
-  args.insert(args.end(),
-              {"-w", dir_ + "/allow.conf", "-o", dir_ + "/results.csv", "-m", dir_ + "/meta.json",
-               "-f", "saddr,sport,classification", "-r", "0", "-c", "2", "-q", "-e", "7"});
+  args.insert(args.end(), {"--restrict-to", dir_ + "/allow.conf", "-o", dir_ + "/results.csv", "-m",
+                           dir_ + "/meta.json", "-f", "saddr,sport,classification", "-r", "0", "-c",
+                           "2", "-q", "-e", "7"});
   if (v.sparse)
     args.insert(args.end(), {"-p", "1-65535", "-n", "1000000"});
   else

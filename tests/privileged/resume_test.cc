@@ -72,8 +72,8 @@ class ResumeScan : public ::testing::TestWithParam<ResumeVariant> {
   // The scan of the listeners' set, writing where `files` say (-o, or --run-directory, ...).
   std::vector<std::string> scan_of_the_set(std::vector<std::string> files) const {
     files.insert(files.end(),
-                 {"-w", dir_ + "/allow.conf", "-f", "saddr,sport,classification,success", "-p",
-                  port_list(ports_), "-r", "800", "-c", "1", "-q", "198.18.0.2-198.18.0.9"});
+                 {"--restrict-to", dir_ + "/allow.conf", "-f", "saddr,sport,classification,success",
+                  "-p", port_list(ports_), "-r", "800", "-c", "1", "-q", "198.18.0.2-198.18.0.9"});
     if (GetParam().mixed) files.push_back("2001:2::2-2001:2::9");
     return scanner(files);
   }

@@ -38,7 +38,7 @@ void PairScanTest::TearDown() {
 
 std::vector<std::string> PairScanTest::scanner_args(const std::vector<std::string>& extra) const {
   std::vector<std::string> args = pair_->scanner_argv(GetParam().engine);
-  args.insert(args.end(), {"-w", dir_ + "/allow.conf", "-o", dir_ + "/results.csv", "-m",
+  args.insert(args.end(), {"--restrict-to", dir_ + "/allow.conf", "-o", dir_ + "/results.csv", "-m",
                            dir_ + "/meta.json", "-f", kDefaultFields, "-q"});
   if (!GetParam().xdp_mode.empty()) args.insert(args.end(), {"--xdp-mode", GetParam().xdp_mode});
   args.insert(args.end(), extra.begin(), extra.end());

@@ -39,7 +39,7 @@ class PairScanTest : public ::testing::TestWithParam<ScanVariant> {
   void TearDown() override;
 
   // The scanner's argv: its binary, the variant's engine, our veth, the target's MAC, an
-  // empty blocklist (the default one covers 198.18.0.0/15) and an allowlist of the test
+  // empty blocklist (the default one covers 198.18.0.0/15) and a --restrict-to of the test
   // subnet (so nothing outside it could be probed even by mistake), -o/-m in the test's
   // directory, -f with the default fields, -q; then `extra` (a later -f wins).
   std::vector<std::string> scanner_args(const std::vector<std::string>& extra) const;

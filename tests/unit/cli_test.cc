@@ -118,12 +118,22 @@ TEST(Cli, DefaultBlocklistIsEnforced) {
   EXPECT_EQ(frame_lines(r.out).size(), 0u);
 }
 
-TEST(Cli, AllowlistLimitsTargets) {
+// -w as zmap 4.x takes it: alone, the targets; with targets, added to them. --restrict-to
+// intersects (what -w did before), whatever gave the targets.
+TEST(Cli, AllowlistAsZmapAndRestrictTo) {
   const std::string allow = temp_dir() + "/allow.conf";
   std::ofstream(allow) << "198.18.0.10-198.18.0.12\n";
-  CliRun r = run(kDry + "-p 80 -w " + allow + " 198.18.0.0/24");
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(frame_lines(r.out).size(), 3u);
+  CliRun alone = run(kDry + "-p 80 -w " + allow);
+  ASSERT_EQ(alone.exit_code, 0) << alone.err;
+  EXPECT_EQ(frame_lines(alone.out).size(), 3u);
+  CliRun both = run(kDry + "-p 80 -w " + allow + " 198.18.0.0/30");
+  ASSERT_EQ(both.exit_code, 0) << both.err;
+  EXPECT_EQ(frame_lines(both.out).size(), 4u + 3) << "the union";
+  CliRun restricted = run(kDry + "-p 80 --restrict-to " + allow + " 198.18.0.0/24");
+  ASSERT_EQ(restricted.exit_code, 0) << restricted.err;
+  EXPECT_EQ(frame_lines(restricted.out).size(), 3u);
+  CliRun nothing = run(kDry + "-p 80 --restrict-to " + allow + " 198.18.1.0/30");
+  EXPECT_EQ(nothing.exit_code, 65);
 }
 
 TEST(Cli, ProbesAndMaxTargets) {
@@ -408,9 +418,9 @@ TEST(Cli, ZmapSpellingsWork) {
   CliRun aliases =
       run("-d -q -c 0 -i veth-none -S 198.18.0.1 -G 02:00:00:00:00:02 --source-mac "
           "02:00:00:00:00:01 --blacklist-file /dev/null --whitelist-file " +
-          dir + "/allow.txt -p 80 198.18.0.0/24");
+          dir + "/allow.txt -p 80");
   ASSERT_EQ(aliases.exit_code, 0) << aliases.err;
-  EXPECT_EQ(frame_lines(aliases.out).size(), 4u);
+  EXPECT_EQ(frame_lines(aliases.out).size(), 4u) << "the allowlist alone is the targets";
   CliRun percent = run(kDry + "-n 25% -p 80,81 198.18.0.0/28");  // 25% of 32
   ASSERT_EQ(percent.exit_code, 0) << percent.err;
   EXPECT_EQ(frame_lines(percent.out).size(), 8u);

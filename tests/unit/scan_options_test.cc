@@ -114,7 +114,9 @@ TEST(ScanOptions, SeveralSourceAddressesAsZmapTakesThem) {
 TEST(ScanOptions, CrossOptionChecks) {
   const std::pair<std::vector<std::string>, std::string> cases[] = {
       {{"198.18.0.1"}, "tcp_synscan needs ports: pass -p/--target-ports (e.g. -p 443)"},
-      {{"-p", "80"}, "no targets: pass TARGET arguments or -I/--list-of-ips FILE"},
+      {{"-p", "80"},
+       "no targets: pass TARGET arguments, -I/--list-of-ips FILE or -w FILE (zmap would scan "
+       "all of IPv4 here: name 0.0.0.0/0 to mean that)"},
       {{"-p", "80", "--shards", "2", "--shard", "2", "198.18.0.1"},
        "--shard 2 must be below --shards 2"},
       {{"-p", "80", "-r", "10", "-B", "1M", "198.18.0.1"},
