@@ -63,7 +63,7 @@ run() {  # NAME PORT COUNT CONCURRENCY [extra...]
   { echo "saddr,sport,classification"; for ((i = 0; i < count; i++)); do echo "198.18.0.2,$port,synack"; done; } \
     >"$dir/$name.csv"
   ip netns exec "$s" /usr/bin/time -f "%e %U %S %M" -o "$dir/$name.time" "$build/anyscan-identify" \
-    -c "$concurrency" --per-host 100000 --read-timeout 50 --connect-timeout 2000 "$@" \
+    -c "$concurrency" --per-host 10000 --read-timeout 50 --connect-timeout 2000 "$@" \
     -o "$dir/$name.json" "$dir/$name.csv" 2>"$dir/$name.err"
   read -r wall user sys rss <"$dir/$name.time"
   local ok
@@ -85,7 +85,7 @@ for c in 100 1000 4000; do
   { echo "saddr,sport,classification"; for p in $(seq 30000 30999); do for k in 1 2 3 4; do echo "198.18.0.2,$p,synack"; done; done; } \
     >"$dir/silent.csv"
   ip netns exec "$s" /usr/bin/time -f "%e %M" -o "$dir/silent.time" "$build/anyscan-identify" \
-    -c "$c" --per-host 100000 --read-timeout 200 --target-timeout 2000 -o "$dir/silent.json" \
+    -c "$c" --per-host 10000 --read-timeout 200 --target-timeout 2000 -o "$dir/silent.json" \
     "$dir/silent.csv" 2>/dev/null
   read -r wall rss <"$dir/silent.time"
   printf "concurrency %5d: 4000 silent targets in %6.1f s, peak RSS %6d KiB\n" "$c" "$wall" "$rss"
