@@ -51,7 +51,7 @@ struct ScanPlan {
   uint64_t aliased_limit = 0;
   uint64_t aliased_capped = 0;  // targets (addresses and windows) the limit left out
   // --detect-aliases (scan/alias_detection.h): what the scan may not probe besides its own
-  // targets (blocklist, and outside the allowlist), kept for the detection's addresses; the
+  // targets (blocklist, and outside --restrict-to), kept for the detection's addresses; the
   // prefixes found, and the targets beyond --aliased-limit in them, which the senders skip
   // (the target space stays as planned, so shards and resumes keep their positions).
   AddressSet alias_forbidden;
