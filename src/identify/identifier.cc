@@ -83,6 +83,25 @@ std::string mongo_is_master() {
   return message + body;
 }
 
+// The socket address of `ip` (or the family's any-address when null) and `port`.
+socklen_t socket_address(bool v4, const IpAddress* ip, uint16_t port, sockaddr_storage& out) {
+  std::memset(&out, 0, sizeof out);
+  if (v4) {
+    auto* a = reinterpret_cast<sockaddr_in*>(&out);
+    a->sin_family = AF_INET;
+    a->sin_port = htons(port);
+    if (ip != nullptr) a->sin_addr.s_addr = htonl(ip->ipv4());
+    return sizeof(sockaddr_in);
+  }
+  auto* a = reinterpret_cast<sockaddr_in6*>(&out);
+  a->sin6_family = AF_INET6;
+  a->sin6_port = htons(port);
+  if (ip != nullptr)
+    for (int i = 0; i < 16; ++i)
+      a->sin6_addr.s6_addr[i] = static_cast<uint8_t>(ip->value >> (8 * (15 - i)));
+  return sizeof(sockaddr_in6);
+}
+
 }  // namespace
 
 struct Identifier::Job {
@@ -105,7 +124,6 @@ struct Identifier::Job {
   ServiceRecord record;
   bool any_bytes = false;
   bool all_refused = true;
-  bool all_timed_out = true;
   uint32_t generation = 0;  // connections made: a handler that started a new one stops
 };
 
@@ -192,18 +210,7 @@ Result<void> Identifier::open_socket(Job& job) {
   for (uint32_t tries = 0; tries < count; ++tries) {
     const auto port = static_cast<uint16_t>(limits_.local_port_first + next_local_port_++ % count);
     sockaddr_storage local{};
-    socklen_t local_length = 0;
-    if (v4) {
-      auto* a = reinterpret_cast<sockaddr_in*>(&local);
-      a->sin_family = AF_INET;
-      a->sin_port = htons(port);
-      local_length = sizeof(sockaddr_in);
-    } else {
-      auto* a = reinterpret_cast<sockaddr_in6*>(&local);
-      a->sin6_family = AF_INET6;
-      a->sin6_port = htons(port);
-      local_length = sizeof(sockaddr_in6);
-    }
+    const socklen_t local_length = socket_address(v4, nullptr, port, local);
     if (::bind(job.fd.get(), reinterpret_cast<sockaddr*>(&local), local_length) == 0) return {};
   }
   return make_error(ExitCode::kSoftware, "no free local port in --local-ports " +
@@ -235,25 +242,7 @@ void Identifier::start_connection(Job& job, uint64_t now) {
   }
   const bool v4 = job.target.ip.is_ipv4();
   sockaddr_storage address{};
-  socklen_t length = 0;
-  auto fill = [&](uint16_t port) {
-    std::memset(&address, 0, sizeof address);
-    if (v4) {
-      auto* a = reinterpret_cast<sockaddr_in*>(&address);
-      a->sin_family = AF_INET;
-      a->sin_port = htons(port);
-      a->sin_addr.s_addr = htonl(job.target.ip.ipv4());
-      length = sizeof(sockaddr_in);
-    } else {
-      auto* a = reinterpret_cast<sockaddr_in6*>(&address);
-      a->sin6_family = AF_INET6;
-      a->sin6_port = htons(port);
-      for (int i = 0; i < 16; ++i)
-        a->sin6_addr.s6_addr[i] = static_cast<uint8_t>(job.target.ip.value >> (8 * (15 - i)));
-      length = sizeof(sockaddr_in6);
-    }
-  };
-  fill(job.target.port);
+  const socklen_t length = socket_address(v4, &job.target.ip, job.target.port, address);
   ++job.record.connections;
   ++job.generation;
   job.in.clear();
@@ -381,7 +370,6 @@ void Identifier::on_readable(Job& job, uint64_t now) {
       job.read_total += static_cast<uint64_t>(n);
       got = true;
       job.any_bytes = true;
-      job.all_timed_out = false;
       if (job.tls) {
         const auto state = job.tls->advance(std::string_view(buffer, static_cast<size_t>(n)));
         if (state != TlsClient::State::kEstablished || job.step == Step::kStartTlsHandshake ||
@@ -658,7 +646,6 @@ void Identifier::on_data(Job& job, uint64_t now) {
 // or the byte limit. Decide from what there is, or go on to the next probe.
 void Identifier::on_silence(Job& job, uint64_t now, bool closed) {
   ServiceRecord& r = job.record;
-  if (!closed) job.any_bytes = job.any_bytes || !job.in.empty();
   switch (job.step) {
     case Step::kBanner:
       if (!job.in.empty()) {  // a banner, whole or not
@@ -739,11 +726,10 @@ void Identifier::silence_after_probe(Job& job, uint64_t now, bool closed) {
   }
   if (job.step == Step::kMongo) {
     finish(job,
-           job.all_refused                ? IdentifyStatus::kConnectionRefused
-           : !job.connected_once          ? IdentifyStatus::kConnectionTimeout
-           : closed && !job.all_timed_out ? IdentifyStatus::kConnectionClosed
-           : closed                       ? IdentifyStatus::kConnectionClosed
-                                          : IdentifyStatus::kIoTimeout,
+           job.all_refused       ? IdentifyStatus::kConnectionRefused
+           : !job.connected_once ? IdentifyStatus::kConnectionTimeout
+           : closed              ? IdentifyStatus::kConnectionClosed
+                                 : IdentifyStatus::kIoTimeout,
            "no probe was answered");
     return;
   }
@@ -822,9 +808,7 @@ void Identifier::poll(int timeout_ms, std::vector<ServiceRecord>& done) {
     if (it == jobs_.end()) continue;
     Job& job = *it->second;
     if (now >= job.target_deadline) {
-      if (!job.in.empty() && job.step != Step::kBanner) {
-        on_silence(job, now, false);
-      } else if (!job.in.empty()) {
+      if (!job.in.empty()) {
         on_silence(job, now, false);
       } else {
         finish(job,

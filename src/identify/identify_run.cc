@@ -14,6 +14,7 @@
 #include <set>
 #include <utility>
 
+#include "base/env_file.h"
 #include "base/log.h"
 #include "base/parse_number.h"
 #include "base/unique_fd.h"
@@ -92,19 +93,28 @@ struct Files {
   UniqueFd input, output, state;
   uint64_t output_size = 0;
   uint64_t input_start = 0;
-  std::string header;                             // the CSV header line, when the input has one
   std::set<std::pair<IpAddress, uint16_t>> done;  // records after the state's output offset
 };
 
-Result<std::string> read_whole(const std::string& path) {
+// The bytes of `path` from `offset` on (a resume reads back only the records written since
+// its state, not the whole output). kDataErr when the file is shorter than that.
+Result<std::string> read_from(const std::string& path, uint64_t offset) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid())
     return make_error(ExitCode::kNoInput, errno_message("cannot open " + path, errno));
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0)
+    return make_error(ExitCode::kIoErr, errno_message("cannot stat " + path, errno));
+  if (static_cast<uint64_t>(st.st_size) < offset)
+    return make_error(ExitCode::kDataErr, path + " is shorter than its .state says");
   std::string text;
   char chunk[65536];
   ssize_t n;
-  while ((n = ::read(fd.get(), chunk, sizeof chunk)) > 0)
+  off_t at = static_cast<off_t>(offset);
+  while ((n = ::pread(fd.get(), chunk, sizeof chunk, at)) > 0) {
     text.append(chunk, static_cast<size_t>(n));
+    at += n;
+  }
   if (n < 0) return make_error(ExitCode::kIoErr, errno_message("reading " + path, errno));
   return text;
 }
@@ -152,20 +162,20 @@ Result<Files> open_files(const IdentifyConfig& config) {
       return make_error(ExitCode::kUsage, "--resume needs a input file, not -");
     // Missing or empty (killed before the first state): from the start, skipping every
     // record the output already holds.
-    auto text = ::access(state_path.c_str(), F_OK) == 0 ? read_whole(state_path)
+    auto text = ::access(state_path.c_str(), F_OK) == 0 ? read_small_file(state_path, 4096)
                                                         : Result<std::string>(std::string());
     if (!text) return tl::unexpected(text.error());
     auto parsed = parse_identify_state(*text, state_path);
     if (!parsed) return tl::unexpected(parsed.error());
     state = *parsed;
-    auto written = ::access(config.output.c_str(), F_OK) == 0 ? read_whole(config.output)
-                                                              : Result<std::string>(std::string());
+    const bool exists = ::access(config.output.c_str(), F_OK) == 0;
+    if (!exists && state.output_offset != 0)
+      return make_error(ExitCode::kDataErr, config.output + " is shorter than its .state says");
+    auto written =
+        exists ? read_from(config.output, state.output_offset) : Result<std::string>(std::string());
     if (!written) return tl::unexpected(written.error());
-    if (written->size() < state.output_offset)
-      return make_error(ExitCode::kDataErr,
-                        config.output + " is shorter than " + state_path + " says");
     // Whole records after the state's offset are done; a torn last one is cut.
-    size_t at = state.output_offset, end = state.output_offset;
+    size_t at = 0, end = 0;
     while (true) {
       const size_t eol = written->find('\n', at);
       if (eol == std::string::npos) break;
@@ -173,7 +183,7 @@ Result<Files> open_files(const IdentifyConfig& config) {
         files.done.insert(*target);
       at = end = eol + 1;
     }
-    files.output_size = end;
+    files.output_size = state.output_offset + end;
     files.input_start = state.input_offset;
   }
   files.output.reset(::open(config.output.c_str(),

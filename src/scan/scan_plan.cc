@@ -63,7 +63,8 @@ std::string all_excluded(const AddressSet& targets, const AddressSet& block, con
          "(-b /dev/null: none)";
 }
 
-Result<AddressSet> listed_targets(const ScanConfig& config) {
+// The targets; `restricted` (when given) keeps the --restrict-to set, read once.
+Result<AddressSet> listed_targets(const ScanConfig& config, AddressSet* restricted) {
   std::vector<AddressRange> ranges;
   for (const auto& text : config.targets) {
     auto parsed = parse_target(text);
@@ -91,6 +92,7 @@ Result<AddressSet> listed_targets(const ScanConfig& config) {
     auto allowed = read_list(config, config.restrict_file);
     if (!allowed) return tl::unexpected(with_context(allowed.error(), "--restrict-to"));
     targets = targets.intersect(*allowed);
+    if (restricted != nullptr) *restricted = std::move(*allowed);
   }
   return targets;
 }
@@ -173,7 +175,9 @@ Result<void> plan_aliased(const ScanConfig& config, ScanPlan& plan) {
 std::string_view builtin_blocklist() { return kBuiltinBlocklist; }
 
 Result<void> plan_targets(const ScanConfig& config, ScanPlan& plan) {
-  auto targets = listed_targets(config);
+  // What --detect-aliases must also stay within (kept only when it is asked for).
+  AddressSet restricted;
+  auto targets = listed_targets(config, config.detect_aliases != 0 ? &restricted : nullptr);
   if (!targets) return tl::unexpected(targets.error());
   auto block = load_blocklist(config, &plan.blocklist_source);
   if (!block) return tl::unexpected(block.error());
@@ -209,11 +213,8 @@ Result<void> plan_targets(const ScanConfig& config, ScanPlan& plan) {
   if (auto capped = plan_aliased(config, plan); !capped) return capped;
   if (config.detect_aliases != 0) {  // what detection addresses must avoid, as the targets do
     plan.alias_forbidden = *block;
-    if (!config.restrict_file.empty()) {
-      auto allowed = read_list(config, config.restrict_file);
-      if (!allowed) return tl::unexpected(with_context(allowed.error(), "--restrict-to"));
-      plan.alias_forbidden.add(AddressSet::everything().minus(*allowed).ranges());
-    }
+    if (!config.restrict_file.empty())
+      plan.alias_forbidden.add(AddressSet::everything().minus(restricted).ranges());
   }
   plan.ports = plan.module_info->needs_ports ? PortSet(config.ports) : PortSet({0});
   // Every (address, port) has an index the permutation runs over: a space larger than it
