@@ -55,6 +55,9 @@ int main(int argc, char** argv) {
     log_message(LogLevel::kError, error.message);
     return static_cast<int>(error.code);
   };
+  auto log_file = open_log_file(*config);
+  if (!log_file) return fail(log_file.error());
+  if (*log_file != nullptr) set_log_stream(*log_file);
   if (auto valid = validate_config(*config); !valid) return fail(valid.error());
   auto scanned = run_scan(*config);
   if (!scanned) return fail(scanned.error());

@@ -16,6 +16,7 @@ std::atomic<int> g_level{static_cast<int>(LogLevel::kInfo)};
 std::atomic<bool> g_journal{false};
 std::string g_program = "anyscan";
 std::mutex g_mutex;
+std::FILE* g_stream = nullptr;  // nullptr: stderr
 
 const char* level_name(LogLevel level) {
   switch (level) {
@@ -67,6 +68,11 @@ void send_to_journal(LogLevel level, std::string_view message, const LogFields& 
 
 void set_log_journal(bool enabled) { g_journal.store(enabled); }
 
+void set_log_stream(std::FILE* stream) {
+  std::lock_guard<std::mutex> lock(g_mutex);
+  g_stream = stream;
+}
+
 void set_log_level(LogLevel level) { g_level.store(static_cast<int>(level)); }
 LogLevel log_level() { return static_cast<LogLevel>(g_level.load()); }
 void set_log_program(std::string_view name) { g_program = std::string(name); }
@@ -77,8 +83,8 @@ void log_message(LogLevel level, std::string_view message) { log_message(level, 
 void log_message(LogLevel level, std::string_view message, const LogFields& fields) {
   if (!log_enabled(level)) return;
   std::lock_guard<std::mutex> lock(g_mutex);
-  std::fprintf(stderr, "%s: %s: %.*s\n", g_program.c_str(), level_name(level),
-               static_cast<int>(message.size()), message.data());
+  std::fprintf(g_stream != nullptr ? g_stream : stderr, "%s: %s: %.*s\n", g_program.c_str(),
+               level_name(level), static_cast<int>(message.size()), message.data());
   if (g_journal.load()) send_to_journal(level, message, fields);
 }
 

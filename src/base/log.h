@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdio>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -23,6 +24,9 @@ void log_message(LogLevel level, std::string_view message);
 // there is no journal the send fails quietly.
 using LogFields = std::vector<std::pair<std::string, std::string>>;
 void set_log_journal(bool enabled);
+// Where the lines go instead of stderr (zmap's -l/-L; line-buffered by the caller); nullptr
+// is stderr again. The stream stays the caller's.
+void set_log_stream(std::FILE* stream);
 void log_message(LogLevel level, std::string_view message, const LogFields& fields);
 
 // printf-style convenience; the format is checked by the compiler.

@@ -64,6 +64,9 @@ struct ScanConfig {
   uint128_t iid_fixed = 0;
   std::optional<MacAddress> gateway_mac;
   std::optional<MacAddress> source_mac;
+  // -X/--iplayer: probes leave as IP packets (a cooked AF_PACKET socket), for interfaces
+  // without a link-layer header (WireGuard, tun, ipip); an interface without one implies it.
+  bool ip_layer = false;
   uint16_t source_port_first = kDefaultSourcePortFirst;
   uint16_t source_port_last = kDefaultSourcePortLast;
 
@@ -114,9 +117,12 @@ struct ScanConfig {
   bool no_seccomp = false;
 
   // zmap's options of the same meaning.
-  std::string output_filter;          // --output-filter expression ("" = write every result)
-  uint32_t max_targets_ppm = 0;       // -n N%: a share of the shard's targets, in millionths
-  uint64_t max_send_failures = 0;     // --max-sendto-failures: 0 = no limit
+  std::string output_filter;       // --output-filter expression ("" = write every result)
+  uint32_t max_targets_ppm = 0;    // -n N%: a share of the shard's targets, in millionths
+  uint64_t max_send_failures = 0;  // --max-sendto-failures: 0 = no limit
+  bool no_header_row = false;      // --no-header-row: CSV without its header line (zmap's)
+  // -l/--log-file FILE, -L/--log-directory DIR (zmap's): log there instead of stderr.
+  std::string log_file, log_directory;
   bool ignore_invalid_hosts = false;  // --ignore-invalid-hosts: skip bad lines of -b/-w/-I
   std::string notes;                  // --notes: into the metadata
   std::string user_metadata;          // --user-metadata: a JSON value, into the metadata

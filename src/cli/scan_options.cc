@@ -1,9 +1,13 @@
 #include "cli/scan_options.h"
 
 #include <getopt.h>
+#include <time.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <ctime>
 
 #include "base/either.h"
 #include "base/env_file.h"
@@ -237,6 +241,10 @@ const std::vector<OptionSpec> kOptions = {
        c.gateway_mac = *m;
        return {};
      }},
+    {"iplayer", 'X', nullptr,
+     "send IP packets, not Ethernet frames (WireGuard, tun and other L3 interfaces; implied "
+     "on an interface without a link-layer header); af_packet only",
+     [](ScanConfig& c, std::string_view v) { return set_flag(c.ip_layer, v); }},
     {"source-mac", 0, "MAC", "source MAC address (default: the interface's)",
      [](ScanConfig& c, std::string_view v) -> Result<void> {
        auto m = parse_mac(v);
@@ -475,6 +483,47 @@ const std::vector<OptionSpec> kOptions = {
          return bad(v, "expected zmap, text, pcap or targets");
        return {};
      }},
+    {"no-header-row", 0, nullptr, "CSV results without the header line (zmap's)",
+     [](ScanConfig& c, std::string_view v) { return set_flag(c.no_header_row, v); }},
+    {"log-file", 'l', "FILE", "write log lines to FILE (created or emptied) instead of stderr",
+     [](ScanConfig& c, std::string_view v) -> Result<void> {
+       if (v.empty()) return bad(v, "expected a file name");
+       c.log_file = std::string(v);
+       return {};
+     }},
+    {"log-directory", 'L', "DIR",
+     "write log lines to DIR/anyscan-YYYY-MM-DDTHHMMSS+ZZZZ.log instead of stderr",
+     [](ScanConfig& c, std::string_view v) -> Result<void> {
+       if (v.empty()) return bad(v, "expected a directory");
+       c.log_directory = std::string(v);
+       return {};
+     }},
+    {"disable-syslog", 0, nullptr,
+     "accepted for zmap: anyscan never logs to syslog (the journal only under the launcher)",
+     [](ScanConfig&, std::string_view v) -> Result<void> {
+       bool ignored = false;
+       return set_flag(ignored, v);
+     }},
+    {"validate-source-port", 0, "enable",
+     "accepted for zmap with 'enable', what anyscan always does (the cookie covers the port)",
+     [](ScanConfig&, std::string_view v) -> Result<void> {
+       if (v == "enable") return {};
+       return bad(v,
+                  "anyscan always validates the source port (its cookie covers it): only "
+                  "'enable' is taken");
+     }},
+    {"dedup-method", 0, "full",
+     "accepted for zmap with 'full' or 'default': anyscan's dedup is always exact",
+     [](ScanConfig&, std::string_view v) -> Result<void> {
+       if (v == "full" || v == "default") return {};
+       return bad(v,
+                  "anyscan's dedup is always exact ('full'): every result is reported once, "
+                  "'none' and 'window' are not offered");
+     }},
+    {"vpn", 0, nullptr, "zmap 2.x's name for -X/--iplayer",
+     [](ScanConfig& c, std::string_view v) { return set_flag(c.ip_layer, v); }},
+    {"ignore-blocklist-errors", 0, nullptr, "zmap 4.x's name for --ignore-invalid-hosts",
+     [](ScanConfig& c, std::string_view v) { return set_flag(c.ignore_invalid_hosts, v); }},
     {"notes", 0, "TEXT", "a note stored in the metadata (\"notes\")",
      [](ScanConfig& c, std::string_view v) -> Result<void> {
        if (v.size() > 4096) return bad(v, "longer than 4096 bytes");
@@ -633,24 +682,12 @@ struct ZmapOnly {
 constexpr ZmapOnly kZmapOnly[] = {
     {"batch", "anyscan sizes its send batches to the engine's rings itself"},
     {"fast-dryrun", "use --dryrun, with --dryrun-format pcap for a compact form"},
-    {"iplayer", "anyscan sends whole Ethernet frames only"},
-    {"X", "anyscan sends whole Ethernet frames only (zmap's -X/--iplayer)"},
     {"netmap-wait-ping", "anyscan has no netmap engine (af_packet and af_xdp)"},
     {"output-args", "the csv and json formats take no arguments"},
-    {"no-header-row", "the CSV header names the fields; a resume reads it back"},
-    {"log-file", "anyscan logs to stderr (and the journal under the launcher): redirect it"},
-    {"l", "anyscan logs to stderr (zmap's -l/--log-file): redirect it"},
-    {"log-directory", "anyscan logs to stderr (and the journal under the launcher)"},
-    {"L", "anyscan logs to stderr (zmap's -L/--log-directory)"},
-    {"disable-syslog", "anyscan never logs to syslog; the journal only under the launcher"},
     {"min-hitrate", "anyscan does not stop on a low hit rate"},
-    {"validate-source-port", "anyscan always validates the source port (its cookie)"},
-    {"dedup-method", "anyscan's dedup is always exact (no window)"},
-    {"dedup-window-size", "anyscan's dedup is always exact (no window)"},
+    {"dedup-window-size", "anyscan's dedup is always exact (--dedup-method full), no window"},
     {"summary", "the metadata (-m) holds the summary"},
     {"g", "the metadata (-m) holds the summary (zmap's -g/--summary)"},
-    {"vpn", "anyscan needs an Ethernet interface"},
-    {"ignore-blocklist-errors", "anyscan's name for it is --ignore-invalid-hosts"},
 };
 
 // "--probe-args is a zmap option anyscan does not have: why", for a typed "--probe-args=x".
@@ -964,6 +1001,30 @@ Result<void> validate_options(const ScanConfig& c) {
         return make_error(ExitCode::kUsage, "-I " + c.list_of_ips_file +
                                                 " is also an output file: it would be overwritten");
   return validate_checkpoint_options(c, *module);
+}
+
+Result<std::FILE*> open_log_file(const ScanConfig& config) {
+  if (config.log_file.empty() && config.log_directory.empty()) return nullptr;
+  if (!config.log_file.empty() && !config.log_directory.empty())
+    return make_error(ExitCode::kUsage,
+                      "-l/--log-file and -L/--log-directory cannot be given together");
+  std::string path = config.log_file;
+  if (path.empty()) {
+    const time_t now = ::time(nullptr);
+    tm local{};
+    ::localtime_r(&now, &local);
+    char name[64];
+    std::strftime(name, sizeof name, "anyscan-%Y-%m-%dT%H%M%S%z.log", &local);
+    path = config.log_directory + "/" + name;
+  }
+  std::FILE* file = std::fopen(path.c_str(), "we");
+  if (file == nullptr)
+    return make_error(
+        ExitCode::kCantCreate,
+        errno_message(std::string(config.log_file.empty() ? "-L" : "-l") + " log file " + path,
+                      errno));
+  std::setvbuf(file, nullptr, _IOLBF, 0);
+  return file;
 }
 
 }  // namespace anyscan

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdio>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,6 +33,11 @@ Result<void> apply_config_file(ScanConfig& config, std::string_view contents,
 // Cross-option checks (ports needed by tcp, shard < shards, ...): kUsage naming the flags, or
 // kConfig with FILE:LINE: KEY when every option they name came from the -C file.
 Result<void> validate_config(const ScanConfig& config);
+
+// -l FILE or -L DIR (zmap's): the log file, created or emptied, line-buffered and close-on-exec
+// (-L: DIR/anyscan-YYYY-MM-DDTHHMMSS+ZZZZ.log in local time, as zmap names its own); nullptr
+// without either. Both given: kUsage; the file cannot be made: kCantCreate naming it.
+Result<std::FILE*> open_log_file(const ScanConfig& config);
 Result<void> validate_options(const ScanConfig& config);  // the same, not attributed
 
 }  // namespace anyscan

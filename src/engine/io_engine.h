@@ -26,6 +26,11 @@ struct EngineConfig {
   uint32_t retries = 10;        // per failed send batch before the frames count as failed
   ReplyFilterSpec filter;       // from the probe module; engines enforce it in the kernel
   uint32_t frame_bytes = 64;    // the probe module's largest frame: transmit slots hold it
+  // Cooked sockets (af_packet only): frames are built as Ethernet II as always, and sent as
+  // their IP packet with the kernel writing the interface's own link header (none on an L3
+  // interface); received packets start at their IP header and are handed over behind a
+  // synthetic Ethernet header (zero MACs, the EtherType of their IP version).
+  bool ip_layer = false;
   XdpMode xdp_mode = XdpMode::kAuto;
   XdpZeroCopy xdp_zerocopy = XdpZeroCopy::kAuto;
 };

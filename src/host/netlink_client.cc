@@ -7,6 +7,7 @@
 #include <linux/rtnetlink.h>
 #include <linux/sockios.h>
 #include <net/if.h>
+#include <net/if_arp.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
@@ -250,6 +251,7 @@ Result<void> NetlinkClient::link_query(int ifindex, const std::string& name, Int
   const auto* msg = reinterpret_cast<const nlmsghdr*>(answers->front().data());
   const auto* link = static_cast<const ifinfomsg*>(NLMSG_DATA(msg));
   info.up = (link->ifi_flags & IFF_UP) != 0;
+  info.link_type = link->ifi_type;
   int length = static_cast<int>(IFLA_PAYLOAD(msg));
   for (auto* a = IFLA_RTA(link); RTA_OK(a, length); a = RTA_NEXT(a, length)) {
     if (a->rta_type == IFLA_ADDRESS && RTA_PAYLOAD(a) == 6)
@@ -296,6 +298,19 @@ Result<InterfaceInfo> NetlinkClient::interface_query(int ifindex, const std::str
     }
   }
   return info;
+}
+
+bool link_has_no_header(uint16_t link_type) {
+  switch (link_type) {
+    case ARPHRD_NONE:     // WireGuard, tun
+    case ARPHRD_TUNNEL:   // ipip
+    case ARPHRD_TUNNEL6:  // ip6tnl
+    case ARPHRD_SIT:
+    case ARPHRD_RAWIP:  // rmnet and other cellular modems
+      return true;
+    default:
+      return false;
+  }
 }
 
 }  // namespace anyscan

@@ -22,6 +22,7 @@ struct InterfaceInfo {
   int ifindex = 0;
   MacAddress mac;
   uint32_t mtu = 0;
+  uint16_t link_type = 0;  // ARPHRD_* (ifi_type): 1 is Ethernet
   bool up = false;
   // Addresses of both families; IPv6 only of global scope and usable (not tentative, not
   // failed duplicate detection): what a scan can send from.
@@ -30,6 +31,10 @@ struct InterfaceInfo {
   // socket saw them, since the interface came up (IFLA_STATS64).
   uint64_t rx_dropped = 0;
 };
+
+// An interface whose packets start at the IP header, with no link-layer header to write:
+// WireGuard and tun (ARPHRD_NONE), ipip, ip6tnl, sit, raw-IP modems.
+bool link_has_no_header(uint16_t link_type);
 
 // Active queues of an interface (ETHTOOL_GCHANNELS: rx + combined, tx + combined), which
 // is what AF_XDP binds to and RSS spreads over; netlink's IFLA_NUM_RX_QUEUES counts

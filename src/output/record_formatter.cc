@@ -27,11 +27,11 @@ static_assert(13 * (15 + 4 + 27 + 2 + 1) + 3 < RecordFormatter::kMaxRecordBytes)
 
 }  // namespace
 
-RecordFormatter::RecordFormatter(bool json, std::vector<OutputField> fields)
-    : json_(json), fields_(std::move(fields)) {}
+RecordFormatter::RecordFormatter(bool json, std::vector<OutputField> fields, bool csv_header)
+    : json_(json), csv_header_(csv_header), fields_(std::move(fields)) {}
 
 std::string RecordFormatter::header() const {
-  return json_ || !csv_has_header(fields_) ? "" : csv_header(fields_) + "\n";
+  return json_ || !csv_header_ || !csv_has_header(fields_) ? "" : csv_header(fields_) + "\n";
 }
 
 bool csv_has_header(const std::vector<OutputField>& fields) {

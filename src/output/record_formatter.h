@@ -33,7 +33,8 @@ class RecordFormatter {
   // much room free before each format().
   static constexpr size_t kMaxRecordBytes = 1024;
 
-  RecordFormatter(bool json, std::vector<OutputField> fields);
+  // csv_header false: no header line (zmap's --no-header-row).
+  RecordFormatter(bool json, std::vector<OutputField> fields, bool csv_header = true);
 
   // Writes one record at `out` (room for kMaxRecordBytes); returns its length.
   size_t format(const ResultRecord& record, char* out);
@@ -47,6 +48,7 @@ class RecordFormatter {
   char* timestamp(char* out, int64_t time_s, int32_t time_us);
 
   bool json_;
+  bool csv_header_;
   std::vector<OutputField> fields_;
   int64_t cached_second_ = INT64_MIN;
   char cached_date_[32] = {};  // "2026-11-23T22:52:52" for cached_second_

@@ -36,10 +36,10 @@ class FileResultSink final : public ResultSink {
  public:
   // `offset`: bytes already in the file (a resume), else 0 and the header is written first.
   FileResultSink(UniqueFd fd, std::string path, bool json, std::vector<OutputField> fields,
-                 uint64_t offset)
+                 uint64_t offset, bool csv_header)
       : fd_(std::move(fd)),
         path_(std::move(path)),
-        formatter_(json, std::move(fields)),
+        formatter_(json, std::move(fields), csv_header),
         submitted_(offset),
         written_(offset) {
     for (size_t i = 1; i < kBuffers; ++i) free_.push_back(std::make_unique<Buffer>());
@@ -187,12 +187,13 @@ class FileResultSink final : public ResultSink {
 
 Result<std::unique_ptr<ResultSink>> open_result_sink(const std::string& path, bool json,
                                                      const std::vector<OutputField>& fields,
-                                                     std::optional<uint64_t> resume_offset) {
+                                                     std::optional<uint64_t> resume_offset,
+                                                     bool csv_header) {
   if (path == "-") {
     UniqueFd fd(::fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 0));
     if (!fd.valid()) return make_error(ExitCode::kCantCreate, errno_message("stdout", errno));
     return std::unique_ptr<ResultSink>(
-        new FileResultSink(std::move(fd), "stdout", json, fields, 0));
+        new FileResultSink(std::move(fd), "stdout", json, fields, 0, csv_header));
   }
   // Not O_TRUNC: the file is cut only once it is open, to 0 or to the resume offset.
   UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
@@ -221,7 +222,8 @@ Result<std::unique_ptr<ResultSink>> open_result_sink(const std::string& path, bo
   } else if (offset != 0) {
     return make_error(ExitCode::kDataErr, "results file " + path + " is not a regular file");
   }
-  return std::unique_ptr<ResultSink>(new FileResultSink(std::move(fd), path, json, fields, offset));
+  return std::unique_ptr<ResultSink>(
+      new FileResultSink(std::move(fd), path, json, fields, offset, csv_header));
 }
 
 }  // namespace anyscan

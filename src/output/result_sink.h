@@ -38,9 +38,10 @@ class ResultSink {
 // receivers until 8 MiB are pending. A fresh file starts empty with its header; resume_offset (a
 // resumed scan) keeps the file's first resume_offset bytes, cuts what follows (a torn last line)
 // and appends, with offsets counted from the start of the file. Errors: kCantCreate when the file
-// cannot be created, kDataErr when it is shorter than resume_offset.
+// cannot be created, kDataErr when it is shorter than resume_offset. csv_header false: no
+// header line (--no-header-row).
 Result<std::unique_ptr<ResultSink>> open_result_sink(
     const std::string& path, bool json, const std::vector<OutputField>& fields,
-    std::optional<uint64_t> resume_offset = std::nullopt);
+    std::optional<uint64_t> resume_offset = std::nullopt, bool csv_header = true);
 
 }  // namespace anyscan

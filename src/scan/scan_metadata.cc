@@ -124,14 +124,12 @@ static std::string alias_detection_json(const ScanPlan& plan, const ScanConfig& 
   return json;
 }
 
-std::string scan_metadata_json(const ScanPlan& plan, const ScanConfig& config, IoEngine& engine,
-                               const RunSummary& run) {
+namespace {
+
+// Where the probes left from: the interface, its queues, the addresses, the link.
+std::string network_json(const ScanPlan& plan) {
   const NetworkPlan& net = plan.network;
-  const std::string ports = plan.module_info->needs_ports ? format_ports(plan.ports) : "";
-  std::string json = "{\"scanner\":\"anyscan\",\"version\":\"" ANYSCAN_VERSION "\"";
-  json += quoted("engine", std::string(engine.name()));
-  json += quoted("probe_module", std::string(plan.module_info->name));
-  json += ",\"seed\":" + std::to_string(plan.seed);
+  std::string json;
   json += quoted("interface", net.interface);
   json += ",\"rx_queues\":" + std::to_string(net.rx_queues) +
           ",\"tx_queues\":" + std::to_string(net.tx_queues);
@@ -140,14 +138,31 @@ std::string scan_metadata_json(const ScanPlan& plan, const ScanConfig& config, I
   for (size_t i = 0; i < net.source_ips.size(); ++i)
     json += std::string(i ? "," : "") + "\"" + to_string(net.source_ips[i]) + "\"";
   json += "]";
-  json += quoted("source_mac", to_string(net.source_mac));
-  if (plan.addresses.count(IpFamily::kIpv4) != 0)
-    json += quoted("gateway_mac", to_string(net.gateway_mac));
-  if (plan.addresses.count(IpFamily::kIpv6) != 0 || !plan.windows.empty())
-    json += quoted("gateway6_mac", to_string(net.gateway6_mac));
+  // "ip" under -X/--iplayer (IP packets on a cooked socket), else "ethernet".
+  json += quoted("link", net.ip_layer ? "ip" : "ethernet");
+  if (!net.link_without_header) {  // an L3 interface has no MACs to report
+    json += quoted("source_mac", to_string(net.source_mac));
+    if (plan.addresses.count(IpFamily::kIpv4) != 0)
+      json += quoted("gateway_mac", to_string(net.gateway_mac));
+    if (plan.addresses.count(IpFamily::kIpv6) != 0 || !plan.windows.empty())
+      json += quoted("gateway6_mac", to_string(net.gateway6_mac));
+  }
   json += quoted("source_ports",
                  std::to_string(plan.source_port_first) + "-" +
                      std::to_string(plan.source_port_first + plan.source_port_count - 1));
+  return json;
+}
+
+}  // namespace
+
+std::string scan_metadata_json(const ScanPlan& plan, const ScanConfig& config, IoEngine& engine,
+                               const RunSummary& run) {
+  const std::string ports = plan.module_info->needs_ports ? format_ports(plan.ports) : "";
+  std::string json = "{\"scanner\":\"anyscan\",\"version\":\"" ANYSCAN_VERSION "\"";
+  json += quoted("engine", std::string(engine.name()));
+  json += quoted("probe_module", std::string(plan.module_info->name));
+  json += ",\"seed\":" + std::to_string(plan.seed);
+  json += network_json(plan);
   if (plan.window.enabled())  // windows count as IPv6 addresses below
     json += ",\"prefix_window\":" + std::to_string(plan.window.length) +
             quoted("iid", plan.window.text().substr(plan.window.text().find('=') + 1)) +

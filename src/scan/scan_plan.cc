@@ -327,6 +327,11 @@ Result<void> plan_family(const ScanConfig& config, NetlinkClient& netlink, IpAdd
                                                   " address for the " + name +
                                                   " targets: pass -S/--source-ip");
   net.source_ips.insert(net.source_ips.end(), given.begin(), given.end());
+  if (link_has_no_header(interface->link_type)) {  // nothing to address frames to
+    (family == IpFamily::kIpv4 ? net.gateway_source : net.gateway6_source) =
+        "none (" + interface->name + " has no link-layer header)";
+    return {};
+  }
   if (config.gateway_mac) {
     (family == IpFamily::kIpv4 ? net.gateway_mac : net.gateway6_mac) = *config.gateway_mac;
     (family == IpFamily::kIpv4 ? net.gateway_source : net.gateway6_source) = "-G";
@@ -371,6 +376,7 @@ Result<NetworkPlan> plan_network(const ScanConfig& config, const AddressSet& tar
     net.source_mac = *config.source_mac;
     net.gateway_mac = net.gateway6_mac = *config.gateway_mac;
     net.gateway_source = net.gateway6_source = "-G";
+    net.ip_layer = config.ip_layer;
     return net;
   }
   auto netlink = NetlinkClient::open();
@@ -397,7 +403,12 @@ Result<NetworkPlan> plan_network(const ScanConfig& config, const AddressSet& tar
   }
   net.source_ip = net.source_ips.front();
   net.source_mac = config.source_mac ? *config.source_mac : interface->mac;
-  if (net.source_mac.is_zero())
+  net.link_without_header = link_has_no_header(interface->link_type);
+  net.ip_layer = config.ip_layer || net.link_without_header;
+  if (net.link_without_header && !config.ip_layer)
+    logf(LogLevel::kInfo, "%s has no link-layer header: sending IP packets (-X/--iplayer)",
+         interface->name.c_str());
+  if (net.source_mac.is_zero() && !net.link_without_header)
     return make_error(
         ExitCode::kUnavailable,
         "interface " + interface->name + " has no MAC address (not Ethernet?): pass --source-mac");
@@ -472,6 +483,14 @@ Result<ScanPlan> build_scan_plan(const ScanConfig& config, std::optional<SeedAnd
   auto network = plan_network(config, families);
   if (!network) return tl::unexpected(network.error());
   plan.network = std::move(*network);
+  if (plan.engine == EngineKind::kAfXdp && plan.network.ip_layer && !config.dryrun)
+    // Exit 69: the launcher runs the scan with af_packet instead, saying why.
+    return make_error(
+        ExitCode::kUnavailable,
+        "af_xdp sends and receives Ethernet frames only, and " +
+            (plan.network.link_without_header ? plan.network.interface + " has no link-layer header"
+                                              : std::string("-X/--iplayer asks for IP packets")) +
+            ": use --io-engine af_packet");
   plan_probe(config, std::move(*payloads), plan);
   plan.rate_pps = config.bandwidth_bps != 0
                       ? bandwidth_to_pps(config.bandwidth_bps, plan.probe->frame_bytes())

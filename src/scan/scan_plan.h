@@ -34,6 +34,12 @@ struct NetworkPlan {
   std::string gateway_source;  // "-G", "neighbour table (198.18.0.1)", ...
   MacAddress gateway6_mac;
   std::string gateway6_source;
+  // Probes leave as IP packets (-X/--iplayer, or an interface with no link-layer header):
+  // the engine sends them on a cooked socket (the kernel writes whatever link header the
+  // interface has, from the frame's destination MAC) and hands replies over from their IP
+  // header. `link_without_header`: the interface has none (no MACs needed at all).
+  bool ip_layer = false;
+  bool link_without_header = false;
 };
 
 // Everything a validated ScanConfig resolves to, decided once before anything is opened:

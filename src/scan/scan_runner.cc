@@ -346,8 +346,8 @@ bool ScanRunner::write_checkpoint(uint64_t now_ns, bool final) {
 
 Result<uint64_t> ScanRunner::reload_results(const std::string& path, uint64_t offset) {
   const RecordReader reader(config_.output_format == OutputFormat::kJson, config_.output_fields);
-  const bool header =
-      config_.output_format != OutputFormat::kJson && csv_has_header(config_.output_fields);
+  const bool header = config_.output_format != OutputFormat::kJson && !config_.no_header_row &&
+                      csv_has_header(config_.output_fields);
   return read_result_lines(path, offset, header, [&](std::string_view line) -> Result<void> {
     auto key = reader.parse(line);
     if (!key) return tl::unexpected(key.error());

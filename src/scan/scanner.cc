@@ -29,8 +29,8 @@ namespace {
 
 Result<std::unique_ptr<IoEngine>> open_any_engine(const ScanPlan& plan, const ScanConfig& config) {
   if (config.dryrun)
-    return std::unique_ptr<IoEngine>(
-        std::make_unique<DryrunEngine>(stdout, config.dryrun_format, plan.sender_threads));
+    return std::unique_ptr<IoEngine>(std::make_unique<DryrunEngine>(
+        stdout, config.dryrun_format, plan.sender_threads, plan.network.ip_layer));
   EngineConfig engine_config;
   engine_config.interface = plan.network.interface;
   engine_config.ifindex = plan.network.ifindex;
@@ -40,6 +40,7 @@ Result<std::unique_ptr<IoEngine>> open_any_engine(const ScanPlan& plan, const Sc
   engine_config.retries = config.retries;
   engine_config.filter = plan.probe->reply_filter();
   engine_config.frame_bytes = static_cast<uint32_t>(plan.probe->frame_bytes());
+  engine_config.ip_layer = plan.network.ip_layer;
   engine_config.xdp_mode = config.xdp_mode;
   engine_config.xdp_zerocopy = config.xdp_zerocopy;
   return open_io_engine(plan.engine, engine_config);
@@ -63,11 +64,16 @@ void log_start(const ScanPlan& plan, const ScanConfig& config, IoEngine& engine)
   const NetworkPlan& net = plan.network;
   // Each family's next hop: "gateway MAC via SOURCE", both when the targets have both.
   std::string gateways;
-  if (plan.addresses.count(IpFamily::kIpv4) != 0)
-    gateways = to_string(net.gateway_mac) + " via " + net.gateway_source;
-  if (plan.addresses.count(IpFamily::kIpv6) != 0 || !plan.windows.empty())
-    gateways += (gateways.empty() ? "" : ", IPv6 gateway ") + to_string(net.gateway6_mac) +
-                " via " + net.gateway6_source;
+  if (net.link_without_header) {
+    gateways = "none (IP packets: " + net.interface + " has no link-layer header)";
+  } else {
+    if (plan.addresses.count(IpFamily::kIpv4) != 0)
+      gateways = to_string(net.gateway_mac) + " via " + net.gateway_source;
+    if (plan.addresses.count(IpFamily::kIpv6) != 0 || !plan.windows.empty())
+      gateways += (gateways.empty() ? "" : ", IPv6 gateway ") + to_string(net.gateway6_mac) +
+                  " via " + net.gateway6_source;
+    if (net.ip_layer) gateways += " (IP packets, -X)";
+  }
   const std::string sources = net.source_ips.size() <= 1
                                   ? to_string(net.source_ip)
                                   : to_string(net.source_ips.front()) + ".." +

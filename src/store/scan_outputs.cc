@@ -48,7 +48,7 @@ Result<ScanOutputs> ScanOutputs::open(const ScanConfig& config,
   }
   if (!(config.dryrun && config.output_file == "-")) {
     auto sink = open_result_sink(config.output_file, config.output_format == OutputFormat::kJson,
-                                 config.output_fields, resume_offset);
+                                 config.output_fields, resume_offset, !config.no_header_row);
     if (!sink) return tl::unexpected(with_context(sink.error(), "-o"));
     outputs.results_ = std::move(*sink);
   }

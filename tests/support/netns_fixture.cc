@@ -5,11 +5,13 @@
 #include <fcntl.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
+#include <linux/if_tun.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -23,6 +25,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+#include <tuple>
 
 #include "net/checksum.h"
 #include "net/frame_layout.h"
@@ -97,7 +100,26 @@ void remove_stale_pairs() {
 
 }  // namespace
 
-NetnsPair::NetnsPair(int target_count, int queues) : target_count_(target_count), queues_(queues) {
+namespace {
+
+// A tun device (IFF_TUN, no packet-information header) made in namespace `ns`: the device
+// is born there and never exists in the host's namespace; it goes when the fd is closed.
+UniqueFd open_tun(const std::string& ns, const std::string& name) {
+  UniqueFd fd;
+  NetnsPair::in_namespace(ns, [&] {
+    fd.reset(::open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK));
+    ifreq request{};
+    std::snprintf(request.ifr_name, IFNAMSIZ, "%s", name.c_str());
+    request.ifr_flags = IFF_TUN | IFF_NO_PI;
+    if (!fd.valid() || ::ioctl(fd.get(), TUNSETIFF, &request) != 0) fd.reset();
+  });
+  return fd;
+}
+
+}  // namespace
+
+NetnsPair::NetnsPair(int target_count, int queues, PairLink link)
+    : target_count_(target_count), queues_(queues), link_(link) {
   static const bool reaped = (remove_stale_pairs(), true);
   (void)reaped;
   (void)kSigpipeIgnored;
@@ -116,6 +138,37 @@ NetnsPair::NetnsPair(int target_count, int queues) : target_count_(target_count)
   // too): set before the veth exists, so both ends inherit it.
   const std::string no_dad =
       " sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0";
+  if (link_ == PairLink::kTun) {
+    ok_ = queues_ == 1 && sh("ip netns add " + scanner_ns_ + " && ip netns add " + target_ns_ +
+                             " && ip netns exec " + scanner_ns_ + no_dad + " && ip netns exec " +
+                             target_ns_ + no_dad);
+    if (ok_) {
+      tun_scanner_ = open_tun(scanner_ns_, scanner_if_);
+      tun_target_ = open_tun(target_ns_, target_if_);
+    }
+    std::string commands;
+    for (const auto& [ns, ifname, address, address6] :
+         {std::tuple{scanner_ns_, scanner_if_, std::string(kScannerIp), std::string(kScannerIp6)},
+          std::tuple{target_ns_, target_if_, target_addresses().front(),
+                     target_addresses6().front()}})
+      // A long transmit queue: the relay is a thread of a test that may be descheduled.
+      commands += std::string(commands.empty() ? "" : " && ") + "ip -n " + ns +
+                  " link set lo up && ip -n " + ns + " link set " + ifname +
+                  " txqueuelen 20000 && ip -n " + ns + " addr add " + address + "/24 dev " +
+                  ifname + " && ip -n " + ns + " addr add " + address6 + "/64 dev " + ifname +
+                  " nodad && ip -n " + ns + " link set " + ifname + " up";
+    for (size_t i = 1; i < target_addresses().size(); ++i)
+      commands += " && ip -n " + target_ns_ + " addr add " + target_addresses()[i] + "/24 dev " +
+                  target_if_ + " && ip -n " + target_ns_ + " addr add " + target_addresses6()[i] +
+                  "/64 dev " + target_if_ + " nodad";
+    ok_ = ok_ && tun_scanner_.valid() && tun_target_.valid() && sh(commands);
+    if (!ok_) {
+      error_ = "could not create the tun pair (needs root and CONFIG_TUN)";
+      return;
+    }
+    relay_ = std::thread([this] { relay(); });
+    return;
+  }
   std::string commands =
       "ip netns add " + scanner_ns_ + " && ip netns add " + target_ns_ + " && ip netns exec " +
       scanner_ns_ + no_dad + " && ip netns exec " + target_ns_ + no_dad +
@@ -140,11 +193,136 @@ NetnsPair::NetnsPair(int target_count, int queues) : target_count_(target_count)
 NetnsPair::~NetnsPair() {
   stop_responder_ = true;
   if (responder_.joinable()) responder_.join();
+  stop_relay_ = true;
+  if (relay_.joinable()) relay_.join();
+  tun_scanner_.reset();  // the tun devices go with their descriptors
+  tun_target_.reset();
   udp_sockets_.clear();
   listeners_.clear();
   // Deleting a namespace deletes the veth pair (and any XDP program attached to it).
   sh("ip netns del " + scanner_ns_ + " 2>/dev/null; ip netns del " + target_ns_ +
      " 2>/dev/null; true");
+}
+
+namespace {
+
+// The forged SYN-ACK for a SYN probe (an IPv4 or IPv6 packet without options or extension
+// headers): the addresses and ports swapped, `ack` and `sport` as given.
+std::vector<uint8_t> forged_synack(const uint8_t* syn, uint16_t sport, uint32_t ack) {
+  using namespace frame;
+  const bool v6 = (syn[0] >> 4) == 6;
+  const size_t ip_bytes = v6 ? kIpv6HeaderBytes : kIpMinHeaderBytes;
+  std::vector<uint8_t> out(ip_bytes + kTcpMinHeaderBytes, 0);
+  uint8_t* ip = out.data();
+  uint8_t* tcp = ip + ip_bytes;
+  const uint8_t* probe_tcp = syn + ip_bytes;
+  store_be16(tcp + kTcpSrcPort, sport);
+  store_be16(tcp + kTcpDstPort, load_be16(probe_tcp + kTcpSrcPort));
+  store_be32(tcp + kTcpSeq, 0x5eed0000u);
+  store_be32(tcp + kTcpAck, ack);
+  tcp[kTcpDataOffset] = 0x50;
+  tcp[kTcpFlags] = kTcpSyn | kTcpAckFlag;
+  store_be16(tcp + kTcpWindow, 65535);
+  uint32_t pseudo = 0;
+  if (v6) {
+    ip[0] = 0x60;
+    store_be16(ip + kIpv6PayloadLength, kTcpMinHeaderBytes);
+    ip[kIpv6NextHeader] = kProtoTcp;
+    ip[kIpv6HopLimit] = 64;
+    std::memcpy(ip + kIpv6Src, syn + kIpv6Dst, 16);
+    std::memcpy(ip + kIpv6Dst, syn + kIpv6Src, 16);
+    pseudo = pseudo_header_sum6(ip + kIpv6Src, ip + kIpv6Dst, kProtoTcp, kTcpMinHeaderBytes);
+  } else {
+    ip[0] = 0x45;
+    store_be16(ip + 2, static_cast<uint16_t>(out.size()));
+    ip[8] = 64;
+    ip[9] = kProtoTcp;
+    std::memcpy(ip + 12, syn + 16, 4);
+    std::memcpy(ip + 16, syn + 12, 4);
+    store_be16(ip + 10, checksum(ip, kIpMinHeaderBytes));
+    pseudo =
+        pseudo_header_sum(load_be32(ip + 12), load_be32(ip + 16), kProtoTcp, kTcpMinHeaderBytes);
+  }
+  store_be16(
+      tcp + kTcpChecksum,
+      static_cast<uint16_t>(~checksum_fold(checksum_partial(tcp, kTcpMinHeaderBytes, pseudo))));
+  return out;
+}
+
+// A TCP SYN without ACK in an IPv4 or IPv6 packet without options or extension headers.
+bool is_syn(const uint8_t* p, size_t n) {
+  using namespace frame;
+  const bool v6 = n >= kIpv6HeaderBytes && (p[0] >> 4) == 6;
+  const size_t ip_bytes = v6 ? kIpv6HeaderBytes : kIpMinHeaderBytes;
+  if (n < ip_bytes + kTcpMinHeaderBytes) return false;
+  if (v6 ? p[kIpv6NextHeader] != kProtoTcp : (p[0] != 0x45 || p[9] != kProtoTcp)) return false;
+  const uint8_t flags = p[ip_bytes + kTcpFlags];
+  return (flags & kTcpSyn) != 0 && (flags & kTcpAckFlag) == 0;
+}
+
+// A TCP segment (no options or extension headers before it) that is neither a SYN-ACK nor a
+// RST: what a scanner counts as a failed validation when it reaches one of its ports.
+bool is_tcp_neither_synack_nor_rst(const uint8_t* p, size_t n) {
+  using namespace frame;
+  const bool v6 = n >= kIpv6HeaderBytes && (p[0] >> 4) == 6;
+  const size_t ip_bytes = v6 ? kIpv6HeaderBytes : kIpMinHeaderBytes;
+  if (n < ip_bytes + kTcpMinHeaderBytes) return false;
+  if (v6 ? p[kIpv6NextHeader] != kProtoTcp : (p[0] != 0x45 || p[9] != kProtoTcp)) return false;
+  const uint8_t flags = p[ip_bytes + kTcpFlags];
+  return (flags & kTcpRst) == 0 && (flags & (kTcpSyn | kTcpAckFlag)) != (kTcpSyn | kTcpAckFlag);
+}
+
+// Writes a packet to a non-blocking tun descriptor, waiting while its queue is full.
+void tun_write(int fd, const uint8_t* p, size_t n, const std::atomic<bool>& stop) {
+  while (::write(fd, p, n) < 0 && (errno == EAGAIN || errno == ENOBUFS) && !stop)
+    std::this_thread::sleep_for(std::chrono::microseconds(100));
+}
+
+}  // namespace
+
+void NetnsPair::relay() {
+  pollfd polled[2] = {{tun_scanner_.get(), POLLIN, 0}, {tun_target_.get(), POLLIN, 0}};
+  uint8_t buffer[65536];
+  while (!stop_relay_) {
+    if (::poll(polled, 2, 50) <= 0) continue;
+    for (int side = 0; side < 2; ++side) {
+      if ((polled[side].revents & POLLIN) == 0) continue;
+      const int from = polled[side].fd, to = polled[1 - side].fd;
+      for (int burst = 0; burst < 256; ++burst) {
+        const ssize_t n = ::read(from, buffer, sizeof buffer);
+        if (n <= 0) break;
+        const auto bytes = static_cast<size_t>(n);
+        if (side == 0) {
+          relayed_to_target_.fetch_add(1);
+          if (is_syn(buffer, bytes)) {
+            relayed_syns_.fetch_add(1);
+            uint64_t left = forge_left_.load();
+            while (left > 0 && !forge_left_.compare_exchange_weak(left, left - 1)) {
+            }
+            if (left > 0) {
+              const size_t tcp = (buffer[0] >> 4) == 6 ? 40 : 20;
+              const uint32_t seq = load_be32(buffer + tcp + frame::kTcpSeq);
+              const uint16_t dport = load_be16(buffer + tcp + frame::kTcpDstPort);
+              const auto forged =
+                  left % 2 == 0 ? forged_synack(buffer, dport, seq + 2)
+                                : forged_synack(buffer, static_cast<uint16_t>(dport + 1), seq + 1);
+              tun_write(tun_scanner_.get(), forged.data(), forged.size(), stop_relay_);
+              forged_.fetch_add(1);
+            }
+          }
+        } else {
+          relayed_to_scanner_.fetch_add(1);
+          if (is_tcp_neither_synack_nor_rst(buffer, bytes)) relayed_other_tcp_.fetch_add(1);
+        }
+        tun_write(to, buffer, bytes, stop_relay_);
+      }
+    }
+  }
+}
+
+RelayCounts NetnsPair::relay_counts() const {
+  return RelayCounts{relayed_to_target_.load(), relayed_syns_.load(), relayed_to_scanner_.load(),
+                     relayed_other_tcp_.load(), forged_.load()};
 }
 
 bool NetnsPair::sh(const std::string& command) {
@@ -221,6 +399,9 @@ void NetnsPair::listen_on(const std::map<std::string, std::set<uint16_t>>& open)
         UniqueFd fd(::socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
         const int one = 1;
         ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        // An AnyIP address (answer_everything_in) is local by route, not by interface:
+        // IPv6 binds to one only with freebind.
+        ::setsockopt(fd.get(), IPPROTO_IP, IP_FREEBIND, &one, sizeof one);
         sockaddr_storage sa{};
         socklen_t length = socket_address(address, port, &sa);
         if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&sa), length) != 0 ||
@@ -367,6 +548,8 @@ void NetnsPair::send_frame_from_target(const std::vector<uint8_t>& packet, int c
 }
 
 std::vector<std::string> NetnsPair::scanner_argv(const std::string& engine) const {
+  if (link_ == PairLink::kTun)  // no MAC to name: the link has no header
+    return {ANYSCAN_BINARY, "--io-engine", engine, "-i", scanner_if_, "-b", "/dev/null"};
   return {ANYSCAN_BINARY, "--io-engine", engine, "-i",       scanner_if_,
           "-G",           target_mac(),  "-b",   "/dev/null"};
 }

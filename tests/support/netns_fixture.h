@@ -16,6 +16,22 @@
 
 namespace anyscan::testing_support {
 
+// How the two namespaces are joined: a veth pair (Ethernet), or two tun devices (L3, no
+// link-layer header, like WireGuard's or an ipip tunnel's) whose packets a relay thread of
+// the test copies across, seeing every one.
+enum class PairLink { kVeth, kTun };
+
+// What the tun relay saw and did (PairLink::kTun).
+struct RelayCounts {
+  uint64_t to_target = 0;  // packets from the scanner side
+  uint64_t syns = 0;       // ... of them TCP SYNs (probes), either family
+  uint64_t to_scanner = 0;
+  // ... of them TCP but neither a SYN-ACK nor a RST (the target's challenge ACKs when the
+  // scanner's kernel answers a forged SYN-ACK with a RST it finds out of order)
+  uint64_t to_scanner_other_tcp = 0;
+  uint64_t forged = 0;  // replies the relay made up (forge_replies)
+};
+
 // Two network namespaces made for one test, joined by one veth pair and nothing else: no
 // default route, no bridge, addresses in 198.18.0.0/15 and 2001:2::/48 only. The scanner
 // side has 198.18.0.1/24 and 2001:2::1/64; the target side answers on 198.18.0.2 ..
@@ -28,7 +44,8 @@ class NetnsPair {
 
   // queues > 1: both veth ends get that many TX and RX queues, the way a multi-queue NIC
   // with RSS looks to the scanner (the target kernel spreads its replies over them).
-  explicit NetnsPair(int target_count = 8, int queues = 1);
+  // PairLink::kTun: queues must be 1; the tun devices carry the same addresses.
+  explicit NetnsPair(int target_count = 8, int queues = 1, PairLink link = PairLink::kVeth);
   ~NetnsPair();
   NetnsPair(const NetnsPair&) = delete;
   NetnsPair& operator=(const NetnsPair&) = delete;
@@ -57,6 +74,13 @@ class NetnsPair {
   // on the scanner's end, veth queues them in a 256-entry ring per queue, which overflows
   // like a NIC's receive ring (the loss a real NIC counts in its rx_missed_errors).
   uint64_t target_tx_dropped() const;
+
+  // PairLink::kTun: for each of the next `count` SYNs the relay passes on, it first sends
+  // the scanner a forged SYN-ACK that a check of "ack = seq + 1" alone would take: half with
+  // ack = seq + 2, half with the right ack from the next port up (another target). None may
+  // be reported; each is one validation failure.
+  void forge_replies(uint64_t count) { forge_left_ = count; }
+  RelayCounts relay_counts() const;
 
   // Listening TCP sockets in the target namespace on exactly these (address, port) pairs,
   // of either family.
@@ -101,6 +125,14 @@ class NetnsPair {
   std::vector<UniqueFd> udp_sockets_;
   std::atomic<bool> stop_responder_{false};
   std::thread responder_;
+  PairLink link_;
+  UniqueFd tun_scanner_, tun_target_;
+  std::atomic<bool> stop_relay_{false};
+  std::atomic<uint64_t> forge_left_{0};
+  std::atomic<uint64_t> relayed_to_target_{0}, relayed_syns_{0}, relayed_to_scanner_{0},
+      relayed_other_tcp_{0}, forged_{0};
+  std::thread relay_;
+  void relay();
 };
 
 pid_t spawn_in(const std::string& ns, const std::vector<std::string>& argv,

@@ -11,13 +11,14 @@
 namespace anyscan::testing_support {
 
 std::string variant_name(const ScanVariant& v) {
-  return v.engine + (v.xdp_mode.empty() ? "" : "_" + v.xdp_mode) + "_q" + std::to_string(v.queues);
+  return v.engine + (v.xdp_mode.empty() ? "" : "_" + v.xdp_mode) + "_q" + std::to_string(v.queues) +
+         (v.link == PairLink::kTun ? "_tun" : "");
 }
 void PrintTo(const ScanVariant& v, std::ostream* out) { *out << variant_name(v); }
 
 void PairScanTest::SetUp() {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root for network namespaces";
-  pair_ = std::make_unique<NetnsPair>(8, GetParam().queues);
+  pair_ = std::make_unique<NetnsPair>(8, GetParam().queues, GetParam().link);
   ASSERT_TRUE(pair_->ok()) << pair_->error();
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
   std::string name = std::string(info->test_suite_name()) + "-" + info->name();

@@ -18,6 +18,7 @@ struct ScanVariant {
   std::string engine;    // --io-engine
   std::string xdp_mode;  // --xdp-mode (af_xdp only; "" = auto, which is native on veth)
   int queues = 1;
+  PairLink link = PairLink::kVeth;
 };
 std::string variant_name(const ScanVariant& variant);
 void PrintTo(const ScanVariant& variant, std::ostream* out);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstring>
 #include <map>
 #include <regex>
 
@@ -285,6 +286,100 @@ TEST(Cli, DryRunPrintsZmapBlocksByDefault) {
   EXPECT_EQ(zmap_hex(0x1a2b), "0X1A2B");
 }
 
+// -X/--iplayer: zmap leaves the eth line out; anyscan's text hex and pcap (LINKTYPE_RAW,
+// 101) hold the IP packets; the frames are otherwise those of the Ethernet run.
+TEST(Cli, IplayerDryRunHasNoEthernetHeader) {
+  const std::string common =
+      "--dryrun -q -c 0 -T 1 -e 7 -i veth-none -S 198.18.0.1,2001:2::1 -G 02:00:00:00:00:02 "
+      "--source-mac 02:00:00:00:00:01 -b /dev/null -p 80 198.18.0.0/31 2001:2::/127 ";
+  const CliRun eth = run(common + "--dryrun-format text");
+  const CliRun ip = run(common + "--dryrun-format text -X");
+  const CliRun zmap = run(common + "--iplayer");
+  ASSERT_EQ(ip.exit_code, 0) << ip.err;
+  ASSERT_EQ(zmap.exit_code, 0) << zmap.err;
+  const auto eth_lines = frame_lines(eth.out), ip_lines = frame_lines(ip.out);
+  ASSERT_EQ(eth_lines.size(), 4u);
+  ASSERT_EQ(ip_lines.size(), 4u);
+  for (size_t i = 0; i < 4; ++i) {
+    const auto with = hex_of(eth_lines[i]), without = hex_of(ip_lines[i]);
+    ASSERT_EQ(with.size(), without.size() + 14);
+    EXPECT_TRUE(std::equal(without.begin(), without.end(), with.begin() + 14));
+    EXPECT_TRUE(without[0] >> 4 == 4 || without[0] >> 4 == 6);
+  }
+  const auto blocks = parse_zmap_blocks(zmap.out);
+  ASSERT_EQ(blocks.size(), 4u);
+  for (const auto& block : blocks) {
+    EXPECT_EQ(block.parts.size(), 2u) << "tcp and ip/ipv6, no eth";
+    EXPECT_EQ(block.parts.count("eth"), 0u);
+  }
+  const CliRun pcap = run(common + "--dryrun-format pcap -X");
+  ASSERT_EQ(pcap.exit_code, 0) << pcap.err;
+  ASSERT_GE(pcap.out.size(), 24u);
+  EXPECT_EQ(pcap.out.substr(20, 4), std::string("\x65\0\0\0", 4)) << "LINKTYPE_RAW";
+  size_t records = 0, at = 24;
+  while (at + 16 <= pcap.out.size()) {
+    uint32_t length = 0;
+    std::memcpy(&length, pcap.out.data() + at + 8, 4);
+    const auto first = static_cast<uint8_t>(pcap.out[at + 16]);
+    EXPECT_TRUE(first == 0x45 || first >> 4 == 6);
+    at += 16 + length;
+    ++records;
+  }
+  EXPECT_EQ(records, 4u);
+  EXPECT_EQ(at, pcap.out.size());
+}
+
+// zmap options anyscan takes with zmap's meaning: --no-header-row, -l/-L (log lines to a
+// file instead of stderr), --vpn (zmap 2.x's -X), --ignore-blocklist-errors, and the ones
+// whose only zmap value is what anyscan always does; the other values refused saying why.
+TEST(Cli, ZmapOptionsWithZmapsMeaning) {
+  const std::string dir = temp_dir();
+  const std::string scan = kDry + "-p 80 198.18.0.0/30 -o " + dir + "/out.csv ";
+  CliRun plain = run(scan + "-f saddr,sport");
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  const std::string with_header = read_file(dir + "/out.csv");
+  ASSERT_EQ(with_header.rfind("saddr,sport\n", 0), 0u) << with_header;
+  CliRun bare = run(scan + "-f saddr,sport --no-header-row");
+  ASSERT_EQ(bare.exit_code, 0) << bare.err;
+  EXPECT_EQ(read_file(dir + "/out.csv"), with_header.substr(12)) << "the same rows, no header";
+
+  CliRun logged = run(scan + "-q -v 4 -l " + dir + "/scan.log");
+  ASSERT_EQ(logged.exit_code, 0) << logged.err;
+  EXPECT_EQ(logged.err, "") << "log lines go to the file";
+  EXPECT_NE(read_file(dir + "/scan.log").find("anyscan: info: "), std::string::npos);
+  ASSERT_EQ(std::system(("mkdir -p " + dir + "/logs").c_str()), 0);
+  CliRun in_dir = run(scan + "-v 4 --log-directory=" + dir + "/logs");
+  ASSERT_EQ(in_dir.exit_code, 0) << in_dir.err;
+  const std::string listed = anyscan::testing_support::shell_output("ls " + dir + "/logs");
+  EXPECT_TRUE(
+      std::regex_match(listed, std::regex("anyscan-\\d{4}-\\d\\d-\\d\\dT\\d{6}[+-]\\d{4}\\.log\n")))
+      << listed;
+  CliRun both = run(scan + "-l " + dir + "/a.log -L " + dir);
+  EXPECT_EQ(both.exit_code, 64);
+  EXPECT_NE(both.err.find("cannot be given together"), std::string::npos) << both.err;
+  CliRun unwritable = run(scan + "-l " + dir + "/no/such/dir/x.log");
+  EXPECT_EQ(unwritable.exit_code, 73);
+  EXPECT_NE(unwritable.err.find("/no/such/dir/x.log"), std::string::npos) << unwritable.err;
+
+  for (const char* same :
+       {"--vpn", "--ignore-blocklist-errors", "--disable-syslog", "--validate-source-port=enable",
+        "--dedup-method=full", "--dedup-method default"}) {
+    SCOPED_TRACE(same);
+    EXPECT_EQ(run(scan + same).exit_code, 0);
+  }
+  const CliRun vpn = run(kDry + "--dryrun-format zmap -p 80 198.18.0.1 --vpn");
+  EXPECT_EQ(vpn.out.find("eth {"), std::string::npos) << "--vpn is -X";
+  for (const auto& [refused, why] : std::vector<std::pair<std::string, std::string>>{
+           {"--validate-source-port=disable", "always validates the source port"},
+           {"--dedup-method=window", "always exact"},
+           {"--dedup-method=none", "always exact"}}) {
+    SCOPED_TRACE(refused);
+    const CliRun r = run(scan + refused);
+    EXPECT_EQ(r.exit_code, 64);
+    EXPECT_NE(r.err.find(why), std::string::npos) << r.err;
+  }
+}
+
 TEST(Cli, IcmpModuleAndPcapOutput) {
   CliRun icmp = run(kDry + "-M icmp_echoscan 198.18.0.0/29");
   ASSERT_EQ(icmp.exit_code, 0) << icmp.err;
@@ -385,8 +480,8 @@ TEST(Cli, BadInputGetsOneLineAndSysexitsCode) {
        "payloads.conf:2: hex: 'zz' is not a hex byte"},
       {"-M udp -p 53 -f saddr,window 198.18.0.1", 64,
        "output field 'window' is not produced by probe module udp"},
-      {"-p 80 -X 198.18.0.1", 64, "-X is a zmap option"},
-      {"-p 80 --dedup-method=full 198.18.0.1", 64, "always exact"},
+      {"-p 80 -g 198.18.0.1", 64, "-g is a zmap option"},
+      {"-p 80 --dedup-method=window 198.18.0.1", 64, "always exact"},
       {"-p 80 -f saddr,nosuch 198.18.0.1", 64, "unknown output field 'nosuch'"},
       {"-M nosuch 198.18.0.1", 64, "nosuch"},
       {"-p 80 --user '' 198.18.0.1", 64, "expected a user name"},

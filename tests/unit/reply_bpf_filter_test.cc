@@ -22,7 +22,10 @@ ReplyFilterSpec tcp_spec(uint32_t us, uint16_t first, uint16_t last) {
   return spec;
 }
 
-uint32_t run(const std::vector<sock_filter>& program, const std::vector<uint8_t>& packet) {
+// `protocol`: what the kernel's skb->protocol would be (the SKF_AD_PROTOCOL load of a
+// cooked socket's filter).
+uint32_t run(const std::vector<sock_filter>& program, const std::vector<uint8_t>& packet,
+             uint16_t protocol = 0) {
   uint32_t a = 0, x = 0;
   auto load = [&](size_t offset, size_t bytes, bool* ok) -> uint32_t {
     if (offset + bytes > packet.size()) {
@@ -38,7 +41,8 @@ uint32_t run(const std::vector<sock_filter>& program, const std::vector<uint8_t>
     bool ok = true;
     switch (i.code) {
       case BPF_LD | BPF_H | BPF_ABS:
-        a = load(i.k, 2, &ok);
+        a = i.k == static_cast<uint32_t>(SKF_AD_OFF + SKF_AD_PROTOCOL) ? protocol
+                                                                       : load(i.k, 2, &ok);
         break;
       case BPF_LD | BPF_W | BPF_ABS:
         a = load(i.k, 4, &ok);
@@ -94,6 +98,14 @@ uint32_t run(const std::vector<sock_filter>& program, const std::vector<uint8_t>
   return 0;
 }
 
+// The same frame as a cooked (SOCK_DGRAM) socket's filter sees it: from the IP header, the
+// EtherType as the packet's protocol.
+uint32_t run_cooked(const std::vector<sock_filter>& program, const std::vector<uint8_t>& frame) {
+  if (frame.size() < kEthHeaderBytes) return 0;  // no packet at all
+  return run(program, std::vector<uint8_t>(frame.begin() + kEthHeaderBytes, frame.end()),
+             load_be16(frame.data() + kEthType));
+}
+
 std::vector<uint8_t> packet(uint8_t protocol, uint32_t daddr, uint16_t dport, uint8_t ihl = 5,
                             uint16_t fragment = 0) {
   std::vector<uint8_t> f(14 + ihl * 4 + 20, 0);
@@ -129,9 +141,12 @@ TEST(ReplyBpfFilter, TcpAcceptsOnlyOurAddressAndPortRange) {
       {"arp", arp, false},
       {"truncated", std::vector<uint8_t>(20, 0), false},
   };
+  // The cooked filter (-X/--iplayer) takes exactly the same packets.
+  const auto cooked = reply_bpf_filter(tcp_spec(us, 40000, 40999), 256, true);
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
     EXPECT_EQ(run(program, c.frame), c.accepted ? 256u : 0u);
+    EXPECT_EQ(run_cooked(cooked, c.frame), c.accepted ? 256u : 0u) << "cooked";
   }
 }
 
@@ -255,9 +270,11 @@ TEST(ReplyBpfFilter, Ipv6AdmitsOurAddressesRulesAndExtensionHeaders) {
       {"ipv4 icmp to us (no IPv4 icmp rule)", packet(1, 0xc6120001u, 0), false},
   };
   const auto program = reply_bpf_filter(spec, 256);
+  const auto cooked = reply_bpf_filter(spec, 256, true);
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
     EXPECT_EQ(run(program, c.frame), c.accepted ? 256u : 0u);
+    EXPECT_EQ(run_cooked(cooked, c.frame), c.accepted ? 256u : 0u) << "cooked";
   }
   auto truncated = frame6("2001:2::1", kProtoTcp, tcp(40000));
   truncated.resize(14 + 40);  // the port beyond the capture

@@ -4,11 +4,14 @@
 #include <cerrno>
 #include <cstring>
 
+#include "net/frame_layout.h"
+
 namespace anyscan {
 
 Result<std::unique_ptr<AfPacketSink>> AfPacketSink::open(int ifindex, const std::string& interface,
-                                                         uint32_t retries, size_t frame_bytes) {
-  UniqueFd fd(::socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0));
+                                                         uint32_t retries, size_t frame_bytes,
+                                                         bool ip_layer) {
+  UniqueFd fd(::socket(AF_PACKET, (ip_layer ? SOCK_DGRAM : SOCK_RAW) | SOCK_CLOEXEC, 0));
   if (!fd.valid()) {
     const int err = errno;
     const ExitCode code =
@@ -30,10 +33,11 @@ Result<std::unique_ptr<AfPacketSink>> AfPacketSink::open(int ifindex, const std:
     return make_error(ExitCode::kUnavailable,
                       errno_message("binding send socket to " + interface, errno));
   return std::unique_ptr<AfPacketSink>(
-      new AfPacketSink(std::move(fd), interface, retries, frame_bytes));
+      new AfPacketSink(std::move(fd), interface, ifindex, retries, frame_bytes, ip_layer));
 }
 
-AfPacketSink::AfPacketSink(UniqueFd fd, std::string interface, uint32_t retries, size_t frame_bytes)
+AfPacketSink::AfPacketSink(UniqueFd fd, std::string interface, int ifindex, uint32_t retries,
+                           size_t frame_bytes, bool ip_layer)
     : fd_(std::move(fd)),
       interface_(std::move(interface)),
       retries_(retries),
@@ -41,12 +45,19 @@ AfPacketSink::AfPacketSink(UniqueFd fd, std::string interface, uint32_t retries,
       buffers_(kBatch * frame_capacity_),
       slots_(kBatch),
       iovecs_(kBatch),
-      messages_(kBatch) {
+      messages_(kBatch),
+      ifindex_(ifindex),
+      ip_layer_(ip_layer),
+      addresses_(ip_layer ? kBatch : 0) {
   for (size_t i = 0; i < kBatch; ++i) {
     slots_[i] = FrameSlot{buffers_.data() + i * frame_capacity_, 0};
     std::memset(&messages_[i], 0, sizeof messages_[i]);
     messages_[i].msg_hdr.msg_iov = &iovecs_[i];
     messages_[i].msg_hdr.msg_iovlen = 1;
+    if (ip_layer_) {
+      messages_[i].msg_hdr.msg_name = &addresses_[i];
+      messages_[i].msg_hdr.msg_namelen = sizeof addresses_[i];
+    }
   }
 }
 
@@ -56,9 +67,24 @@ std::span<FrameSlot> AfPacketSink::reserve(size_t max_frames) {
 
 Result<SendReport> AfPacketSink::submit(size_t count) {
   SendReport report;
-  for (size_t i = 0; i < count; ++i) {
-    iovecs_[i].iov_base = slots_[i].data;
-    iovecs_[i].iov_len = slots_[i].length;
+  if (ip_layer_) {
+    for (size_t i = 0; i < count; ++i) {
+      const uint8_t* f = slots_[i].data;
+      sockaddr_ll& a = addresses_[i];
+      a = sockaddr_ll{};
+      a.sll_family = AF_PACKET;
+      std::memcpy(&a.sll_protocol, f + frame::kEthType, 2);  // both in network order
+      a.sll_ifindex = ifindex_;
+      a.sll_halen = 6;
+      std::memcpy(a.sll_addr, f + frame::kEthDst, 6);
+      iovecs_[i].iov_base = slots_[i].data + frame::kEthHeaderBytes;
+      iovecs_[i].iov_len = slots_[i].length - frame::kEthHeaderBytes;
+    }
+  } else {
+    for (size_t i = 0; i < count; ++i) {
+      iovecs_[i].iov_base = slots_[i].data;
+      iovecs_[i].iov_len = slots_[i].length;
+    }
   }
   size_t done = 0;
   uint32_t failures = 0;

@@ -9,17 +9,20 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstring>
 
 #include "engine/af_packet/reply_bpf_filter.h"
+#include "net/frame_layout.h"
 
 namespace anyscan {
 
 Result<std::unique_ptr<AfPacketSource>> AfPacketSource::open(int ifindex,
                                                              const std::string& interface,
-                                                             const ReplyFilterSpec& filter) {
+                                                             const ReplyFilterSpec& filter,
+                                                             bool ip_layer) {
   // Protocol 0 at socket(): nothing is queued before the filter and ring are in place and
   // bind() names the protocol.
-  UniqueFd fd(::socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0));
+  UniqueFd fd(::socket(AF_PACKET, (ip_layer ? SOCK_DGRAM : SOCK_RAW) | SOCK_CLOEXEC, 0));
   if (!fd.valid()) {
     const int err = errno;
     const ExitCode code =
@@ -27,7 +30,7 @@ Result<std::unique_ptr<AfPacketSource>> AfPacketSource::open(int ifindex,
     return make_error(code, errno_message("creating AF_PACKET receive socket", err) +
                                 (code == ExitCode::kNoPerm ? " (needs CAP_NET_RAW)" : ""));
   }
-  auto program = reply_bpf_filter(filter, kSnapBytes);
+  auto program = reply_bpf_filter(filter, kSnapBytes, ip_layer);
   sock_fprog fprog{static_cast<unsigned short>(program.size()), program.data()};
   if (::setsockopt(fd.get(), SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof fprog) != 0)
     return make_error(ExitCode::kUnavailable,
@@ -67,11 +70,12 @@ Result<std::unique_ptr<AfPacketSource>> AfPacketSource::open(int ifindex,
   if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0)
     return make_error(ExitCode::kUnavailable,
                       errno_message("binding receive socket to " + interface, errno));
-  return std::unique_ptr<AfPacketSource>(new AfPacketSource(std::move(fd), std::move(mapping)));
+  return std::unique_ptr<AfPacketSource>(
+      new AfPacketSource(std::move(fd), std::move(mapping), ip_layer));
 }
 
-AfPacketSource::AfPacketSource(UniqueFd fd, MappedMemory ring)
-    : fd_(std::move(fd)), ring_(std::move(ring)) {}
+AfPacketSource::AfPacketSource(UniqueFd fd, MappedMemory ring, bool ip_layer)
+    : fd_(std::move(fd)), ring_(std::move(ring)), ip_layer_(ip_layer) {}
 
 namespace {
 tpacket_block_desc* descriptor(uint8_t* block) {
@@ -101,8 +105,19 @@ Result<size_t> AfPacketSource::receive(std::span<FrameView> out, int timeout_ms)
   size_t n = 0;
   while (n < out.size() && packets_left_ > 0) {
     auto* header = reinterpret_cast<tpacket3_hdr*>(next_packet_);
-    out[n++] = FrameView{next_packet_ + header->tp_mac, header->tp_snaplen,
-                         int64_t{header->tp_sec} * 1000000000 + header->tp_nsec};
+    const int64_t ns = int64_t{header->tp_sec} * 1000000000 + header->tp_nsec;
+    if (ip_layer_) {
+      uint8_t* ip = next_packet_ + header->tp_net;
+      uint8_t* f = ip - frame::kEthHeaderBytes;  // inside the kernel's 16 spare bytes
+      std::memset(f, 0, frame::kEthType);
+      const uint8_t version = header->tp_snaplen > 0 ? ip[0] >> 4 : 0;
+      store_be16(f + frame::kEthType, version == 4   ? frame::kEthTypeIpv4
+                                      : version == 6 ? frame::kEthTypeIpv6
+                                                     : 0);
+      out[n++] = FrameView{f, header->tp_snaplen + uint32_t{frame::kEthHeaderBytes}, ns};
+    } else {
+      out[n++] = FrameView{next_packet_ + header->tp_mac, header->tp_snaplen, ns};
+    }
     next_packet_ += header->tp_next_offset;
     --packets_left_;
   }

@@ -99,6 +99,10 @@ Result<void> AfXdpEngine::bind_queues(const EngineConfig& config, const Attempt&
 }
 
 Result<std::unique_ptr<IoEngine>> AfXdpEngine::open(const EngineConfig& config) {
+  if (config.ip_layer)  // the plan says so first; this keeps the engine honest on its own
+    return make_error(ExitCode::kUnavailable,
+                      "af_xdp sends and receives Ethernet frames only: IP packets (-X/--iplayer) "
+                      "need --io-engine af_packet");
   route_libbpf_messages_to_log();
   const std::vector<Attempt> ladder = bind_ladder(config.xdp_mode, config.xdp_zerocopy);
   if (ladder.empty())

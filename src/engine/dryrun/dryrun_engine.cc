@@ -15,15 +15,18 @@
 
 namespace anyscan {
 
-DryrunEngine::DryrunEngine(std::FILE* out, DryrunFormat format, uint32_t sender_threads)
-    : writer_(out, format) {
+DryrunEngine::DryrunEngine(std::FILE* out, DryrunFormat format, uint32_t sender_threads,
+                           bool ip_layer)
+    : writer_(out, format, ip_layer) {
   for (uint32_t i = 0; i < sender_threads; ++i) sinks_.push_back(std::make_unique<Sink>(writer_));
 }
 
-DryrunEngine::Writer::Writer(std::FILE* out, DryrunFormat format) : out_(out), format_(format) {
+DryrunEngine::Writer::Writer(std::FILE* out, DryrunFormat format, bool ip_layer)
+    : out_(out), format_(format), ip_layer_(ip_layer) {
   if (format_ == DryrunFormat::kPcap) {
-    // pcap global header: magic, v2.4, thiszone, sigfigs, snaplen, LINKTYPE_ETHERNET.
-    const uint32_t header[6] = {0xa1b2c3d4u, 0x00040002u, 0, 0, 65535, 1};
+    // pcap global header: magic, v2.4, thiszone, sigfigs, snaplen, LINKTYPE_ETHERNET (1) or
+    // LINKTYPE_RAW (101: IPv4 and IPv6 packets).
+    const uint32_t header[6] = {0xa1b2c3d4u, 0x00040002u, 0, 0, 65535, ip_layer_ ? 101u : 1u};
     std::fwrite(header, sizeof header, 1, out_);
   }
 }
@@ -49,18 +52,19 @@ Result<void> DryrunEngine::Writer::write(const FrameSlot* slots, size_t count) {
       continue;
     }
     if (format_ == DryrunFormat::kZmap) {
-      const std::string block = zmap_block(slots[i].data, slots[i].length);
+      const std::string block = zmap_block(slots[i].data, slots[i].length, ip_layer_);
       std::fwrite(block.data(), 1, block.size(), out_);
       continue;
     }
     if (format_ == DryrunFormat::kPcap) {
+      const size_t skip = ip_layer_ ? frame::kEthHeaderBytes : 0;
+      const uint32_t bytes = slots[i].length - static_cast<uint32_t>(skip);
       const uint32_t record[4] = {static_cast<uint32_t>(now.tv_sec),
-                                  static_cast<uint32_t>(now.tv_usec), slots[i].length,
-                                  slots[i].length};
+                                  static_cast<uint32_t>(now.tv_usec), bytes, bytes};
       std::fwrite(record, sizeof record, 1, out_);
-      std::fwrite(slots[i].data, 1, slots[i].length, out_);
+      std::fwrite(slots[i].data + skip, 1, bytes, out_);
     } else {
-      const std::string line = describe(slots[i].data, slots[i].length);
+      const std::string line = describe(slots[i].data, slots[i].length, ip_layer_);
       std::fputs(line.c_str(), out_);
       std::fputc('\n', out_);
     }
@@ -70,7 +74,7 @@ Result<void> DryrunEngine::Writer::write(const FrameSlot* slots, size_t count) {
   return {};
 }
 
-std::string DryrunEngine::zmap_block(const uint8_t* f, size_t length) {
+std::string DryrunEngine::zmap_block(const uint8_t* f, size_t length, bool ip_layer) {
   using namespace frame;
   char line[256];
   std::string out;
@@ -111,7 +115,7 @@ std::string DryrunEngine::zmap_block(const uint8_t* f, size_t length) {
     }
     out += line;
   }
-  if (length >= kEthHeaderBytes) {
+  if (length >= kEthHeaderBytes && !ip_layer) {  // zmap leaves it out under --iplayer
     std::snprintf(line, sizeof line,
                   "eth { shost: %02x:%02x:%02x:%02x:%02x:%02x | dhost: "
                   "%02x:%02x:%02x:%02x:%02x:%02x }\n",
@@ -122,7 +126,7 @@ std::string DryrunEngine::zmap_block(const uint8_t* f, size_t length) {
   return out;
 }
 
-std::string DryrunEngine::describe(const uint8_t* f, size_t length) {
+std::string DryrunEngine::describe(const uint8_t* f, size_t length, bool ip_layer) {
   using namespace frame;
   char summary[256] = "non-ip";
   std::string_view payload;
@@ -171,9 +175,10 @@ std::string DryrunEngine::describe(const uint8_t* f, size_t length) {
     }
     out += payload.size() > 96 ? "\"..." : "\"";
   }
-  out += " len=" + std::to_string(length) + " hex=";
+  const size_t from = ip_layer && length >= kEthHeaderBytes ? kEthHeaderBytes : 0;
+  out += " len=" + std::to_string(length - from) + " hex=";
   static const char kHex[] = "0123456789abcdef";
-  for (size_t i = 0; i < length; ++i) {
+  for (size_t i = from; i < length; ++i) {
     out += kHex[f[i] >> 4];
     out += kHex[f[i] & 15];
   }

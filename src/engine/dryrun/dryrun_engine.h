@@ -22,7 +22,9 @@ enum class DryrunFormat { kZmap, kText, kPcap, kTargets };
 // Wireshark read. Receives nothing. Needs no privileges: the basis of root-free tests.
 class DryrunEngine final : public IoEngine {
  public:
-  DryrunEngine(std::FILE* out, DryrunFormat format, uint32_t sender_threads);
+  // ip_layer (-X/--iplayer): the frames as their IP packets, as zmap prints them then: no
+  // eth line, pcap as LINKTYPE_RAW, text hex from the IP header.
+  DryrunEngine(std::FILE* out, DryrunFormat format, uint32_t sender_threads, bool ip_layer = false);
 
   std::string_view name() const override { return "dryrun"; }
   size_t sink_count() const override { return sinks_.size(); }
@@ -31,20 +33,21 @@ class DryrunEngine final : public IoEngine {
   PacketSource& source(size_t) override { return source_; }
 
   // Readable one-line rendering of a frame; exposed for tests.
-  static std::string describe(const uint8_t* frame, size_t length);
+  static std::string describe(const uint8_t* frame, size_t length, bool ip_layer = false);
   // zmap 4.x's block for one frame (its probe modules' print_packet), newline-terminated.
-  static std::string zmap_block(const uint8_t* frame, size_t length);
+  static std::string zmap_block(const uint8_t* frame, size_t length, bool ip_layer = false);
 
  private:
   class Writer {
    public:
-    Writer(std::FILE* out, DryrunFormat format);
+    Writer(std::FILE* out, DryrunFormat format, bool ip_layer);
     Result<void> write(const FrameSlot* slots, size_t count);
 
    private:
     std::mutex mutex_;
     std::FILE* out_;
     DryrunFormat format_;
+    bool ip_layer_;
   };
   class Sink final : public PacketSink {
    public:
