@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <chrono>
 #include <fstream>
 #include <thread>
@@ -134,6 +136,146 @@ TEST_F(AfXdp, HostTrafficKeepsFlowingDuringAScan) {
   EXPECT_EQ(csv_rows(read_file(dir_ + "/results.csv")).size(), 4u * 200);
   client.reset();
   echo.join();
+}
+
+namespace {
+
+// A socket of `type` in namespace `ns` bound to address:port (listening, for TCP servers).
+UniqueFd bound_socket(const std::string& ns, int type, const char* address, uint16_t port,
+                      bool listening) {
+  UniqueFd fd;
+  NetnsPair::in_namespace(ns, [&] {
+    fd.reset(::socket(AF_INET, type | SOCK_CLOEXEC, 0));
+    const int one = 1;
+    ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in sa{AF_INET, htons(port), {}, {}};
+    ::inet_pton(AF_INET, address, &sa.sin_addr);
+    if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 ||
+        (listening && ::listen(fd.get(), 4) != 0))
+      fd.reset();
+    timeval timeout{1, 0};
+    ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  });
+  return fd;
+}
+
+bool connect_to(int fd, const char* address, uint16_t port) {
+  sockaddr_in peer{AF_INET, htons(port), {}, {}};
+  ::inet_pton(AF_INET, address, &peer.sin_addr);
+  return ::connect(fd, reinterpret_cast<sockaddr*>(&peer), sizeof peer) == 0;
+}
+
+// Echoes what arrives on a connected TCP socket, or each datagram on a UDP one, until the
+// peer closes or a second passes without anything.
+void echo(int fd, bool datagrams) {
+  char buffer[256];
+  while (true) {
+    sockaddr_in from{};
+    socklen_t length = sizeof from;
+    const ssize_t n = ::recvfrom(fd, buffer, sizeof buffer, 0,
+                                 reinterpret_cast<sockaddr*>(&from), &length);
+    if (n <= 0) return;
+    if (datagrams)
+      ::sendto(fd, buffer, static_cast<size_t>(n), 0, reinterpret_cast<sockaddr*>(&from), length);
+    else
+      ::send(fd, buffer, static_cast<size_t>(n), 0);
+  }
+}
+
+// Messages sent on `fd` that came back unchanged.
+int round_trips(int fd, int count) {
+  int ok = 0;
+  for (int i = 0; i < count; ++i) {
+    const std::string message = "ping " + std::to_string(i);
+    if (::send(fd, message.data(), message.size(), 0) != static_cast<ssize_t>(message.size()))
+      continue;
+    char buffer[64] = {};
+    const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+    if (n > 0 && message == std::string(buffer, static_cast<size_t>(n))) ++ok;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return ok;
+}
+
+}  // namespace
+
+// The scan's source ports are the kernel's ephemeral ports too (32768-60999 by default):
+// the host's own connections on them keep their packets while af_xdp scans, the program
+// asking the kernel's socket tables before it takes a frame. Here, on ports inside -s and
+// all opened while the program is attached: a TCP client of the host (its SYN-ACK must
+// reach the kernel), a TCP server of the host (the SYN, then the connection), and a UDP
+// socket (under a UDP scan); and the scan's results stay exact.
+TEST_F(AfXdp, HostConnectionsOnTheScansOwnPortsKeepTheirPackets) {
+  UniqueFd target_echo = bound_socket(pair_->target_ns(), SOCK_STREAM, "198.18.0.2", 5555, true);
+  ASSERT_TRUE(target_echo.valid());
+  std::thread target_side([&] {
+    UniqueFd c(::accept(target_echo.get(), nullptr, nullptr));
+    timeval timeout{3, 0};
+    ::setsockopt(c.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    echo(c.get(), false);
+  });
+  const pid_t scanner = pair_->spawn_in_scanner(
+      args("af_xdp",
+           {"-s", "40000-40999", "-p", "1-200", "-r", "200", "-c", "1", "198.18.0.2-198.18.0.5"}),
+      dir_ + "/out", dir_ + "/err");
+  for (int i = 0; i < 100 && !xdp_attached(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_TRUE(xdp_attached());
+
+  // The host as a client, from port 40500.
+  UniqueFd client = bound_socket(pair_->scanner_ns(), SOCK_STREAM, NetnsPair::kScannerIp, 40500,
+                                 false);
+  ASSERT_TRUE(client.valid());
+  ASSERT_TRUE(connect_to(client.get(), "198.18.0.2", 5555)) << std::strerror(errno);
+  // The host as a server on port 40600.
+  UniqueFd server = bound_socket(pair_->scanner_ns(), SOCK_STREAM, NetnsPair::kScannerIp, 40600,
+                                 true);
+  ASSERT_TRUE(server.valid());
+  std::thread host_side([&] {
+    UniqueFd c(::accept(server.get(), nullptr, nullptr));
+    echo(c.get(), false);
+  });
+  UniqueFd remote = bound_socket(pair_->target_ns(), SOCK_STREAM, "198.18.0.3", 0, false);
+  ASSERT_TRUE(connect_to(remote.get(), NetnsPair::kScannerIp, 40600)) << std::strerror(errno);
+
+  EXPECT_EQ(round_trips(client.get(), 20), 20) << "the host's client on port 40500";
+  EXPECT_EQ(round_trips(remote.get(), 20), 20) << "the host's server on port 40600";
+  EXPECT_TRUE(xdp_attached()) << "the scan should still be running";
+  client.reset();
+  remote.reset();
+  target_side.join();
+  host_side.join();
+
+  ProcessResult r = wait_for(scanner, 60, dir_ + "/out", dir_ + "/err");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(csv_rows(read_file(dir_ + "/results.csv")).size(), 4u * 200);
+  std::string metadata = read_file(dir_ + "/meta.json");
+  EXPECT_EQ(metadata_count(metadata, "validation_failed"), 0u) << metadata;
+  // The host's segments to those ports went to the kernel, counted: the SYN-ACK, the SYN
+  // and the handshake's ACK, and the 40 echoed messages (acknowledgements may ride on them).
+  EXPECT_GE(metadata_count(metadata, "queue0.xdp_host_socket"), 43u) << metadata;
+
+  // A UDP scan, and the host's UDP service on one of its source ports (40700).
+  const pid_t udp_scanner = pair_->spawn_in_scanner(
+      args("af_xdp", {"-M", "udp", "-s", "40000-40999", "-p", "1-200", "-r", "200", "-c", "1",
+                      "198.18.0.2-198.18.0.5"}),
+      dir_ + "/out", dir_ + "/err");
+  for (int i = 0; i < 100 && !xdp_attached(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_TRUE(xdp_attached());
+  UniqueFd udp = bound_socket(pair_->scanner_ns(), SOCK_DGRAM, NetnsPair::kScannerIp, 40700, false);
+  UniqueFd remote_udp = bound_socket(pair_->target_ns(), SOCK_DGRAM, "198.18.0.3", 0, false);
+  ASSERT_TRUE(udp.valid() && remote_udp.valid());
+  ASSERT_TRUE(connect_to(remote_udp.get(), NetnsPair::kScannerIp, 40700));
+  std::thread udp_side([&] { echo(udp.get(), true); });
+  EXPECT_EQ(round_trips(remote_udp.get(), 20), 20) << "the host's UDP socket on port 40700";
+  EXPECT_TRUE(xdp_attached()) << "the scan should still be running";
+  udp_side.join();
+  r = wait_for(udp_scanner, 60, dir_ + "/out", dir_ + "/err");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  metadata = read_file(dir_ + "/meta.json");
+  EXPECT_EQ(metadata_count(metadata, "validation_failed"), 0u) << metadata;
+  EXPECT_EQ(metadata_count(metadata, "queue0.xdp_host_socket"), 20u) << metadata;
 }
 
 TEST_F(AfXdp, KillNineLeavesNoXdpProgramAndTrafficFlows) {

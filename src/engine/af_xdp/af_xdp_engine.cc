@@ -32,6 +32,7 @@ std::vector<std::pair<std::string, uint64_t>> AfXdpEngine::counters() {
     out.push_back({p + "xdp_matched", x.matched});
     out.push_back({p + "xdp_redirected", x.redirected});
     out.push_back({p + "xdp_no_socket", x.no_socket});
+    out.push_back({p + "xdp_host_socket", x.host_socket});
     out.push_back({p + "rx_received", c.rx_received.get()});
     out.push_back({p + "rx_ring_full", s.rx_ring_full});
     out.push_back({p + "dropped", s.rx_dropped});

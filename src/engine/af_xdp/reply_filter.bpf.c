@@ -15,6 +15,14 @@
 // to the kernel, not parsed; an IPv6 frame to one of our addresses whose next header is a
 // hop-by-hop, routing, destination-options or AH header is redirected by its address alone
 // (the scanner walks the chain and validates), a fragment header goes to the kernel.
+//
+// The host's own connections keep their packets: the scanner's source ports overlap the
+// kernel's ephemeral range (32768-60999 by default), so a TCP segment or UDP datagram to
+// one of them may belong to a connection of the host (an SSH session, a DNS lookup, a
+// server on such a port). Before a TCP or UDP frame is redirected the kernel's socket
+// tables are asked (bpf_skc_lookup_tcp / bpf_sk_lookup_udp); a socket that owns it, other
+// than a TCP listener, gets it (counted as host_socket). A SYN without ACK is never a
+// reply: it always goes to the kernel (a new connection to a host server on such a port).
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
@@ -61,6 +69,7 @@ struct queue_counters {
   __u64 redirected;  // ... handed to the queue's socket
   __u64 no_socket;   // ... that found no socket on their queue (passed to the kernel)
   __u64 passed;      // frames to our address that match no rule (passed to the kernel)
+  __u64 host_socket;  // candidate frames a kernel socket owns (passed to the kernel)
 };
 struct {
   __uint(type, BPF_MAP_TYPE_ARRAY);
@@ -75,6 +84,18 @@ struct l4_ports {
   __u16 source;
   __u16 dest;
 };
+struct tcp_flags_word {  // the TCP header's first 16 bytes: ports, seq, ack, offset, flags
+  __u16 source;
+  __u16 dest;
+  __u32 seq;
+  __u32 ack;
+  __u8 offset;
+  __u8 flags;
+};
+#define TCP_FLAG_SYN 0x02
+#define TCP_FLAG_ACK 0x10
+#define TCP_STATE_LISTEN 10  // BPF_TCP_LISTEN
+
 struct icmp_header {
   __u8 type;
   __u8 code;
@@ -156,9 +177,39 @@ static __always_inline int matches_rule(__u32 i, __u8 protocol, void* l4, void* 
   return port >= cfg_rule_port_first[i] && port <= cfg_rule_port_last[i];
 }
 
+// Whether a kernel socket of this network namespace owns the TCP segment or UDP datagram
+// `l4` of a frame from `saddr:sport` to `daddr:dport` (tuple filled by the caller): a
+// connection of the host's, or a bound UDP socket; not a TCP listener (a SYN-ACK to a
+// listener's port is a reply to our probe).
+static __always_inline int host_owns(struct xdp_md* ctx, struct bpf_sock_tuple* tuple, __u32 size,
+                                     __u8 protocol) {
+  struct bpf_sock* sk;
+  if (protocol == IPPROTO_TCP)
+    sk = (struct bpf_sock*)bpf_skc_lookup_tcp(ctx, tuple, size, BPF_F_CURRENT_NETNS, 0);
+  else
+    sk = bpf_sk_lookup_udp(ctx, tuple, size, BPF_F_CURRENT_NETNS, 0);
+  if (!sk) return 0;
+  int owned = protocol != IPPROTO_TCP || sk->state != TCP_STATE_LISTEN;
+  bpf_sk_release(sk);
+  return owned;
+}
+
+// 1 when the matched TCP/UDP frame is not the scan's: a SYN without ACK, or a host socket's.
+static __always_inline int not_ours(struct xdp_md* ctx, struct bpf_sock_tuple* tuple, __u32 size,
+                                    __u8 protocol, void* l4, void* data_end) {
+  if (protocol == IPPROTO_TCP) {
+    struct tcp_flags_word* tcp = l4;
+    if ((void*)(tcp + 1) > data_end) return 0;
+    if ((tcp->flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN) return 1;
+  } else if (protocol != IPPROTO_UDP) {
+    return 0;
+  }
+  return host_owns(ctx, tuple, size, protocol);
+}
+
 // What the frame is to this scan: 0 pass, 1 a candidate reply, 2 to our address but no
-// rule matched (counted as passed).
-static __always_inline int classify_ipv4(struct ethhdr* eth, void* data_end) {
+// rule matched (counted as passed), 3 a candidate a host socket owns (passed).
+static __always_inline int classify_ipv4(struct xdp_md* ctx, struct ethhdr* eth, void* data_end) {
   struct iphdr* ip = (void*)(eth + 1);
   if (!cfg_has_ipv4 || (void*)(ip + 1) > data_end) return 0;
   __u32 daddr = bpf_ntohl(ip->daddr);
@@ -169,10 +220,18 @@ static __always_inline int classify_ipv4(struct ethhdr* eth, void* data_end) {
 #pragma unroll
   for (__u32 i = 0; i < MAX_RULES; ++i)
     if (i < cfg_rule_count && !matched) matched = matches_rule(i, ip->protocol, ip + 1, data_end);
-  return matched ? 1 : 2;
+  if (!matched) return 2;
+  struct l4_ports* ports = (void*)(ip + 1);
+  if ((void*)(ports + 1) > data_end) return 1;
+  struct bpf_sock_tuple tuple = {};
+  tuple.ipv4.saddr = ip->saddr;
+  tuple.ipv4.daddr = ip->daddr;
+  tuple.ipv4.sport = ports->source;
+  tuple.ipv4.dport = ports->dest;
+  return not_ours(ctx, &tuple, sizeof tuple.ipv4, ip->protocol, ip + 1, data_end) ? 3 : 1;
 }
 
-static __always_inline int classify_ipv6(struct ethhdr* eth, void* data_end) {
+static __always_inline int classify_ipv6(struct xdp_md* ctx, struct ethhdr* eth, void* data_end) {
   struct ipv6_header* ip = (void*)(eth + 1);
   if (!cfg_has_ipv6 || (void*)(ip + 1) > data_end) return 0;
   if (bpf_ntohl(ip->daddr[0]) != cfg_local6_prefix[0] ||
@@ -188,7 +247,18 @@ static __always_inline int classify_ipv6(struct ethhdr* eth, void* data_end) {
 #pragma unroll
   for (__u32 i = 0; i < MAX_RULES; ++i)
     if (i < cfg_rule_count && !matched) matched = matches_rule6(i, next, ip + 1, data_end);
-  return matched ? 1 : 2;
+  if (!matched) return 2;
+  struct l4_ports* ports = (void*)(ip + 1);
+  if ((void*)(ports + 1) > data_end) return 1;
+  struct bpf_sock_tuple tuple = {};
+#pragma unroll
+  for (int w = 0; w < 4; ++w) {
+    tuple.ipv6.saddr[w] = ip->saddr[w];
+    tuple.ipv6.daddr[w] = ip->daddr[w];
+  }
+  tuple.ipv6.sport = ports->source;
+  tuple.ipv6.dport = ports->dest;
+  return not_ours(ctx, &tuple, sizeof tuple.ipv6, next, ip + 1, data_end) ? 3 : 1;
 }
 
 SEC("xdp")
@@ -199,9 +269,9 @@ int anyscan_reply_filter(struct xdp_md* ctx) {
   if ((void*)(eth + 1) > data_end) return XDP_PASS;
   int verdict = 0;
   if (eth->h_proto == bpf_htons(ETH_P_IP))
-    verdict = classify_ipv4(eth, data_end);
+    verdict = classify_ipv4(ctx, eth, data_end);
   else if (eth->h_proto == bpf_htons(ETH_P_IPV6))
-    verdict = classify_ipv6(eth, data_end);
+    verdict = classify_ipv6(ctx, eth, data_end);
   if (verdict == 0) return XDP_PASS;
 
   __u32 queue = ctx->rx_queue_index;
@@ -210,6 +280,10 @@ int anyscan_reply_filter(struct xdp_md* ctx) {
   if (!counters) return XDP_PASS;  // cannot happen: slot < max_entries
   if (verdict == 2) {
     COUNT(counters->passed);
+    return XDP_PASS;
+  }
+  if (verdict == 3) {
+    COUNT(counters->host_socket);
     return XDP_PASS;
   }
   COUNT(counters->matched);

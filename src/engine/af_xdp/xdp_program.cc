@@ -160,12 +160,13 @@ void XdpProgram::detach() {
 int XdpProgram::xsk_map_fd() const { return bpf_map__fd(skeleton_->maps.xsks_map); }
 
 XdpQueueCounters XdpProgram::queue_counters(uint32_t queue) const {
-  // The map's values are laid out as XdpQueueCounters (four u64, as in the .bpf.c).
-  static_assert(sizeof(XdpQueueCounters) == 4 * sizeof(uint64_t));
+  // The map's values are laid out as XdpQueueCounters (five u64, as in the .bpf.c).
+  constexpr size_t kWords = 5;
+  static_assert(sizeof(XdpQueueCounters) == kWords * sizeof(uint64_t));
   const auto* all = static_cast<const uint64_t*>(counters_.get());
-  const uint64_t* c = all + 4 * size_t{queue < kMaxQueues ? queue : kMaxQueues};
+  const uint64_t* c = all + kWords * size_t{queue < kMaxQueues ? queue : kMaxQueues};
   auto load = [](const uint64_t& v) { return __atomic_load_n(&v, __ATOMIC_RELAXED); };
-  return XdpQueueCounters{load(c[0]), load(c[1]), load(c[2]), load(c[3])};
+  return XdpQueueCounters{load(c[0]), load(c[1]), load(c[2]), load(c[3]), load(c[4])};
 }
 
 }  // namespace anyscan

@@ -19,6 +19,7 @@ struct XdpQueueCounters {
   uint64_t redirected = 0;  // handed to the queue's AF_XDP socket
   uint64_t no_socket = 0;   // found no socket on their queue: lost to the scan
   uint64_t passed = 0;      // to our address but no reply shape: left to the kernel
+  uint64_t host_socket = 0;  // a host socket's (or a SYN without ACK): left to the kernel
 };
 
 // The embedded reply filter, configured from a ReplyFilterSpec, loaded, and attached to an
