@@ -3,6 +3,7 @@
 
 #include "base/log.h"
 #include "base/sanitizer_options.h"  // once per program
+#include "identify/identify_job.h"
 #include "identify/identify_run.h"
 
 int main(int argc, char** argv) {
@@ -20,7 +21,9 @@ int main(int argc, char** argv) {
     std::printf("anyscan-identify %s\n", ANYSCAN_VERSION);
     return 0;
   }
-  auto done = anyscan::run_identify(command->config);
+  const anyscan::IdentifyConfig& config = command->config;
+  auto done = config.run_directory.empty() ? anyscan::run_identify(config)
+                                           : anyscan::run_identify_job(config);
   if (!done) {
     anyscan::logf(anyscan::LogLevel::kError, "%s", done.error().message.c_str());
     return static_cast<int>(done.error().code);

@@ -756,8 +756,11 @@ Result<void> apply_config_file(ScanConfig& config, std::string_view contents,
       return config_key(o) == entry.key && file_allowed(o);
     });
     if (it == kOptions.end()) {
-      // Keys the launcher reads from the same files are not ours to refuse.
-      if (entry.key.rfind("ANYSCAN_SCANNER_", 0) == 0 || entry.key.rfind("ANYSCAN_AF_XDP_", 0) == 0)
+      // Keys the launcher and anyscan-identify read from the same files are not ours to
+      // refuse (anyscan-identify checks its own).
+      if (entry.key.rfind("ANYSCAN_SCANNER_", 0) == 0 ||
+          entry.key.rfind("ANYSCAN_AF_XDP_", 0) == 0 || entry.key == "ANYSCAN_IDENTIFY" ||
+          entry.key.rfind("ANYSCAN_IDENTIFY_", 0) == 0)
         continue;
       return make_error(ExitCode::kConfig, where + ": unknown key");
     }

@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,9 +23,11 @@
 #include "base/write_all.h"
 #include "host/privilege_drop.h"
 #include "host/syscall_filter.h"
+#include "identify/identify_job.h"
 #include "identify/open_ports.h"
 #include "output/output_filter.h"
 #include "output/record_formatter.h"
+#include "store/checkpoint_file.h"
 
 namespace anyscan {
 
@@ -37,12 +41,18 @@ uint64_t monotonic_ms() {
 
 volatile sig_atomic_t g_signals = 0;
 void on_signal(int) { g_signals = g_signals + 1; }
+// SIGUSR1: the scan has ended, as --follow-until's file would say (a job's parent sends it:
+// the stage, confined, may not be able to look into the run directory).
+volatile sig_atomic_t g_scan_ended = 0;
+void on_scan_ended(int) { g_scan_ended = 1; }
 
 // The input as lines with their offsets; a growing file is followed (a partial last line
 // waits for its newline).
 class LineSource {
  public:
   LineSource(int fd, uint64_t offset) : fd_(fd), offset_(offset) {}
+  // Reads no byte at or beyond `limit` (an offset in the file) until it is raised.
+  void set_limit(uint64_t limit) { limit_ = limit; }
   // The next whole line (without its newline) and its start offset; nullopt at the current
   // end. Errors: kIoErr.
   Result<std::optional<std::pair<std::string, uint64_t>>> next() {
@@ -60,7 +70,9 @@ class LineSource {
       }
       scanned_ = buffer_.size();
       char chunk[65536];
-      const ssize_t n = ::read(fd_, chunk, sizeof chunk);
+      const uint64_t position = offset_ + buffer_.size();
+      if (position >= limit_) return std::optional<std::pair<std::string, uint64_t>>();
+      const ssize_t n = ::read(fd_, chunk, std::min<uint64_t>(sizeof chunk, limit_ - position));
       if (n < 0) {
         if (errno == EINTR) continue;
         return make_error(ExitCode::kIoErr, errno_message("reading the input", errno));
@@ -82,6 +94,7 @@ class LineSource {
   uint64_t offset_;
   std::string buffer_;
   size_t scanned_ = 0;
+  uint64_t limit_ = UINT64_MAX;
 };
 
 bool exists_nonempty(const std::string& path) {
@@ -91,6 +104,8 @@ bool exists_nonempty(const std::string& path) {
 
 struct Files {
   UniqueFd input, output, state;
+  UniqueFd checkpoint;    // --follow-checkpoint
+  bool finished = false;  // --resume of a finished identification: nothing to do
   uint64_t output_size = 0;
   uint64_t input_start = 0;
   std::set<std::pair<IpAddress, uint16_t>> done;  // records after the state's output offset
@@ -168,6 +183,10 @@ Result<Files> open_files(const IdentifyConfig& config) {
     auto parsed = parse_identify_state(*text, state_path);
     if (!parsed) return tl::unexpected(parsed.error());
     state = *parsed;
+    if (state.finished) {
+      files.finished = true;
+      return files;
+    }
     const bool exists = ::access(config.output.c_str(), F_OK) == 0;
     if (!exists && state.output_offset != 0)
       return make_error(ExitCode::kDataErr, config.output + " is shorter than its .state says");
@@ -191,12 +210,26 @@ Result<Files> open_files(const IdentifyConfig& config) {
   if (!files.output.valid())
     return make_error(ExitCode::kCantCreate,
                       errno_message("-o: cannot create " + config.output, errno));
+  // One writer per output: a second stage on it would interleave records and states.
+  if (::flock(files.output.get(), LOCK_EX | LOCK_NB) != 0)
+    return make_error(errno == EWOULDBLOCK ? ExitCode::kTempFail : ExitCode::kIoErr,
+                      errno_message("-o " + config.output +
+                                        " is being written by another "
+                                        "anyscan-identify",
+                                    errno));
   if (config.resume && ::ftruncate(files.output.get(), static_cast<off_t>(files.output_size)) != 0)
     return make_error(ExitCode::kIoErr, errno_message("cutting " + config.output, errno));
   ::lseek(files.output.get(), static_cast<off_t>(files.output_size), SEEK_SET);
   files.state.reset(::open(state_path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
   if (!files.state.valid())
     return make_error(ExitCode::kCantCreate, errno_message("cannot create " + state_path, errno));
+  if (!config.follow_checkpoint.empty()) {
+    // Kept open: the scanner rewrites its slots in place (and a later run moves the file).
+    files.checkpoint.reset(::open(config.follow_checkpoint.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!files.checkpoint.valid())
+      return make_error(ExitCode::kNoInput,
+                        errno_message("--follow-checkpoint " + config.follow_checkpoint, errno));
+  }
   return files;
 }
 
@@ -211,6 +244,11 @@ Result<void> confine(const IdentifyConfig& config) {
   }
   auto dropped = drop_privileges(*user);
   if (!dropped) return tl::unexpected(dropped.error());
+  if (config.parent !=
+      0) {  // a job's child: gone with its parent (after the drop, which clears it)
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != config.parent) return make_error(ExitCode::kSoftware, "parent gone");
+  }
   const uid_t uid = ::getuid();  // before the filter, which does not allow it
   if (filter)
     if (auto loaded = filter->load(); !loaded) return loaded;
@@ -254,6 +292,7 @@ class IdentifyLoop {
     uint64_t last_state_ms = monotonic_ms();
     std::vector<ServiceRecord> done;
     while (true) {
+      refresh_limit();
       if (auto taken = take_input(); !taken) return taken;
       notice_end_of_input();
       if (input_done_ && identifier_.in_flight() == 0) break;
@@ -271,7 +310,8 @@ class IdentifyLoop {
         last_state_ms = monotonic_ms();
       }
     }
-    if (auto f = flush(); !f) return f;
+    // Every line has its record unless a signal ended the input early.
+    if (auto f = flush(g_signals == 0 && input_done_); !f) return f;
     logf(LogLevel::kInfo, "identified %" PRIu64 " open ports%s%s", records_,
          skipped_done_ != 0
              ? (" (" + std::to_string(skipped_done_) + " already in the output)").c_str()
@@ -356,13 +396,36 @@ class IdentifyLoop {
     if (input_done_ || identifier_.full()) return;
     if (g_signals != 0 || config_.follow_until.empty() || end_marker_seen_)
       input_done_ = true;
-    else if (exists_nonempty(config_.follow_until))
+    else if (g_scan_ended != 0 || exists_nonempty(config_.follow_until))
       end_marker_seen_ = true;
   }
 
+  // --follow-checkpoint: the input is read up to the results offset of the scan's newest
+  // checkpoint (re-read at most every 200 ms), all of it once the scan has finished (the
+  // checkpoint says so, or the end marker is there).
+  void refresh_limit() {
+    if (!files_.checkpoint.valid()) return;
+    if (end_marker_seen_) {
+      lines_.set_limit(UINT64_MAX);
+      return;
+    }
+    const uint64_t now = monotonic_ms();
+    if (checkpoint_read_ms_ != 0 && now - checkpoint_read_ms_ < 200) return;
+    checkpoint_read_ms_ = now;
+    std::string bytes(kMaxCheckpointBytes, '\0');
+    const ssize_t n = ::pread(files_.checkpoint.get(), bytes.data(), bytes.size(), 0);
+    if (n <= 0) return;
+    bytes.resize(static_cast<size_t>(n));
+    auto checkpoint = parse_checkpoint_file(bytes);
+    if (!checkpoint) return;  // being written: the previous limit stands
+    const auto base = [](const std::string& path) { return path.substr(path.rfind('/') + 1); };
+    if (base(checkpoint->results_path) != base(config_.input)) return;  // another run's
+    lines_.set_limit(checkpoint->finished ? UINT64_MAX : checkpoint->results_offset);
+  }
+
   // Records out, synced, then the state: every line before the oldest in flight is in the
-  // output before the output size it saw when it was taken.
-  Result<void> flush() {
+  // output before the output size it saw when it was taken. `finished`: the last one.
+  Result<void> flush(bool finished = false) {
     if (!out_buffer_.empty()) {
       if (auto w = write_all(files_.output.get(), out_buffer_, config_.output); !w) return w;
       out_buffer_.clear();
@@ -372,9 +435,12 @@ class IdentifyLoop {
     IdentifyState state{lines_.offset(), logical_output_};
     if (auto oldest = identifier_.oldest_in_flight())
       state = IdentifyState{oldest->input_offset, oldest->output_offset};
+    state.finished = finished;
     const std::string text = identify_state_text(state);
+    // Cut to its size: a state can be shorter than the one before it.
     if (::pwrite(files_.state.get(), text.data(), text.size(), 0) !=
-        static_cast<ssize_t>(text.size()))
+            static_cast<ssize_t>(text.size()) ||
+        ::ftruncate(files_.state.get(), static_cast<off_t>(text.size())) != 0)
       return make_error(ExitCode::kIoErr,
                         errno_message("writing the state of " + config_.output, errno));
     ::fdatasync(files_.state.get());
@@ -393,6 +459,8 @@ class IdentifyLoop {
   uint64_t logical_output_;  // bytes written or buffered
   uint64_t records_ = 0, skipped_done_ = 0;
   bool input_done_ = false, end_marker_seen_ = false;
+  uint64_t checkpoint_read_ms_ = 0;
+  static constexpr size_t kMaxCheckpointBytes = 2 * kCheckpointSlotBytes;
   std::optional<OutputFilter> filter_;
 };
 
@@ -401,6 +469,13 @@ class IdentifyLoop {
 Result<void> run_identify(const IdentifyConfig& config) {
   auto files = open_files(config);
   if (!files) return tl::unexpected(files.error());
+  if (files->finished) {
+    logf(LogLevel::kInfo, "%s: finished already (its .state says so): nothing to do",
+         config.output.c_str());
+    return {};
+  }
+  if (!config.follow_checkpoint.empty() && config.follow_until.empty())
+    return make_error(ExitCode::kUsage, "--follow-checkpoint needs --follow-until (the scan's -m)");
   auto tls = TlsClientContext::create();
   if (!tls) return tl::unexpected(tls.error());
   auto identifier = Identifier::create(config.limits, *tls);
@@ -410,6 +485,13 @@ Result<void> run_identify(const IdentifyConfig& config) {
   ::sigaction(SIGINT, &action, nullptr);
   ::sigaction(SIGTERM, &action, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
+  struct sigaction ended {};
+  ended.sa_handler = &on_scan_ended;
+  ::sigaction(SIGUSR1, &ended, nullptr);
+  sigset_t usr1;  // a job's parent forks with it blocked: one sent early waits for the handler
+  sigemptyset(&usr1);
+  sigaddset(&usr1, SIGUSR1);
+  ::sigprocmask(SIG_UNBLOCK, &usr1, nullptr);
   if (auto confined = confine(config); !confined) return confined;
   IdentifyLoop loop(config, *files, **identifier);
   return loop.run();
@@ -439,6 +521,11 @@ std::string identify_usage() {
          "      --output-filter E   the scanner's language: 'service = http && status = success'\n"
          "      --follow-until FILE follow the growing input until FILE exists (the scan's -m)\n"
          "      --resume            continue -o FILE from FILE.state after a kill\n"
+         "      --follow-checkpoint F  read only what the scan's checkpoint F names (a\n"
+         "                          resumed scan may cut the rest), until --follow-until\n"
+         "  -C, --config JOB.conf   identify every run of a scan job (ANYSCAN_IDENTIFY_* keys,\n"
+         "                          ANYSCAN_RUN_DIRECTORY): the service mode\n"
+         "      --run-directory DIR the same for the runs in DIR, without a job file\n"
          "  -c, --concurrency N     targets in flight (default 1000)\n"
          "      --connect-timeout MS  per connection (default 3000)\n"
          "      --read-timeout MS   silence that ends a step (default 2000)\n"
@@ -468,7 +555,9 @@ enum {
   kInterval,
   kLocal,
   kUser,
-  kNoSeccomp
+  kNoSeccomp,
+  kFollowCheckpoint,
+  kRunDirectory
 };
 
 Result<void> output_format(std::string_view v, IdentifyConfig& c) {
@@ -518,6 +607,41 @@ Result<void> local_ports(std::string_view v, IdentifyLimits& limits) {
   return {};
 }
 
+const option kLongOptions[] = {{"input", required_argument, nullptr, 'i'},
+                               {"output", required_argument, nullptr, 'o'},
+                               {"zgrab2-input", no_argument, nullptr, kZgrab},
+                               {"follow-until", required_argument, nullptr, kFollow},
+                               {"resume", no_argument, nullptr, kResume},
+                               {"concurrency", required_argument, nullptr, 'c'},
+                               {"connect-timeout", required_argument, nullptr, kConnect},
+                               {"read-timeout", required_argument, nullptr, kRead},
+                               {"target-timeout", required_argument, nullptr, kTarget},
+                               {"max-bytes", required_argument, nullptr, kMax},
+                               {"per-host", required_argument, nullptr, kPerHost},
+                               {"host-interval", required_argument, nullptr, kInterval},
+                               {"local-ports", required_argument, nullptr, kLocal},
+                               {"user", required_argument, nullptr, kUser},
+                               {"no-seccomp", no_argument, nullptr, kNoSeccomp},
+                               {"help", no_argument, nullptr, 'h'},
+                               {"version", no_argument, nullptr, 'V'},
+                               {"output-format", required_argument, nullptr, 'O'},
+                               {"output-fields", required_argument, nullptr, 'f'},
+                               {"output-filter", required_argument, nullptr, kFilter},
+                               {"follow-checkpoint", required_argument, nullptr, kFollowCheckpoint},
+                               {"config", required_argument, nullptr, 'C'},
+                               {"run-directory", required_argument, nullptr, kRunDirectory},
+                               {nullptr, 0, nullptr, 0}};
+
+// Options a job's file may not set: the job mode sets them per run, or they are the
+// command line's.
+bool file_may_set(std::string_view name) {
+  for (const char* not_in_files :
+       {"input", "output", "zgrab2-input", "follow-until", "follow-checkpoint", "resume", "config",
+        "run-directory", "user", "no-seccomp", "help", "version"})
+    if (name == not_in_files) return false;
+  return true;
+}
+
 // One option into the command.
 Result<void> apply_option(int opt, const char* arg, const char* opt_text,
                           IdentifyCommand& command) {
@@ -541,6 +665,15 @@ Result<void> apply_option(int opt, const char* arg, const char* opt_text,
       break;
     case kFollow:
       c.follow_until = arg;
+      break;
+    case kFollowCheckpoint:
+      c.follow_checkpoint = arg;
+      break;
+    case 'C':
+      c.config_file = arg;
+      break;
+    case kRunDirectory:
+      c.run_directory = arg;
       break;
     case kResume:
       c.resume = true;
@@ -586,31 +719,19 @@ Result<IdentifyCommand> parse_identify_args(int argc, char** argv) {
   IdentifyConfig& c = command.config;
   c.limits.local_port_first = kIdentifyPortFirst;
   c.limits.local_port_last = kIdentifyPortLast;
-  static const option options[] = {{"input", required_argument, nullptr, 'i'},
-                                   {"output", required_argument, nullptr, 'o'},
-                                   {"zgrab2-input", no_argument, nullptr, kZgrab},
-                                   {"follow-until", required_argument, nullptr, kFollow},
-                                   {"resume", no_argument, nullptr, kResume},
-                                   {"concurrency", required_argument, nullptr, 'c'},
-                                   {"connect-timeout", required_argument, nullptr, kConnect},
-                                   {"read-timeout", required_argument, nullptr, kRead},
-                                   {"target-timeout", required_argument, nullptr, kTarget},
-                                   {"max-bytes", required_argument, nullptr, kMax},
-                                   {"per-host", required_argument, nullptr, kPerHost},
-                                   {"host-interval", required_argument, nullptr, kInterval},
-                                   {"local-ports", required_argument, nullptr, kLocal},
-                                   {"user", required_argument, nullptr, kUser},
-                                   {"no-seccomp", no_argument, nullptr, kNoSeccomp},
-                                   {"help", no_argument, nullptr, 'h'},
-                                   {"version", no_argument, nullptr, 'V'},
-                                   {"output-format", required_argument, nullptr, 'O'},
-                                   {"output-fields", required_argument, nullptr, 'f'},
-                                   {"output-filter", required_argument, nullptr, kFilter},
-                                   {nullptr, 0, nullptr, 0}};
+  // -C first, so that the command line overrides the file whatever the order.
+  for (int i = 1; i + 1 < argc; ++i)
+    if (std::string_view(argv[i]) == "-C" || std::string_view(argv[i]) == "--config")
+      c.config_file = argv[i + 1];
+    else if (std::string_view(argv[i]).rfind("--config=", 0) == 0)
+      c.config_file = argv[i] + 9;
+  if (!c.config_file.empty())
+    if (auto applied = apply_job_file(c.config_file, c); !applied)
+      return tl::unexpected(applied.error());
   ::optind = 1;
   ::opterr = 0;
   int opt;
-  while ((opt = ::getopt_long(argc, argv, ":i:o:c:O:f:hV", options, nullptr)) != -1) {
+  while ((opt = ::getopt_long(argc, argv, ":i:o:c:O:f:C:hV", kLongOptions, nullptr)) != -1) {
     if (auto applied = apply_option(opt, ::optarg, argv[::optind - 1], command); !applied)
       return tl::unexpected(applied.error());
   }
@@ -627,7 +748,29 @@ Result<IdentifyCommand> parse_identify_args(int argc, char** argv) {
   if (::optind < argc) c.input = argv[::optind++];
   if (::optind < argc)
     return make_error(ExitCode::kUsage, std::string("unexpected argument ") + argv[::optind]);
+  if (!c.run_directory.empty() && (c.input != "-" || c.output != "-" || c.resume ||
+                                   !c.follow_until.empty() || !c.follow_checkpoint.empty()))
+    return make_error(
+        ExitCode::kUsage,
+        "a job's runs (-C or --run-directory) name their own input, output, "
+        "--follow-until and state: -i, -o, --resume and --follow-* do not go with it");
   return command;
+}
+
+Result<void> apply_identify_option(std::string_view name, const std::string& value,
+                                   IdentifyConfig& config) {
+  for (const option& o : kLongOptions) {
+    if (o.name == nullptr || name != o.name) continue;
+    if (!file_may_set(name) || o.has_arg != required_argument) break;
+    IdentifyCommand command;
+    command.config = config;
+    const std::string text = "--" + std::string(name);
+    if (auto applied = apply_option(o.val, value.c_str(), text.c_str(), command); !applied)
+      return applied;
+    config = command.config;
+    return {};
+  }
+  return make_error(ExitCode::kConfig, "not an option a job's file may set");
 }
 
 }  // namespace anyscan

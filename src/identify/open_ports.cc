@@ -121,10 +121,11 @@ Result<std::optional<IdentifyTarget>> OpenPortParser::parse(std::string_view lin
 }
 
 std::string identify_state_text(const IdentifyState& state) {
-  char buffer[96];
-  std::snprintf(buffer, sizeof buffer, "input_offset=%020llu output_offset=%020llu\n",
+  char buffer[112];
+  std::snprintf(buffer, sizeof buffer, "input_offset=%020llu output_offset=%020llu%s\n",
                 static_cast<unsigned long long>(state.input_offset),
-                static_cast<unsigned long long>(state.output_offset));
+                static_cast<unsigned long long>(state.output_offset),
+                state.finished ? " finished" : "");
   return buffer;
 }
 
@@ -135,7 +136,9 @@ Result<IdentifyState> parse_identify_state(std::string_view text, const std::str
   constexpr std::string_view kIn = "input_offset=", kOut = " output_offset=";
   auto fail = [&] {
     return make_error(ExitCode::kDataErr,
-                      path + ": not an anyscan-identify state (input_offset=N output_offset=N)");
+                      path +
+                          ": not an anyscan-identify state (input_offset=N output_offset=N "
+                          "[finished])");
   };
   if (text.substr(0, kIn.size()) != kIn) return fail();
   text.remove_prefix(kIn.size());
@@ -147,6 +150,11 @@ Result<IdentifyState> parse_identify_state(std::string_view text, const std::str
   auto [end2, ec2] = std::from_chars(text.data(), text.data() + text.size(), state.output_offset);
   if (ec2 != std::errc()) return fail();
   text.remove_prefix(static_cast<size_t>(end2 - text.data()));
+  constexpr std::string_view kFinished = " finished";
+  if (text.substr(0, kFinished.size()) == kFinished) {
+    state.finished = true;
+    text.remove_prefix(kFinished.size());
+  }
   if (text != "\n" && !text.empty()) return fail();
   return state;
 }

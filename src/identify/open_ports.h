@@ -37,9 +37,11 @@ class OpenPortParser {
 // The resume state of an identification run (OUTPUT.state): every input line before
 // `input_offset` has its record in the output before `output_offset`; records after
 // output_offset may be for later lines (they are read back on resume and not done again).
+// `finished`: the whole input has its records (a --resume then has nothing to do).
 struct IdentifyState {
   uint64_t input_offset = 0;
   uint64_t output_offset = 0;
+  bool finished = false;
 };
 std::string identify_state_text(const IdentifyState& state);
 // kDataErr naming `path` when the text is not one.

@@ -104,9 +104,9 @@ scenario() {  # NAME EXPECTED_ENGINE nspawn-args...
   check "[$name] dpkg -i installs" in_ct dpkg -i /root/anyscan-worker.deb
   check "[$name] probe wrote a verdict" in_ct grep -q '^ANYSCAN_AF_XDP_AVAILABLE=\(true\|false\)$' /etc/anyscan/runtime.env
   check "[$name] system user anyscan exists" in_ct getent passwd anyscan
-  local verify; verify=$(in_ct sh -c 'cd /lib/systemd/system && systemd-analyze verify anyscan-worker.service anyscan-worker@demo.service anyscan-worker@demo.timer anyscan-probe.service 2>&1' || true)
+  local verify; verify=$(in_ct sh -c 'cd /lib/systemd/system && systemd-analyze verify anyscan-worker.service anyscan-worker@demo.service anyscan-worker@demo.timer anyscan-probe.service anyscan-identify.service anyscan-identify@demo.service 2>&1' || true)
   check "[$name] systemd-analyze verify prints nothing${verify:+: $verify}" test -z "$verify"
-  for unit in anyscan-worker.service anyscan-worker@demo.service; do
+  for unit in anyscan-worker.service anyscan-worker@demo.service anyscan-identify@demo.service; do
     local exposure; exposure=$(in_ct systemd-analyze security --offline=yes "/lib/systemd/system/${unit/@demo/@}" 2>/dev/null | sed -n 's/.*exposure level for .*: \([0-9.]*\).*/\1/p')
     check "[$name] $unit exposure $exposure <= 3.0" awk -v e="$exposure" 'BEGIN { exit !(e != "" && e <= 3.0) }'
   done
@@ -130,6 +130,10 @@ ANYSCAN_COOLDOWN_TIME=1
 ANYSCAN_RUN_DIRECTORY=/var/lib/anyscan/results/demo
 ANYSCAN_OUTPUT_FIELDS=saddr,sport,classification
 ANYSCAN_QUIET=yes
+# Service identification (anyscan-identify@demo.service); the scanner leaves these keys alone.
+ANYSCAN_IDENTIFY=yes
+ANYSCAN_IDENTIFY_READ_TIMEOUT=300
+ANYSCAN_IDENTIFY_TARGET_TIMEOUT=3000
 JOB
   check "[$name] systemctl start anyscan-worker@demo (Type=notify: READY when sending)" in_ct systemctl start anyscan-worker@demo.service
   sleep 1
@@ -170,6 +174,23 @@ JOB
     grep -q '"privileges":{"capabilities":"none","bounding_set_cleared":false,"no_new_privs":true,"uid":[0-9]*,"user":"","seccomp":true,"syscalls_allowed":[0-9]*,"seccomp_checked_threads":[1-9]' <<<"$meta"
 
   local first; first=$(in_ct readlink /var/lib/anyscan/results/demo/latest)
+
+  # Service identification of the job's runs: the job's own file turns it on; each open port
+  # of the run gets one record beside its results, by the unprivileged, confined stage.
+  check "[$name] systemctl start anyscan-identify@demo" in_ct systemctl start anyscan-identify@demo.service
+  local services=/var/lib/anyscan/results/demo/${first%.csv}.services.json
+  for _ in $(seq 60); do
+    in_ct grep -q ' finished$' "$services.state" 2>/dev/null && break; sleep 0.5
+  done
+  check "[$name] identification of the run finished" in_ct grep -q ' finished$' "$services.state"
+  local records; records=$(in_ct cat "$services" 2>/dev/null || true)
+  check "[$name] one record per open port: 198.18.0.2:22 and 198.18.0.4:30" \
+    test "$(grep -o '"ip":"[0-9.]*","port":[0-9]*' <<<"$records" | sort | tr '\n' ' ')" = '"ip":"198.18.0.2","port":22 "ip":"198.18.0.4","port":30 '
+  local id_journal; id_journal=$(in_ct journalctl -u anyscan-identify@demo.service --no-pager 2>/dev/null || true)
+  check "[$name] the stage ran as anyscan with no capabilities, under its seccomp filter" \
+    grep -q "setup done: no capabilities left, running as the starting user (uid $(in_ct id -u anyscan)), system-call filter of" <<<"$id_journal"
+  check "[$name] systemctl stop anyscan-identify@demo (SIGTERM: exit 0)" in_ct systemctl stop anyscan-identify@demo.service
+  check "[$name] ... and it ended successfully" test "$(in_ct systemctl show -P Result anyscan-identify@demo.service)" = success
 
   # An upgrade in the middle of a scan (postinst try-restarts the worker) and then a SIGKILL
   # (Restart=on-failure): both times the run resumes, and its one results file ends up with

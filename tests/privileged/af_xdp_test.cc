@@ -10,8 +10,8 @@
 
 #include <atomic>
 #include <cerrno>
-#include <cstring>
 #include <chrono>
+#include <cstring>
 #include <fstream>
 #include <thread>
 
@@ -172,8 +172,8 @@ void echo(int fd, bool datagrams) {
   while (true) {
     sockaddr_in from{};
     socklen_t length = sizeof from;
-    const ssize_t n = ::recvfrom(fd, buffer, sizeof buffer, 0,
-                                 reinterpret_cast<sockaddr*>(&from), &length);
+    const ssize_t n =
+        ::recvfrom(fd, buffer, sizeof buffer, 0, reinterpret_cast<sockaddr*>(&from), &length);
     if (n <= 0) return;
     if (datagrams)
       ::sendto(fd, buffer, static_cast<size_t>(n), 0, reinterpret_cast<sockaddr*>(&from), length);
@@ -223,13 +223,13 @@ TEST_F(AfXdp, HostConnectionsOnTheScansOwnPortsKeepTheirPackets) {
   ASSERT_TRUE(xdp_attached());
 
   // The host as a client, from port 40500.
-  UniqueFd client = bound_socket(pair_->scanner_ns(), SOCK_STREAM, NetnsPair::kScannerIp, 40500,
-                                 false);
+  UniqueFd client =
+      bound_socket(pair_->scanner_ns(), SOCK_STREAM, NetnsPair::kScannerIp, 40500, false);
   ASSERT_TRUE(client.valid());
   ASSERT_TRUE(connect_to(client.get(), "198.18.0.2", 5555)) << std::strerror(errno);
   // The host as a server on port 40600.
-  UniqueFd server = bound_socket(pair_->scanner_ns(), SOCK_STREAM, NetnsPair::kScannerIp, 40600,
-                                 true);
+  UniqueFd server =
+      bound_socket(pair_->scanner_ns(), SOCK_STREAM, NetnsPair::kScannerIp, 40600, true);
   ASSERT_TRUE(server.valid());
   std::thread host_side([&] {
     UniqueFd c(::accept(server.get(), nullptr, nullptr));
@@ -256,10 +256,10 @@ TEST_F(AfXdp, HostConnectionsOnTheScansOwnPortsKeepTheirPackets) {
   EXPECT_GE(metadata_count(metadata, "queue0.xdp_host_socket"), 43u) << metadata;
 
   // A UDP scan, and the host's UDP service on one of its source ports (40700).
-  const pid_t udp_scanner = pair_->spawn_in_scanner(
-      args("af_xdp", {"-M", "udp", "-s", "40000-40999", "-p", "1-200", "-r", "200", "-c", "1",
-                      "198.18.0.2-198.18.0.5"}),
-      dir_ + "/out", dir_ + "/err");
+  const pid_t udp_scanner =
+      pair_->spawn_in_scanner(args("af_xdp", {"-M", "udp", "-s", "40000-40999", "-p", "1-200", "-r",
+                                              "200", "-c", "1", "198.18.0.2-198.18.0.5"}),
+                              dir_ + "/out", dir_ + "/err");
   for (int i = 0; i < 100 && !xdp_attached(); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   ASSERT_TRUE(xdp_attached());

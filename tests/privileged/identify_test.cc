@@ -358,6 +358,97 @@ TEST_P(Identify, TenThousandOpenPortsKilledAndResumedOneRecordEach) {
     for (uint16_t p : ports_open) ASSERT_TRUE(distinct.count({address, p})) << address << ":" << p;
 }
 
+// The service mode (anyscan-identify -C JOB.conf, as anyscan-identify@JOB.service runs it):
+// the job's own file turns identification on and sets its options; the stage follows every
+// run of the job's run directory, is SIGKILLed during the first run and started again, and
+// leaves exactly one record per open port for each run, in RUN.services.json beside the
+// run's results; SIGTERM ends it with exit 0. Unknown ANYSCAN_IDENTIFY_ keys are exit 78.
+TEST_P(Identify, JobServiceIdentifiesEveryRunAndSurvivesAKill) {
+  std::map<std::string, std::set<uint16_t>> open;
+  const auto addresses = pair_->target_addresses();
+  for (const std::string& address : addresses)
+    for (uint16_t p = 0; p < 250; ++p) open[address].insert(static_cast<uint16_t>(20000 + p));
+  pair_->listen_on(open);
+  const std::string runs = dir_ + "/runs", job = dir_ + "/job.conf";
+  std::ofstream(job) << "# a scan job with identification\n"
+                        "ANYSCAN_TARGETS=\""
+                     << addresses.front() << "-" << addresses.back()
+                     << "\"\nANYSCAN_TARGET_PORTS=20000-20249,30000-30009\n"
+                        "ANYSCAN_RATE=0\nANYSCAN_COOLDOWN_TIME=1\n"
+                        "ANYSCAN_RUN_DIRECTORY="
+                     << runs
+                     << "\nANYSCAN_KEEP_RUNS=5\n"
+                        "ANYSCAN_IDENTIFY=yes\nANYSCAN_IDENTIFY_READ_TIMEOUT=100\n"
+                        "ANYSCAN_IDENTIFY_CONNECT_TIMEOUT=1000\nANYSCAN_IDENTIFY_CONCURRENCY=400\n"
+                        "ANYSCAN_IDENTIFY_PER_HOST=100\n";
+  std::vector<std::string> scan = pair_->scanner_argv(GetParam().engine);
+  scan.insert(scan.end(), {"--restrict-to", dir_ + "/allow.conf", "-C", job, "-q"});
+  const std::vector<std::string> service = {identify_binary(), "-C", job};
+  auto services_of = [&](const std::string& run) { return runs + "/" + run + ".services.json"; };
+  auto finished = [&](const std::string& run) {
+    return read_file(services_of(run) + ".state").find(" finished") != std::string::npos;
+  };
+  auto wait_finished = [&](const std::string& run) {
+    for (int i = 0; i < 1200 && !finished(run); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    return finished(run);
+  };
+  auto newest_run = [&] {
+    std::string name = shell_output("ls " + runs + " | grep -E '^[0-9T]+Z\\.csv$' | tail -n 1");
+    return name.substr(0, name.find('.'));
+  };
+
+  // Started before the job's first run: it waits for the run directory.
+  pid_t stage = pair_->spawn_in_scanner(service, dir_ + "/svc1.out", dir_ + "/svc1.err");
+  const ProcessResult first =
+      wait_for(pair_->spawn_in_scanner(scan, dir_ + "/scan1.out", dir_ + "/scan1.err"), 60,
+               dir_ + "/scan1.out", dir_ + "/scan1.err");
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  const std::string run1 = newest_run();
+  ASSERT_FALSE(run1.empty()) << shell_output("ls -l " + runs);
+  // Killed once part of the first run is written, and started again.
+  for (int i = 0; i < 400; ++i) {
+    if (read_records(services_of(run1)).all.size() > 300) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  ::kill(stage, SIGKILL);
+  (void)wait_for(stage, 10, dir_ + "/svc1.out", dir_ + "/svc1.err");
+  EXPECT_FALSE(finished(run1)) << "killed in the middle of the first run";
+  stage = pair_->spawn_in_scanner(service, dir_ + "/svc2.out", dir_ + "/svc2.err");
+  ASSERT_TRUE(wait_finished(run1)) << read_file(dir_ + "/svc2.err");
+  // The job's next run (a later second: runs are named by their start).
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  const ProcessResult second =
+      wait_for(pair_->spawn_in_scanner(scan, dir_ + "/scan2.out", dir_ + "/scan2.err"), 60,
+               dir_ + "/scan2.out", dir_ + "/scan2.err");
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  const std::string run2 = newest_run();
+  ASSERT_NE(run2, run1);
+  ASSERT_TRUE(wait_finished(run2)) << read_file(dir_ + "/svc2.err");
+  ::kill(stage, SIGTERM);
+  const ProcessResult stopped = wait_for(stage, 10, dir_ + "/svc2.out", dir_ + "/svc2.err");
+  EXPECT_EQ(stopped.exit_code, 0) << stopped.err;
+
+  for (const std::string& run : {run1, run2}) {
+    SCOPED_TRACE(run);
+    size_t synacks = 0;
+    for (const std::string& row : csv_rows(read_file(runs + "/" + run + ".csv")))
+      synacks += row.find(",synack,") != std::string::npos;
+    EXPECT_EQ(synacks, 2000u) << "the scan found every open port";
+    const Records records = read_records(services_of(run));
+    std::set<std::pair<std::string, uint16_t>> distinct;
+    for (const auto& [key, value] : records.all) distinct.insert(key);
+    EXPECT_EQ(records.all.size(), 2000u) << "no record twice";
+    EXPECT_EQ(distinct.size(), 2000u) << "every open port once";
+  }
+
+  std::ofstream(dir_ + "/bad.conf") << "ANYSCAN_RUN_DIRECTORY=" << runs
+                                    << "\nANYSCAN_IDENTIFY=yes\nANYSCAN_IDENTIFY_CONCURENCY=9\n";
+  const ShellResult bad = run_shell(identify_binary() + " -C " + dir_ + "/bad.conf");
+  EXPECT_EQ(bad.exit_code, 78);
+  EXPECT_NE(bad.err.find("bad.conf:3: ANYSCAN_IDENTIFY_CONCURENCY"), std::string::npos) << bad.err;
+}
+
 std::vector<ScanVariant> variants() { return {{"af_packet", "", 1}, {"af_xdp", "", 2}}; }
 INSTANTIATE_TEST_SUITE_P(Engines, Identify, ::testing::ValuesIn(variants()),
                          [](const auto& info) { return variant_name(info.param); });

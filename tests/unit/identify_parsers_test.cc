@@ -3,14 +3,17 @@
 // rows that count as open ports, and the resume state's text.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <string>
 
 #include "identify/identifier.h"
+#include "identify/identify_job.h"
 #include "identify/open_ports.h"
 #include "identify/service_parsers.h"
 #include "identify/tls_client.h"
 #include "output/output_filter.h"
 #include "output/record_formatter.h"
+#include "support/test_shell.h"
 
 namespace anyscan {
 namespace {
@@ -200,6 +203,13 @@ TEST(IdentifyState, RoundTripAndRefusal) {
   ASSERT_TRUE(back);
   EXPECT_EQ(back->input_offset, state.input_offset);
   EXPECT_EQ(back->output_offset, state.output_offset);
+  EXPECT_FALSE(back->finished);
+  auto finished = parse_identify_state(identify_state_text({1, 2, true}), "o.state");
+  ASSERT_TRUE(finished);
+  EXPECT_TRUE(finished->finished);
+  EXPECT_EQ(finished->output_offset, 2u);
+  EXPECT_FALSE(parse_identify_state("input_offset=1 output_offset=2 finishe\n", "o.state"));
+  EXPECT_FALSE(parse_identify_state("input_offset=1 output_offset=2 finished x\n", "o.state"));
   auto empty = parse_identify_state("", "o.state");
   ASSERT_TRUE(empty) << "killed before the first state: from the start";
   EXPECT_EQ(empty->input_offset, 0u);
@@ -251,6 +261,58 @@ TEST(IdentifyFields, ScannerFormatsAndFilterSpeakService) {
   const std::string long_banner(1000, 'b');
   record.banner = long_banner;
   EXPECT_EQ(format_record(record, false, {OutputField::kBanner}).size(), kBannerFieldBytes);
+}
+
+// A scan job's file as anyscan-identify -C reads it: ANYSCAN_IDENTIFY turns it on, its
+// ANYSCAN_IDENTIFY_ keys are options (by long name), the scanner's keys are left alone, an
+// unknown or forbidden one is kConfig naming FILE:LINE; the runs of a run directory.
+TEST(IdentifyJob, JobFileKeysAndRuns) {
+  const std::string dir = testing_support::process_temp_dir("anyscan-identify-job");
+  const std::string job = dir + "/job.conf";
+  std::ofstream(job)
+      << "ANYSCAN_TARGETS=\"198.18.0.0/24\"\nANYSCAN_RATE=100\n"
+         "ANYSCAN_RUN_DIRECTORY="
+      << dir
+      << "/runs\nANYSCAN_IDENTIFY=yes\nANYSCAN_IDENTIFY_CONCURRENCY=77\n"
+         "ANYSCAN_IDENTIFY_OUTPUT_FORMAT=csv\nANYSCAN_IDENTIFY_LOCAL_PORTS=62000-62999\n";
+  IdentifyConfig config;
+  ASSERT_TRUE(apply_job_file(job, config));
+  EXPECT_TRUE(config.enabled);
+  EXPECT_EQ(config.run_directory, dir + "/runs");
+  EXPECT_EQ(config.limits.concurrency, 77u);
+  EXPECT_EQ(config.limits.local_port_first, 62000);
+  EXPECT_EQ(config.format, IdentifyConfig::Format::kCsv);
+  EXPECT_EQ(services_file(dir, "20261206T010203Z", config), dir + "/20261206T010203Z.services.csv");
+  IdentifyConfig off;
+  std::ofstream(job) << "ANYSCAN_RUN_DIRECTORY=/x\n";
+  ASSERT_TRUE(apply_job_file(job, off));
+  EXPECT_FALSE(off.enabled) << "off unless the job says yes";
+  for (const auto& [line, why] : std::vector<std::pair<std::string, std::string>>{
+           {"ANYSCAN_IDENTIFY_CONCURENCY=9", "job.conf:2: ANYSCAN_IDENTIFY_CONCURENCY"},
+           {"ANYSCAN_IDENTIFY_OUTPUT=/etc/passwd", "job.conf:2: ANYSCAN_IDENTIFY_OUTPUT"},
+           {"ANYSCAN_IDENTIFY_CONCURRENCY=0", "job.conf:2: ANYSCAN_IDENTIFY_CONCURRENCY"},
+           {"ANYSCAN_IDENTIFY=maybe", "job.conf:2: ANYSCAN_IDENTIFY"}}) {
+    SCOPED_TRACE(line);
+    std::ofstream(job) << "ANYSCAN_RUN_DIRECTORY=/x\n" << line << "\n";
+    IdentifyConfig bad;
+    auto applied = apply_job_file(job, bad);
+    ASSERT_FALSE(applied);
+    EXPECT_EQ(applied.error().code, ExitCode::kConfig);
+    EXPECT_NE(applied.error().message.find(why), std::string::npos) << applied.error().message;
+  }
+  std::ofstream(job) << "ANYSCAN_IDENTIFY=yes\n";
+  IdentifyConfig nowhere;
+  EXPECT_FALSE(apply_job_file(job, nowhere)) << "no run directory";
+
+  const std::string runs = dir + "/runs";
+  ASSERT_EQ(std::system(("rm -rf " + runs + " && mkdir -p " + runs).c_str()), 0);
+  for (const char* name :
+       {"20261206T010203Z.csv", "20261206T010203Z.meta.json", "20261206T010203Z.services.json",
+        "20261206T020000Z.json", "checkpoint", "20261206T010203Z.checkpoint", ".hidden.csv"})
+    std::ofstream(runs + "/" + name) << "x\n";
+  ASSERT_EQ(std::system(("ln -s 20261206T010203Z.csv " + runs + "/latest.csv").c_str()), 0);
+  EXPECT_EQ(list_runs(runs), (std::vector<std::string>{"20261206T010203Z", "20261206T020000Z"}));
+  EXPECT_TRUE(list_runs(dir + "/none").empty());
 }
 
 }  // namespace

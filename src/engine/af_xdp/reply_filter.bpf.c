@@ -65,10 +65,10 @@ struct {
 // indexed global array: the verifier without CAP_PERFMON refuses the variable offset.
 // BPF_F_MMAPABLE: the scanner maps it once and reads it without bpf() calls.
 struct queue_counters {
-  __u64 matched;     // frames that are candidate replies
-  __u64 redirected;  // ... handed to the queue's socket
-  __u64 no_socket;   // ... that found no socket on their queue (passed to the kernel)
-  __u64 passed;      // frames to our address that match no rule (passed to the kernel)
+  __u64 matched;      // frames that are candidate replies
+  __u64 redirected;   // ... handed to the queue's socket
+  __u64 no_socket;    // ... that found no socket on their queue (passed to the kernel)
+  __u64 passed;       // frames to our address that match no rule (passed to the kernel)
   __u64 host_socket;  // candidate frames a kernel socket owns (passed to the kernel)
 };
 struct {

@@ -15,10 +15,10 @@ namespace anyscan {
 
 // What the XDP program counted on one receive queue (see reply_filter.bpf.c).
 struct XdpQueueCounters {
-  uint64_t matched = 0;     // candidate replies
-  uint64_t redirected = 0;  // handed to the queue's AF_XDP socket
-  uint64_t no_socket = 0;   // found no socket on their queue: lost to the scan
-  uint64_t passed = 0;      // to our address but no reply shape: left to the kernel
+  uint64_t matched = 0;      // candidate replies
+  uint64_t redirected = 0;   // handed to the queue's AF_XDP socket
+  uint64_t no_socket = 0;    // found no socket on their queue: lost to the scan
+  uint64_t passed = 0;       // to our address but no reply shape: left to the kernel
   uint64_t host_socket = 0;  // a host socket's (or a SYN without ACK): left to the kernel
 };
 
