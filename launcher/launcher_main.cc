@@ -147,6 +147,7 @@ int run_af_xdp_with_fallback(const std::string& scanner, const EnginePlan& plan,
         af_packet;
     log_message(LogLevel::kWarn, reason,
                 {{"ANYSCAN_ENGINE", af_packet}, {"ANYSCAN_ENGINE_REASON", reason}});
+    ::setenv("ANYSCAN_ENGINE_REASON", reason.c_str(), 1);
     return drop_and_exec(scanner, EngineKind::kAfPacket, {kCapNetRaw}, held.setpcap, args, "");
   }
   if (WIFEXITED(status)) return WEXITSTATUS(status);
@@ -210,6 +211,8 @@ int main(int argc, char** argv) {
   }
   log_message(LogLevel::kInfo, "engine " + plan.engine + ": " + plan.reason,
               {{"ANYSCAN_ENGINE", plan.engine}, {"ANYSCAN_ENGINE_REASON", plan.reason}});
+  // The scanner's metrics carry it (anyscan_info's engine_reason label).
+  ::setenv("ANYSCAN_ENGINE_REASON", plan.reason.c_str(), 1);
   if (plan.engine == engine_name(EngineKind::kAfPacket))
     return drop_and_exec(scanner, EngineKind::kAfPacket, plan.keep, input.held.setpcap, args,
                          "CAP_NET_RAW only");

@@ -25,6 +25,7 @@ packages="
   python3-scapy liblzma-dev libssl-dev nmap
   nginx-light openssh-server vsftpd exim4-daemon-light dovecot-imapd dovecot-pop3d
   redis-server mariadb-server postgresql openssl
+  prometheus prometheus-node-exporter curl
 "
 
 # node and npm: dev-time only, for the Kubernetes manifest's schema check (tests/k8s). A node

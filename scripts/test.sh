@@ -23,6 +23,8 @@ scripts/lint.sh build
 # CI must run the manifest's schema check, which cmake adds only with tests/k8s/node_modules.
 (cd build && ctest -N -R KubernetesManifest | grep -q 'Total Tests: 1') ||
   { echo "test.sh: the Kubernetes manifest test is missing (tests/k8s/node_modules)" >&2; exit 1; }
+(cd build && ctest -N -R PrometheusRules | grep -q 'Total Tests: 1') ||
+  { echo "test.sh: the alerting-rules test is missing (promtool)" >&2; exit 1; }
 (cd build && ctest --output-on-failure -L unit -j "$jobs" --timeout 600)
 # The reply storms (no reply lost at the top rate) on this, the build users run.
 (cd build && ctest --output-on-failure -L privileged -R 'ReplyStorm' --timeout 600)

@@ -120,7 +120,11 @@ struct ScanConfig {
   std::string output_filter;       // --output-filter expression ("" = write every result)
   uint32_t max_targets_ppm = 0;    // -n N%: a share of the shard's targets, in millionths
   uint64_t max_send_failures = 0;  // --max-sendto-failures: 0 = no limit
-  bool no_header_row = false;      // --no-header-row: CSV without its header line (zmap's)
+  // --metrics-file FILE (store/metrics_file.h), its job label and how often it is written.
+  std::string metrics_file;
+  std::string metrics_job;  // default: the run directory's name, else "anyscan"
+  uint32_t metrics_interval_s = 5;
+  bool no_header_row = false;  // --no-header-row: CSV without its header line (zmap's)
   // -l/--log-file FILE, -L/--log-directory DIR (zmap's): log there instead of stderr.
   std::string log_file, log_directory;
   bool ignore_invalid_hosts = false;  // --ignore-invalid-hosts: skip bad lines of -b/-w/-I

@@ -483,6 +483,30 @@ const std::vector<OptionSpec> kOptions = {
          return bad(v, "expected zmap, text, pcap or targets");
        return {};
      }},
+    {"metrics-file", 0, "FILE",
+     "Prometheus metrics for node_exporter's textfile collector, replaced every "
+     "--metrics-interval seconds and at the end (e.g. /var/lib/prometheus/node-exporter/"
+     "anyscan.prom)",
+     [](ScanConfig& c, std::string_view v) -> Result<void> {
+       if (v.empty() || v.back() == '/') return bad(v, "expected a file name");
+       c.metrics_file = std::string(v);
+       return {};
+     }},
+    {"metrics-job", 0, "NAME",
+     "the metrics' job label (default: the run directory's name, else anyscan)",
+     [](ScanConfig& c, std::string_view v) -> Result<void> {
+       if (v.empty() || v.size() > 128 || v.find_first_of("\"\\\n") != std::string_view::npos)
+         return bad(v, "expected a name of 1-128 characters without quotes or backslashes");
+       c.metrics_job = std::string(v);
+       return {};
+     }},
+    {"metrics-interval", 0, "SECONDS", "how often --metrics-file is replaced (default 5)",
+     [](ScanConfig& c, std::string_view v) -> Result<void> {
+       auto n = number(v, 3600, "seconds");
+       if (!n || *n == 0) return bad(v, "expected 1-3600 seconds");
+       c.metrics_interval_s = static_cast<uint32_t>(*n);
+       return {};
+     }},
     {"no-header-row", 0, nullptr, "CSV results without the header line (zmap's)",
      [](ScanConfig& c, std::string_view v) { return set_flag(c.no_header_row, v); }},
     {"log-file", 'l', "FILE", "write log lines to FILE (created or emptied) instead of stderr",

@@ -15,41 +15,61 @@ Receiver::Receiver(const ScanPlan& plan, const ProbeModule& module,
       collector_(collector),
       counters_(counters) {}
 
+void Receiver::add_counts(uint64_t frames, const BatchCounts& b) {
+  counters_.received.fetch_add(frames, std::memory_order_relaxed);
+  counters_.validation_failed.fetch_add(b.invalid, std::memory_order_relaxed);
+  counters_.unrelated.fetch_add(b.unrelated, std::memory_order_relaxed);
+  counters_.results.fetch_add(b.results, std::memory_order_relaxed);
+  counters_.duplicates.fetch_add(b.duplicates, std::memory_order_relaxed);
+  counters_.success.fetch_add(b.success, std::memory_order_relaxed);
+  counters_.filtered.fetch_add(b.filtered, std::memory_order_relaxed);
+  counters_.other_shard.fetch_add(b.other_shard, std::memory_order_relaxed);
+  counters_.invalid_fragment.fetch_add(
+      b.invalid_by_reason[static_cast<size_t>(InvalidReason::kNonFirstFragment)],
+      std::memory_order_relaxed);
+  counters_.invalid_header_chain.fetch_add(
+      b.invalid_by_reason[static_cast<size_t>(InvalidReason::kHeaderChain)],
+      std::memory_order_relaxed);
+  counters_.results_ipv6.fetch_add(b.results_ipv6, std::memory_order_relaxed);
+  for (int c = 0; c < Totals::kClasses; ++c)
+    if (b.by_class[c] != 0)
+      counters_.results_by_class[c].fetch_add(b.by_class[c], std::memory_order_relaxed);
+}
+
 Result<void> Receiver::handle(const FrameView* frames, size_t count) {
   std::array<ReplyVerdict, kBatch> verdicts;
   std::array<Reply, kBatch> replies;
   module_.classify(frames, count, verdicts.data(), replies.data());
   timeval now{};
   ::gettimeofday(&now, nullptr);
-  uint64_t invalid = 0, unrelated = 0, results = 0, duplicates = 0, success = 0, filtered = 0,
-           other_shard = 0, results_ipv6 = 0;
-  uint64_t invalid_by_reason[kInvalidReasonCount] = {};
+  BatchCounts b;
+  static_assert(Totals::kClasses == kClassificationCount);
   const bool cooldown = collector_.cooldown.load(std::memory_order_relaxed);
   std::lock_guard<std::mutex> lock(collector_.mutex);
   for (size_t i = 0; i < count; ++i) {
     if (verdicts[i] == ReplyVerdict::kUnrelated) {
-      ++unrelated;
+      ++b.unrelated;
       continue;
     }
     if (verdicts[i] == ReplyVerdict::kInvalid) {
-      ++invalid;
-      ++invalid_by_reason[static_cast<size_t>(replies[i].invalid_reason) % kInvalidReasonCount];
+      ++b.invalid;
+      ++b.invalid_by_reason[static_cast<size_t>(replies[i].invalid_reason) % kInvalidReasonCount];
       continue;
     }
     const Reply& reply = replies[i];
     // A valid cookie for an address or port outside the plan cannot answer our probe.
     const auto target_index = plan_.target_index_of(reply.saddr, reply.sport);
     if (!target_index) {
-      ++invalid;
+      ++b.invalid;
       continue;
     }
     if (collector_.permutation != nullptr &&
         !collector_.slice.contains(collector_.permutation->position_of(*target_index))) {
-      ++other_shard;
+      ++b.other_shard;
       continue;
     }
     if (!collector_.dedup.insert(*target_index, static_cast<uint32_t>(reply.classification))) {
-      ++duplicates;
+      ++b.duplicates;
       continue;
     }
     if (collector_.limit_reached.load(std::memory_order_relaxed)) continue;
@@ -65,34 +85,21 @@ Result<void> Receiver::handle(const FrameView* frames, size_t count) {
     const bool counts = collector_.filter != nullptr ? collector_.filter->matches(record)
                                                      : classification_success(reply.classification);
     if (collector_.filter != nullptr && !counts) {
-      ++filtered;
+      ++b.filtered;
       continue;
     }
     if (collector_.sink != nullptr) {
       auto written = collector_.sink->write(record);
       if (!written) return written;
     }
-    ++results;
-    results_ipv6 += !reply.saddr.is_ipv4();
-    success += classification_success(reply.classification);
+    ++b.results;
+    b.results_ipv6 += !reply.saddr.is_ipv4();
+    ++b.by_class[static_cast<size_t>(reply.classification) % Totals::kClasses];
+    b.success += classification_success(reply.classification);
     if (counts && collector_.max_results != 0 && ++collector_.counted >= collector_.max_results)
       collector_.limit_reached.store(true, std::memory_order_relaxed);
   }
-  counters_.received.fetch_add(count, std::memory_order_relaxed);
-  counters_.validation_failed.fetch_add(invalid, std::memory_order_relaxed);
-  counters_.unrelated.fetch_add(unrelated, std::memory_order_relaxed);
-  counters_.results.fetch_add(results, std::memory_order_relaxed);
-  counters_.duplicates.fetch_add(duplicates, std::memory_order_relaxed);
-  counters_.success.fetch_add(success, std::memory_order_relaxed);
-  counters_.filtered.fetch_add(filtered, std::memory_order_relaxed);
-  counters_.other_shard.fetch_add(other_shard, std::memory_order_relaxed);
-  counters_.invalid_fragment.fetch_add(
-      invalid_by_reason[static_cast<size_t>(InvalidReason::kNonFirstFragment)],
-      std::memory_order_relaxed);
-  counters_.invalid_header_chain.fetch_add(
-      invalid_by_reason[static_cast<size_t>(InvalidReason::kHeaderChain)],
-      std::memory_order_relaxed);
-  counters_.results_ipv6.fetch_add(results_ipv6, std::memory_order_relaxed);
+  add_counts(count, b);
   return {};
 }
 

@@ -13,6 +13,7 @@
 #include "probe/probe_module.h"
 #include "scan/scan_plan.h"
 #include "store/result_dedup.h"
+#include "store/scan_totals.h"
 
 namespace anyscan {
 
@@ -28,7 +29,8 @@ struct alignas(64) ReceiverCounters {
   // Of validation_failed, by reason (InvalidReason other than kValidation).
   std::atomic<uint64_t> invalid_fragment{0};
   std::atomic<uint64_t> invalid_header_chain{0};
-  std::atomic<uint64_t> results_ipv6{0};  // of results: IPv6 targets'
+  std::atomic<uint64_t> results_ipv6{0};                          // of results: IPv6 targets'
+  std::atomic<uint64_t> results_by_class[Totals::kClasses] = {};  // Classification's order
 };
 
 // Shared by all receiver threads: the exact dedup and the result sink, behind one lock
@@ -81,6 +83,14 @@ class Receiver {
   std::vector<PacketSource*> sources_;
   ResultCollector& collector_;
   ReceiverCounters& counters_;
+  // What one batch counted, added to counters_ at its end.
+  struct BatchCounts {
+    uint64_t invalid = 0, unrelated = 0, results = 0, duplicates = 0, success = 0, filtered = 0,
+             other_shard = 0, results_ipv6 = 0;
+    uint64_t invalid_by_reason[kInvalidReasonCount] = {};  // InvalidReason's order
+    uint64_t by_class[Totals::kClasses] = {};              // Classification's order
+  };
+  void add_counts(uint64_t frames, const BatchCounts& b);
 };
 
 }  // namespace anyscan

@@ -35,6 +35,8 @@ Totals ScanCounters::totals(uint64_t targets_total) const {
     s.invalid_fragment += c->invalid_fragment.load(std::memory_order_relaxed);
     s.invalid_header_chain += c->invalid_header_chain.load(std::memory_order_relaxed);
     s.results_ipv6 += c->results_ipv6.load(std::memory_order_relaxed);
+    for (int k = 0; k < Totals::kClasses; ++k)
+      s.*kResultsByClass[k] += c->results_by_class[k].load(std::memory_order_relaxed);
   }
   return s;
 }

@@ -36,7 +36,9 @@ std::string counts_json(const ScanPlan& plan, const ScanConfig& config, const Ru
       ",\"duplicates\":%" PRIu64 ",\"dropped\":%" PRIu64 ",\"not_redirected\":%" PRIu64
       ",\"interface_dropped\":%" PRIu64 ",\"filtered\":%" PRIu64 ",\"results_ipv6\":%" PRIu64
       ",\"validation_failed_by_reason\":{\"ipv6_header_chain\":%" PRIu64
-      ",\"ipv6_non_first_fragment\":%" PRIu64
+      ",\"ipv6_non_first_fragment\":%" PRIu64 "},\"results_by_classification\":{\"synack\":%" PRIu64
+      ",\"rst\":%" PRIu64 ",\"echoreply\":%" PRIu64 ",\"unreach\":%" PRIu64 ",\"udp\":%" PRIu64
+      ",\"icmp-unreach\":%" PRIu64
       "}},"
       "\"duration_s\":%.3f,\"cpu_user_s\":%.3f,\"cpu_system_s\":%.3f,\"max_rss_kib\":%" PRIu64
       ",\"dedup_kib\":%" PRIu64 ",\"output_stalls\":%" PRIu64
@@ -47,10 +49,11 @@ std::string counts_json(const ScanPlan& plan, const ScanConfig& config, const Ru
       s.targets_total, s.targets_done, s.sent, s.failed, s.received, s.validation_failed,
       s.unrelated, s.results, s.success, s.duplicates, s.dropped, s.not_redirected,
       s.interface_dropped, s.filtered, s.results_ipv6, s.invalid_header_chain, s.invalid_fragment,
-      static_cast<double>(run.end_ns - run.start_ns) / 1e9, seconds(usage.ru_utime),
-      seconds(usage.ru_stime), peak_kib, run.dedup_bytes / 1024, run.output_stalls, plan.rate_pps,
-      run.sender_threads, run.receiver_threads, config.probes, config.cooldown_s, config.shard,
-      config.shards);
+      s.results_synack, s.results_rst, s.results_echoreply, s.results_unreach, s.results_udp,
+      s.results_icmp_unreach, static_cast<double>(run.end_ns - run.start_ns) / 1e9,
+      seconds(usage.ru_utime), seconds(usage.ru_stime), peak_kib, run.dedup_bytes / 1024,
+      run.output_stalls, plan.rate_pps, run.sender_threads, run.receiver_threads, config.probes,
+      config.cooldown_s, config.shard, config.shards);
   return numbers;
 }
 

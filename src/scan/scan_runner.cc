@@ -199,6 +199,7 @@ timespec ScanRunner::control_wait(uint64_t now, uint64_t next_status_ns) const {
 
 void ScanRunner::control(const sigset_t& signals) {
   uint64_t next_status_ns = summary_.start_ns + kSecondNs;
+  uint64_t next_metrics_ns = summary_.start_ns;
   uint64_t now = clock_.now_ns();
   while (true) {
     const timespec wait = control_wait(now, next_status_ns);
@@ -235,6 +236,13 @@ void ScanRunner::control(const sigset_t& signals) {
       if (!flush_results()) return;
       if (!write_checkpoint(now, false)) return;
       next_status_ns += kSecondNs;
+      if (outputs_.metrics() != nullptr && metrics_facts_ && now >= next_metrics_ns) {
+        if (auto published = outputs_.metrics()->publish(metrics_text(*metrics_facts_, snap.totals,
+                                                                      /*running=*/true));
+            !published)
+          logf(LogLevel::kWarn, "%s", published.error().message.c_str());
+        next_metrics_ns = now + uint64_t{config_.metrics_interval_s} * kSecondNs;
+      }
     }
   }
 }

@@ -14,6 +14,7 @@
 #include "scan/rate_limiter.h"
 #include "scan/receiver.h"
 #include "scan/scan_counters.h"
+#include "scan/scan_metrics.h"
 #include "scan/scan_plan.h"
 #include "scan/sender.h"
 #include "scan/status_reporter.h"
@@ -81,6 +82,9 @@ class ScanRunner {
   // A resume: the results already in `path` (its first `offset` bytes) go into the dedup, so
   // a re-sent probe's reply is not reported twice. kDataErr names a line that is not one.
   Result<uint64_t> reload_results(const std::string& path, uint64_t offset);
+  // --metrics-file: what the metrics name; they are published every --metrics-interval
+  // seconds while the scan runs (the final ones are the caller's, after the run).
+  void set_metrics(MetricsFacts facts) { metrics_facts_ = std::move(facts); }
   RunSummary run();
 
  private:
@@ -128,6 +132,7 @@ class ScanRunner {
   int signals_seen_ = 0;
   pid_t control_tid_ = 0;  // the thread in control(): senders wake it when they end
   RunSummary summary_;
+  std::optional<MetricsFacts> metrics_facts_;
 };
 
 }  // namespace anyscan

@@ -17,6 +17,7 @@
 #include "host/syscall_filter.h"
 #include "scan/alias_detection.h"
 #include "scan/scan_metadata.h"
+#include "scan/scan_metrics.h"
 #include "scan/scan_plan.h"
 #include "scan/scan_runner.h"
 #include "store/checkpoint_file.h"
@@ -382,6 +383,22 @@ Result<void> reload_for_resume(ScanRunner& runner, const Checkpoint& resume, con
   return {};
 }
 
+// The last metrics, in place before the scan exits: a completed run is this job's last
+// success.
+void publish_final_metrics(MetricsFile& file, const MetricsFacts& facts, const RunSummary& run,
+                           bool ok) {
+  timespec now{};
+  ::clock_gettime(CLOCK_REALTIME, &now);
+  const bool succeeded = ok && !run.interrupted;
+  auto published = file.publish(
+      metrics_text(facts, run.totals, /*running=*/false,
+                   succeeded ? std::optional<double>(static_cast<double>(now.tv_sec) +
+                                                     static_cast<double>(now.tv_nsec) / 1e9)
+                             : std::nullopt));
+  if (published) published = file.wait_written(2000);
+  if (!published) logf(LogLevel::kWarn, "%s", published.error().message.c_str());
+}
+
 }  // namespace
 
 Result<void> run_scan(const ScanConfig& given) {
@@ -431,6 +448,12 @@ Result<void> run_scan(const ScanConfig& given) {
   if (resume)
     if (auto reloaded = reload_for_resume(runner, *resume, *plan, config); !reloaded)
       return reloaded;
+  std::optional<MetricsFacts> metrics;
+  if (outputs->metrics() != nullptr) {
+    metrics =
+        metrics_facts(*plan, config, (*engine)->name(), outputs->metrics()->previous_success_s());
+    runner.set_metrics(*metrics);
+  }
   HeldForTheEnd held = hold_for_the_end(config);
   const auto dropped_before = interface_rx_dropped(*plan, held.netlink);
   auto confined = confine(config, *user, held.status);
@@ -456,6 +479,7 @@ Result<void> run_scan(const ScanConfig& given) {
   Result<void> outcome = run.outcome;
   auto written = outputs->write_metadata(scan_metadata_json(*plan, config, **engine, run));
   if (!written && outcome) outcome = written;
+  if (metrics) publish_final_metrics(*outputs->metrics(), *metrics, run, outcome.has_value());
   return outcome;
 }
 

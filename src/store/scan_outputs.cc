@@ -36,6 +36,12 @@ Result<ScanOutputs> ScanOutputs::open(const ScanConfig& config,
   auto notifier = ServiceNotifier::open();
   if (!notifier) return tl::unexpected(notifier.error());
   outputs.notifier_ = std::move(*notifier);
+  if (!config.metrics_file.empty() && !config.dryrun) {
+    // Forked here, before the scan starts any thread (store/metrics_file.h).
+    auto metrics = MetricsFile::start(config.metrics_file);
+    if (!metrics) return tl::unexpected(metrics.error());
+    outputs.metrics_ = std::move(*metrics);
+  }
   if (!config.metadata_file.empty()) {
     auto fd = create_output(config.metadata_file, "-m");
     if (!fd) return tl::unexpected(fd.error());

@@ -9,6 +9,7 @@
 #include "cli/scan_config.h"
 #include "host/service_notifier.h"
 #include "output/result_sink.h"
+#include "store/metrics_file.h"
 
 namespace anyscan {
 
@@ -31,6 +32,8 @@ class ScanOutputs {
   Result<void> write_status(std::string_view record);
   // The metadata document (a no-op without -m).
   Result<void> write_metadata(std::string_view json);
+  // --metrics-file's writer (null without it).
+  MetricsFile* metrics() const { return metrics_.get(); }
   // "READY=1", "STATUS=..." to systemd (a no-op when not started by it).
   void notify(std::string_view state) const { notifier_.notify(state); }
 
@@ -38,6 +41,7 @@ class ScanOutputs {
   std::unique_ptr<ResultSink> results_;
   UniqueFd metadata_;
   UniqueFd status_;
+  std::unique_ptr<MetricsFile> metrics_;
   ServiceNotifier notifier_;
 };
 

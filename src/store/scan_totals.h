@@ -20,7 +20,16 @@ struct Totals {
   uint64_t invalid_fragment = 0;
   uint64_t invalid_header_chain = 0;
   uint64_t results_ipv6 = 0;  // of results: IPv6 targets'
+  // Of results, by classification (net/reply.h's order: synack, rst, echoreply, unreach,
+  // udp, icmp-unreach).
+  static constexpr int kClasses = 6;
+  uint64_t results_synack = 0, results_rst = 0, results_echoreply = 0, results_unreach = 0,
+           results_udp = 0, results_icmp_unreach = 0;
 };
+// The per-classification result counts of Totals, in Classification's order.
+inline constexpr uint64_t Totals::*kResultsByClass[Totals::kClasses] = {
+    &Totals::results_synack,  &Totals::results_rst, &Totals::results_echoreply,
+    &Totals::results_unreach, &Totals::results_udp, &Totals::results_icmp_unreach};
 
 // The counts of Totals that add up over the runs of a resumed scan (all but targets_total),
 // with the names a checkpoint stores them under.
@@ -46,6 +55,12 @@ inline constexpr TotalsCount kTotalsCounts[] = {
     {"ipv6_non_first_fragment", &Totals::invalid_fragment},
     {"ipv6_header_chain", &Totals::invalid_header_chain},
     {"results_ipv6", &Totals::results_ipv6},
+    {"results_synack", &Totals::results_synack},
+    {"results_rst", &Totals::results_rst},
+    {"results_echoreply", &Totals::results_echoreply},
+    {"results_unreach", &Totals::results_unreach},
+    {"results_udp", &Totals::results_udp},
+    {"results_icmp_unreach", &Totals::results_icmp_unreach},
 };
 // to += from, count by count.
 void add_counts(Totals& to, const Totals& from);

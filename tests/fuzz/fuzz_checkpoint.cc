@@ -11,6 +11,7 @@
 #include "output/record_reader.h"
 #include "store/checkpoint.h"
 #include "store/checkpoint_file.h"
+#include "store/metrics_file.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
@@ -23,6 +24,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } else if (parsed.error().code != anyscan::ExitCode::kDataErr) {
     std::abort();
   }
+  // A metrics file's last success, as a new run reads it back (store/metrics_file.h).
+  if (auto v = anyscan::metric_value_in(text, "anyscan_last_success_timestamp_seconds")) (void)*v;
   auto file = anyscan::parse_checkpoint_file(text);
   if (!file && file.error().code != anyscan::ExitCode::kDataErr) std::abort();
   if (file && file->sequence % 2 == 1 && text.size() <= anyscan::kCheckpointSlotBytes) std::abort();
