@@ -249,27 +249,30 @@ std::vector<uint8_t> forged_synack(const uint8_t* syn, uint16_t sport, uint32_t 
   return out;
 }
 
-// A TCP SYN without ACK in an IPv4 or IPv6 packet without options or extension headers.
-bool is_syn(const uint8_t* p, size_t n) {
+// The TCP flags of a segment in an IPv4 or IPv6 packet without options or extension headers;
+// -1 for anything else.
+int tcp_flags(const uint8_t* p, size_t n) {
   using namespace frame;
   const bool v6 = n >= kIpv6HeaderBytes && (p[0] >> 4) == 6;
   const size_t ip_bytes = v6 ? kIpv6HeaderBytes : kIpMinHeaderBytes;
-  if (n < ip_bytes + kTcpMinHeaderBytes) return false;
-  if (v6 ? p[kIpv6NextHeader] != kProtoTcp : (p[0] != 0x45 || p[9] != kProtoTcp)) return false;
-  const uint8_t flags = p[ip_bytes + kTcpFlags];
-  return (flags & kTcpSyn) != 0 && (flags & kTcpAckFlag) == 0;
+  if (n < ip_bytes + kTcpMinHeaderBytes) return -1;
+  if (v6 ? p[kIpv6NextHeader] != kProtoTcp : (p[0] != 0x45 || p[9] != kProtoTcp)) return -1;
+  return p[ip_bytes + kTcpFlags];
 }
 
-// A TCP segment (no options or extension headers before it) that is neither a SYN-ACK nor a
-// RST: what a scanner counts as a failed validation when it reaches one of its ports.
+// A SYN without ACK: a probe.
+bool is_syn(const uint8_t* p, size_t n) {
+  const int flags = tcp_flags(p, n);
+  return flags >= 0 && (flags & frame::kTcpSyn) != 0 && (flags & frame::kTcpAckFlag) == 0;
+}
+
+// Neither a SYN-ACK nor a RST: what a scanner counts as a failed validation when it reaches
+// one of its ports.
 bool is_tcp_neither_synack_nor_rst(const uint8_t* p, size_t n) {
   using namespace frame;
-  const bool v6 = n >= kIpv6HeaderBytes && (p[0] >> 4) == 6;
-  const size_t ip_bytes = v6 ? kIpv6HeaderBytes : kIpMinHeaderBytes;
-  if (n < ip_bytes + kTcpMinHeaderBytes) return false;
-  if (v6 ? p[kIpv6NextHeader] != kProtoTcp : (p[0] != 0x45 || p[9] != kProtoTcp)) return false;
-  const uint8_t flags = p[ip_bytes + kTcpFlags];
-  return (flags & kTcpRst) == 0 && (flags & (kTcpSyn | kTcpAckFlag)) != (kTcpSyn | kTcpAckFlag);
+  const int flags = tcp_flags(p, n);
+  return flags >= 0 && (flags & kTcpRst) == 0 &&
+         (flags & (kTcpSyn | kTcpAckFlag)) != (kTcpSyn | kTcpAckFlag);
 }
 
 // Writes a packet to a non-blocking tun descriptor, waiting while its queue is full.
