@@ -46,6 +46,10 @@ struct ScanConfig {
   std::string allowlist_file;
   std::string restrict_file;
   std::string blocklist_file = kDefaultBlocklistFile;
+  // A custom -b FILE keeps the IANA special-purpose ranges blocked as well (zmap's -b drops
+  // them silently); --allow-special-purpose drops them, as zmap does. -b /dev/null is the
+  // explicit "no blocklist at all".
+  bool allow_special_purpose = false;
   std::vector<uint16_t> ports;  // sorted, unique; parsed once from -p
 
   std::string interface;

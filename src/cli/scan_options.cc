@@ -507,6 +507,9 @@ const std::vector<OptionSpec> kOptions = {
        c.metrics_interval_s = static_cast<uint32_t>(*n);
        return {};
      }},
+    {"allow-special-purpose", 0, nullptr,
+     "with -b FILE: do not keep the IANA special-purpose ranges blocked beside FILE (zmap's -b)",
+     [](ScanConfig& c, std::string_view v) { return set_flag(c.allow_special_purpose, v); }},
     {"no-header-row", 0, nullptr, "CSV results without the header line (zmap's)",
      [](ScanConfig& c, std::string_view v) { return set_flag(c.no_header_row, v); }},
     {"log-file", 'l', "FILE", "write log lines to FILE (created or emptied) instead of stderr",

@@ -42,6 +42,20 @@ Result<AddressSet> load_blocklist(const ScanConfig& config, std::string* source)
   auto loaded = read_list(config, config.blocklist_file);
   if (!loaded) return tl::unexpected(with_context(loaded.error(), "-b"));
   *source = config.blocklist_file;
+  // A list of the user's own does not silently drop the IANA special-purpose protections
+  // (zmap's -b does): they stay blocked beside it, unless --allow-special-purpose, or the
+  // list is /dev/null, the documented "no blocklist at all".
+  if (config.blocklist_file != kDefaultBlocklistFile && config.blocklist_file != "/dev/null" &&
+      !config.allow_special_purpose) {
+    auto special = parse_target_list(builtin_blocklist(), "built-in blocklist");
+    if (!special) return tl::unexpected(special.error());
+    loaded->add(special->ranges());
+    *source += " and the built-in IANA special-purpose ranges";
+    logf(LogLevel::kDebug,
+         "-b %s: the IANA special-purpose ranges stay blocked as well (--allow-special-purpose "
+         "drops them, as zmap's -b does)",
+         config.blocklist_file.c_str());
+  }
   return loaded;
 }
 
@@ -59,8 +73,9 @@ std::string all_excluded(const AddressSet& targets, const AddressSet& block, con
     }
   why += blocked.count() == targets.count() ? ")" : ", and the rest by --restrict-to)";
   return why +
-         ": scan only networks you may scan; -b FILE replaces the blocklist "
-         "(-b /dev/null: none)";
+         ": scan only networks you may scan; -b FILE names the blocklist (the IANA "
+         "special-purpose ranges stay blocked beside it unless --allow-special-purpose; "
+         "-b /dev/null: none)";
 }
 
 // The targets; `restricted` (when given) keeps the --restrict-to set, read once.

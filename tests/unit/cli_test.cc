@@ -85,10 +85,30 @@ TEST(Cli, ShardsSplitTheScanDisjointlyAndCompletely) {
   EXPECT_EQ(all.size(), 320u);
 }
 
+// A custom -b keeps the IANA special-purpose ranges blocked beside it (zmap's -b would drop
+// them without a word); --allow-special-purpose drops them as zmap does; -b /dev/null is the
+// explicit "none".
+TEST(Cli, CustomBlocklistKeepsTheSpecialPurposeRanges) {
+  const std::string block = temp_dir() + "/own.conf";
+  std::ofstream(block) << "198.18.0.2/32\n";
+  const std::string scan = kDry + "-p 80 198.18.0.0/30 -b " + block + " ";
+  const CliRun kept = run(scan);
+  EXPECT_EQ(kept.exit_code, 65) << kept.err;
+  EXPECT_NE(kept.err.find("and the built-in IANA special-purpose ranges"), std::string::npos)
+      << kept.err;
+  EXPECT_NE(kept.err.find("--allow-special-purpose"), std::string::npos) << kept.err;
+  const CliRun dropped = run(scan + "--allow-special-purpose");
+  ASSERT_EQ(dropped.exit_code, 0) << dropped.err;
+  EXPECT_EQ(frame_lines(dropped.out).size(), 3u) << "198.18.0.2 by the file alone";
+  const CliRun none = run(kDry + "-p 80 198.18.0.0/30 -b /dev/null");
+  ASSERT_EQ(none.exit_code, 0) << none.err;
+  EXPECT_EQ(frame_lines(none.out).size(), 4u);
+}
+
 TEST(Cli, BlocklistedAddressesCostNoProbes) {
   const std::string block = temp_dir() + "/block.conf";
   std::ofstream(block) << "198.18.0.0/25 # first half\n";
-  CliRun r = run(kDry + "-p 80 -b " + block + " 198.18.0.0/24");
+  CliRun r = run(kDry + "-p 80 --allow-special-purpose -b " + block + " 198.18.0.0/24");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto frames = frame_lines(r.out);
   EXPECT_EQ(frames.size(), 128u);
@@ -487,7 +507,7 @@ TEST(Cli, BadInputGetsOneLineAndSysexitsCode) {
       {"-p 80 --user '' 198.18.0.1", 64, "expected a user name"},
       {kDry + "-p 80 198.18.0.0/24 10.0.0.1 -b " + std::string(ANYSCAN_SOURCE_DIR) +
            "/etc/blocklist.conf",
-       65, "-b FILE replaces the blocklist"},
+       65, "-b FILE names the blocklist"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.args);
