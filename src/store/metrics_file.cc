@@ -3,7 +3,9 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -35,10 +37,11 @@ bool read_exact(int fd, void* into, size_t bytes) {
   return true;
 }
 
-bool write_exact(int fd, const void* from, size_t bytes) {
+// write(2) to a file; to the socket, send(2) without SIGPIPE.
+bool write_exact(int fd, const void* from, size_t bytes, bool socket = false) {
   const auto* p = static_cast<const char*>(from);
   while (bytes > 0) {
-    const ssize_t n = ::write(fd, p, bytes);
+    const ssize_t n = socket ? ::send(fd, p, bytes, MSG_NOSIGNAL) : ::write(fd, p, bytes);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return false;
     p += n;
@@ -61,15 +64,14 @@ bool put_in_place(const char* temp, const char* path, const char* text, size_t b
   return true;
 }
 
-// The writer: no capability, only the pipe (as fd 3) and stderr; ends when the pipe does.
-// Each text in place is acknowledged with one byte on `acks`.
-[[noreturn]] void writer_main(int in, int acks, const char* temp, const char* path, char* buffer) {
-  // The two pipes as 3 and 4, through copies above both so neither is overwritten.
-  ::dup2(::fcntl(in, F_DUPFD, 10), 3);
-  ::dup2(::fcntl(acks, F_DUPFD, 11), 4);
-  in = 3;
-  acks = 4;
-  ::syscall(SYS_close_range, 5u, ~0u, 0u);
+// The writer: no capability, only the socket (as fd 3) and stderr; ends when the socket does.
+// Each text in place is acknowledged with one byte on the same socket.
+[[noreturn]] void writer_main(int socket, const char* temp, const char* path, char* buffer) {
+  // The socket as 3 (through a copy above it, so nothing is overwritten); nothing else.
+  ::dup2(::fcntl(socket, F_DUPFD, 10), 3);
+  const int in = 3;
+  ::syscall(SYS_close_range, 4u, ~0u, 0u);
+  for (const int signal : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE}) ::signal(signal, SIG_IGN);
   ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
   ::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
   __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
@@ -86,7 +88,7 @@ bool put_in_place(const char* temp, const char* path, const char* text, size_t b
       failed_before = true;
     }
     const char done = 1;
-    (void)!::write(acks, &done, 1);
+    (void)!::write(in, &done, 1);
   }
 }
 
@@ -101,33 +103,31 @@ Result<std::unique_ptr<MetricsFile>> MetricsFile::start(const std::string& path)
   buffer.assign(kMaxText, '\0');
   if (!put_in_place(temp.c_str(), path.c_str(), "", 0))
     return make_error(ExitCode::kCantCreate, errno_message("--metrics-file " + path, errno));
-  int fds[2], ack_fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0 || ::pipe2(ack_fds, O_CLOEXEC | O_NONBLOCK) != 0)
-    return make_error(ExitCode::kSoftware, errno_message("pipe for --metrics-file", errno));
-  UniqueFd read_end(fds[0]), write_end(fds[1]), acks_read(ack_fds[0]), acks_write(ack_fds[1]);
+  int fds[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0)
+    return make_error(ExitCode::kSoftware, errno_message("socket pair for --metrics-file", errno));
+  UniqueFd ours(fds[0]), theirs(fds[1]);
   const pid_t pid = ::fork();
   if (pid < 0) return make_error(ExitCode::kSoftware, errno_message("fork", errno));
   if (pid == 0) {
-    write_end.release();  // closed by close_range with everything else
-    acks_read.release();
-    writer_main(read_end.get(), acks_write.get(), temp.c_str(), path.c_str(), buffer.data());
+    ours.release();  // closed by close_range with everything else
+    writer_main(theirs.get(), temp.c_str(), path.c_str(), buffer.data());
   }
-  return std::unique_ptr<MetricsFile>(
-      new MetricsFile(path, std::move(write_end), std::move(acks_read), previous));
+  return std::unique_ptr<MetricsFile>(new MetricsFile(path, std::move(ours), previous));
 }
 
-MetricsFile::~MetricsFile() = default;  // the pipe closes: the writer exits
+MetricsFile::~MetricsFile() = default;  // the socket closes: the writer exits
 
 void MetricsFile::take_acks(int timeout_ms) {
   char bytes[256];
   while (acked_ < sent_) {
-    const ssize_t n = ::read(acks_.get(), bytes, sizeof bytes);
+    const ssize_t n = ::recv(socket_.get(), bytes, sizeof bytes, MSG_DONTWAIT);
     if (n > 0) {
       acked_ += static_cast<uint64_t>(n);
       continue;
     }
     if (n == 0 || (errno != EAGAIN && errno != EINTR) || timeout_ms <= 0) return;
-    pollfd p{acks_.get(), POLLIN, 0};
+    pollfd p{socket_.get(), POLLIN, 0};
     ::poll(&p, 1, std::min(timeout_ms, 50));
     timeout_ms -= 50;
   }
@@ -146,8 +146,8 @@ Result<void> MetricsFile::publish(std::string_view text) {
     return make_error(ExitCode::kSoftware, "metrics text of " + std::to_string(text.size()) +
                                                " bytes is over the writer's limit");
   const auto bytes = static_cast<uint32_t>(text.size());
-  if (!write_exact(pipe_.get(), &bytes, sizeof bytes) ||
-      !write_exact(pipe_.get(), text.data(), text.size()))
+  if (!write_exact(socket_.get(), &bytes, sizeof bytes, true) ||
+      !write_exact(socket_.get(), text.data(), text.size(), true))
     return make_error(ExitCode::kIoErr,
                       errno_message("--metrics-file " + path_ + " writer", errno));
   ++sent_;

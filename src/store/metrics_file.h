@@ -16,8 +16,10 @@ namespace anyscan {
 //
 // The scan opens no file once it is confined (its system-call filter has no open or rename),
 // so the file is written by a small child forked at setup, before any thread exists: it
-// keeps only the pipe the scan writes each new text into, gives up every capability, and
-// does nothing but write, rename and exit when the pipe closes (or the scan dies).
+// keeps only the socket the scan sends each new text over (a Unix socket pair: a writer that
+// died costs the scan an error, never a SIGPIPE), gives up every capability, ignores the
+// terminal's signals (a Ctrl-C reaches the whole process group; the scan decides when it
+// ends) and does nothing but write, rename, acknowledge and exit when the socket closes.
 class MetricsFile {
  public:
   // Starts the writer for `path`; its directory must exist. kCantCreate naming the path
@@ -38,15 +40,11 @@ class MetricsFile {
   std::optional<double> previous_success_s() const { return previous_success_s_; }
 
  private:
-  MetricsFile(std::string path, UniqueFd pipe, UniqueFd acks, std::optional<double> previous)
-      : path_(std::move(path)),
-        pipe_(std::move(pipe)),
-        acks_(std::move(acks)),
-        previous_success_s_(previous) {}
+  MetricsFile(std::string path, UniqueFd socket, std::optional<double> previous)
+      : path_(std::move(path)), socket_(std::move(socket)), previous_success_s_(previous) {}
   void take_acks(int timeout_ms);
   std::string path_;
-  UniqueFd pipe_;
-  UniqueFd acks_;  // one byte per text in place
+  UniqueFd socket_;  // texts out, one acknowledgement byte back per text in place
   uint64_t sent_ = 0, acked_ = 0;
   std::optional<double> previous_success_s_;
 };

@@ -151,6 +151,23 @@ TEST_P(Metrics, NodeExporterScrapesTheScansCountersExactly) {
   EXPECT_EQ(interrupted.at("anyscan_scan_running"), 0);
   EXPECT_EQ(interrupted.at("anyscan_last_success_timestamp_seconds"), first_success)
       << "an interrupted run is not a success";
+
+  // A writer that dies (killed here) costs the scan a warning, never the scan (no SIGPIPE).
+  const pid_t third =
+      start({"-p", port_list(ports), "-r", "1000", "-c", "1", "-s", "42000-42999", "--metrics-file",
+             textfiles + "/anyscan.prom", "--metrics-interval", "1", "198.18.0.2-198.18.0.9"});
+  std::string children;
+  for (int i = 0; i < 100 && children.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    children = read_file("/proc/" + std::to_string(third) + "/task/" + std::to_string(third) +
+                         "/children");
+  }
+  ASSERT_FALSE(children.empty()) << "the writer child";
+  ::kill(static_cast<pid_t>(std::stol(children)), SIGKILL);
+  const ScanRun survived = finish(third, 30);
+  EXPECT_EQ(survived.process.exit_code, 0) << survived.process.err;
+  EXPECT_EQ(metadata_count(survived.metadata, "sent"), 2000u);
+  EXPECT_NE(survived.process.err.find("--metrics-file"), std::string::npos) << survived.process.err;
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, Metrics,
