@@ -32,7 +32,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!again || *again != a) std::abort();
   }
   const auto half = anyscan::AddressSet({anyscan::AddressRange::v4(0, 0x7fffffffu)});
-  if (set->minus(half).count() + set->intersect(half).count() != set->count()) std::abort();
+  // Counts saturate at 2^128 - 1 (::/0 and any IPv4 address are more): the sum holds below.
+  if (set->count() != ~static_cast<anyscan::uint128_t>(0) &&
+      set->minus(half).count() + set->intersect(half).count() != set->count())
+    std::abort();
   const auto v6 = anyscan::AddressSet::everything().minus(anyscan::AddressSet::ipv4_space());
   if (set->minus(v6).count() != set->count(anyscan::IpFamily::kIpv4)) std::abort();
   return 0;
