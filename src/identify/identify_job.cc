@@ -57,8 +57,8 @@ void pause_ms(int ms) {
 
 // Runs one run's identification in a child; waits for it, stopping it (SIGTERM: it keeps its
 // state) when we are stopped or, while it follows the newest run, a newer run appears.
-Result<void> identify_in_child(const IdentifyConfig& run_config, const std::string& run,
-                               bool following) {
+Result<void> identify_in_child(const IdentifyConfig& run_config, const std::string& dir,
+                               const std::string& run, bool following) {
   const pid_t parent = ::getpid();
   // Blocked across the fork: the child unblocks SIGUSR1 once its handler is there.
   sigset_t usr1;
@@ -94,7 +94,7 @@ Result<void> identify_in_child(const IdentifyConfig& run_config, const std::stri
       told = true;
     }
     if (!stopped && following) {
-      const auto runs = list_runs(run_config.input.substr(0, run_config.input.rfind('/')));
+      const auto runs = list_runs(dir);
       if (!runs.empty() && runs.back() > run) {
         logf(LogLevel::kInfo,
              "run %s has no metadata and run %s has started: identifying the rest of %s "
@@ -220,7 +220,7 @@ Result<void> run_identify_job(const IdentifyConfig& config) {
     }
     logf(LogLevel::kInfo, "identifying the open ports of run %s%s into %s", run.c_str(),
          following ? " while its scan runs" : "", run_config.output.c_str());
-    auto done = identify_in_child(run_config, run, following);
+    auto done = identify_in_child(run_config, dir, run, following);
     if (!done && done.error().code == ExitCode::kTempFail) {
       // A stage that is going (a killed service's, as its kernel resources are freed).
       logf(LogLevel::kWarn, "%s: retrying in a second", done.error().message.c_str());

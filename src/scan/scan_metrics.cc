@@ -95,10 +95,8 @@ std::string metrics_text(const MetricsFacts& facts, const Totals& t, bool runnin
             "Frames the reply filters passed to the scanner (valid or not).", t.received);
   e.family("anyscan_results_total", "counter",
            "Validated replies written as results, by classification.");
-  const uint64_t* by_class[Totals::kClasses];
-  for (int c = 0; c < Totals::kClasses; ++c) by_class[c] = &(t.*kResultsByClass[c]);
   for (int c = 0; c < Totals::kClasses; ++c)
-    e.sample("anyscan_results_total", *by_class[c],
+    e.sample("anyscan_results_total", t.*kResultsByClass[c],
              "classification=\"" +
                  std::string(classification_name(static_cast<Classification>(c))) + "\"");
   e.family("anyscan_results_by_family_total", "counter", "Results by the target's address family.");
