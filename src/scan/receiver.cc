@@ -24,6 +24,7 @@ void Receiver::add_counts(uint64_t frames, const BatchCounts& b) {
   counters_.success.fetch_add(b.success, std::memory_order_relaxed);
   counters_.filtered.fetch_add(b.filtered, std::memory_order_relaxed);
   counters_.other_shard.fetch_add(b.other_shard, std::memory_order_relaxed);
+  counters_.withdrawn.fetch_add(b.withdrawn, std::memory_order_relaxed);
   counters_.invalid_fragment.fetch_add(
       b.invalid_by_reason[static_cast<size_t>(InvalidReason::kNonFirstFragment)],
       std::memory_order_relaxed);
@@ -45,6 +46,8 @@ Result<void> Receiver::handle(const FrameView* frames, size_t count) {
   BatchCounts b;
   static_assert(Totals::kClasses == kClassificationCount);
   const bool cooldown = collector_.cooldown.load(std::memory_order_relaxed);
+  const AddressSet* excluded =
+      collector_.exclusions != nullptr ? collector_.exclusions->current() : nullptr;
   std::lock_guard<std::mutex> lock(collector_.mutex);
   for (size_t i = 0; i < count; ++i) {
     if (verdicts[i] == ReplyVerdict::kUnrelated) {
@@ -70,6 +73,10 @@ Result<void> Receiver::handle(const FrameView* frames, size_t count) {
     }
     if (!collector_.dedup.insert(*target_index, static_cast<uint32_t>(reply.classification))) {
       ++b.duplicates;
+      continue;
+    }
+    if (excluded != nullptr && excluded->contains(reply.saddr)) {
+      ++b.withdrawn;  // new and valid, but opted out: counted once, never written
       continue;
     }
     if (collector_.limit_reached.load(std::memory_order_relaxed)) continue;

@@ -11,6 +11,7 @@
 #include "output/output_filter.h"
 #include "output/result_sink.h"
 #include "probe/probe_module.h"
+#include "scan/opt_out.h"
 #include "scan/scan_plan.h"
 #include "store/result_dedup.h"
 #include "store/scan_totals.h"
@@ -26,6 +27,7 @@ struct alignas(64) ReceiverCounters {
   std::atomic<uint64_t> success{0};            // results with success = 1
   std::atomic<uint64_t> filtered{0};           // valid and new, refused by --output-filter
   std::atomic<uint64_t> other_shard{0};        // valid replies to targets of another shard
+  std::atomic<uint64_t> withdrawn{0};  // valid, from an address a reload excluded: not written
   // Of validation_failed, by reason (InvalidReason other than kValidation).
   std::atomic<uint64_t> invalid_fragment{0};
   std::atomic<uint64_t> invalid_header_chain{0};
@@ -53,6 +55,9 @@ struct ResultCollector {
   // is that shard's to report. Null when the slice is the whole plan.
   const IndexPermutation* permutation = nullptr;
   ShardSlice slice{0, 1, 0};
+  // Live opt-out: results from the addresses of the newest reloaded blocklist are not
+  // written. Null: no reload possible.
+  const Exclusions* exclusions = nullptr;
 };
 
 // One receiver thread: serves one or several receive queues (sources) in turn, classifies
@@ -86,7 +91,7 @@ class Receiver {
   // What one batch counted, added to counters_ at its end.
   struct BatchCounts {
     uint64_t invalid = 0, unrelated = 0, results = 0, duplicates = 0, success = 0, filtered = 0,
-             other_shard = 0, results_ipv6 = 0;
+             other_shard = 0, results_ipv6 = 0, withdrawn = 0;
     uint64_t invalid_by_reason[kInvalidReasonCount] = {};  // InvalidReason's order
     uint64_t by_class[Totals::kClasses] = {};              // Classification's order
   };

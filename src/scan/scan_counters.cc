@@ -15,6 +15,14 @@ size_t ScanCounters::active_senders() const {
 
 bool ScanCounters::all_senders_finished() const { return active_senders() == 0; }
 
+bool ScanCounters::senders_use(uint32_t epoch) const {
+  for (const auto& c : senders_)
+    if (!c->finished.load(std::memory_order_acquire) &&
+        c->exclusion_epoch.load(std::memory_order_acquire) < epoch)
+      return false;
+  return true;
+}
+
 Totals ScanCounters::totals(uint64_t targets_total) const {
   Totals s;
   s.targets_total = targets_total;
@@ -22,6 +30,7 @@ Totals ScanCounters::totals(uint64_t targets_total) const {
     s.sent += c->sent.load(std::memory_order_relaxed);
     s.failed += c->failed.load(std::memory_order_relaxed);
     s.targets_done += c->targets_done.load(std::memory_order_relaxed);
+    s.opted_out += c->opted_out.load(std::memory_order_relaxed);
   }
   for (const auto& c : receivers_) {
     s.received += c->received.load(std::memory_order_relaxed);
@@ -32,6 +41,7 @@ Totals ScanCounters::totals(uint64_t targets_total) const {
     s.success += c->success.load(std::memory_order_relaxed);
     s.filtered += c->filtered.load(std::memory_order_relaxed);
     s.other_shard += c->other_shard.load(std::memory_order_relaxed);
+    s.withdrawn += c->withdrawn.load(std::memory_order_relaxed);
     s.invalid_fragment += c->invalid_fragment.load(std::memory_order_relaxed);
     s.invalid_header_chain += c->invalid_header_chain.load(std::memory_order_relaxed);
     s.results_ipv6 += c->results_ipv6.load(std::memory_order_relaxed);

@@ -19,6 +19,8 @@ class ScanCounters {
   ReceiverCounters& receiver(size_t index) { return *receivers_[index]; }
   size_t active_senders() const;
   bool all_senders_finished() const;
+  // Every sender still running builds its frames with Exclusions epoch `epoch` or newer.
+  bool senders_use(uint32_t epoch) const;
   // Sums of the thread counters; the engine's loss counters are added by the caller.
   Totals totals(uint64_t targets_total) const;
 

@@ -34,7 +34,8 @@ std::string counts_json(const ScanPlan& plan, const ScanConfig& config, const Ru
       ",\"send_failed\":%" PRIu64 ",\"received\":%" PRIu64 ",\"validation_failed\":%" PRIu64
       ",\"unrelated\":%" PRIu64 ",\"results\":%" PRIu64 ",\"success\":%" PRIu64
       ",\"duplicates\":%" PRIu64 ",\"dropped\":%" PRIu64 ",\"not_redirected\":%" PRIu64
-      ",\"interface_dropped\":%" PRIu64 ",\"filtered\":%" PRIu64 ",\"results_ipv6\":%" PRIu64
+      ",\"interface_dropped\":%" PRIu64 ",\"filtered\":%" PRIu64 ",\"opted_out\":%" PRIu64
+      ",\"withdrawn\":%" PRIu64 ",\"results_ipv6\":%" PRIu64
       ",\"validation_failed_by_reason\":{\"ipv6_header_chain\":%" PRIu64
       ",\"ipv6_non_first_fragment\":%" PRIu64 "},\"results_by_classification\":{\"synack\":%" PRIu64
       ",\"rst\":%" PRIu64 ",\"echoreply\":%" PRIu64 ",\"unreach\":%" PRIu64 ",\"udp\":%" PRIu64
@@ -48,7 +49,7 @@ std::string counts_json(const ScanPlan& plan, const ScanConfig& config, const Ru
       "\"shard\":%u,\"shards\":%u",
       s.targets_total, s.targets_done, s.sent, s.failed, s.received, s.validation_failed,
       s.unrelated, s.results, s.success, s.duplicates, s.dropped, s.not_redirected,
-      s.interface_dropped, s.filtered, s.results_ipv6, s.invalid_header_chain, s.invalid_fragment,
+      s.interface_dropped, s.filtered, s.opted_out, s.withdrawn, s.results_ipv6, s.invalid_header_chain, s.invalid_fragment,
       s.results_synack, s.results_rst, s.results_echoreply, s.results_unreach, s.results_udp,
       s.results_icmp_unreach, static_cast<double>(run.end_ns - run.start_ns) / 1e9,
       seconds(usage.ru_utime), seconds(usage.ru_stime), peak_kib, run.dedup_bytes / 1024,
@@ -202,6 +203,20 @@ std::string scan_metadata_json(const ScanPlan& plan, const ScanConfig& config, I
               "\",\"from_position\":" + std::to_string(run.resumes[i].from_target) +
               ",\"results_offset\":" + std::to_string(run.resumes[i].results_offset) + "}";
     json += "]";
+  }
+  // Live opt-out: each SIGHUP's reload, and what the end of the run did with the results
+  // written before one.
+  if (!run.reloads.empty()) {
+    json += ",\"blocklist_reloads\":[";
+    for (size_t i = 0; i < run.reloads.size(); ++i) {
+      const ReloadRecord& r = run.reloads[i];
+      char after[32];
+      std::snprintf(after, sizeof after, "%.3f", r.in_effect_after_s);
+      json += std::string(i ? "," : "") + "{\"time\":\"" + r.time + "\"" +
+              quoted("outcome", r.outcome) + ",\"addresses_excluded\":" +
+              std::to_string(r.addresses) + ",\"in_effect_after_s\":" + after + "}";
+    }
+    json += "]" + quoted("opt_out_purge", run.purge);
   }
   const Confinement& confined = run.confinement;
   json += ",\"privileges\":{\"capabilities\":\"none\",\"bounding_set_cleared\":" +

@@ -32,33 +32,6 @@ Result<AddressSet> read_list(const ScanConfig& config, const std::string& path) 
   return set;
 }
 
-Result<AddressSet> load_blocklist(const ScanConfig& config, std::string* source) {
-  if (config.blocklist_file == kDefaultBlocklistFile &&
-      ::access(kDefaultBlocklistFile, F_OK) != 0) {
-    *source = "built-in (IANA special-purpose ranges)";
-    logf(LogLevel::kDebug, "%s not found: using the built-in blocklist", kDefaultBlocklistFile);
-    return parse_target_list(builtin_blocklist(), "built-in blocklist");
-  }
-  auto loaded = read_list(config, config.blocklist_file);
-  if (!loaded) return tl::unexpected(with_context(loaded.error(), "-b"));
-  *source = config.blocklist_file;
-  // A list of the user's own does not silently drop the IANA special-purpose protections
-  // (zmap's -b does): they stay blocked beside it, unless --allow-special-purpose, or the
-  // list is /dev/null, the documented "no blocklist at all".
-  if (config.blocklist_file != kDefaultBlocklistFile && config.blocklist_file != "/dev/null" &&
-      !config.allow_special_purpose) {
-    auto special = parse_target_list(builtin_blocklist(), "built-in blocklist");
-    if (!special) return tl::unexpected(special.error());
-    loaded->add(special->ranges());
-    *source += " and the built-in IANA special-purpose ranges";
-    logf(LogLevel::kDebug,
-         "-b %s: the IANA special-purpose ranges stay blocked as well (--allow-special-purpose "
-         "drops them, as zmap's -b does)",
-         config.blocklist_file.c_str());
-  }
-  return loaded;
-}
-
 // Which blocklist entry took the targets, and how to scan them anyway.
 std::string all_excluded(const AddressSet& targets, const AddressSet& block, const ScanPlan& plan) {
   std::string why = "all " + count_text(targets.count()) + " target addresses are excluded";
@@ -188,6 +161,33 @@ Result<void> plan_aliased(const ScanConfig& config, ScanPlan& plan) {
 }  // namespace
 
 std::string_view builtin_blocklist() { return kBuiltinBlocklist; }
+
+Result<AddressSet> load_blocklist(const ScanConfig& config, std::string* source) {
+  if (config.blocklist_file == kDefaultBlocklistFile &&
+      ::access(kDefaultBlocklistFile, F_OK) != 0) {
+    *source = "built-in (IANA special-purpose ranges)";
+    logf(LogLevel::kDebug, "%s not found: using the built-in blocklist", kDefaultBlocklistFile);
+    return parse_target_list(builtin_blocklist(), "built-in blocklist");
+  }
+  auto loaded = read_list(config, config.blocklist_file);
+  if (!loaded) return tl::unexpected(with_context(loaded.error(), "-b"));
+  *source = config.blocklist_file;
+  // A list of the user's own does not silently drop the IANA special-purpose protections
+  // (zmap's -b does): they stay blocked beside it, unless --allow-special-purpose, or the
+  // list is /dev/null, the documented "no blocklist at all".
+  if (config.blocklist_file != kDefaultBlocklistFile && config.blocklist_file != "/dev/null" &&
+      !config.allow_special_purpose) {
+    auto special = parse_target_list(builtin_blocklist(), "built-in blocklist");
+    if (!special) return tl::unexpected(special.error());
+    loaded->add(special->ranges());
+    *source += " and the built-in IANA special-purpose ranges";
+    logf(LogLevel::kDebug,
+         "-b %s: the IANA special-purpose ranges stay blocked as well (--allow-special-purpose "
+         "drops them, as zmap's -b does)",
+         config.blocklist_file.c_str());
+  }
+  return loaded;
+}
 
 Result<void> plan_targets(const ScanConfig& config, ScanPlan& plan) {
   // What --detect-aliases must also stay within (kept only when it is asked for).

@@ -139,6 +139,11 @@ void plan_threads(const ScanConfig& config, uint32_t cores, ScanPlan& plan);
 // shard merge compare).
 ScanIdentity scan_identity(const ScanPlan& plan, const ScanConfig& config);
 
+// The blocklist -b names (the built-in ranges when the default file is absent; beside a list
+// of the user's own unless --allow-special-purpose or /dev/null); *source says which, for
+// the log and the metadata. What the start and a reload (scan/opt_out.h) both read.
+Result<AddressSet> load_blocklist(const ScanConfig& config, std::string* source);
+
 // The IANA special-purpose ranges compiled in from etc/blocklist.conf.
 std::string_view builtin_blocklist();
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cinttypes>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -62,6 +63,7 @@ ScanRunner::ScanRunner(const ScanPlan& plan, const ScanConfig& config, IoEngine&
     collector_.slice = plan.slice;
   }
   collector_.sink = outputs.results();
+  collector_.exclusions = &exclusions_;
   collector_.max_results = config.max_results;
   if (!config.output_filter.empty()) {
     auto filter = OutputFilter::parse(config.output_filter);  // checked when parsed
@@ -119,7 +121,7 @@ void ScanRunner::start_senders() {
                std::strerror(errno));
       }
       Sender sender(plan_, permutation_, work_, config_.probes, *plan_.probe, engine_.sink(t),
-                    limiter_, clock_, stop_sending_, counters_.sender(t));
+                    limiter_, clock_, stop_sending_, counters_.sender(t), &exclusions_);
       result = sender.run();
       if (!result) stop_sending_.store(true);
       // Wakes the control loop at once (SIGUSR1, waited for there, blocked everywhere): the
@@ -136,6 +138,13 @@ StatusSnapshot ScanRunner::snapshot(uint64_t now_ns) const {
   snap.totals.dropped = loss.kernel_dropped;
   snap.totals.not_redirected = loss.not_redirected;
   add_counts(snap.totals, start_.carried);  // a resumed scan's earlier runs
+  // Records a purge took out of the file (every run's), which count as withdrawn instead.
+  snap.totals.results -= purged_.results;
+  snap.totals.success -= purged_.success;
+  snap.totals.results_ipv6 -= purged_.results_ipv6;
+  for (int c = 0; c < Totals::kClasses; ++c)
+    snap.totals.*kResultsByClass[c] -= purged_.*kResultsByClass[c];
+  snap.totals.withdrawn += purged_.results;
   snap.now_ns = now_ns;
   snap.phase = phase_;
   snap.cooldown_end_ns = cooldown_end_ns_;
@@ -173,6 +182,10 @@ bool ScanRunner::within_send_failures(const Totals& totals) {
 }
 
 bool ScanRunner::on_signal(int signal) {
+  if (signal == SIGHUP) {
+    reload_blocklist(clock_.now_ns());
+    return true;
+  }
   summary_.interrupted = true;
   if (++signals_seen_ > 1) {
     logf(LogLevel::kInfo, "second signal: skipping the rest of the cooldown");
@@ -184,6 +197,93 @@ bool ScanRunner::on_signal(int signal) {
   outputs_.notify("STATUS=stopping: cooldown");
   stop_sending_.store(true);
   return true;
+}
+
+uint64_t ScanRunner::excluded_addresses(const AddressSet& set) const {
+  const uint128_t n = plan_.addresses.intersect(set).count();
+  return n > UINT64_MAX ? UINT64_MAX : static_cast<uint64_t>(n);
+}
+
+void ScanRunner::exclude_from_start(AddressSet set, const std::string& why) {
+  ReloadRecord record{now_iso(), "in effect", excluded_addresses(set), 0};
+  logf(LogLevel::kInfo, "%s: %s of this scan's addresses excluded from the start (live opt-out)",
+       why.c_str(), std::to_string(record.addresses).c_str());
+  exclusions_.publish(std::move(set));
+  summary_.reloads.push_back(std::move(record));
+}
+
+// SIGHUP: the blocklist again, through the helper (the scan cannot open it). A list that
+// does not read or parse is refused whole: the one in effect stays.
+void ScanRunner::reload_blocklist(uint64_t now_ns) {
+  ReloadRecord record{now_iso(), "", 0, 0};
+  auto set = opt_out_->read_blocklist();
+  if (!set) {
+    record.outcome = "refused: " + set.error().message;
+    logf(LogLevel::kError, "SIGHUP: blocklist reload refused, the list in effect stays: %s",
+         set.error().message.c_str());
+    summary_.reloads.push_back(std::move(record));
+    return;
+  }
+  record.addresses = excluded_addresses(*set);
+  record.outcome = "pending";
+  pending_epoch_ = exclusions_.publish(std::move(*set));
+  pending_since_ns_ = now_ns;
+  logf(LogLevel::kInfo,
+       "SIGHUP: blocklist %s read again: %s of this scan's %s addresses now excluded (not probed "
+       "from now on, their results not written)",
+       config_.blocklist_file.c_str(), std::to_string(record.addresses).c_str(),
+       std::to_string(plan_.addresses.size()).c_str());
+  summary_.reloads.push_back(std::move(record));
+  outputs_.notify("STATUS=blocklist reloaded");
+  check_reload_in_effect(now_ns);
+}
+
+// In effect once every running sender builds its frames with it: from then on no frame to
+// an excluded address is submitted.
+void ScanRunner::check_reload_in_effect(uint64_t now_ns) {
+  if (!counters_.senders_use(pending_epoch_)) return;
+  ReloadRecord& record = summary_.reloads.back();
+  record.outcome = "in effect";
+  record.in_effect_after_s = static_cast<double>(now_ns - pending_since_ns_) / 1e9;
+  logf(LogLevel::kInfo, "blocklist reload %u in effect in every sender after %.3f s",
+       pending_epoch_, record.in_effect_after_s);
+  pending_epoch_ = 0;
+}
+
+// After a reload: what the file already held for the excluded addresses goes too (the writer
+// is done; the helper rewrites the file and renames it over). A file that cannot be
+// rewritten fails the run: opted-out data must not stay unnoticed.
+void ScanRunner::purge_excluded_results() {
+  if (collector_.sink == nullptr) return;
+  if (!opt_out_->can_purge()) {
+    summary_.purge = "not possible: the results went to standard output";
+    logf(LogLevel::kWarn,
+         "blocklist reload: results written to standard output before it cannot be taken back");
+    return;
+  }
+  const uint64_t offset = collector_.sink->submit();
+  if (auto written = collector_.sink->wait_written(offset, true); !written) {
+    summary_.outcome = written;
+    return;
+  }
+  auto purged = opt_out_->purge_results(*exclusions_.current(), offset);
+  if (!purged) {
+    summary_.purge = "failed: " + purged.error().message;
+    logf(LogLevel::kError, "blocklist reload: the results of excluded addresses stay in %s: %s",
+         config_.output_file.c_str(), purged.error().message.c_str());
+    summary_.outcome = tl::unexpected(purged.error());
+    return;
+  }
+  purged_.results = purged->removed;
+  purged_.success = purged->success;
+  purged_.results_ipv6 = purged->ipv6;
+  for (int c = 0; c < Totals::kClasses; ++c) purged_.*kResultsByClass[c] = purged->by_class[c];
+  results_size_ = purged->size;
+  summary_.purge = "removed " + std::to_string(purged->removed) + " results written before";
+  logf(LogLevel::kInfo,
+       "blocklist reload: %" PRIu64 " results of excluded addresses written before it removed "
+       "from %s",
+       purged->removed, config_.output_file.c_str());
 }
 
 // How long the control loop may sleep: a tick, or less when a deadline (the next status
@@ -209,6 +309,7 @@ void ScanRunner::control(const sigset_t& signals) {
     now = clock_.now_ns();
     if (checkpoint_) sample_low_water(now);  // every tick: a resume loses at most 100 ms more
     if (signal > 0 && signal != SIGUSR1 && !on_signal(signal)) return;
+    if (pending_epoch_ != 0) check_reload_in_effect(now);
     if (phase_ == ScanPhase::kSending) {
       if (config_.max_runtime_s != 0 &&
           now - summary_.start_ns >= config_.max_runtime_s * kSecondNs && !stop_sending_.load()) {
@@ -263,6 +364,7 @@ RunSummary ScanRunner::run() {
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGUSR1);  // a sender's end (start_senders)
+  if (opt_out_ != nullptr) sigaddset(&signals, SIGHUP);  // reload the blocklist
   pthread_sigmask(SIG_BLOCK, &signals, &previous);
   control_tid_ = static_cast<pid_t>(::syscall(SYS_gettid));
 
@@ -299,6 +401,11 @@ RunSummary ScanRunner::run() {
   }
   summary_.dedup_bytes = collector_.dedup.memory_bytes();
   summary_.filter_checked_threads = filter_checked_.load();
+  if (pending_epoch_ != 0) check_reload_in_effect(summary_.end_ns);  // every sender is done
+  if (summary_.outcome && exclusions_.current() != nullptr) {
+    purge_excluded_results();
+    summary_.totals = snapshot(summary_.end_ns).totals;  // less what the purge took out
+  }
   if (summary_.outcome) write_checkpoint(summary_.end_ns, true);
   summary_.end_time = now_iso();
   return summary_;
@@ -334,6 +441,7 @@ bool ScanRunner::write_checkpoint(uint64_t now_ns, bool final) {
     offset = collector_.sink->submit();
     totals = snapshot(now_ns).totals;
   }
+  if (results_size_) offset = *results_size_;  // the purged file (final: nothing after it)
   Result<void> done = collector_.sink->wait_written(offset, true);
   Checkpoint& record = checkpoint_->record;
   if (done) {

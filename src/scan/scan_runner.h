@@ -11,6 +11,7 @@
 #include "base/result.h"
 #include "engine/io_engine.h"
 #include "output/output_filter.h"
+#include "scan/opt_out.h"
 #include "scan/rate_limiter.h"
 #include "scan/receiver.h"
 #include "scan/scan_counters.h"
@@ -53,6 +54,14 @@ struct Confinement {
   size_t syscalls_allowed = 0;
 };
 
+// A blocklist reload (SIGHUP), for the metadata.
+struct ReloadRecord {
+  std::string time;      // ISO 8601 UTC, when the signal was taken
+  std::string outcome;   // "in effect", "refused: WHY" (the old list stays), "pending"
+  uint64_t addresses = 0;  // of this scan's addresses (not windows), how many the list holds
+  double in_effect_after_s = 0;  // until every sender built its frames with it
+};
+
 // How a run ended, for the done line and the metadata.
 struct RunSummary {
   size_t sender_threads = 0, receiver_threads = 0;
@@ -68,6 +77,8 @@ struct RunSummary {
   std::optional<uint64_t> peak_rss_kib;  // VmHWM at the end, where /proc is mounted
   Confinement confinement;
   uint32_t filter_checked_threads = 0;  // receivers that saw the filter refuse a call
+  std::vector<ReloadRecord> reloads;    // SIGHUPs, oldest first
+  std::string purge;  // what the end of the run did with results of excluded addresses
   Result<void> outcome;                 // the first thread error, or a failed final flush
 };
 
@@ -85,6 +96,12 @@ class ScanRunner {
   // --metrics-file: what the metrics name; they are published every --metrics-interval
   // seconds while the scan runs (the final ones are the caller's, after the run).
   void set_metrics(MetricsFacts facts) { metrics_facts_ = std::move(facts); }
+  // Live opt-out (scan/opt_out.h): SIGHUP reads the blocklist again through `helper`.
+  // Without one (a dry run, the alias detection), a SIGHUP stays pending for the next runner.
+  void set_opt_out(OptOutHelper* helper) { opt_out_ = helper; }
+  // A list that differs from the plan's already at the start (a resume after the blocklist
+  // changed): in effect before the first probe.
+  void exclude_from_start(AddressSet set, const std::string& why);
   RunSummary run();
 
  private:
@@ -94,6 +111,11 @@ class ScanRunner {
   void control(const sigset_t& signals);
   timespec control_wait(uint64_t now, uint64_t next_status_ns) const;
   bool on_signal(int signal);                       // false: leave the loop at once
+  void reload_blocklist(uint64_t now_ns);           // SIGHUP
+  uint64_t excluded_addresses(const AddressSet& set) const;
+  void check_reload_in_effect(uint64_t now_ns);
+  // The end of a run after a reload: the results file without the excluded addresses.
+  void purge_excluded_results();
   bool within_send_failures(const Totals& totals);  // false: the scan ends
   void stop_and_join();
   StatusSnapshot snapshot(uint64_t now_ns) const;
@@ -133,6 +155,12 @@ class ScanRunner {
   pid_t control_tid_ = 0;  // the thread in control(): senders wake it when they end
   RunSummary summary_;
   std::optional<MetricsFacts> metrics_facts_;
+  OptOutHelper* opt_out_ = nullptr;
+  Exclusions exclusions_;
+  uint32_t pending_epoch_ = 0;    // a reload not yet in effect in every sender
+  uint64_t pending_since_ns_ = 0;
+  Totals purged_;                 // what the purge took out of the results file
+  std::optional<uint64_t> results_size_;  // the file's size after a purge
 };
 
 }  // namespace anyscan

@@ -1,6 +1,7 @@
 #include "scan/scanner.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -16,6 +17,7 @@
 #include "host/process_memory.h"
 #include "host/syscall_filter.h"
 #include "scan/alias_detection.h"
+#include "scan/opt_out.h"
 #include "scan/scan_metadata.h"
 #include "scan/scan_metrics.h"
 #include "scan/scan_plan.h"
@@ -402,6 +404,12 @@ void publish_final_metrics(MetricsFile& file, const MetricsFacts& facts, const R
 }  // namespace
 
 Result<void> run_scan(const ScanConfig& given) {
+  // SIGHUP reloads the blocklist (scan/opt_out.h); until the scan's runner takes it, it waits
+  // blocked (every thread and helper started from here inherits that), never ends the scan.
+  sigset_t hangup;
+  sigemptyset(&hangup);
+  sigaddset(&hangup, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &hangup, nullptr);
   // --run-directory: this run's files (a new run, or the unfinished one it resumes).
   std::optional<RunFiles> run_files;
   if (!given.run_directory.empty()) {
@@ -435,6 +443,13 @@ Result<void> run_scan(const ScanConfig& given) {
     if (auto committed = commit_run(*run_files, given.keep_runs, config); !committed)
       return committed;
   log_start(*plan, config, **engine);
+  // Forked here, like the metrics writer, before any thread.
+  std::unique_ptr<OptOutHelper> opt_out;
+  if (!config.dryrun) {
+    auto helper = OptOutHelper::start(config, config.output_file == "-" ? "" : config.output_file);
+    if (!helper) return tl::unexpected(helper.error());
+    opt_out = std::move(*helper);
+  }
 
   RunStart start;
   if (resume) {
@@ -445,6 +460,7 @@ Result<void> run_scan(const ScanConfig& given) {
   auto checkpoint = open_checkpoint(config, *plan, resume);
   if (!checkpoint) return tl::unexpected(checkpoint.error());
   ScanRunner runner(*plan, config, **engine, *outputs, start, std::move(*checkpoint));
+  runner.set_opt_out(opt_out.get());
   if (resume)
     if (auto reloaded = reload_for_resume(runner, *resume, *plan, config); !reloaded)
       return reloaded;

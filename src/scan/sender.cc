@@ -10,7 +10,8 @@ namespace anyscan {
 
 Sender::Sender(const ScanPlan& plan, const IndexPermutation& permutation, WorkQueue& work,
                uint32_t probes, const ProbeModule& module, PacketSink& sink, RateLimiter& limiter,
-               Clock& clock, const std::atomic<bool>& stop, SenderCounters& counters)
+               Clock& clock, const std::atomic<bool>& stop, SenderCounters& counters,
+               const Exclusions* exclusions)
     : plan_(plan),
       permutation_(permutation),
       work_(work),
@@ -20,7 +21,8 @@ Sender::Sender(const ScanPlan& plan, const IndexPermutation& permutation, WorkQu
       limiter_(limiter),
       clock_(clock),
       stop_(stop),
-      counters_(counters) {}
+      counters_(counters),
+      exclusions_(exclusions) {}
 
 uint64_t Sender::target_index(uint64_t k, uint64_t end) {
   if (next_index_ == ready_) {
@@ -56,12 +58,26 @@ Result<void> Sender::run() {
   uint64_t k = 0, end = 0;  // next target of the current chunk, and the chunk's end
   uint32_t probe = 0;       // next probe number of target k
   ProbeTarget current{IpAddress{}, 0, 0};
-  uint64_t sent = 0, failed = 0;
+  uint64_t sent = 0, failed = 0, opted_out = 0;
 
   while (!stop_.load(std::memory_order_relaxed)) {
     // Fill a batch of frames: P probes per target, in target order.
     uint32_t n = 0;
     uint64_t targets_in_batch = 0;
+    // Live opt-out: this batch is built with the newest list (epoch first, then the set), and
+    // saying so here is what lets a reload be logged as in effect: every frame submitted from
+    // now on was checked against it. The rest of a target cut by the last batch included.
+    const AddressSet* excluded = nullptr;
+    if (exclusions_ != nullptr) {
+      const uint32_t epoch = exclusions_->epoch();
+      excluded = exclusions_->current();
+      counters_.exclusion_epoch.store(epoch, std::memory_order_release);
+      if (excluded != nullptr && probe != 0 && excluded->contains(current.daddr)) {
+        probe = 0;
+        ++k;
+        ++targets_in_batch;
+      }
+    }
     while (n < batch_frames) {
       if (probe == 0) {
         if (k == end) {
@@ -76,9 +92,15 @@ Result<void> Sender::run() {
           ++targets_in_batch;
           continue;
         }
-        current =
-            ProbeTarget{plan_.target_address(address_index),
-                        plan_.ports.at(static_cast<size_t>(index - address_index * port_count)), 0};
+        const IpAddress address = plan_.target_address(address_index);
+        if (excluded != nullptr && excluded->contains(address)) {
+          ++k;
+          ++targets_in_batch;
+          ++opted_out;
+          continue;
+        }
+        current = ProbeTarget{
+            address, plan_.ports.at(static_cast<size_t>(index - address_index * port_count)), 0};
       }
       batch[n] = current;
       batch[n++].probe_number = static_cast<uint16_t>(probe);
@@ -88,7 +110,12 @@ Result<void> Sender::run() {
         ++targets_in_batch;
       }
     }
-    if (n == 0) break;
+    if (n == 0) {  // nothing left to claim: what the last targets came to still counts
+      counters_.targets_done.fetch_add(targets_in_batch, std::memory_order_relaxed);
+      counters_.opted_out.store(opted_out, std::memory_order_relaxed);
+      counters_.pending_from.store(UINT64_MAX, std::memory_order_relaxed);
+      break;
+    }
     if (!limiter_.unlimited() && !wait_for_slots(n)) break;
 
     uint32_t done = 0;
@@ -112,6 +139,7 @@ Result<void> Sender::run() {
     counters_.sent.store(sent, std::memory_order_relaxed);
     counters_.failed.store(failed, std::memory_order_relaxed);
     counters_.targets_done.fetch_add(targets_in_batch, std::memory_order_relaxed);
+    counters_.opted_out.store(opted_out, std::memory_order_relaxed);
     // What is left of the chunk (target k, maybe partly probed) is still pending.
     counters_.pending_from.store(k < end || probe != 0 ? k : UINT64_MAX, std::memory_order_relaxed);
   }

@@ -9,6 +9,7 @@
 #include "base/result.h"
 #include "engine/packet_sink.h"
 #include "probe/probe_module.h"
+#include "scan/opt_out.h"
 #include "scan/rate_limiter.h"
 #include "scan/scan_plan.h"
 #include "target/index_permutation.h"
@@ -20,6 +21,9 @@ struct alignas(64) SenderCounters {
   std::atomic<uint64_t> sent{0};
   std::atomic<uint64_t> failed{0};
   std::atomic<uint64_t> targets_done{0};
+  std::atomic<uint64_t> opted_out{0};  // of targets_done: not probed, a reload excluded them
+  // The newest Exclusions epoch this sender builds its frames with (scan/opt_out.h).
+  std::atomic<uint32_t> exclusion_epoch{0};
   std::atomic<bool> finished{false};
   // The lowest shard position this sender has claimed and not yet submitted (UINT64_MAX:
   // none); written under the work queue's lock when claiming, by the sender after a batch.
@@ -79,7 +83,8 @@ class Sender {
 
   Sender(const ScanPlan& plan, const IndexPermutation& permutation, WorkQueue& work,
          uint32_t probes, const ProbeModule& module, PacketSink& sink, RateLimiter& limiter,
-         Clock& clock, const std::atomic<bool>& stop, SenderCounters& counters);
+         Clock& clock, const std::atomic<bool>& stop, SenderCounters& counters,
+         const Exclusions* exclusions = nullptr);
 
   Result<void> run();
 
@@ -102,6 +107,7 @@ class Sender {
   Clock& clock_;
   const std::atomic<bool>& stop_;
   SenderCounters& counters_;
+  const Exclusions* exclusions_;  // live opt-out; null: none possible
 };
 
 }  // namespace anyscan

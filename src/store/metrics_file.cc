@@ -1,13 +1,9 @@
 #include "store/metrics_file.h"
 
 #include <fcntl.h>
-#include <linux/capability.h>
 #include <poll.h>
-#include <signal.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,37 +14,13 @@
 #include <vector>
 
 #include "base/env_file.h"
+#include "host/helper_process.h"
 
 namespace anyscan {
 
 namespace {
 
 constexpr uint32_t kMaxText = 1u << 20;
-
-bool read_exact(int fd, void* into, size_t bytes) {
-  auto* p = static_cast<char*>(into);
-  while (bytes > 0) {
-    const ssize_t n = ::read(fd, p, bytes);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    p += n;
-    bytes -= static_cast<size_t>(n);
-  }
-  return true;
-}
-
-// write(2) to a file; to the socket, send(2) without SIGPIPE.
-bool write_exact(int fd, const void* from, size_t bytes, bool socket = false) {
-  const auto* p = static_cast<const char*>(from);
-  while (bytes > 0) {
-    const ssize_t n = socket ? ::send(fd, p, bytes, MSG_NOSIGNAL) : ::write(fd, p, bytes);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    p += n;
-    bytes -= static_cast<size_t>(n);
-  }
-  return true;
-}
 
 // Puts `text` at `path` through `temp` (both prepared before the fork). System calls only:
 // the child of a process that may have had threads allocates nothing.
@@ -64,19 +36,10 @@ bool put_in_place(const char* temp, const char* path, const char* text, size_t b
   return true;
 }
 
-// The writer: no capability, only the socket (as fd 3) and stderr; ends when the socket does.
+// The writer (host/helper_process.h): only the socket and stderr; ends when the socket does.
 // Each text in place is acknowledged with one byte on the same socket.
 [[noreturn]] void writer_main(int socket, const char* temp, const char* path, char* buffer) {
-  // The socket as 3 (through a copy above it, so nothing is overwritten); nothing else.
-  ::dup2(::fcntl(socket, F_DUPFD, 10), 3);
-  const int in = 3;
-  ::syscall(SYS_close_range, 4u, ~0u, 0u);
-  for (const int signal : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE}) ::signal(signal, SIG_IGN);
-  ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-  ::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
-  __user_cap_data_struct none[2] = {};
-  ::syscall(SYS_capset, &header, none);
+  const int in = become_helper(socket);
   bool failed_before = false;
   while (true) {
     uint32_t bytes = 0;

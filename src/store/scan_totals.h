@@ -20,6 +20,9 @@ struct Totals {
   uint64_t invalid_fragment = 0;
   uint64_t invalid_header_chain = 0;
   uint64_t results_ipv6 = 0;  // of results: IPv6 targets'
+  // Live opt-out (SIGHUP): targets a reloaded blocklist took out before they were probed,
+  // and valid replies from its addresses not written (or removed from the file at the end).
+  uint64_t opted_out = 0, withdrawn = 0;
   // Of results, by classification (net/reply.h's order: synack, rst, echoreply, unreach,
   // udp, icmp-unreach).
   static constexpr int kClasses = 6;
@@ -61,6 +64,8 @@ inline constexpr TotalsCount kTotalsCounts[] = {
     {"results_unreach", &Totals::results_unreach},
     {"results_udp", &Totals::results_udp},
     {"results_icmp_unreach", &Totals::results_icmp_unreach},
+    {"opted_out", &Totals::opted_out},
+    {"withdrawn", &Totals::withdrawn},
 };
 // to += from, count by count.
 void add_counts(Totals& to, const Totals& from);
