@@ -196,6 +196,7 @@ Result<void> plan_targets(const ScanConfig& config, ScanPlan& plan) {
   if (!targets) return tl::unexpected(targets.error());
   auto block = load_blocklist(config, &plan.blocklist_source);
   if (!block) return tl::unexpected(block.error());
+  if (!config.checkpoint_file.empty()) plan.blocklist = *block;
   const uint128_t before = targets->count();
   plan.window.length = config.prefix_window;
   plan.window.iid = config.iid;

@@ -70,6 +70,9 @@ struct ScanPlan {
   uint64_t seed = 0;
   CookieKey key;
   std::string blocklist_source;  // file name, or "built-in" when the default file is absent
+  // The blocklist itself, kept when the scan is checkpointed: a resume plans with the list
+  // the scan started with (kept beside the checkpoint), so positions stay what they were.
+  AddressSet blocklist;
   ShardSlice slice{0, 1, 0};     // this shard's positions of the permutation (-n applied)
   // The source ports this run's probes leave from: -s, or with several shards the shard's
   // own part of it, so shards on one host have disjoint reply filters (an AF_XDP program

@@ -9,6 +9,7 @@
 #include <ctime>
 #include <optional>
 
+#include "base/atomic_file.h"
 #include "base/log.h"
 #include "base/write_all.h"
 #include "engine/dryrun/dryrun_engine.h"
@@ -210,7 +211,43 @@ Result<void> check_resume(const Checkpoint& saved, const ScanIdentity& now,
 struct ResumablePlan {
   ScanPlan plan;
   std::optional<Checkpoint> resume;
+  // A resume after the blocklist changed: the list now, which the run applies as a live
+  // opt-out from its start (the plan keeps the list the scan started with).
+  std::optional<AddressSet> changed_blocklist;
 };
+
+// Beside the checkpoint: the blocklist the scan started with, as ranges a target file reads.
+std::string start_blocklist_path(const ScanConfig& config) {
+  return config.checkpoint_file + ".blocklist";
+}
+
+std::string blocklist_text(const AddressSet& set) {
+  std::string text =
+      "# The blocklist this scan started with: anyscan --resume plans with it, and applies\n"
+      "# the -b list of the day as a live opt-out. Written by anyscan; do not edit.\n";
+  for (const AddressRange& r : set.ranges())
+    text += to_string(r.first) + (r.first == r.last ? "" : "-" + to_string(r.last)) + "\n";
+  return text;
+}
+
+// A resume with the start list kept beside the checkpoint: planned with it; the -b list of
+// today, where it takes more of the scan's addresses out, becomes an opt-out from the start.
+Result<ResumablePlan> plan_resume_with_start_blocklist(const ScanConfig& config,
+                                                       std::optional<SeedAndKey> seed_and_key) {
+  ScanConfig start = config;
+  start.blocklist_file = start_blocklist_path(config);
+  start.allow_special_purpose = true;  // the kept list already holds what the start added
+  auto plan = build_scan_plan(start, seed_and_key);
+  if (!plan) return tl::unexpected(plan.error());
+  std::string source;
+  auto today = load_blocklist(config, &source);
+  if (!today) return tl::unexpected(today.error());
+  plan->blocklist_source = source + " (the scan started with " + start.blocklist_file + ")";
+  ResumablePlan resumable{std::move(*plan), std::nullopt, std::nullopt};
+  if (!resumable.plan.addresses.intersect(*today).empty())
+    resumable.changed_blocklist = std::move(*today);
+  return resumable;
+}
 
 Result<ResumablePlan> plan_with_checkpoint(const ScanConfig& config) {
   std::optional<Checkpoint> saved;
@@ -233,13 +270,22 @@ Result<ResumablePlan> plan_with_checkpoint(const ScanConfig& config) {
                                                 std::to_string(*config.seed));
     seed_and_key = SeedAndKey{saved->seed, CookieKey{{saved->key[0], saved->key[1]}}};
   }
-  auto plan = build_scan_plan(config, seed_and_key);
-  if (!plan) return tl::unexpected(plan.error());
+  ResumablePlan resumable;
+  if (saved && ::access(start_blocklist_path(config).c_str(), F_OK) == 0) {
+    auto kept = plan_resume_with_start_blocklist(config, seed_and_key);
+    if (!kept) return tl::unexpected(kept.error());
+    resumable = std::move(*kept);
+  } else {
+    auto plan = build_scan_plan(config, seed_and_key);
+    if (!plan) return tl::unexpected(plan.error());
+    resumable.plan = std::move(*plan);
+  }
   if (saved) {
-    if (auto same = check_resume(*saved, scan_identity(*plan, config), config); !same)
+    if (auto same = check_resume(*saved, scan_identity(resumable.plan, config), config); !same)
       return tl::unexpected(same.error());
   }
-  return ResumablePlan{std::move(*plan), std::move(saved)};
+  resumable.resume = std::move(saved);
+  return resumable;
 }
 
 // The checkpoint record this run starts from: the scan's identity, seed and key, and its
@@ -271,6 +317,10 @@ Result<std::optional<CheckpointTarget>> open_checkpoint(const ScanConfig& config
                                                         const ScanPlan& plan,
                                                         const std::optional<Checkpoint>& resume) {
   if (config.checkpoint_file.empty()) return std::optional<CheckpointTarget>();
+  if (!resume)  // a new scan: its blocklist, for a resume to plan with (and the opt-out)
+    if (auto kept = write_file_atomically(start_blocklist_path(config), blocklist_text(plan.blocklist));
+        !kept)
+      return tl::unexpected(kept.error());
   Checkpoint first = first_checkpoint(config, plan, resume);
   auto file = CheckpointFile::open(config.checkpoint_file, first, resume);
   if (!file) return tl::unexpected(file.error());
@@ -461,6 +511,10 @@ Result<void> run_scan(const ScanConfig& given) {
   if (!checkpoint) return tl::unexpected(checkpoint.error());
   ScanRunner runner(*plan, config, **engine, *outputs, start, std::move(*checkpoint));
   runner.set_opt_out(opt_out.get());
+  if (planned->changed_blocklist)
+    runner.exclude_from_start(std::move(*planned->changed_blocklist),
+                              "blocklist " + config.blocklist_file +
+                                  " changed since the scan started");
   if (resume)
     if (auto reloaded = reload_for_resume(runner, *resume, *plan, config); !reloaded)
       return reloaded;

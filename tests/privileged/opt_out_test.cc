@@ -109,6 +109,72 @@ TEST_P(OptOut, SighupExcludesHalfTheTargetsMidScan) {
   EXPECT_EQ(shell_output("ls '" + dir_ + "' | grep -c tmp || true"), "0\n");
 }
 
+// A checkpointed scan SIGKILLed after a reload, and the list changed again while it is
+// down: the resume plans with the list the scan started with (kept beside the checkpoint,
+// so positions are what they were), applies today's list from its first probe, and ends
+// with exactly the results of the addresses no list excluded.
+TEST_P(OptOut, ResumeAfterAKillKeepsTheOptOutAndAppliesTheNewerList) {
+  const uint32_t seed = 23;
+  const auto ports = random_ports(600, seed);
+  const auto addresses = pair_->target_addresses();
+  const auto open = random_open_set(addresses, ports, seed);
+  pair_->listen_on(open);
+  const std::string list = dir_ + "/blocklist.conf";
+  std::ofstream(list) << "\n";
+  const std::vector<std::string> args = {"-p", port_list(ports), "-r", "1000", "-c", "2",
+                                         "-s", "40000-40999", "-b", list,
+                                         "--allow-special-purpose", "--checkpoint-file",
+                                         dir_ + "/scan.checkpoint", "198.18.0.2-198.18.0.9"};
+  SynCapture capture(*pair_);
+  std::vector<std::string> syns;
+  const pid_t pid = start(args);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  const std::set<std::string> first_block = {addresses[1], addresses[3]};
+  std::ofstream(list) << addresses[1] << "\n" << addresses[3] << "\n";
+  ::kill(pid, SIGHUP);
+  ASSERT_TRUE(wait_for_log("in effect in every sender")) << read_file(dir_ + "/stderr");
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  for (auto& s : capture.drain()) syns.push_back(std::move(s));
+  const size_t first_before = syns_to(syns, first_block);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1300));  // more checkpoints
+  ::kill(pid, SIGKILL);
+  const ScanRun killed = finish(pid, 30);
+  ASSERT_EQ(killed.process.exit_code, 128 + SIGKILL) << killed.process.err;
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  for (auto& s : capture.drain()) syns.push_back(std::move(s));
+  EXPECT_EQ(syns_to(syns, first_block), first_before) << "after the reload, before the kill";
+  // While it is down, one more address opts out; it had probes and results already.
+  const std::string late = addresses[6];
+  const size_t late_before = syns_to(syns, {late});
+  EXPECT_GT(late_before, 0u);
+  std::ofstream(list) << addresses[1] << "\n" << addresses[3] << "\n" << late << "\n";
+  std::vector<std::string> resumed_args = args;
+  resumed_args.push_back("--resume");
+  const ScanRun run = scan(resumed_args, 60);
+  ASSERT_EQ(run.process.exit_code, 0) << run.process.err;
+  EXPECT_NE(run.process.err.find("changed since the scan started: 3 of this scan's addresses"),
+            std::string::npos)
+      << run.process.err;
+  for (auto& s : capture.drain()) syns.push_back(std::move(s));
+  EXPECT_EQ(syns_to(syns, first_block), first_before) << "the resume probed opted-out addresses";
+  EXPECT_EQ(syns_to(syns, {late}), late_before) << "the resume probed the late opt-out";
+
+  std::set<std::string> blocked = first_block;
+  blocked.insert(late);
+  std::vector<std::string> kept;
+  std::map<std::string, std::set<uint16_t>> kept_open;
+  for (const auto& a : addresses)
+    if (!blocked.count(a)) {
+      kept.push_back(a);
+      kept_open[a] = open.count(a) ? open.at(a) : std::set<uint16_t>{};
+    }
+  EXPECT_EQ(run.rows, expected_rows(kept, kept_open, ports));
+  const std::string results = read_file(dir_ + "/results.csv");
+  for (const auto& a : blocked) EXPECT_EQ(results.find(a + ","), std::string::npos) << a;
+  EXPECT_EQ(metadata_count(run.metadata, "results"), run.rows.size());
+  EXPECT_EQ(metadata_count(run.metadata, "targets_probed"), addresses.size() * ports.size());
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, OptOut,
                          ::testing::Values(ScanVariant{"af_packet", "", 2},
                                            ScanVariant{"af_xdp", "", 2}),
