@@ -126,6 +126,7 @@ int run_af_xdp_with_fallback(const std::string& scanner, const EnginePlan& plan,
   action.sa_handler = forward_signal;
   ::sigaction(SIGTERM, &action, nullptr);
   ::sigaction(SIGINT, &action, nullptr);
+  ::sigaction(SIGHUP, &action, nullptr);  // systemctl reload: the scanner reads its blocklist
   g_child = ::fork();
   if (g_child < 0) {
     log_message(LogLevel::kError, std::string("fork: ") + std::strerror(errno));

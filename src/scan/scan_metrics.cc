@@ -117,6 +117,12 @@ std::string metrics_text(const MetricsFacts& facts, const Totals& t, bool runnin
             t.duplicates);
   e.counter("anyscan_results_filtered_total", "Valid replies --output-filter left out.",
             t.filtered);
+  e.counter("anyscan_opted_out_targets_total",
+            "Targets a reloaded blocklist took out before they were probed (live opt-out).",
+            t.opted_out);
+  e.counter("anyscan_results_withdrawn_total",
+            "Results of addresses a reloaded blocklist holds: not written, or removed at the end.",
+            t.withdrawn);
   e.counter("anyscan_ring_drops_total",
             "Frames the kernel dropped for want of receive-ring space (lost replies).", t.dropped);
   e.counter("anyscan_not_redirected_total",

@@ -26,6 +26,7 @@
 #include "store/checkpoint_file.h"
 #include "store/run_directory.h"
 #include "store/scan_outputs.h"
+#include "target/target_parser.h"
 
 namespace anyscan {
 
@@ -222,12 +223,9 @@ std::string start_blocklist_path(const ScanConfig& config) {
 }
 
 std::string blocklist_text(const AddressSet& set) {
-  std::string text =
-      "# The blocklist this scan started with: anyscan --resume plans with it, and applies\n"
-      "# the -b list of the day as a live opt-out. Written by anyscan; do not edit.\n";
-  for (const AddressRange& r : set.ranges())
-    text += to_string(r.first) + (r.first == r.last ? "" : "-" + to_string(r.last)) + "\n";
-  return text;
+  return "# The blocklist this scan started with: anyscan --resume plans with it, and applies\n"
+         "# the -b list of the day as a live opt-out. Written by anyscan; do not edit.\n" +
+         target_list_text(set);
 }
 
 // A resume with the start list kept beside the checkpoint: planned with it; the -b list of

@@ -1,6 +1,7 @@
 #include "target/address_set.h"
 
 #include <algorithm>
+#include <iterator>
 #include <string>
 
 namespace anyscan {
@@ -147,6 +148,12 @@ IpAddress AddressSet::at(uint64_t index) const {
   const auto it = std::upper_bound(starts_.begin(), starts_.end(), index);
   const size_t r = static_cast<size_t>(it - starts_.begin()) - 1;
   return IpAddress{ranges_[r].first.value + (index - starts_[r])};
+}
+
+bool AddressSet::contains(IpAddress address) const {
+  const auto it = std::upper_bound(ranges_.begin(), ranges_.end(), address,
+                                   [](IpAddress a, const AddressRange& r) { return a < r.first; });
+  return it != ranges_.begin() && address <= std::prev(it)->last;
 }
 
 std::optional<uint64_t> AddressSet::index_of(IpAddress address) const {

@@ -51,7 +51,9 @@ class AddressSet {
   // count() as an index size: UINT64_MAX when it does not fit (a plan refuses that).
   uint64_t size() const;
   bool empty() const { return total_ == 0; }
-  bool contains(IpAddress address) const { return index_of(address).has_value(); }
+  // Membership, for sets of any size (index_of has no answer beyond an index's range: a
+  // blocklist with IPv6 special-purpose ranges holds far more than 2^64 addresses).
+  bool contains(IpAddress address) const;
   // The index-th smallest address; index < size(). IPv4 addresses come after every IPv6
   // address below ::ffff:0:0 and before the rest, as numbers.
   IpAddress at(uint64_t index) const;

@@ -251,4 +251,11 @@ Result<std::vector<AddressRange>> load_prefix_list(const std::string& path) {
   return reader.entries();
 }
 
+std::string target_list_text(const AddressSet& set) {
+  std::string text;
+  for (const AddressRange& r : set.ranges())
+    text += to_string(r.first) + (r.first == r.last ? "" : "-" + to_string(r.last)) + "\n";
+  return text;
+}
+
 }  // namespace anyscan

@@ -61,6 +61,10 @@ class TargetListReader {
 
 Result<AddressSet> parse_target_list(std::string_view contents, const std::string& name);
 
+// The set as a target file: one "FIRST-LAST" (or address) line per range, which
+// parse_target_list reads back as the same set.
+std::string target_list_text(const AddressSet& set);
+
 // Reads and parses a file, "-" for standard input, in 64 KiB pieces. A file that cannot be
 // opened or read, or a directory, is kNoInput.
 // skip_invalid: see TargetListReader; *skipped (if given) gets the count of lines skipped.

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "scan/opt_out.h"
 #include "target/target_parser.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -20,10 +21,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (bool(set) != bool(in_pieces)) std::abort();
   if (!set && set.error().message != in_pieces.error().message) std::abort();
   if (set && set->ranges() != in_pieces->ranges()) std::abort();
+  // The opt-out helper's range messages (scan/opt_out.h): any bytes are refused or read as
+  // ranges that make a set, and what is encoded reads back.
+  if (auto ranges = anyscan::decode_ranges(text)) {
+    const anyscan::AddressSet decoded(std::move(*ranges));
+    auto again = anyscan::decode_ranges(anyscan::encode_ranges(decoded.ranges()));
+    if (!again || anyscan::AddressSet(std::move(*again)).ranges() != decoded.ranges()) std::abort();
+  }
   if (!set) {
     if (set.error().message.rfind("fuzz:", 0) != 0) std::abort();
     return 0;
   }
+  // The start blocklist kept beside a checkpoint reads back as the same set.
+  auto kept = anyscan::parse_target_list(anyscan::target_list_text(*set), "kept");
+  if (!kept || kept->ranges() != set->ranges()) std::abort();
+  if (auto sent = anyscan::decode_ranges(anyscan::encode_ranges(set->ranges()));
+      !sent || *sent != set->ranges())
+    std::abort();
   for (uint64_t i = 0; i < set->size() && i < 64; ++i) {
     const anyscan::IpAddress a = set->at(i);
     if (set->index_of(a) != i) std::abort();

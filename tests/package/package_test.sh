@@ -192,6 +192,28 @@ JOB
   check "[$name] systemctl stop anyscan-identify@demo (SIGTERM: exit 0)" in_ct systemctl stop anyscan-identify@demo.service
   check "[$name] ... and it ended successfully" test "$(in_ct systemctl show -P Result anyscan-identify@demo.service)" = success
 
+  # Live opt-out under systemd: `systemctl reload` during a run (ExecReload sends SIGHUP; an
+  # AF_XDP scanner gets it through the launcher) takes an address out for the rest of the run
+  # and out of its results.
+  in_ct sh -c ': > /etc/anyscan/jobs/demo.block'
+  in_ct sed -i -e 's|^ANYSCAN_BLOCKLIST_FILE=.*|ANYSCAN_BLOCKLIST_FILE=/etc/anyscan/jobs/demo.block\nANYSCAN_ALLOW_SPECIAL_PURPOSE=yes|' /etc/anyscan/jobs/demo.conf
+  sleep 1  # a new second: a new run id
+  in_ct systemctl start anyscan-worker@demo.service
+  sleep 1
+  in_ct sh -c 'echo 198.18.0.3 > /etc/anyscan/jobs/demo.block'
+  check "[$name] systemctl reload anyscan-worker@demo during the run" in_ct systemctl reload anyscan-worker@demo.service
+  for _ in $(seq 60); do
+    [ "$(in_ct systemctl is-active anyscan-worker@demo.service || true)" = active ] || break; sleep 0.5
+  done
+  local opted; opted=$(in_ct cat /var/lib/anyscan/results/demo/latest 2>/dev/null || true)
+  local opted_meta; opted_meta=$(in_ct sh -c 'run=$(readlink /var/lib/anyscan/results/demo/latest); cat "/var/lib/anyscan/results/demo/${run%.csv}.meta.json"' 2>/dev/null || true)
+  check "[$name] ... the run finished successfully" test "$(in_ct systemctl show -P Result anyscan-worker@demo.service)" = success
+  check "[$name] ... the reload is in effect (journal)" sh -c "nsenter -t $LEADER -a journalctl -u anyscan-worker@demo.service --no-pager 2>/dev/null | grep -q 'blocklist reload 1 in effect in every sender'"
+  check "[$name] ... metadata records it" grep -q '"blocklist_reloads":\[{"time":"[^"]*","outcome":"in effect","addresses_excluded":1' <<<"$opted_meta"
+  check "[$name] ... no result for 198.18.0.3, all 60 of the others" \
+    test "$(tail -n +2 <<<"$opted" | grep -vc '^198.18.0.3,')" = 60 -a "$(grep -c '^198.18.0.3,' <<<"$opted")" = 0
+  in_ct sed -i -e 's|^ANYSCAN_BLOCKLIST_FILE=.*|ANYSCAN_BLOCKLIST_FILE=/dev/null|' -e '/^ANYSCAN_ALLOW_SPECIAL_PURPOSE=/d' /etc/anyscan/jobs/demo.conf
+
   # An upgrade in the middle of a scan (postinst try-restarts the worker) and then a SIGKILL
   # (Restart=on-failure): both times the run resumes, and its one results file ends up with
   # exactly what an uninterrupted run found.

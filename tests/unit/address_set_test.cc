@@ -18,6 +18,21 @@ TEST(AddressSet, MergesOverlappingAndAdjacentRanges) {
   EXPECT_EQ(s.size(), 22u);
 }
 
+// Membership holds for sets larger than an index can name: a blocklist with the IPv6
+// special-purpose ranges (fe80::/10 alone is 2^118) still holds what comes after 2^64 of it.
+TEST(AddressSet, ContainsBeyondWhatAnIndexCanName) {
+  const AddressSet set({{*parse_ip("::"), *parse_ip("::ffff:ffff")},
+                        {*parse_ip("2001::"), *parse_ip("2001:1ff:ffff:ffff:ffff:ffff:ffff:ffff")},
+                        {*parse_ip("fe80::"), *parse_ip("febf:ffff:ffff:ffff:ffff:ffff:ffff:ffff")}});
+  EXPECT_EQ(set.size(), UINT64_MAX);
+  EXPECT_TRUE(set.contains(*parse_ip("fe80::1")));
+  EXPECT_TRUE(set.contains(*parse_ip("2001:2::1")));
+  EXPECT_FALSE(set.index_of(*parse_ip("fe80::1")).has_value());
+  EXPECT_FALSE(set.contains(*parse_ip("2001:200::")));
+  EXPECT_FALSE(set.contains(*parse_ip("fec0::")));
+  EXPECT_FALSE(AddressSet().contains(*parse_ip("::")));
+}
+
 TEST(AddressSet, IndexAndAddressRoundTrip) {
   AddressSet s = set_of("198.18.0.0/30\n198.18.1.10-198.18.1.12\n198.19.255.255\n");
   ASSERT_EQ(s.size(), 8u);
