@@ -402,7 +402,10 @@ RunSummary ScanRunner::run() {
   summary_.dedup_bytes = collector_.dedup.memory_bytes();
   summary_.filter_checked_threads = filter_checked_.load();
   if (pending_epoch_ != 0) check_reload_in_effect(summary_.end_ns);  // every sender is done
-  if (summary_.outcome && exclusions_.current() != nullptr) {
+  // A newest list that holds none of the scan's addresses (or windows) leaves the file as is.
+  const bool purge = exclusions_.current() != nullptr &&
+                     (!plan_.windows.empty() || excluded_addresses(*exclusions_.current()) != 0);
+  if (summary_.outcome && purge) {
     purge_excluded_results();
     summary_.totals = snapshot(summary_.end_ns).totals;  // less what the purge took out
   }
