@@ -1,11 +1,13 @@
 #include "launcher/af_xdp_probe.h"
 
 #include <dlfcn.h>
+#include <net/if.h>
 #include <sys/socket.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "base/parse_number.h"
@@ -73,6 +75,17 @@ ProbeFacts gather_probe_facts(const std::string& kernel_override,
     }
   }
   return facts;
+}
+
+std::string xdp_interfaces_text(const std::vector<InterfaceXdp>& devices) {
+  std::string out;
+  for (const InterfaceXdp& d : devices) {
+    char name[IF_NAMESIZE] = {};
+    if (::if_indextoname(static_cast<unsigned>(d.ifindex), name) == nullptr)
+      std::snprintf(name, sizeof name, "if%d", d.ifindex);
+    out += (out.empty() ? "" : " ") + std::string(name) + ":" + xdp_feature_names(d.features);
+  }
+  return out;
 }
 
 }  // namespace anyscan

@@ -3,6 +3,9 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
+
+#include "base/xdp_features.h"
 
 namespace anyscan {
 
@@ -37,5 +40,9 @@ ProbeFacts gather_probe_facts(const std::string& kernel_override,
                               const std::string& socket_override);
 
 std::string running_kernel_release();
+
+// The record of every interface's XDP features: "NAME:features" (xdp_feature_names) for
+// each, space-separated, in ifindex order (interface names hold no space or colon).
+std::string xdp_interfaces_text(const std::vector<InterfaceXdp>& devices);
 
 }  // namespace anyscan

@@ -1,6 +1,7 @@
 #include "launcher/engine_plan.h"
 
 #include "base/either.h"
+#include "base/xdp_features.h"
 #include "engine/engine_kind.h"
 
 namespace anyscan {
@@ -80,6 +81,33 @@ EnginePlan plan_engine(const EnginePlanInput& in) {
                   " KiB is below the 4096 KiB a useful UMEM needs: using af_packet";
     return plan;
   }
+  // The NIC's own word: what the job forces of AF_XDP that the driver says it cannot do is
+  // not tried (the scanner would fail with 69 after a bind that cannot work).
+  const NicInput& nic = in.nic;
+  std::string nic_note;
+  if (nic.known) {
+    const std::string offered = nic.interface + " offers XDP " + xdp_feature_names(nic.features) +
+                                " (its driver's word, netdev netlink)";
+    std::string lacking;
+    if (nic.zerocopy == "force" && (nic.features & kXdpXskZerocopy) == 0) {
+      lacking = "xsk-zerocopy, which ANYSCAN_XDP_ZEROCOPY=force needs";
+    } else if (nic.xdp_mode == "native" && (nic.features & kXdpNativeAfXdp) != kXdpNativeAfXdp) {
+      lacking = std::string((nic.features & kXdpBasic) == 0 ? "basic" : "redirect") +
+                ", which ANYSCAN_XDP_MODE=native needs";
+    }
+    if (!lacking.empty()) {
+      plan.reason = fallback + nic.interface + " lacks the XDP feature " + lacking + "; " +
+                    offered + ": using af_packet";
+      return plan;
+    }
+    nic_note = "; " + offered +
+               ((nic.features & kXdpNativeAfXdp) != kXdpNativeAfXdp
+                    ? ": no native XDP, the scanner attaches in skb mode"
+                    : (nic.features & kXdpXskZerocopy) == 0 ? ": native, copy mode (no zero-copy)"
+                                                            : "");
+  } else if (!nic.problem.empty()) {
+    nic_note = "; " + nic.problem;
+  }
   plan.engine = af_xdp;
   plan.keep = {kCapNetRaw, kCapNetAdmin, kCapBpf};
   if (in.held.ipc_lock) plan.keep.push_back(kCapIpcLock);
@@ -88,7 +116,8 @@ EnginePlan plan_engine(const EnginePlanInput& in) {
       in.verdict.reason + ")" +
       (in.verdict.source == VerdictInput::Source::kReprobed ? " [re-probed]" : "") +
       " and CAP_NET_RAW, CAP_NET_ADMIN, CAP_BPF held" +
-      (in.held.ipc_lock ? ", CAP_IPC_LOCK held (UMEM not charged to RLIMIT_MEMLOCK)" : "");
+      (in.held.ipc_lock ? ", CAP_IPC_LOCK held (UMEM not charged to RLIMIT_MEMLOCK)" : "") +
+      nic_note;
   return plan;
 }
 

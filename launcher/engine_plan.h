@@ -34,11 +34,24 @@ struct VerdictInput {
   std::string reason;  // the probe's reason, or why there is no usable verdict
 };
 
+// The interface the job scans on and what its driver says it can do (base/xdp_features.h),
+// with what the job asks of AF_XDP; known = false where the kernel cannot say (before 6.3),
+// the interface is not named, or the question failed.
+struct NicInput {
+  std::string interface;
+  bool known = false;
+  uint64_t features = 0;        // XdpFeature bits
+  std::string xdp_mode = "auto";  // --xdp-mode / ANYSCAN_XDP_MODE
+  std::string zerocopy = "auto";  // --xdp-zerocopy / ANYSCAN_XDP_ZEROCOPY
+  std::string problem;            // why not known, for the reason
+};
+
 struct EnginePlanInput {
   std::string requested;  // ANYSCAN_SCANNER_IO_ENGINE as read ("" = unset)
   VerdictInput verdict;
   HeldCapabilities held;
   uint64_t memlock_bytes = 0;  // RLIMIT_MEMLOCK soft limit (UINT64_MAX = unlimited)
+  NicInput nic;
 };
 
 struct EnginePlan {

@@ -3,6 +3,7 @@
 // /usr/sbin/anyscan --io-engine=<engine> ARGS (same PID: Type=notify keeps working).
 // For af_xdp it runs the scanner as a child first: if that exits 69 (engine setup failed),
 // it execs the af_packet scan itself, so a scan is never lost to an engine failure.
+#include <net/if.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 
 #include "base/exit_code.h"
 #include "base/log.h"
+#include "base/xdp_features.h"
 #include "engine/engine_kind.h"
 #include "launcher/af_xdp_probe.h"
 #include "launcher/engine_plan.h"
@@ -155,7 +157,56 @@ int run_af_xdp_with_fallback(const std::string& scanner, const EnginePlan& plan,
   return 128 + WTERMSIG(status);
 }
 
-EnginePlanInput gather_plan_input(const std::string& env_path) {
+// What the scan asks of AF_XDP and on which interface: the job file's keys (-C/--config),
+// then the flags, which win as they do in the scanner; then the driver's word on it.
+NicInput gather_nic(const std::vector<std::string>& args) {
+  NicInput nic;
+  std::string config;
+  auto option = [&](size_t& i, const char* flag, char short_flag, std::string& out) {
+    const std::string& a = args[i];
+    const std::string long_flag = std::string("--") + flag;
+    if (a.rfind(long_flag + "=", 0) == 0) {
+      out = a.substr(long_flag.size() + 1);
+      return true;
+    }
+    if ((a == long_flag || (short_flag != 0 && a == std::string("-") + short_flag)) &&
+        i + 1 < args.size()) {
+      out = args[++i];
+      return true;
+    }
+    return false;
+  };
+  std::string interface, mode, zerocopy;
+  for (size_t i = 0; i < args.size(); ++i)
+    option(i, "config", 'C', config) || option(i, "interface", 'i', interface) ||
+        option(i, "xdp-mode", 0, mode) || option(i, "xdp-zerocopy", 0, zerocopy);
+  if (!config.empty()) {
+    const RuntimeEnv job = read_runtime_env(config);  // the same KEY=VALUE format
+    nic.interface = job.get("ANYSCAN_INTERFACE").value_or("");
+    nic.xdp_mode = job.get("ANYSCAN_XDP_MODE").value_or("auto");
+    nic.zerocopy = job.get("ANYSCAN_XDP_ZEROCOPY").value_or("auto");
+  }
+  if (!interface.empty()) nic.interface = interface;
+  if (!mode.empty()) nic.xdp_mode = mode;
+  if (!zerocopy.empty()) nic.zerocopy = zerocopy;
+  if (nic.interface.empty()) return nic;  // the scanner finds it from the route
+  const unsigned ifindex = ::if_nametoindex(nic.interface.c_str());
+  if (ifindex == 0) return nic;  // the scanner says what is wrong with it
+  auto features = read_xdp_features(static_cast<int>(ifindex));
+  if (!features) {
+    nic.problem = nic.interface + "'s XDP features unknown: " + features.error().message;
+  } else if (!*features) {
+    nic.problem = "no netdev netlink family (kernel before 6.3): " + nic.interface +
+                  "'s XDP features unknown";
+  } else {
+    nic.known = true;
+    nic.features = (*features)->features;
+  }
+  return nic;
+}
+
+EnginePlanInput gather_plan_input(const std::string& env_path,
+                                  const std::vector<std::string>& args) {
   EnginePlanInput input;
   const RuntimeEnv env = read_runtime_env(env_path);
   // The admin's engine choice: the unit's Environment= or the runtime.env key.
@@ -168,6 +219,7 @@ EnginePlanInput gather_plan_input(const std::string& env_path) {
   if (!reprobe_note.empty()) log_message(LogLevel::kInfo, reprobe_note);
   input.held = held_capabilities();
   input.memlock_bytes = memlock_limit_bytes();
+  input.nic = gather_nic(args);
   return input;
 }
 
@@ -202,7 +254,7 @@ int main(int argc, char** argv) {
   }
   for (; i < argc; ++i) args.emplace_back(argv[i]);
 
-  const EnginePlanInput input = gather_plan_input(env_path);
+  const EnginePlanInput input = gather_plan_input(env_path, args);
   const EnginePlan plan = plan_engine(input);
   for (const auto& warning : plan.warnings) log_message(LogLevel::kWarn, warning);
   if (plan.exit != ExitCode::kOk) {

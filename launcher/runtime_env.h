@@ -15,6 +15,7 @@ inline constexpr const char* kRuntimeEnvPath = "/etc/anyscan/runtime.env";
 inline constexpr const char* kKeyAvailable = "ANYSCAN_AF_XDP_AVAILABLE";
 inline constexpr const char* kKeyReason = "ANYSCAN_AF_XDP_PROBE_REASON";
 inline constexpr const char* kKeyProbedKernel = "ANYSCAN_AF_XDP_PROBED_KERNEL";
+inline constexpr const char* kKeyInterfaces = "ANYSCAN_AF_XDP_INTERFACES";
 inline constexpr const char* kKeyEngine = "ANYSCAN_SCANNER_IO_ENGINE";
 inline constexpr size_t kRuntimeEnvMaxBytes = 1 << 20;
 

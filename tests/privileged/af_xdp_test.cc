@@ -2,6 +2,11 @@
 // kill -9 leaves no XDP program behind, exactly three capabilities suffice, the bind ladder,
 // and both engines agree.
 #include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+#include <linux/if_link.h>
+#include <net/if.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -17,6 +22,7 @@
 
 #include "support/netns_fixture.h"
 #include "support/scan_expectations.h"
+#include "support/test_shell.h"
 
 namespace anyscan::testing_support {
 namespace {
@@ -345,18 +351,88 @@ TEST_F(AfXdp, NativeAndSkbModesBothScanExactly) {
   }
 }
 
-TEST_F(AfXdp, ZeroCopyForceFailsClearlyAndAutoStepsDown) {
+// The NIC's own word (netdev netlink, kernel 6.3+), read by anyscan-probe and by an
+// independent reader (tests/tools/netdev_xdp_features.py), as the veth driver gives it: basic,
+// redirect, rx-sg; ndo-xmit and ndo-xmit-sg once its peer runs a native XDP program. The
+// scanner then does not try a zero-copy bind the driver says it lacks (forced: exit 69
+// naming the feature, before any bind; auto: native copy mode at once), and the launcher
+// runs a job that forces zero-copy with af_packet, saying why.
+TEST_F(AfXdp, TheNicsOwnWordDecidesWhatIsTried) {
+  const std::string in_scanner = "ip netns exec " + pair_->scanner_ns() + " ";
+  const std::string& nic = pair_->scanner_if();
+  auto probe_says = [&] {
+    const std::string out = shell_output(in_scanner + PROBE_BINARY + " --xdp-features");
+    const size_t at = out.find(nic + " ");
+    return at == std::string::npos ? out : out.substr(at, out.find('\n', at) - at);
+  };
+  auto kernel_says = [&] {
+    const std::string out = shell_output(in_scanner + "python3 " ANYSCAN_SOURCE_DIR
+                                         "/tests/tools/netdev_xdp_features.py");
+    const size_t at = out.find(nic + " ");
+    return at == std::string::npos ? out : out.substr(at + nic.size() + 1, out.find('\n', at) - at - nic.size() - 1);
+  };
+  const std::string alone = probe_says();
+  if (alone.find("no netdev netlink family") != std::string::npos)
+    GTEST_SKIP() << "the kernel has no netdev netlink family (before 6.3): " << alone;
+  EXPECT_NE(alone.find("xdp-features basic,redirect,rx-sg "), std::string::npos) << alone;
+  EXPECT_EQ(kernel_says(), "0x23");
+  // A native XDP program (XDP_PASS) on the peer: the veth driver can now transmit redirects.
+  NetnsPair::in_namespace(pair_->target_ns(), [&] {
+    const bpf_insn pass[] = {{BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, XDP_PASS},
+                             {BPF_JMP | BPF_EXIT, 0, 0, 0, 0}};
+    const int fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "pass", "GPL", pass, 2, nullptr);
+    ASSERT_GE(fd, 0) << std::strerror(errno);
+    ASSERT_EQ(bpf_xdp_attach(static_cast<int>(::if_nametoindex(pair_->target_if().c_str())), fd,
+                             XDP_FLAGS_DRV_MODE, nullptr),
+              0);
+    ::close(fd);  // the attachment holds it
+  });
+  const std::string with_peer = probe_says();
+  EXPECT_NE(with_peer.find("xdp-features basic,redirect,ndo-xmit,rx-sg,ndo-xmit-sg "),
+            std::string::npos)
+      << with_peer;
+  EXPECT_EQ(kernel_says(), "0x67");
+  // The probe records every interface's features beside its verdict.
+  const std::string env = dir_ + "/runtime.env";
+  ASSERT_EQ(std::system((in_scanner + PROBE_BINARY + " --quiet --env-file " + env).c_str()), 0);
+  const std::string recorded = read_file(env);
+  EXPECT_NE(recorded.find("ANYSCAN_AF_XDP_INTERFACES=\"lo:none " + nic +
+                          ":basic,redirect,ndo-xmit,rx-sg,ndo-xmit-sg\""),
+            std::string::npos)
+      << recorded;
+
+  // Forced zero-copy: refused before any bind, naming the feature; nothing left attached.
   ProcessResult forced =
       run(args("af_xdp", {"--xdp-zerocopy", "force", "-p", "22", "-c", "0", "198.18.0.2"}));
   EXPECT_EQ(forced.exit_code, 69);
-  EXPECT_NE(forced.err.find("native, zero-copy"), std::string::npos) << forced.err;
-  EXPECT_NE(forced.err.find("Operation not supported"), std::string::npos) << forced.err;
+  EXPECT_NE(forced.err.find("lacks the XDP feature xsk-zerocopy"), std::string::npos) << forced.err;
+  EXPECT_EQ(forced.err.find("Operation not supported"), std::string::npos) << forced.err;
   EXPECT_FALSE(xdp_attached());
+  // Auto: no zero-copy try (the step down costs a failed bind), native copy mode at once.
   ProcessResult automatic = run(args("af_xdp", {"-v", "4", "-p", "22", "-c", "0", "198.18.0.2"}));
   ASSERT_EQ(automatic.exit_code, 0) << automatic.err;
-  EXPECT_NE(automatic.err.find("(native, zero-copy): Operation not supported"), std::string::npos)
-      << automatic.err;
+  EXPECT_NE(automatic.err.find("zero-copy not tried"), std::string::npos) << automatic.err;
+  EXPECT_EQ(automatic.err.find("(native, zero-copy)"), std::string::npos) << automatic.err;
   EXPECT_NE(automatic.err.find("in native, copy mode"), std::string::npos) << automatic.err;
+  EXPECT_NE(read_file(dir_ + "/meta.json").find("\"nic_xdp_features\":103"), std::string::npos);
+
+  // The launcher, with the probe's verdict: a job forcing zero-copy runs on af_packet, and
+  // the reason names the missing feature; the scan is still exact.
+  std::vector<std::string> launched = {LAUNCHER_BINARY, "--runtime-env", env, "--scanner",
+                                       ANYSCAN_BINARY, "--"};
+  // --user root: the launcher leaves the scanner no CAP_SETUID to become nobody with.
+  const auto scan = args("af_xdp", {"--xdp-zerocopy", "force", "--user", "root", "-p",
+                                    "22,80,443", "-r", "2000", "-c", "1", "198.18.0.2-198.18.0.5"});
+  launched.insert(launched.end(), scan.begin() + 1, scan.end());  // without the scanner path
+  ProcessResult via_launcher = run(launched);
+  ASSERT_EQ(via_launcher.exit_code, 0) << via_launcher.err;
+  EXPECT_NE(via_launcher.err.find("engine af_packet: auto: " + nic +
+                                  " lacks the XDP feature xsk-zerocopy, which "
+                                  "ANYSCAN_XDP_ZEROCOPY=force needs"),
+            std::string::npos)
+      << via_launcher.err;
+  EXPECT_EQ(csv_rows(read_file(dir_ + "/results.csv")).size(), 12u);
+  EXPECT_NE(read_file(dir_ + "/meta.json").find("\"engine\":\"af_packet\""), std::string::npos);
 }
 
 }  // namespace

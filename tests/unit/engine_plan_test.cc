@@ -16,7 +16,7 @@ VerdictInput verdict(bool available) {
 TEST(EnginePlan, NoNetRawMeansExit77WithAFix) {
   for (const char* engine : {"auto", "af_packet", "af_xdp", "bogus"}) {
     const EnginePlan plan =
-        plan_engine({engine, verdict(true), caps(false, true, true), UINT64_MAX});
+        plan_engine({engine, verdict(true), caps(false, true, true), UINT64_MAX, {}});
     EXPECT_EQ(plan.exit, ExitCode::kNoPerm);
     EXPECT_NE(plan.reason.find("AmbientCapabilities=CAP_NET_RAW"), std::string::npos);
   }
@@ -59,7 +59,7 @@ TEST(EnginePlan, AfXdpOnlyWithRequestVerdictAndCapabilities) {
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(std::string(c.requested) + " -> " + c.engine + " / " + c.reason_part);
-    const EnginePlan plan = plan_engine({c.requested, c.verdict, c.held, c.memlock});
+    const EnginePlan plan = plan_engine({c.requested, c.verdict, c.held, c.memlock, {}});
     EXPECT_EQ(plan.exit, ExitCode::kOk);
     EXPECT_EQ(plan.engine, c.engine);
     EXPECT_NE(plan.reason.find(c.reason_part), std::string::npos) << plan.reason;
@@ -70,7 +70,7 @@ TEST(EnginePlan, AfXdpOnlyWithRequestVerdictAndCapabilities) {
 }
 
 TEST(EnginePlan, BogusRequestWarnsAndActsAsAuto) {
-  const EnginePlan plan = plan_engine({"dpdk", verdict(true), caps(true, true, true), UINT64_MAX});
+  const EnginePlan plan = plan_engine({"dpdk", verdict(true), caps(true, true, true), UINT64_MAX, {}});
   ASSERT_EQ(plan.warnings.size(), 1u);
   EXPECT_EQ(plan.warnings[0],
             "ANYSCAN_SCANNER_IO_ENGINE='dpdk' is not auto, af_packet or af_xdp: using auto");
@@ -78,9 +78,9 @@ TEST(EnginePlan, BogusRequestWarnsAndActsAsAuto) {
 }
 
 TEST(EnginePlan, AfXdpKeepsExactlyItsCapabilities) {
-  EXPECT_EQ(plan_engine({"auto", verdict(true), caps(true, true, true), UINT64_MAX}).keep,
+  EXPECT_EQ(plan_engine({"auto", verdict(true), caps(true, true, true), UINT64_MAX, {}}).keep,
             (std::vector<int>{kCapNetRaw, kCapNetAdmin, kCapBpf}));
-  EXPECT_EQ(plan_engine({"auto", verdict(true), caps(true, true, true, true), UINT64_MAX}).keep,
+  EXPECT_EQ(plan_engine({"auto", verdict(true), caps(true, true, true, true), UINT64_MAX, {}}).keep,
             (std::vector<int>{kCapNetRaw, kCapNetAdmin, kCapBpf, kCapIpcLock}));
 }
 

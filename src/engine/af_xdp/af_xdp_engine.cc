@@ -9,6 +9,7 @@
 #include "base/capabilities.h"
 #include "base/log.h"
 #include "base/memlock_limit.h"
+#include "base/xdp_features.h"
 
 namespace anyscan {
 
@@ -47,6 +48,8 @@ std::vector<std::pair<std::string, uint64_t>> AfXdpEngine::counters() {
   out.push_back({"umem_tx_frames_per_queue", umem_.tx_frames});
   out.push_back({"umem_total_kib", umem_.total_bytes / 1024});
   out.push_back({"bind_mode_zerocopy", bind_mode_.find("zero-copy") != std::string::npos});
+  // The driver's XDP features as a netdev xdp-features bit mask (absent: unknown).
+  if (nic_features_) out.push_back({"nic_xdp_features", *nic_features_});
   return out;
 }
 
@@ -80,6 +83,35 @@ uint32_t transmit_queues(const EngineConfig& config, uint32_t rx_queues) {
   return std::max(tx, 1u);
 }
 
+// The NIC's own word (kernel 6.3+): rungs its driver says cannot work are not tried (a
+// zero-copy try on a driver without it costs ~13 ms of start-up and a failed bind); a mode
+// the user forced that it cannot do is an error naming the feature. Unknown: every rung.
+Result<std::vector<AfXdpEngine::Attempt>> feasible_rungs(std::vector<AfXdpEngine::Attempt> ladder,
+                                                         const EngineConfig& config,
+                                                         std::optional<uint64_t> features) {
+  if (!features) return ladder;
+  const std::string offered =
+      config.interface + " offers XDP " + xdp_feature_names(*features) + " (its driver's word)";
+  const bool zerocopy = (*features & kXdpXskZerocopy) != 0;
+  const bool native = (*features & kXdpNativeAfXdp) == kXdpNativeAfXdp;
+  if (config.xdp_zerocopy == XdpZeroCopy::kForce && !zerocopy)
+    return make_error(ExitCode::kUnavailable,
+                      "AF_XDP: --xdp-zerocopy force: " + config.interface +
+                          " lacks the XDP feature xsk-zerocopy; " + offered);
+  if (config.xdp_mode == XdpMode::kNative && !native)
+    return make_error(ExitCode::kUnavailable,
+                      "AF_XDP: --xdp-mode native: " + config.interface + " lacks the XDP feature " +
+                          ((*features & kXdpBasic) == 0 ? "basic" : "redirect") + "; " + offered);
+  std::vector<AfXdpEngine::Attempt> kept;
+  for (const auto& a : ladder)
+    if ((!a.zerocopy || zerocopy) && (a.xdp_flags != XDP_FLAGS_DRV_MODE || native))
+      kept.push_back(a);
+  if (kept.size() != ladder.size())
+    logf(LogLevel::kInfo, "AF_XDP: %s: %s not tried", offered.c_str(),
+         !native ? "native mode" : "zero-copy");
+  return kept;
+}
+
 }  // namespace
 
 Result<void> AfXdpEngine::bind_queues(const EngineConfig& config, const Attempt& attempt,
@@ -105,11 +137,20 @@ Result<std::unique_ptr<IoEngine>> AfXdpEngine::open(const EngineConfig& config) 
                       "af_xdp sends and receives Ethernet frames only: IP packets (-X/--iplayer) "
                       "need --io-engine af_packet");
   route_libbpf_messages_to_log();
-  const std::vector<Attempt> ladder = bind_ladder(config.xdp_mode, config.xdp_zerocopy);
-  if (ladder.empty())
+  const std::vector<Attempt> asked_for = bind_ladder(config.xdp_mode, config.xdp_zerocopy);
+  if (asked_for.empty())
     return make_error(
         ExitCode::kUsage,
         "--xdp-zerocopy force needs native mode (zero-copy is not possible with --xdp-mode skb)");
+  std::optional<uint64_t> nic_features;
+  if (auto asked = read_xdp_features(config.ifindex); asked && *asked)
+    nic_features = (*asked)->features;
+  else if (!asked)
+    logf(LogLevel::kDebug, "AF_XDP: %s's XDP features unknown: %s", config.interface.c_str(),
+         asked.error().message.c_str());
+  auto feasible = feasible_rungs(asked_for, config, nic_features);
+  if (!feasible) return tl::unexpected(feasible.error());
+  const std::vector<Attempt>& ladder = *feasible;
   const uint32_t rx_queues = std::max(config.rx_queues, 1u);
   if (rx_queues > XdpProgram::kMaxQueues)
     return make_error(ExitCode::kUnavailable,
@@ -119,6 +160,7 @@ Result<std::unique_ptr<IoEngine>> AfXdpEngine::open(const EngineConfig& config) 
   auto program = XdpProgram::load(config.filter);
   if (!program) return tl::unexpected(program.error());
   std::unique_ptr<AfXdpEngine> engine(new AfXdpEngine(std::move(*program)));
+  engine->nic_features_ = nic_features;
   engine->tx_queues_ = transmit_queues(config, rx_queues);
 
   const bool ipc_lock = has_effective_capability(kCapIpcLock);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -50,6 +51,8 @@ class AfXdpEngine final : public IoEngine {
   std::vector<std::unique_ptr<XskQueue>> queues_;
   size_t tx_queues_ = 0;
   std::string bind_mode_;
+  // The driver's XDP features (base/xdp_features.h); nullopt where the kernel cannot say.
+  std::optional<uint64_t> nic_features_;
 };
 
 }  // namespace anyscan
