@@ -20,7 +20,7 @@ packages="
   systemd systemd-container debootstrap piuparts
   zmap masscan man-db time
   libseccomp-dev libbenchmark-dev libabsl-dev libroaring-dev clang-tidy-14 clang-format-14
-  podman buildah
+  podman buildah runc autopkgtest
   snmpd snmp dnsmasq-base chrony memcached python3-dnspython python3-pysnmp4
   python3-scapy liblzma-dev libssl-dev nmap
   nginx-light openssh-server vsftpd exim4-daemon-light dovecot-imapd dovecot-pop3d
