@@ -1,5 +1,7 @@
 #include "launcher/engine_plan.h"
 
+#include <optional>
+
 #include "base/either.h"
 #include "base/xdp_features.h"
 #include "engine/engine_kind.h"
@@ -21,6 +23,35 @@ std::string capability_name(int capability) {
   }
   return "CAP_" + std::to_string(capability);
 }
+
+namespace {
+
+// What the NIC lacks that the job forces (the reason's middle), or nullopt with *note set to
+// what it offers (or why that is unknown).
+std::optional<std::string> nic_lacks(const NicInput& nic, std::string* note) {
+  if (!nic.known) {
+    if (!nic.problem.empty()) *note = "; " + nic.problem;
+    return std::nullopt;
+  }
+  const std::string offered = nic.interface + " offers XDP " + xdp_feature_names(nic.features) +
+                              " (its driver's word, netdev netlink)";
+  std::string lacking;
+  if (nic.zerocopy == "force" && (nic.features & kXdpXskZerocopy) == 0) {
+    lacking = "xsk-zerocopy, which ANYSCAN_XDP_ZEROCOPY=force needs";
+  } else if (nic.xdp_mode == "native" && (nic.features & kXdpNativeAfXdp) != kXdpNativeAfXdp) {
+    lacking = std::string((nic.features & kXdpBasic) == 0 ? "basic" : "redirect") +
+              ", which ANYSCAN_XDP_MODE=native needs";
+  }
+  if (!lacking.empty()) return nic.interface + " lacks the XDP feature " + lacking + "; " + offered;
+  const bool native = (nic.features & kXdpNativeAfXdp) == kXdpNativeAfXdp;
+  *note = "; " + offered +
+          (!native ? ": no native XDP, the scanner attaches in skb mode"
+           : (nic.features & kXdpXskZerocopy) == 0 ? ": native, copy mode (no zero-copy)"
+                                                   : "");
+  return std::nullopt;
+}
+
+}  // namespace
 
 EnginePlan plan_engine(const EnginePlanInput& in) {
   EnginePlan plan;
@@ -83,30 +114,10 @@ EnginePlan plan_engine(const EnginePlanInput& in) {
   }
   // The NIC's own word: what the job forces of AF_XDP that the driver says it cannot do is
   // not tried (the scanner would fail with 69 after a bind that cannot work).
-  const NicInput& nic = in.nic;
   std::string nic_note;
-  if (nic.known) {
-    const std::string offered = nic.interface + " offers XDP " + xdp_feature_names(nic.features) +
-                                " (its driver's word, netdev netlink)";
-    std::string lacking;
-    if (nic.zerocopy == "force" && (nic.features & kXdpXskZerocopy) == 0) {
-      lacking = "xsk-zerocopy, which ANYSCAN_XDP_ZEROCOPY=force needs";
-    } else if (nic.xdp_mode == "native" && (nic.features & kXdpNativeAfXdp) != kXdpNativeAfXdp) {
-      lacking = std::string((nic.features & kXdpBasic) == 0 ? "basic" : "redirect") +
-                ", which ANYSCAN_XDP_MODE=native needs";
-    }
-    if (!lacking.empty()) {
-      plan.reason = fallback + nic.interface + " lacks the XDP feature " + lacking + "; " +
-                    offered + ": using af_packet";
-      return plan;
-    }
-    nic_note = "; " + offered +
-               ((nic.features & kXdpNativeAfXdp) != kXdpNativeAfXdp
-                    ? ": no native XDP, the scanner attaches in skb mode"
-                    : (nic.features & kXdpXskZerocopy) == 0 ? ": native, copy mode (no zero-copy)"
-                                                            : "");
-  } else if (!nic.problem.empty()) {
-    nic_note = "; " + nic.problem;
+  if (auto lacking = nic_lacks(in.nic, &nic_note)) {
+    plan.reason = fallback + *lacking + ": using af_packet";
+    return plan;
   }
   plan.engine = af_xdp;
   plan.keep = {kCapNetRaw, kCapNetAdmin, kCapBpf};

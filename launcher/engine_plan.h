@@ -40,7 +40,7 @@ struct VerdictInput {
 struct NicInput {
   std::string interface;
   bool known = false;
-  uint64_t features = 0;        // XdpFeature bits
+  uint64_t features = 0;          // XdpFeature bits
   std::string xdp_mode = "auto";  // --xdp-mode / ANYSCAN_XDP_MODE
   std::string zerocopy = "auto";  // --xdp-zerocopy / ANYSCAN_XDP_ZEROCOPY
   std::string problem;            // why not known, for the reason

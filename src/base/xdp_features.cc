@@ -137,10 +137,10 @@ std::vector<uint8_t> attribute(uint16_t type, const void* data, size_t size) {
 }
 
 Result<std::optional<uint16_t>> netdev_family(Socket& s,
-                                               std::vector<std::vector<uint8_t>>* raw = nullptr) {
-  if (auto sent = send_request(s, GENL_ID_CTRL, 0, CTRL_CMD_GETFAMILY,
-                               attribute(CTRL_ATTR_FAMILY_NAME, kFamilyName,
-                                         std::strlen(kFamilyName) + 1));
+                                              std::vector<std::vector<uint8_t>>* raw = nullptr) {
+  if (auto sent =
+          send_request(s, GENL_ID_CTRL, 0, CTRL_CMD_GETFAMILY,
+                       attribute(CTRL_ATTR_FAMILY_NAME, kFamilyName, std::strlen(kFamilyName) + 1));
       !sent)
     return tl::unexpected(sent.error());
   auto reply = receive(s);
@@ -152,8 +152,8 @@ Result<std::optional<uint16_t>> netdev_family(Socket& s,
 }  // namespace
 
 std::string xdp_feature_names(uint64_t features) {
-  static const char* const kNames[] = {"basic", "redirect", "ndo-xmit", "xsk-zerocopy",
-                                       "hw-offload", "rx-sg", "ndo-xmit-sg"};
+  static const char* const kNames[] = {"basic",      "redirect", "ndo-xmit",   "xsk-zerocopy",
+                                       "hw-offload", "rx-sg",    "ndo-xmit-sg"};
   if (features == 0) return "none";
   std::string out;
   for (int bit = 0; bit < 64; ++bit) {
@@ -168,16 +168,16 @@ Result<std::optional<uint16_t>> parse_family_reply(std::span<const uint8_t> byte
   std::optional<uint16_t> id;
   bool done = false;
   int error_number = 0;
-  auto walked = for_each_message(bytes, &done, &error_number, [&](const nlmsghdr&,
-                                                                  std::span<const uint8_t> body)
-                                                                  -> Result<void> {
-    if (!for_each_attribute(body, [&](uint16_t type, std::span<const uint8_t> value) {
-          if (type == CTRL_ATTR_FAMILY_ID && value.size() >= sizeof(uint16_t))
-            id = load<uint16_t>(value.data());
-        }))
-      return make_error(ExitCode::kSoftware, "netlink: an attribute longer than its message");
-    return Result<void>{};
-  });
+  auto walked = for_each_message(
+      bytes, &done, &error_number,
+      [&](const nlmsghdr&, std::span<const uint8_t> body) -> Result<void> {
+        if (!for_each_attribute(body, [&](uint16_t type, std::span<const uint8_t> value) {
+              if (type == CTRL_ATTR_FAMILY_ID && value.size() >= sizeof(uint16_t))
+                id = load<uint16_t>(value.data());
+            }))
+          return make_error(ExitCode::kSoftware, "netlink: an attribute longer than its message");
+        return Result<void>{};
+      });
   if (!walked) {
     if (error_number == ENOENT)
       return std::optional<uint16_t>();  // no netdev family: a kernel before 6.3
@@ -190,9 +190,9 @@ Result<std::optional<uint16_t>> parse_family_reply(std::span<const uint8_t> byte
 Result<std::vector<InterfaceXdp>> parse_dev_replies(std::span<const uint8_t> bytes, uint16_t family,
                                                     bool* done) {
   std::vector<InterfaceXdp> out;
-  auto walked =
-      for_each_message(bytes, done, nullptr, [&](const nlmsghdr& header,
-                                                 std::span<const uint8_t> body) -> Result<void> {
+  auto walked = for_each_message(
+      bytes, done, nullptr,
+      [&](const nlmsghdr& header, std::span<const uint8_t> body) -> Result<void> {
         if (header.nlmsg_type != family) return Result<void>{};  // not a netdev message
         InterfaceXdp dev;
         bool ifindex = false;

@@ -19,10 +19,10 @@ namespace anyscan {
 // Bits of xdp-features (enum netdev_xdp_act, include/uapi/linux/netdev.h; bookworm's
 // linux-libc-dev predates the header).
 enum XdpFeature : uint64_t {
-  kXdpBasic = 1,         // XDP_ABORTED, _DROP, _PASS, _TX: a native XDP program runs
-  kXdpRedirect = 2,      // XDP_REDIRECT: frames reach an AF_XDP socket in native mode
-  kXdpNdoXmit = 4,       // the device can be a redirect target
-  kXdpXskZerocopy = 8,   // AF_XDP zero-copy
+  kXdpBasic = 1,        // XDP_ABORTED, _DROP, _PASS, _TX: a native XDP program runs
+  kXdpRedirect = 2,     // XDP_REDIRECT: frames reach an AF_XDP socket in native mode
+  kXdpNdoXmit = 4,      // the device can be a redirect target
+  kXdpXskZerocopy = 8,  // AF_XDP zero-copy
   kXdpHwOffload = 16,
   kXdpRxSg = 32,
   kXdpNdoXmitSg = 64,
@@ -30,8 +30,8 @@ enum XdpFeature : uint64_t {
 
 struct InterfaceXdp {
   int ifindex = 0;
-  uint64_t features = 0;      // XdpFeature bits
-  uint32_t zc_max_segs = 0;   // xdp-zc-max-segs (6.5+; 0 when absent)
+  uint64_t features = 0;     // XdpFeature bits
+  uint32_t zc_max_segs = 0;  // xdp-zc-max-segs (6.5+; 0 when absent)
 };
 
 // "basic,redirect,rx-sg" in ynl's names, bit order; "none" for 0; unknown bits "bitN".

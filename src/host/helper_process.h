@@ -1,6 +1,14 @@
 #pragma once
 
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstddef>
+#include <string>
+
+#include "base/result.h"
+#include "base/unique_fd.h"
 
 namespace anyscan {
 
@@ -8,6 +16,25 @@ namespace anyscan {
 // setup, before any thread, that do the file work a confined scan may not (its system-call
 // filter has no open, rename or unlink) and nothing else. They talk to the scan over a Unix
 // socket pair.
+
+// Forks a helper over a new Unix socket pair: the child runs `helper_main(its end)`, which
+// must not return (it ends with _exit); the parent gets its own end. `what` names the helper
+// in errors.
+template <typename Main>
+Result<UniqueFd> fork_helper(const std::string& what, Main helper_main) {
+  int fds[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0)
+    return make_error(ExitCode::kSoftware, errno_message("socket pair for " + what, errno));
+  UniqueFd ours(fds[0]), theirs(fds[1]);
+  const pid_t pid = ::fork();
+  if (pid < 0) return make_error(ExitCode::kSoftware, errno_message("fork for " + what, errno));
+  if (pid == 0) {
+    ours.release();  // closed with everything else (become_helper)
+    helper_main(theirs.get());
+    ::_exit(0);
+  }
+  return ours;
+}
 
 // Makes the calling child a helper: `socket` becomes fd 3 and every other descriptor above
 // stderr is closed; the terminal's signals are ignored (a Ctrl-C or a hangup reaches the

@@ -39,7 +39,7 @@ bool take(std::string_view& in, T& value) {
 
 // An answer: a status byte (1 ok), then the payload; a failure's payload is the exit code
 // and the message.
-std::string answer_ok(std::string payload) { return std::string(1, '\1') + payload; }
+std::string answer_ok(const std::string& payload) { return std::string(1, '\1') + payload; }
 std::string answer_error(const Error& error) {
   std::string out(1, '\0');
   put(out, static_cast<uint32_t>(error.code));
@@ -95,7 +95,8 @@ Result<PurgeOutcome> rewrite_results(const ScanConfig& config, const std::string
     return {};
   });
   Result<void> done = read ? Result<void>{} : tl::unexpected(read.error());
-  if (done && !flush()) done = make_error(ExitCode::kIoErr, errno_message("writing " + temp, errno));
+  if (done && !flush())
+    done = make_error(ExitCode::kIoErr, errno_message("writing " + temp, errno));
   if (done && ::fsync(out.get()) != 0)
     done = make_error(ExitCode::kIoErr, errno_message("syncing " + temp, errno));
   if (done && ::rename(temp.c_str(), path.c_str()) != 0)
@@ -177,8 +178,8 @@ std::string encode_ranges(const std::vector<AddressRange>& ranges) {
 
 Result<std::vector<AddressRange>> decode_ranges(std::string_view bytes) {
   if (bytes.size() % 32 != 0)
-    return make_error(ExitCode::kSoftware, "opt-out helper: a range list of " +
-                                               std::to_string(bytes.size()) + " bytes");
+    return make_error(ExitCode::kSoftware,
+                      "opt-out helper: a range list of " + std::to_string(bytes.size()) + " bytes");
   std::vector<AddressRange> ranges;
   ranges.reserve(bytes.size() / 32);
   while (!bytes.empty()) {
@@ -195,25 +196,18 @@ Result<std::vector<AddressRange>> decode_ranges(std::string_view bytes) {
 
 Result<std::unique_ptr<OptOutHelper>> OptOutHelper::start(const ScanConfig& config,
                                                           std::string results_path) {
-  int fds[2];
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0)
-    return make_error(ExitCode::kSoftware, errno_message("socket pair for the opt-out helper", errno));
-  UniqueFd ours(fds[0]), theirs(fds[1]);
-  const pid_t pid = ::fork();
-  if (pid < 0) return make_error(ExitCode::kSoftware, errno_message("fork", errno));
-  if (pid == 0) {
-    ours.release();  // closed with everything else
-    helper_main(theirs.get(), config, results_path);
-  }
+  auto socket = fork_helper("the opt-out helper",
+                            [&](int theirs) { helper_main(theirs, config, results_path); });
+  if (!socket) return tl::unexpected(socket.error());
   return std::unique_ptr<OptOutHelper>(
-      new OptOutHelper(std::move(ours), std::move(results_path)));
+      new OptOutHelper(std::move(*socket), std::move(results_path)));
 }
 
 // The socket closes: the helper sees the end and exits (not waited for: the confined scan
 // has no wait4, and it exits itself soon after).
 OptOutHelper::~OptOutHelper() = default;
 
-Result<std::string> OptOutHelper::ask(std::string request) {
+Result<std::string> OptOutHelper::ask(const std::string& request) {
   auto gone = [](const char* what) {
     return make_error(ExitCode::kIoErr, std::string("the opt-out helper ") + what);
   };
@@ -247,7 +241,7 @@ Result<PurgeOutcome> OptOutHelper::purge_results(const AddressSet& excluded, uin
   std::string request(1, kPurgeResults);
   put(request, bytes);
   request += encode_ranges(excluded.ranges());
-  auto answer = ask(std::move(request));
+  auto answer = ask(request);
   if (!answer) return tl::unexpected(answer.error());
   std::string_view in(*answer);
   PurgeOutcome o;

@@ -71,7 +71,7 @@ class OptOutHelper {
  private:
   OptOutHelper(UniqueFd socket, std::string results_path)
       : socket_(std::move(socket)), results_path_(std::move(results_path)) {}
-  Result<std::string> ask(std::string request);
+  Result<std::string> ask(const std::string& request);
   UniqueFd socket_;
   std::string results_path_;
 };

@@ -49,12 +49,13 @@ std::string counts_json(const ScanPlan& plan, const ScanConfig& config, const Ru
       "\"shard\":%u,\"shards\":%u",
       s.targets_total, s.targets_done, s.sent, s.failed, s.received, s.validation_failed,
       s.unrelated, s.results, s.success, s.duplicates, s.dropped, s.not_redirected,
-      s.interface_dropped, s.filtered, s.opted_out, s.withdrawn, s.results_ipv6, s.invalid_header_chain, s.invalid_fragment,
-      s.results_synack, s.results_rst, s.results_echoreply, s.results_unreach, s.results_udp,
-      s.results_icmp_unreach, static_cast<double>(run.end_ns - run.start_ns) / 1e9,
-      seconds(usage.ru_utime), seconds(usage.ru_stime), peak_kib, run.dedup_bytes / 1024,
-      run.output_stalls, plan.rate_pps, run.sender_threads, run.receiver_threads, config.probes,
-      config.cooldown_s, config.shard, config.shards);
+      s.interface_dropped, s.filtered, s.opted_out, s.withdrawn, s.results_ipv6,
+      s.invalid_header_chain, s.invalid_fragment, s.results_synack, s.results_rst,
+      s.results_echoreply, s.results_unreach, s.results_udp, s.results_icmp_unreach,
+      static_cast<double>(run.end_ns - run.start_ns) / 1e9, seconds(usage.ru_utime),
+      seconds(usage.ru_stime), peak_kib, run.dedup_bytes / 1024, run.output_stalls, plan.rate_pps,
+      run.sender_threads, run.receiver_threads, config.probes, config.cooldown_s, config.shard,
+      config.shards);
   return numbers;
 }
 
@@ -213,8 +214,9 @@ std::string scan_metadata_json(const ScanPlan& plan, const ScanConfig& config, I
       char after[32];
       std::snprintf(after, sizeof after, "%.3f", r.in_effect_after_s);
       json += std::string(i ? "," : "") + "{\"time\":\"" + r.time + "\"" +
-              quoted("outcome", r.outcome) + ",\"addresses_excluded\":" +
-              std::to_string(r.addresses) + ",\"in_effect_after_s\":" + after + "}";
+              quoted("outcome", r.outcome) +
+              ",\"addresses_excluded\":" + std::to_string(r.addresses) +
+              ",\"in_effect_after_s\":" + after + "}";
     }
     json += "]" + quoted("opt_out_purge", run.purge);
   }

@@ -73,7 +73,7 @@ struct ScanPlan {
   // The blocklist itself, kept when the scan is checkpointed: a resume plans with the list
   // the scan started with (kept beside the checkpoint), so positions stay what they were.
   AddressSet blocklist;
-  ShardSlice slice{0, 1, 0};     // this shard's positions of the permutation (-n applied)
+  ShardSlice slice{0, 1, 0};  // this shard's positions of the permutation (-n applied)
   // The source ports this run's probes leave from: -s, or with several shards the shard's
   // own part of it, so shards on one host have disjoint reply filters (an AF_XDP program
   // takes the frames its rule matches from whatever runs after it).

@@ -8,8 +8,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cinttypes>
 #include <cerrno>
+#include <cinttypes>
 #include <cstdio>
 #include <cstring>
 
@@ -281,7 +281,8 @@ void ScanRunner::purge_excluded_results() {
   results_size_ = purged->size;
   summary_.purge = "removed " + std::to_string(purged->removed) + " results written before";
   logf(LogLevel::kInfo,
-       "blocklist reload: %" PRIu64 " results of excluded addresses written before it removed "
+       "blocklist reload: %" PRIu64
+       " results of excluded addresses written before it removed "
        "from %s",
        purged->removed, config_.output_file.c_str());
 }
@@ -363,7 +364,7 @@ RunSummary ScanRunner::run() {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGUSR1);  // a sender's end (start_senders)
+  sigaddset(&signals, SIGUSR1);                          // a sender's end (start_senders)
   if (opt_out_ != nullptr) sigaddset(&signals, SIGHUP);  // reload the blocklist
   pthread_sigmask(SIG_BLOCK, &signals, &previous);
   control_tid_ = static_cast<pid_t>(::syscall(SYS_gettid));

@@ -56,9 +56,9 @@ struct Confinement {
 
 // A blocklist reload (SIGHUP), for the metadata.
 struct ReloadRecord {
-  std::string time;      // ISO 8601 UTC, when the signal was taken
-  std::string outcome;   // "in effect", "refused: WHY" (the old list stays), "pending"
-  uint64_t addresses = 0;  // of this scan's addresses (not windows), how many the list holds
+  std::string time;              // ISO 8601 UTC, when the signal was taken
+  std::string outcome;           // "in effect", "refused: WHY" (the old list stays), "pending"
+  uint64_t addresses = 0;        // of this scan's addresses (not windows), how many the list holds
   double in_effect_after_s = 0;  // until every sender built its frames with it
 };
 
@@ -78,8 +78,8 @@ struct RunSummary {
   Confinement confinement;
   uint32_t filter_checked_threads = 0;  // receivers that saw the filter refuse a call
   std::vector<ReloadRecord> reloads;    // SIGHUPs, oldest first
-  std::string purge;  // what the end of the run did with results of excluded addresses
-  Result<void> outcome;                 // the first thread error, or a failed final flush
+  std::string purge;     // what the end of the run did with results of excluded addresses
+  Result<void> outcome;  // the first thread error, or a failed final flush
 };
 
 // The running part of a scan: receiver threads (started first, so no early reply is
@@ -110,8 +110,8 @@ class ScanRunner {
   // The control loop; returns when the scan is over (or a second signal came).
   void control(const sigset_t& signals);
   timespec control_wait(uint64_t now, uint64_t next_status_ns) const;
-  bool on_signal(int signal);                       // false: leave the loop at once
-  void reload_blocklist(uint64_t now_ns);           // SIGHUP
+  bool on_signal(int signal);              // false: leave the loop at once
+  void reload_blocklist(uint64_t now_ns);  // SIGHUP
   uint64_t excluded_addresses(const AddressSet& set) const;
   void check_reload_in_effect(uint64_t now_ns);
   // The end of a run after a reload: the results file without the excluded addresses.
@@ -157,9 +157,9 @@ class ScanRunner {
   std::optional<MetricsFacts> metrics_facts_;
   OptOutHelper* opt_out_ = nullptr;
   Exclusions exclusions_;
-  uint32_t pending_epoch_ = 0;    // a reload not yet in effect in every sender
+  uint32_t pending_epoch_ = 0;  // a reload not yet in effect in every sender
   uint64_t pending_since_ns_ = 0;
-  Totals purged_;                 // what the purge took out of the results file
+  Totals purged_;                         // what the purge took out of the results file
   std::optional<uint64_t> results_size_;  // the file's size after a purge
 };
 

@@ -316,7 +316,8 @@ Result<std::optional<CheckpointTarget>> open_checkpoint(const ScanConfig& config
                                                         const std::optional<Checkpoint>& resume) {
   if (config.checkpoint_file.empty()) return std::optional<CheckpointTarget>();
   if (!resume)  // a new scan: its blocklist, for a resume to plan with (and the opt-out)
-    if (auto kept = write_file_atomically(start_blocklist_path(config), blocklist_text(plan.blocklist));
+    if (auto kept =
+            write_file_atomically(start_blocklist_path(config), blocklist_text(plan.blocklist));
         !kept)
       return tl::unexpected(kept.error());
   Checkpoint first = first_checkpoint(config, plan, resume);
@@ -449,15 +450,46 @@ void publish_final_metrics(MetricsFile& file, const MetricsFacts& facts, const R
   if (!published) logf(LogLevel::kWarn, "%s", published.error().message.c_str());
 }
 
-}  // namespace
-
-Result<void> run_scan(const ScanConfig& given) {
-  // SIGHUP reloads the blocklist (scan/opt_out.h); until the scan's runner takes it, it waits
-  // blocked (every thread and helper started from here inherits that), never ends the scan.
+// SIGHUP reloads the blocklist (scan/opt_out.h); until the scan's runner takes it, it waits
+// blocked (every thread and helper started from here inherits that), never ends the scan.
+void hold_hangups() {
   sigset_t hangup;
   sigemptyset(&hangup);
   sigaddset(&hangup, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &hangup, nullptr);
+}
+
+// The live opt-out's helper (none in a dry run: nothing is sent, nothing to withdraw).
+Result<std::unique_ptr<OptOutHelper>> start_opt_out(const ScanConfig& config) {
+  if (config.dryrun) return std::unique_ptr<OptOutHelper>();
+  return OptOutHelper::start(config, config.output_file == "-" ? "" : config.output_file);
+}
+
+// The runner reloads through the helper; a resume after the blocklist changed starts with
+// today's list in effect.
+void give_opt_out(ScanRunner& runner, OptOutHelper* helper, std::optional<AddressSet>& changed,
+                  const ScanConfig& config) {
+  runner.set_opt_out(helper);
+  if (changed)
+    runner.exclude_from_start(std::move(*changed), "blocklist " + config.blocklist_file +
+                                                       " changed since the scan started");
+}
+
+// Where this run starts: a resume's position and its earlier runs' counts.
+RunStart run_start(const std::optional<Checkpoint>& resume) {
+  RunStart start;
+  if (resume) {
+    start.first_position = resume->resume_from;
+    start.carried = resume->counts;
+    start.carried.targets_done = resume->resume_from;
+  }
+  return start;
+}
+
+}  // namespace
+
+Result<void> run_scan(const ScanConfig& given) {
+  hold_hangups();
   // --run-directory: this run's files (a new run, or the unfinished one it resumes).
   std::optional<RunFiles> run_files;
   if (!given.run_directory.empty()) {
@@ -491,28 +523,12 @@ Result<void> run_scan(const ScanConfig& given) {
     if (auto committed = commit_run(*run_files, given.keep_runs, config); !committed)
       return committed;
   log_start(*plan, config, **engine);
-  // Forked here, like the metrics writer, before any thread.
-  std::unique_ptr<OptOutHelper> opt_out;
-  if (!config.dryrun) {
-    auto helper = OptOutHelper::start(config, config.output_file == "-" ? "" : config.output_file);
-    if (!helper) return tl::unexpected(helper.error());
-    opt_out = std::move(*helper);
-  }
-
-  RunStart start;
-  if (resume) {
-    start.first_position = resume->resume_from;
-    start.carried = resume->counts;
-    start.carried.targets_done = resume->resume_from;
-  }
+  auto opt_out = start_opt_out(config);  // forked before any thread, as the metrics writer
+  if (!opt_out) return tl::unexpected(opt_out.error());
   auto checkpoint = open_checkpoint(config, *plan, resume);
   if (!checkpoint) return tl::unexpected(checkpoint.error());
-  ScanRunner runner(*plan, config, **engine, *outputs, start, std::move(*checkpoint));
-  runner.set_opt_out(opt_out.get());
-  if (planned->changed_blocklist)
-    runner.exclude_from_start(std::move(*planned->changed_blocklist),
-                              "blocklist " + config.blocklist_file +
-                                  " changed since the scan started");
+  ScanRunner runner(*plan, config, **engine, *outputs, run_start(resume), std::move(*checkpoint));
+  give_opt_out(runner, opt_out->get(), planned->changed_blocklist, config);
   if (resume)
     if (auto reloaded = reload_for_resume(runner, *resume, *plan, config); !reloaded)
       return reloaded;

@@ -50,98 +50,108 @@ bool Sender::wait_for_slots(uint32_t n) {
   return true;
 }
 
+const AddressSet* Sender::newest_exclusions(uint64_t* targets) {
+  if (exclusions_ == nullptr) return nullptr;
+  // Live opt-out: the batch is built with the newest list (epoch first, then the set), and
+  // saying so here is what lets a reload be logged as in effect: every frame submitted from
+  // now on was checked against it. The rest of a target cut by the last batch included.
+  const uint32_t epoch = exclusions_->epoch();
+  const AddressSet* excluded = exclusions_->current();
+  counters_.exclusion_epoch.store(epoch, std::memory_order_release);
+  if (excluded != nullptr && probe_ != 0 && excluded->contains(current_.daddr)) {
+    probe_ = 0;
+    ++k_;
+    ++*targets;
+  }
+  return excluded;
+}
+
+uint32_t Sender::fill_batch(std::span<ProbeTarget> batch, uint64_t* targets) {
+  const uint64_t port_count = plan_.ports.size();
+  const bool skips = plan_.has_skips();
+  const AddressSet* excluded = newest_exclusions(targets);
+  uint32_t n = 0;
+  while (n < batch.size()) {
+    if (probe_ == 0) {
+      if (k_ == end_) {
+        std::tie(k_, end_) = work_.claim(counters_);
+        if (k_ == end_) break;
+        next_index_ = ready_ = 0;
+      }
+      const uint64_t index = target_index(k_, end_);
+      const uint64_t address_index = index / port_count;
+      if (skips && plan_.skipped(address_index)) {  // a detected alias beyond the limit
+        ++k_;
+        ++*targets;
+        continue;
+      }
+      const IpAddress address = plan_.target_address(address_index);
+      if (excluded != nullptr && excluded->contains(address)) {
+        ++k_;
+        ++*targets;
+        ++opted_out_;
+        continue;
+      }
+      current_ = ProbeTarget{
+          address, plan_.ports.at(static_cast<size_t>(index - address_index * port_count)), 0};
+    }
+    batch[n] = current_;
+    batch[n++].probe_number = static_cast<uint16_t>(probe_);
+    if (++probe_ == probes_) {
+      probe_ = 0;
+      ++k_;
+      ++*targets;
+    }
+  }
+  return n;
+}
+
+Result<void> Sender::send_batch(const ProbeTarget* batch, uint32_t n, uint64_t* sent,
+                                uint64_t* failed) {
+  uint32_t done = 0;
+  while (done < n) {
+    std::span<FrameSlot> slots = sink_.reserve(n - done);
+    if (slots.empty()) {
+      if (stop_.load(std::memory_order_relaxed)) break;
+      ::sched_yield();
+      continue;
+    }
+    module_.build(batch + done, slots.size(), slots.data());
+    auto report = sink_.submit(slots.size());
+    if (!report) return tl::unexpected(report.error());
+    *sent += report->sent;
+    *failed += report->failed;
+    done += static_cast<uint32_t>(slots.size());
+  }
+  return {};
+}
+
 Result<void> Sender::run() {
   std::array<ProbeTarget, kMaxBatch> batch;
   const uint32_t batch_frames = limiter_.batch_size(kMaxBatch);
-  const uint64_t port_count = plan_.ports.size();
-  const bool skips = plan_.has_skips();
-  uint64_t k = 0, end = 0;  // next target of the current chunk, and the chunk's end
-  uint32_t probe = 0;       // next probe number of target k
-  ProbeTarget current{IpAddress{}, 0, 0};
-  uint64_t sent = 0, failed = 0, opted_out = 0;
+  uint64_t sent = 0, failed = 0;
 
   while (!stop_.load(std::memory_order_relaxed)) {
-    // Fill a batch of frames: P probes per target, in target order.
-    uint32_t n = 0;
     uint64_t targets_in_batch = 0;
-    // Live opt-out: this batch is built with the newest list (epoch first, then the set), and
-    // saying so here is what lets a reload be logged as in effect: every frame submitted from
-    // now on was checked against it. The rest of a target cut by the last batch included.
-    const AddressSet* excluded = nullptr;
-    if (exclusions_ != nullptr) {
-      const uint32_t epoch = exclusions_->epoch();
-      excluded = exclusions_->current();
-      counters_.exclusion_epoch.store(epoch, std::memory_order_release);
-      if (excluded != nullptr && probe != 0 && excluded->contains(current.daddr)) {
-        probe = 0;
-        ++k;
-        ++targets_in_batch;
-      }
-    }
-    while (n < batch_frames) {
-      if (probe == 0) {
-        if (k == end) {
-          std::tie(k, end) = work_.claim(counters_);
-          if (k == end) break;
-          next_index_ = ready_ = 0;
-        }
-        const uint64_t index = target_index(k, end);
-        const uint64_t address_index = index / port_count;
-        if (skips && plan_.skipped(address_index)) {  // a detected alias beyond the limit
-          ++k;
-          ++targets_in_batch;
-          continue;
-        }
-        const IpAddress address = plan_.target_address(address_index);
-        if (excluded != nullptr && excluded->contains(address)) {
-          ++k;
-          ++targets_in_batch;
-          ++opted_out;
-          continue;
-        }
-        current = ProbeTarget{
-            address, plan_.ports.at(static_cast<size_t>(index - address_index * port_count)), 0};
-      }
-      batch[n] = current;
-      batch[n++].probe_number = static_cast<uint16_t>(probe);
-      if (++probe == probes_) {
-        probe = 0;
-        ++k;
-        ++targets_in_batch;
-      }
-    }
+    const uint32_t n = fill_batch(std::span(batch).first(batch_frames), &targets_in_batch);
     if (n == 0) {  // nothing left to claim: what the last targets came to still counts
       counters_.targets_done.fetch_add(targets_in_batch, std::memory_order_relaxed);
-      counters_.opted_out.store(opted_out, std::memory_order_relaxed);
+      counters_.opted_out.store(opted_out_, std::memory_order_relaxed);
       counters_.pending_from.store(UINT64_MAX, std::memory_order_relaxed);
       break;
     }
     if (!limiter_.unlimited() && !wait_for_slots(n)) break;
-
-    uint32_t done = 0;
-    while (done < n) {
-      std::span<FrameSlot> slots = sink_.reserve(n - done);
-      if (slots.empty()) {
-        if (stop_.load(std::memory_order_relaxed)) break;
-        ::sched_yield();
-        continue;
-      }
-      module_.build(batch.data() + done, slots.size(), slots.data());
-      auto report = sink_.submit(slots.size());
-      if (!report) {
-        counters_.finished.store(true, std::memory_order_release);
-        return tl::unexpected(report.error());
-      }
-      sent += report->sent;
-      failed += report->failed;
-      done += static_cast<uint32_t>(slots.size());
+    if (auto sent_batch = send_batch(batch.data(), n, &sent, &failed); !sent_batch) {
+      counters_.finished.store(true, std::memory_order_release);
+      return sent_batch;
     }
     counters_.sent.store(sent, std::memory_order_relaxed);
     counters_.failed.store(failed, std::memory_order_relaxed);
     counters_.targets_done.fetch_add(targets_in_batch, std::memory_order_relaxed);
-    counters_.opted_out.store(opted_out, std::memory_order_relaxed);
+    counters_.opted_out.store(opted_out_, std::memory_order_relaxed);
     // What is left of the chunk (target k, maybe partly probed) is still pending.
-    counters_.pending_from.store(k < end || probe != 0 ? k : UINT64_MAX, std::memory_order_relaxed);
+    counters_.pending_from.store(k_ < end_ || probe_ != 0 ? k_ : UINT64_MAX,
+                                 std::memory_order_relaxed);
   }
   // Frames still queued in a ring are not sent yet: wait for them before reporting done.
   auto flushed = sink_.flush(kFlushTimeoutMs);

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdint>
 #include <mutex>
+#include <span>
 #include <utility>
 
 #include "base/result.h"
@@ -94,6 +95,19 @@ class Sender {
   uint64_t target_index(uint64_t k, uint64_t end);
   // Sleeps until the rate allows `n` more frames; false when the scan stopped meanwhile.
   bool wait_for_slots(uint32_t n);
+  // The opt-out list this batch is built with (null: none), acknowledged to the control loop.
+  const AddressSet* newest_exclusions(uint64_t* targets);
+  // Up to batch.size() probes, P per target in target order, past the targets a detected
+  // alias limit or the opt-out takes out; *targets counts the targets finished. 0: no work.
+  uint32_t fill_batch(std::span<ProbeTarget> batch, uint64_t* targets);
+  // Builds and submits n probes (fewer when the scan stops while the ring is full).
+  Result<void> send_batch(const ProbeTarget* batch, uint32_t n, uint64_t* sent, uint64_t* failed);
+  // Where the walk is: next target k_ of the chunk [k_, end_), its next probe number, the
+  // target being probed, and the targets the opt-out took out so far.
+  uint64_t k_ = 0, end_ = 0;
+  uint32_t probe_ = 0;
+  ProbeTarget current_{IpAddress{}, 0, 0};
+  uint64_t opted_out_ = 0;
   std::array<uint64_t, IndexPermutation::kManyAtOnce> positions_{}, indices_{};
   size_t next_index_ = 0, ready_ = 0;
 

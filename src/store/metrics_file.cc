@@ -66,17 +66,11 @@ Result<std::unique_ptr<MetricsFile>> MetricsFile::start(const std::string& path)
   buffer.assign(kMaxText, '\0');
   if (!put_in_place(temp.c_str(), path.c_str(), "", 0))
     return make_error(ExitCode::kCantCreate, errno_message("--metrics-file " + path, errno));
-  int fds[2];
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0)
-    return make_error(ExitCode::kSoftware, errno_message("socket pair for --metrics-file", errno));
-  UniqueFd ours(fds[0]), theirs(fds[1]);
-  const pid_t pid = ::fork();
-  if (pid < 0) return make_error(ExitCode::kSoftware, errno_message("fork", errno));
-  if (pid == 0) {
-    ours.release();  // closed by close_range with everything else
-    writer_main(theirs.get(), temp.c_str(), path.c_str(), buffer.data());
-  }
-  return std::unique_ptr<MetricsFile>(new MetricsFile(path, std::move(ours), previous));
+  auto socket = fork_helper("--metrics-file", [&](int theirs) {
+    writer_main(theirs, temp.c_str(), path.c_str(), buffer.data());
+  });
+  if (!socket) return tl::unexpected(socket.error());
+  return std::unique_ptr<MetricsFile>(new MetricsFile(path, std::move(*socket), previous));
 }
 
 MetricsFile::~MetricsFile() = default;  // the socket closes: the writer exits

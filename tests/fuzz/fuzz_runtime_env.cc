@@ -1,5 +1,6 @@
-// The probe's runtime.env rewrite and the kernel release parser. Properties: whatever the
-// old file was, a file that parsed still parses after the rewrite, with the probe's values.
+// The probe's runtime.env rewrite, the kernel release parser, and the kernel's netdev netlink
+// replies the probe, the launcher and the scanner read (base/xdp_features.h). Properties: whatever
+// the old file was, a file that parsed still parses after the rewrite, with the probe's values.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -7,12 +8,20 @@
 #include <string>
 
 #include "base/env_file.h"
+#include "base/xdp_features.h"
 #include "launcher/af_xdp_probe.h"
 #include "launcher/runtime_env.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);
   (void)anyscan::parse_kernel_release(text);
+  // Netlink replies: any bytes are a reply or an error, never a read past them.
+  const std::span<const uint8_t> bytes(data, size);
+  (void)anyscan::parse_family_reply(bytes);
+  bool done = false;
+  if (auto devices = anyscan::parse_dev_replies(bytes, size == 0 ? 0x14 : data[0], &done))
+    for (const auto& d : *devices)
+      if (anyscan::xdp_feature_names(d.features).empty()) std::abort();
   const std::vector<std::pair<std::string, std::string>> updates = {
       {anyscan::kKeyAvailable, "false"},
       {anyscan::kKeyReason, text.substr(0, 80)},

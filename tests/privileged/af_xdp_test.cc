@@ -4,10 +4,10 @@
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <gtest/gtest.h>
 #include <linux/bpf.h>
 #include <linux/if_link.h>
 #include <net/if.h>
-#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -367,9 +367,11 @@ TEST_F(AfXdp, TheNicsOwnWordDecidesWhatIsTried) {
   };
   auto kernel_says = [&] {
     const std::string out = shell_output(in_scanner + "python3 " ANYSCAN_SOURCE_DIR
-                                         "/tests/tools/netdev_xdp_features.py");
+                                                      "/tests/tools/netdev_xdp_features.py");
     const size_t at = out.find(nic + " ");
-    return at == std::string::npos ? out : out.substr(at + nic.size() + 1, out.find('\n', at) - at - nic.size() - 1);
+    return at == std::string::npos
+               ? out
+               : out.substr(at + nic.size() + 1, out.find('\n', at) - at - nic.size() - 1);
   };
   const std::string alone = probe_says();
   if (alone.find("no netdev netlink family") != std::string::npos)
@@ -418,11 +420,11 @@ TEST_F(AfXdp, TheNicsOwnWordDecidesWhatIsTried) {
 
   // The launcher, with the probe's verdict: a job forcing zero-copy runs on af_packet, and
   // the reason names the missing feature; the scan is still exact.
-  std::vector<std::string> launched = {LAUNCHER_BINARY, "--runtime-env", env, "--scanner",
-                                       ANYSCAN_BINARY, "--"};
+  std::vector<std::string> launched = {LAUNCHER_BINARY, "--runtime-env", env,
+                                       "--scanner",     ANYSCAN_BINARY,  "--"};
   // --user root: the launcher leaves the scanner no CAP_SETUID to become nobody with.
-  const auto scan = args("af_xdp", {"--xdp-zerocopy", "force", "--user", "root", "-p",
-                                    "22,80,443", "-r", "2000", "-c", "1", "198.18.0.2-198.18.0.5"});
+  const auto scan = args("af_xdp", {"--xdp-zerocopy", "force", "--user", "root", "-p", "22,80,443",
+                                    "-r", "2000", "-c", "1", "198.18.0.2-198.18.0.5"});
   launched.insert(launched.end(), scan.begin() + 1, scan.end());  // without the scanner path
   ProcessResult via_launcher = run(launched);
   ASSERT_EQ(via_launcher.exit_code, 0) << via_launcher.err;

@@ -121,10 +121,20 @@ TEST_P(OptOut, ResumeAfterAKillKeepsTheOptOutAndAppliesTheNewerList) {
   pair_->listen_on(open);
   const std::string list = dir_ + "/blocklist.conf";
   std::ofstream(list) << "\n";
-  const std::vector<std::string> args = {"-p", port_list(ports), "-r", "1000", "-c", "2",
-                                         "-s", "40000-40999", "-b", list,
-                                         "--allow-special-purpose", "--checkpoint-file",
-                                         dir_ + "/scan.checkpoint", "198.18.0.2-198.18.0.9"};
+  const std::vector<std::string> args = {"-p",
+                                         port_list(ports),
+                                         "-r",
+                                         "1000",
+                                         "-c",
+                                         "2",
+                                         "-s",
+                                         "40000-40999",
+                                         "-b",
+                                         list,
+                                         "--allow-special-purpose",
+                                         "--checkpoint-file",
+                                         dir_ + "/scan.checkpoint",
+                                         "198.18.0.2-198.18.0.9"};
   SynCapture capture(*pair_);
   std::vector<std::string> syns;
   const pid_t pid = start(args);

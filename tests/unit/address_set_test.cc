@@ -21,9 +21,10 @@ TEST(AddressSet, MergesOverlappingAndAdjacentRanges) {
 // Membership holds for sets larger than an index can name: a blocklist with the IPv6
 // special-purpose ranges (fe80::/10 alone is 2^118) still holds what comes after 2^64 of it.
 TEST(AddressSet, ContainsBeyondWhatAnIndexCanName) {
-  const AddressSet set({{*parse_ip("::"), *parse_ip("::ffff:ffff")},
-                        {*parse_ip("2001::"), *parse_ip("2001:1ff:ffff:ffff:ffff:ffff:ffff:ffff")},
-                        {*parse_ip("fe80::"), *parse_ip("febf:ffff:ffff:ffff:ffff:ffff:ffff:ffff")}});
+  const AddressSet set(
+      {{*parse_ip("::"), *parse_ip("::ffff:ffff")},
+       {*parse_ip("2001::"), *parse_ip("2001:1ff:ffff:ffff:ffff:ffff:ffff:ffff")},
+       {*parse_ip("fe80::"), *parse_ip("febf:ffff:ffff:ffff:ffff:ffff:ffff:ffff")}});
   EXPECT_EQ(set.size(), UINT64_MAX);
   EXPECT_TRUE(set.contains(*parse_ip("fe80::1")));
   EXPECT_TRUE(set.contains(*parse_ip("2001:2::1")));

@@ -70,7 +70,8 @@ TEST(EnginePlan, AfXdpOnlyWithRequestVerdictAndCapabilities) {
 }
 
 TEST(EnginePlan, BogusRequestWarnsAndActsAsAuto) {
-  const EnginePlan plan = plan_engine({"dpdk", verdict(true), caps(true, true, true), UINT64_MAX, {}});
+  const EnginePlan plan =
+      plan_engine({"dpdk", verdict(true), caps(true, true, true), UINT64_MAX, {}});
   ASSERT_EQ(plan.warnings.size(), 1u);
   EXPECT_EQ(plan.warnings[0],
             "ANYSCAN_SCANNER_IO_ENGINE='dpdk' is not auto, af_packet or af_xdp: using auto");

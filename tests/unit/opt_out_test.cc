@@ -27,8 +27,8 @@ class OptOutHelperTest : public ::testing::Test {
     ASSERT_EQ(std::system(("mkdir -p '" + dir_ + "'").c_str()), 0);
     config_.blocklist_file = dir_ + "/block.conf";
     config_.output_file = dir_ + "/results.csv";
-    config_.output_fields = {OutputField::kSaddr, OutputField::kSport,
-                             OutputField::kClassification, OutputField::kSuccess};
+    config_.output_fields = {OutputField::kSaddr, OutputField::kSport, OutputField::kClassification,
+                             OutputField::kSuccess};
   }
   void TearDown() override { std::system(("rm -rf '" + dir_ + "'").c_str()); }
   std::unique_ptr<OptOutHelper> helper() {

@@ -83,6 +83,18 @@ uint32_t transmit_queues(const EngineConfig& config, uint32_t rx_queues) {
   return std::max(tx, 1u);
 }
 
+// What the interface's driver says it can do (nullopt: the kernel cannot say, before 6.3).
+std::optional<uint64_t> driver_features(const EngineConfig& config) {
+  auto asked = read_xdp_features(config.ifindex);
+  if (!asked) {
+    logf(LogLevel::kDebug, "AF_XDP: %s's XDP features unknown: %s", config.interface.c_str(),
+         asked.error().message.c_str());
+    return std::nullopt;
+  }
+  if (!*asked) return std::nullopt;
+  return (*asked)->features;
+}
+
 // The NIC's own word (kernel 6.3+): rungs its driver says cannot work are not tried (a
 // zero-copy try on a driver without it costs ~13 ms of start-up and a failed bind); a mode
 // the user forced that it cannot do is an error naming the feature. Unknown: every rung.
@@ -95,9 +107,9 @@ Result<std::vector<AfXdpEngine::Attempt>> feasible_rungs(std::vector<AfXdpEngine
   const bool zerocopy = (*features & kXdpXskZerocopy) != 0;
   const bool native = (*features & kXdpNativeAfXdp) == kXdpNativeAfXdp;
   if (config.xdp_zerocopy == XdpZeroCopy::kForce && !zerocopy)
-    return make_error(ExitCode::kUnavailable,
-                      "AF_XDP: --xdp-zerocopy force: " + config.interface +
-                          " lacks the XDP feature xsk-zerocopy; " + offered);
+    return make_error(ExitCode::kUnavailable, "AF_XDP: --xdp-zerocopy force: " + config.interface +
+                                                  " lacks the XDP feature xsk-zerocopy; " +
+                                                  offered);
   if (config.xdp_mode == XdpMode::kNative && !native)
     return make_error(ExitCode::kUnavailable,
                       "AF_XDP: --xdp-mode native: " + config.interface + " lacks the XDP feature " +
@@ -142,12 +154,7 @@ Result<std::unique_ptr<IoEngine>> AfXdpEngine::open(const EngineConfig& config) 
     return make_error(
         ExitCode::kUsage,
         "--xdp-zerocopy force needs native mode (zero-copy is not possible with --xdp-mode skb)");
-  std::optional<uint64_t> nic_features;
-  if (auto asked = read_xdp_features(config.ifindex); asked && *asked)
-    nic_features = (*asked)->features;
-  else if (!asked)
-    logf(LogLevel::kDebug, "AF_XDP: %s's XDP features unknown: %s", config.interface.c_str(),
-         asked.error().message.c_str());
+  const std::optional<uint64_t> nic_features = driver_features(config);
   auto feasible = feasible_rungs(asked_for, config, nic_features);
   if (!feasible) return tl::unexpected(feasible.error());
   const std::vector<Attempt>& ladder = *feasible;
