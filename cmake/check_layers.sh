@@ -4,7 +4,7 @@
 # (target anyscan_layer_check) and by ctest (LayerCheck.*). Usage: check_layers.sh SRCROOT
 #   base -> nothing; net -> base; target, probe, host, engine, output -> net, base;
 #   cli -> those; store -> cli and those; scan -> all of them but fleet;
-#   fleet -> output, net, base; identify -> host, output, net, base and the checkpoint records
+#   fleet -> output, net, base; identify -> host, output, target, net, base and the checkpoint records
 #   (store/checkpoint.h, store/checkpoint_file.h, store/scan_totals.h: base only, their own
 #   library); launcher -> base and the header-only engine/engine_kind.h, which
 #   itself includes no project header.
@@ -22,7 +22,7 @@ offences=$(
       ok["store"] = " base net target probe host engine output cli store "
       ok["scan"] = " base net target probe host engine output cli store scan "
       ok["fleet"] = " base net output fleet "
-      ok["identify"] = " base net host output identify "
+      ok["identify"] = " base net host output target identify "
       also["identify"] = " store/checkpoint.h store/checkpoint_file.h store/scan_totals.h "
     }
     {

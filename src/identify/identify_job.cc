@@ -27,6 +27,11 @@ constexpr std::string_view kOptionPrefix = "ANYSCAN_IDENTIFY_";
 
 volatile sig_atomic_t g_stop = 0;
 void on_stop(int) { g_stop = 1; }
+// SIGHUP (systemctl reload): the running child is stopped (it keeps its state) and started
+// again, so it reads the job's blocklist anew: the live opt-out reaches the stage.
+volatile sig_atomic_t g_reload = 0;
+void on_reload(int) { g_reload = 1; }
+constexpr const char* kDefaultBlocklist = "/etc/anyscan/blocklist.conf";
 
 bool exists(const std::string& path) {
   struct stat st {};
@@ -89,6 +94,15 @@ Result<void> identify_in_child(const IdentifyConfig& run_config, const std::stri
       ::kill(pid, SIGTERM);
       stopped = true;
     }
+    if (!stopped && g_reload != 0) {
+      g_reload = 0;
+      logf(LogLevel::kInfo,
+           "SIGHUP: run %s goes on with the blocklist %s read again (the stage restarts where "
+           "it is)",
+           run.c_str(), run_config.blocklist_file.c_str());
+      ::kill(pid, SIGTERM);
+      stopped = true;
+    }
     if (following && !told && scan_ended(run_config.follow_until)) {
       ::kill(pid, SIGUSR1);  // it may not see the file: it runs confined, perhaps as nobody
       told = true;
@@ -124,10 +138,17 @@ Result<void> apply_job_file(const std::string& path, IdentifyConfig& config) {
   auto entries = parse_env_file(*text, path);
   if (!entries) return tl::unexpected(entries.error());
   config.enabled = false;
+  // The job's blocklist (the scanner's key), which the stage honours too; the scanner's
+  // default when the file names none, if it is there.
+  config.blocklist_file = kDefaultBlocklist;
+  config.blocklist_optional = true;
   for (const EnvEntry& entry : *entries) {
     const std::string where = path + ":" + std::to_string(entry.line) + ": " + entry.key;
     if (entry.key == "ANYSCAN_RUN_DIRECTORY") {
       config.run_directory = entry.value;
+    } else if (entry.key == "ANYSCAN_BLOCKLIST_FILE") {
+      config.blocklist_file = entry.value;
+      config.blocklist_optional = false;
     } else if (entry.key == kIdentifyKey) {
       std::string v = entry.value;
       std::transform(v.begin(), v.end(), v.begin(),
@@ -186,6 +207,9 @@ Result<void> run_identify_job(const IdentifyConfig& config) {
   action.sa_handler = &on_stop;
   ::sigaction(SIGINT, &action, nullptr);
   ::sigaction(SIGTERM, &action, nullptr);
+  struct sigaction reload {};
+  reload.sa_handler = &on_reload;
+  ::sigaction(SIGHUP, &reload, nullptr);
   // The scan's first run makes the directory: until then, wait for it.
   for (bool said = false; !exists(dir) && g_stop == 0; said = true) {
     if (!said) logf(LogLevel::kInfo, "waiting for the job's first run to make %s", dir.c_str());
@@ -193,6 +217,7 @@ Result<void> run_identify_job(const IdentifyConfig& config) {
   }
   logf(LogLevel::kInfo, "following the runs in %s", dir.c_str());
   while (g_stop == 0) {
+    g_reload = 0;  // a child started from here reads the list as it is now
     const auto runs = list_runs(dir);
     const auto next = std::find_if(runs.begin(), runs.end(), [&](const std::string& run) {
       return !finished(services_file(dir, run, config));

@@ -28,6 +28,7 @@
 #include "output/output_filter.h"
 #include "output/record_formatter.h"
 #include "store/checkpoint_file.h"
+#include "target/target_parser.h"
 
 namespace anyscan {
 
@@ -109,7 +110,18 @@ struct Files {
   uint64_t output_size = 0;
   uint64_t input_start = 0;
   std::set<std::pair<IpAddress, uint16_t>> done;  // records after the state's output offset
+  AddressSet blocked;                             // --blocklist-file
 };
+
+// --blocklist-file, read with the other files before the stage confines itself.
+Result<AddressSet> read_blocklist(const IdentifyConfig& config) {
+  const std::string& path = config.blocklist_file;
+  if (path.empty() || path == "/dev/null") return AddressSet();
+  if (config.blocklist_optional && ::access(path.c_str(), F_OK) != 0) return AddressSet();
+  auto set = load_target_file(path);
+  if (!set) return tl::unexpected(with_context(set.error(), "--blocklist-file"));
+  return set;
+}
 
 // The bytes of `path` from `offset` on (a resume reads back only the records written since
 // its state, not the whole output). kDataErr when the file is shorter than that.
@@ -158,6 +170,9 @@ std::optional<std::pair<IpAddress, uint16_t>> written_target(const IdentifyConfi
 // records written after it, and cuts a torn last record.
 Result<Files> open_files(const IdentifyConfig& config) {
   Files files;
+  auto blocked = read_blocklist(config);
+  if (!blocked) return tl::unexpected(blocked.error());
+  files.blocked = std::move(*blocked);
   if (config.input == "-") {
     files.input.reset(::dup(STDIN_FILENO));
   } else {
@@ -312,10 +327,14 @@ class IdentifyLoop {
     }
     // Every line has its record unless a signal ended the input early.
     if (auto f = flush(g_signals == 0 && input_done_); !f) return f;
-    logf(LogLevel::kInfo, "identified %" PRIu64 " open ports%s%s", records_,
+    logf(LogLevel::kInfo, "identified %" PRIu64 " open ports%s%s%s", records_,
          skipped_done_ != 0
              ? (" (" + std::to_string(skipped_done_) + " already in the output)").c_str()
              : "",
+         opted_out_ != 0 ? (", " + std::to_string(opted_out_) +
+                            " skipped: their addresses are in " + config_.blocklist_file)
+                               .c_str()
+                         : "",
          g_signals != 0 ? ", stopped by a signal: --resume continues" : "");
     return {};
   }
@@ -380,6 +399,10 @@ class IdentifyLoop {
       if (!*target) continue;
       if (files_.done.erase({(*target)->ip, (*target)->port}) != 0) {
         ++skipped_done_;
+        continue;
+      }
+      if (!files_.blocked.empty() && files_.blocked.contains((*target)->ip)) {
+        ++opted_out_;  // no connection, no record: the address opted out
         continue;
       }
       IdentifyTarget t = **target;
@@ -457,7 +480,7 @@ class IdentifyLoop {
   uint64_t line_number_ = 0;
   std::string out_buffer_;
   uint64_t logical_output_;  // bytes written or buffered
-  uint64_t records_ = 0, skipped_done_ = 0;
+  uint64_t records_ = 0, skipped_done_ = 0, opted_out_ = 0;
   bool input_done_ = false, end_marker_seen_ = false;
   uint64_t checkpoint_read_ms_ = 0;
   static constexpr size_t kMaxCheckpointBytes = 2 * kCheckpointSlotBytes;
@@ -523,6 +546,7 @@ std::string identify_usage() {
          "      --resume            continue -o FILE from FILE.state after a kill\n"
          "      --follow-checkpoint F  read only what the scan's checkpoint F names (a\n"
          "                          resumed scan may cut the rest), until --follow-until\n"
+         "      --blocklist-file F  skip open ports whose address F lists (zmap's format)\n"
          "  -C, --config JOB.conf   identify every run of a scan job (ANYSCAN_IDENTIFY_* keys,\n"
          "                          ANYSCAN_RUN_DIRECTORY): the service mode\n"
          "      --run-directory DIR the same for the runs in DIR, without a job file\n"
@@ -557,7 +581,8 @@ enum {
   kUser,
   kNoSeccomp,
   kFollowCheckpoint,
-  kRunDirectory
+  kRunDirectory,
+  kBlocklist
 };
 
 Result<void> output_format(std::string_view v, IdentifyConfig& c) {
@@ -630,6 +655,7 @@ const option kLongOptions[] = {{"input", required_argument, nullptr, 'i'},
                                {"follow-checkpoint", required_argument, nullptr, kFollowCheckpoint},
                                {"config", required_argument, nullptr, 'C'},
                                {"run-directory", required_argument, nullptr, kRunDirectory},
+                               {"blocklist-file", required_argument, nullptr, kBlocklist},
                                {nullptr, 0, nullptr, 0}};
 
 // Options a job's file may not set: the job mode sets them per run, or they are the
@@ -674,6 +700,10 @@ Result<void> apply_option(int opt, const char* arg, const char* opt_text,
       break;
     case kRunDirectory:
       c.run_directory = arg;
+      break;
+    case kBlocklist:
+      c.blocklist_file = arg;
+      c.blocklist_optional = false;
       break;
     case kResume:
       c.resume = true;

@@ -38,6 +38,12 @@ struct IdentifyConfig {
                                      OutputField::kBanner};
   std::string output_filter;
   IdentifyLimits limits;
+  // --blocklist-file: open ports whose address the file lists (zmap's format) are not
+  // identified: the live opt-out reaches the stage (a job's: the job's -b list, read again
+  // when the stage is reloaded). Empty or /dev/null: none; blocklist_optional: a missing
+  // file is none (the job's default list), else an error.
+  std::string blocklist_file;
+  bool blocklist_optional = false;
   std::string user = "nobody";  // started as root: the account it runs as once files are open
   bool no_seccomp = false;
 };

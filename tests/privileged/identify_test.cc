@@ -380,7 +380,7 @@ TEST_P(Identify, JobServiceIdentifiesEveryRunAndSurvivesAKill) {
                      << "\nANYSCAN_KEEP_RUNS=5\n"
                         "ANYSCAN_IDENTIFY=yes\nANYSCAN_IDENTIFY_READ_TIMEOUT=100\n"
                         "ANYSCAN_IDENTIFY_CONNECT_TIMEOUT=1000\nANYSCAN_IDENTIFY_CONCURRENCY=400\n"
-                        "ANYSCAN_IDENTIFY_PER_HOST=100\n";
+                        "ANYSCAN_IDENTIFY_PER_HOST=100\nANYSCAN_BLOCKLIST_FILE=/dev/null\n";
   std::vector<std::string> scan = pair_->scanner_argv(GetParam().engine);
   scan.insert(scan.end(), {"--restrict-to", dir_ + "/allow.conf", "-C", job, "-q"});
   const std::vector<std::string> service = {identify_binary(), "-C", job};
@@ -447,6 +447,80 @@ TEST_P(Identify, JobServiceIdentifiesEveryRunAndSurvivesAKill) {
   const ShellResult bad = run_shell(identify_binary() + " -C " + dir_ + "/bad.conf");
   EXPECT_EQ(bad.exit_code, 78);
   EXPECT_NE(bad.err.find("bad.conf:3: ANYSCAN_IDENTIFY_CONCURENCY"), std::string::npos) << bad.err;
+}
+
+// The live opt-out reaches the stage: the job's blocklist (ANYSCAN_BLOCKLIST_FILE) is read by
+// each run's child, and a SIGHUP to the stage (systemctl reload) restarts the child where it
+// is, so addresses blocked meanwhile get no connection and no record from then on, also those
+// the scan found before its own reload. One host at a time per address keeps the stage behind.
+TEST_P(Identify, JobStageHonoursTheLiveOptOut) {
+  std::map<std::string, std::set<uint16_t>> open;
+  const auto addresses = pair_->target_addresses();
+  for (const std::string& address : addresses)
+    for (uint16_t p = 0; p < 40; ++p) open[address].insert(static_cast<uint16_t>(20000 + p));
+  pair_->listen_on(open);
+  const std::string runs = dir_ + "/runs", job = dir_ + "/job.conf", list = dir_ + "/block.conf";
+  std::ofstream(list) << "# opt-outs\n";
+  std::ofstream(job) << "ANYSCAN_TARGETS=\"" << addresses.front() << "-" << addresses.back()
+                     << "\"\nANYSCAN_TARGET_PORTS=20000-20039\nANYSCAN_RATE=0\n"
+                        "ANYSCAN_COOLDOWN_TIME=1\nANYSCAN_RUN_DIRECTORY="
+                     << runs << "\nANYSCAN_BLOCKLIST_FILE=" << list
+                     << "\nANYSCAN_ALLOW_SPECIAL_PURPOSE=yes\n"
+                        "ANYSCAN_IDENTIFY=yes\nANYSCAN_IDENTIFY_READ_TIMEOUT=100\n"
+                        "ANYSCAN_IDENTIFY_PER_HOST=1\n";
+  std::vector<std::string> scan = pair_->scanner_argv(GetParam().engine);
+  scan.insert(scan.end(), {"--restrict-to", dir_ + "/allow.conf", "-C", job, "-b", list, "-q"});
+  const ProcessResult scanned =
+      wait_for(pair_->spawn_in_scanner(scan, dir_ + "/scan.out", dir_ + "/scan.err"), 60,
+               dir_ + "/scan.out", dir_ + "/scan.err");
+  ASSERT_EQ(scanned.exit_code, 0) << scanned.err;
+  const std::string run =
+      shell_output("ls " + runs + " | grep -E '^[0-9T]+Z\\.csv$' | tail -n 1").substr(0, 16);
+  const std::string services = runs + "/" + run + ".services.json";
+  const pid_t stage =
+      pair_->spawn_in_scanner({identify_binary(), "-C", job}, dir_ + "/svc.out", dir_ + "/svc.err");
+  for (int i = 0; i < 400 && read_records(services).all.size() < 40; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  const std::set<std::string> blocked = {addresses[2], addresses[5]};
+  std::ofstream(list) << addresses[2] << "\n" << addresses[5] << "\n";
+  ::kill(stage, SIGHUP);
+  // The parent logs once per child it starts: the second line is the restarted child's.
+  auto started = [&] {
+    const std::string err = read_file(dir_ + "/svc.err");
+    const std::string line = "identifying the open ports of run " + run;
+    const size_t first = err.find(line);
+    return first != std::string::npos && err.find(line, first + 1) != std::string::npos;
+  };
+  for (int i = 0; i < 400 && !started(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  ASSERT_TRUE(started()) << read_file(dir_ + "/svc.err");
+  auto blocked_records = [&] {
+    size_t n = 0;
+    for (const auto& [key, value] : read_records(services).all) n += blocked.count(key.first);
+    return n;
+  };
+  const size_t at_reload = blocked_records();
+  EXPECT_LT(at_reload, 80u) << "the stage was behind when the addresses opted out";
+  for (int i = 0; i < 1200 && read_file(services + ".state").find(" finished") == std::string::npos;
+       ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_NE(read_file(services + ".state").find(" finished"), std::string::npos)
+      << read_file(dir_ + "/svc.err");
+  ::kill(stage, SIGTERM);
+  const ProcessResult stopped = wait_for(stage, 30, dir_ + "/svc.out", dir_ + "/svc.err");
+  EXPECT_EQ(stopped.exit_code, 0) << stopped.err;
+  EXPECT_EQ(blocked_records(), at_reload) << "records of opted-out addresses after the reload";
+  const Records records = read_records(services);
+  std::set<std::pair<std::string, uint16_t>> kept;
+  for (const auto& [key, value] : records.all)
+    if (!blocked.count(key.first)) kept.insert(key);
+  EXPECT_EQ(kept.size(), 6u * 40u) << "every other open port once";
+  EXPECT_EQ(records.all.size(), kept.size() + at_reload) << "no record twice";
+  EXPECT_NE(stopped.err.find("SIGHUP: run " + run + " goes on with the blocklist"),
+            std::string::npos)
+      << stopped.err;
+  EXPECT_NE(stopped.err.find(" skipped: their addresses are in " + list), std::string::npos)
+      << stopped.err;
 }
 
 std::vector<ScanVariant> variants() { return {{"af_packet", "", 1}, {"af_xdp", "", 2}}; }
