@@ -108,7 +108,8 @@ Result<void> send_request(Socket& s, uint16_t type, uint16_t flags, uint8_t cmd,
   genl.version = 1;
   std::memcpy(message.data(), &header, sizeof header);
   std::memcpy(message.data() + NLMSG_HDRLEN, &genl, sizeof genl);
-  std::memcpy(message.data() + NLMSG_HDRLEN + GENL_HDRLEN, attributes.data(), attributes.size());
+  if (!attributes.empty())  // a dump has none (and memcpy from no buffer is undefined)
+    std::memcpy(message.data() + NLMSG_HDRLEN + GENL_HDRLEN, attributes.data(), attributes.size());
   sockaddr_nl kernel{};
   kernel.nl_family = AF_NETLINK;
   if (::sendto(s.fd.get(), message.data(), message.size(), 0,

@@ -100,6 +100,11 @@ Result<void> identify_in_child(const IdentifyConfig& run_config, const std::stri
            "SIGHUP: run %s goes on with the blocklist %s read again (the stage restarts where "
            "it is)",
            run.c_str(), run_config.blocklist_file.c_str());
+      // Twice: the second ends the child at once, without finishing the targets it holds
+      // (queued ones might be opted out now); its state names the oldest of them, so the
+      // next child takes them again, past the records already written.
+      ::kill(pid, SIGTERM);
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
       ::kill(pid, SIGTERM);
       stopped = true;
     }

@@ -119,7 +119,7 @@ Result<std::vector<AfXdpEngine::Attempt>> feasible_rungs(std::vector<AfXdpEngine
     if ((!a.zerocopy || zerocopy) && (a.xdp_flags != XDP_FLAGS_DRV_MODE || native))
       kept.push_back(a);
   if (kept.size() != ladder.size())
-    logf(LogLevel::kInfo, "AF_XDP: %s: %s not tried", offered.c_str(),
+    logf(LogLevel::kDebug, "AF_XDP: %s: %s not tried", offered.c_str(),
          !native ? "native mode" : "zero-copy");
   return kept;
 }
