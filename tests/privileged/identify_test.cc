@@ -7,6 +7,7 @@
 // killed and resumed: exactly one record for each.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -480,6 +481,15 @@ TEST_P(Identify, JobStageHonoursTheLiveOptOut) {
   const std::string services = runs + "/" + run + ".services.json";
   const pid_t stage =
       pair_->spawn_in_scanner({identify_binary(), "-C", job}, dir_ + "/svc.out", dir_ + "/svc.err");
+  // Stopped by its PID also when an assertion ends the test early.
+  struct StopStage {
+    pid_t pid;
+    ~StopStage() {
+      if (pid <= 0) return;
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
+  } guard{stage};
   for (int i = 0; i < 400 && read_records(services).all.size() < 24; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(25));
   const std::set<std::string> blocked = {addresses[2], addresses[5]};
@@ -509,6 +519,7 @@ TEST_P(Identify, JobStageHonoursTheLiveOptOut) {
       << read_file(dir_ + "/svc.err");
   ::kill(stage, SIGTERM);
   const ProcessResult stopped = wait_for(stage, 30, dir_ + "/svc.out", dir_ + "/svc.err");
+  guard.pid = 0;  // reaped
   EXPECT_EQ(stopped.exit_code, 0) << stopped.err;
   EXPECT_EQ(blocked_records(), at_reload) << "records of opted-out addresses after the reload";
   const Records records = read_records(services);
