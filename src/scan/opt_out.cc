@@ -10,8 +10,6 @@
 #include <cstring>
 
 #include "host/helper_process.h"
-#include "output/record_formatter.h"
-#include "output/record_reader.h"
 #include "scan/scan_plan.h"
 #include "store/result_file.h"
 
@@ -57,9 +55,7 @@ bool send_message(int fd, std::string_view message) {
 // record (none should) is kept, never lost.
 Result<PurgeOutcome> rewrite_results(const ScanConfig& config, const std::string& path,
                                      uint64_t bytes, const AddressSet& excluded) {
-  const bool header = config.output_format != OutputFormat::kJson && !config.no_header_row &&
-                      csv_has_header(config.output_fields);
-  const RecordReader reader(config.output_format == OutputFormat::kJson, config.output_fields);
+  const ResultsFormat format = results_format(config);
   struct stat original {};
   if (::stat(path.c_str(), &original) != 0)
     return make_error(ExitCode::kIoErr, errno_message("results file " + path, errno));
@@ -78,8 +74,8 @@ Result<PurgeOutcome> rewrite_results(const ScanConfig& config, const std::string
   };
   auto read = read_result_lines(path, bytes, false, [&](std::string_view line) -> Result<void> {
     ++number;
-    if (!(header && number == 1)) {
-      auto key = reader.parse(line);
+    if (!(format.header && number == 1)) {
+      auto key = format.reader.parse(line);
       if (key && excluded.contains(key->saddr)) {
         ++outcome.removed;
         outcome.success += classification_success(key->classification);

@@ -15,7 +15,6 @@
 
 #include "base/log.h"
 #include "host/syscall_filter.h"
-#include "output/record_reader.h"
 #include "store/result_file.h"
 
 namespace anyscan {
@@ -465,11 +464,9 @@ bool ScanRunner::write_checkpoint(uint64_t now_ns, bool final) {
 }
 
 Result<uint64_t> ScanRunner::reload_results(const std::string& path, uint64_t offset) {
-  const RecordReader reader(config_.output_format == OutputFormat::kJson, config_.output_fields);
-  const bool header = config_.output_format != OutputFormat::kJson && !config_.no_header_row &&
-                      csv_has_header(config_.output_fields);
-  return read_result_lines(path, offset, header, [&](std::string_view line) -> Result<void> {
-    auto key = reader.parse(line);
+  const ResultsFormat format = results_format(config_);
+  return read_result_lines(path, offset, format.header, [&](std::string_view line) -> Result<void> {
+    auto key = format.reader.parse(line);
     if (!key) return tl::unexpected(key.error());
     const auto target_index = plan_.target_index_of(key->saddr, key->sport);
     if (!target_index) return make_error(ExitCode::kDataErr, "a target this scan does not probe");

@@ -7,12 +7,19 @@
 #include <vector>
 
 #include "base/unique_fd.h"
+#include "output/record_formatter.h"
 
 namespace anyscan {
 
 namespace {
 constexpr size_t kMaxLineBytes = 64 * 1024;  // ours are under 1 KiB
 }  // namespace
+
+ResultsFormat results_format(const ScanConfig& config) {
+  const bool json = config.output_format == OutputFormat::kJson;
+  return {RecordReader(json, config.output_fields),
+          !json && !config.no_header_row && csv_has_header(config.output_fields)};
+}
 
 Result<uint64_t> read_result_lines(const std::string& path, uint64_t bytes, bool header,
                                    const std::function<Result<void>(std::string_view)>& line) {
