@@ -198,13 +198,14 @@ bool ScanRunner::on_signal(int signal) {
   return true;
 }
 
-uint64_t ScanRunner::excluded_addresses(const AddressSet& set) const {
-  const uint128_t n = plan_.addresses.intersect(set).count();
+uint64_t excluded_addresses(const ScanPlan& plan, const AddressSet& set) {
+  const uint128_t n = plan.addresses.intersect(set).count();
   return n > UINT64_MAX ? UINT64_MAX : static_cast<uint64_t>(n);
 }
 
-void ScanRunner::exclude_from_start(AddressSet set, const std::string& why) {
-  ReloadRecord record{now_iso(), "in effect", excluded_addresses(set), 0};
+void ScanRunner::exclude_from_start(AddressSet set, uint64_t addresses, const std::string& why) {
+  ReloadRecord record{now_iso(), "in effect", addresses, 0};
+  newest_excludes_ = addresses;
   logf(LogLevel::kInfo, "%s: %s of this scan's addresses excluded from the start (live opt-out)",
        why.c_str(), std::to_string(record.addresses).c_str());
   exclusions_.publish(std::move(set));
@@ -223,7 +224,7 @@ void ScanRunner::reload_blocklist(uint64_t now_ns) {
     summary_.reloads.push_back(std::move(record));
     return;
   }
-  record.addresses = excluded_addresses(*set);
+  record.addresses = newest_excludes_ = excluded_addresses(plan_, *set);
   record.outcome = "pending";
   pending_epoch_ = exclusions_.publish(std::move(*set));
   pending_since_ns_ = now_ns;
@@ -403,8 +404,8 @@ RunSummary ScanRunner::run() {
   summary_.filter_checked_threads = filter_checked_.load();
   if (pending_epoch_ != 0) check_reload_in_effect(summary_.end_ns);  // every sender is done
   // A newest list that holds none of the scan's addresses (or windows) leaves the file as is.
-  const bool purge = exclusions_.current() != nullptr &&
-                     (!plan_.windows.empty() || excluded_addresses(*exclusions_.current()) != 0);
+  const bool purge =
+      exclusions_.current() != nullptr && (!plan_.windows.empty() || newest_excludes_ != 0);
   if (summary_.outcome && purge) {
     purge_excluded_results();
     summary_.totals = snapshot(summary_.end_ns).totals;  // less what the purge took out

@@ -31,6 +31,9 @@ namespace anyscan {
 size_t running_sender_threads(const ScanPlan& plan, const IoEngine& engine);
 size_t running_receiver_threads(const ScanPlan& plan, const IoEngine& engine);
 
+// Of the plan's addresses (not windows), how many `set` holds (a live opt-out's reach).
+uint64_t excluded_addresses(const ScanPlan& plan, const AddressSet& set);
+
 // Where a run starts: the shard position to continue from, and the counts of the earlier
 // runs of the same scan (a resume).
 struct RunStart {
@@ -100,8 +103,9 @@ class ScanRunner {
   // Without one (a dry run, the alias detection), a SIGHUP stays pending for the next runner.
   void set_opt_out(OptOutHelper* helper) { opt_out_ = helper; }
   // A list that differs from the plan's already at the start (a resume after the blocklist
-  // changed): in effect before the first probe.
-  void exclude_from_start(AddressSet set, const std::string& why);
+  // changed): in effect before the first probe. `addresses`: of the plan's, how many it holds
+  // (excluded_addresses, as the caller found it).
+  void exclude_from_start(AddressSet set, uint64_t addresses, const std::string& why);
   RunSummary run();
 
  private:
@@ -112,7 +116,6 @@ class ScanRunner {
   timespec control_wait(uint64_t now, uint64_t next_status_ns) const;
   bool on_signal(int signal);              // false: leave the loop at once
   void reload_blocklist(uint64_t now_ns);  // SIGHUP
-  uint64_t excluded_addresses(const AddressSet& set) const;
   void check_reload_in_effect(uint64_t now_ns);
   // The end of a run after a reload: the results file without the excluded addresses.
   void purge_excluded_results();
@@ -157,7 +160,8 @@ class ScanRunner {
   std::optional<MetricsFacts> metrics_facts_;
   OptOutHelper* opt_out_ = nullptr;
   Exclusions exclusions_;
-  uint32_t pending_epoch_ = 0;  // a reload not yet in effect in every sender
+  uint32_t pending_epoch_ = 0;    // a reload not yet in effect in every sender
+  uint64_t newest_excludes_ = 0;  // of the plan's addresses, how many the newest list holds
   uint64_t pending_since_ns_ = 0;
   Totals purged_;                         // what the purge took out of the results file
   std::optional<uint64_t> results_size_;  // the file's size after a purge

@@ -213,8 +213,10 @@ struct ResumablePlan {
   ScanPlan plan;
   std::optional<Checkpoint> resume;
   // A resume after the blocklist changed: the list now, which the run applies as a live
-  // opt-out from its start (the plan keeps the list the scan started with).
+  // opt-out from its start (the plan keeps the list the scan started with), and how many of
+  // the plan's addresses it holds.
   std::optional<AddressSet> changed_blocklist;
+  uint64_t changed_excludes = 0;
 };
 
 // Beside the checkpoint: the blocklist the scan started with, as ranges a target file reads.
@@ -241,9 +243,9 @@ Result<ResumablePlan> plan_resume_with_start_blocklist(const ScanConfig& config,
   auto today = load_blocklist(config, &source);
   if (!today) return tl::unexpected(today.error());
   plan->blocklist_source = source + " (the scan started with " + start.blocklist_file + ")";
-  ResumablePlan resumable{std::move(*plan), std::nullopt, std::nullopt};
-  if (!resumable.plan.addresses.intersect(*today).empty())
-    resumable.changed_blocklist = std::move(*today);
+  ResumablePlan resumable{std::move(*plan), std::nullopt, std::nullopt, 0};
+  resumable.changed_excludes = excluded_addresses(resumable.plan, *today);
+  if (resumable.changed_excludes != 0) resumable.changed_blocklist = std::move(*today);
   return resumable;
 }
 
@@ -467,12 +469,13 @@ Result<std::unique_ptr<OptOutHelper>> start_opt_out(const ScanConfig& config) {
 
 // The runner reloads through the helper; a resume after the blocklist changed starts with
 // today's list in effect.
-void give_opt_out(ScanRunner& runner, OptOutHelper* helper, std::optional<AddressSet>& changed,
+void give_opt_out(ScanRunner& runner, OptOutHelper* helper, ResumablePlan& planned,
                   const ScanConfig& config) {
   runner.set_opt_out(helper);
-  if (changed)
-    runner.exclude_from_start(std::move(*changed), "blocklist " + config.blocklist_file +
-                                                       " changed since the scan started");
+  if (planned.changed_blocklist)
+    runner.exclude_from_start(
+        std::move(*planned.changed_blocklist), planned.changed_excludes,
+        "blocklist " + config.blocklist_file + " changed since the scan started");
 }
 
 // Where this run starts: a resume's position and its earlier runs' counts.
@@ -528,7 +531,7 @@ Result<void> run_scan(const ScanConfig& given) {
   auto checkpoint = open_checkpoint(config, *plan, resume);
   if (!checkpoint) return tl::unexpected(checkpoint.error());
   ScanRunner runner(*plan, config, **engine, *outputs, run_start(resume), std::move(*checkpoint));
-  give_opt_out(runner, opt_out->get(), planned->changed_blocklist, config);
+  give_opt_out(runner, opt_out->get(), *planned, config);
   if (resume)
     if (auto reloaded = reload_for_resume(runner, *resume, *plan, config); !reloaded)
       return reloaded;
